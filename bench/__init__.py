@@ -1,0 +1,1 @@
+"""Benchmarks: each `bench/run_*.py` runs with one command and writes docs/benchmarks.md."""

@@ -1,0 +1,28 @@
+"""Every professional must have a second factor (PGSSI-S): enrol it before anything else."""
+
+from collections.abc import Callable
+
+from allauth.mfa.models import Authenticator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+# Paths reachable by a logged-in user who has not yet enrolled a second factor.
+OPEN_PREFIXES = ("/compte/", "/static/", "/healthz", "/api/", "/i18n/")
+
+
+class RequireSecondFactorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.path.startswith(OPEN_PREFIXES)
+            and not request.session.get("has_totp")
+        ):
+            if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                request.session["has_totp"] = True
+            else:
+                return redirect("mfa_activate_totp")
+        return self.get_response(request)

@@ -1,0 +1,145 @@
+"""The act record shared by every kind of telehealth act (ARCHITECTURE.md: one act record).
+
+Each kind adds its own details in its own app, one-to-one with `Act`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from telesante.accounts.models import Specialty
+from telesante.patients.models import ActKind
+
+
+class Filiere(models.Model):
+    """A specialty track. Its request form is data, so a region adds one without code."""
+
+    code = models.SlugField(primary_key=True, max_length=40)
+    name = models.CharField(_("nom"), max_length=100)
+    specialty = models.CharField(
+        _("spécialité des experts"), max_length=30, choices=Specialty.choices
+    )
+    answer_days = models.PositiveSmallIntegerField(_("délai de réponse (jours)"), default=7)
+    widen_after_hours = models.PositiveSmallIntegerField(
+        _("élargir aux experts de recours après (heures)"), default=48
+    )
+    coordinator_after_hours = models.PositiveSmallIntegerField(
+        _("alerter le coordinateur après l'échéance (heures)"), default=24
+    )
+    coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coordinated_filieres",
+        verbose_name=_("coordinateur"),
+    )
+    form = models.JSONField(_("formulaire"), default=list, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("filière")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    REQUESTED = "requested", _("Demandé")
+    SCHEDULED = "scheduled", _("Planifié")
+    IN_PROGRESS = "in_progress", _("En cours")
+    WAITING_INFO = "waiting_info", _("En attente d'informations")
+    DONE = "done", _("Réalisé")
+    CANCELLED = "cancelled", _("Annulé")
+
+
+class Act(models.Model):
+    kind = models.CharField(_("type d'acte"), max_length=20, choices=ActKind.choices)
+    filiere = models.ForeignKey(
+        Filiere,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acts",
+        verbose_name=_("filière"),
+    )
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="acts")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_acts"
+    )
+    requesting_structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.PROTECT, related_name="requested_acts"
+    )
+    performing_structure = models.ForeignKey(
+        "structures.Structure",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="performed_acts",
+    )
+    performers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="performed_acts"
+    )
+    status = models.CharField(
+        _("statut"),
+        max_length=20,
+        choices=ActStatus.choices,
+        default=ActStatus.DRAFT,
+        db_index=True,
+    )
+    consent = models.ForeignKey(
+        "patients.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="acts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    requested_at = models.DateTimeField(_("demandé le"), null=True, blank=True)
+    due_at = models.DateTimeField(_("échéance"), null=True, blank=True, db_index=True)
+    done_at = models.DateTimeField(_("réalisé le"), null=True, blank=True)
+    report = models.FileField(_("compte rendu"), upload_to="reports/%Y/%m/", blank=True)
+
+    class Meta:
+        verbose_name = _("acte")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class Incident(models.Model):
+    """Technical incident of an act, kept in the record (R.6316-4)."""
+
+    act = models.ForeignKey(Act, on_delete=models.CASCADE, related_name="incidents")
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    description = models.CharField(_("description"), max_length=500)
+    automatic = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["occurred_at"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class BillingCode(models.Model):
+    act = models.ForeignKey(Act, on_delete=models.CASCADE, related_name="billing_codes")
+    code = models.CharField(max_length=10)
+    professional = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="billing_codes"
+    )
+    billable = models.BooleanField(default=True)
+    # French explanations of the rule checks that apply (caps, exclusions).
+    warnings = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["professional", "code", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.professional_id}"

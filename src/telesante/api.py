@@ -1,0 +1,137 @@
+"""/api/v1/: django-ninja, bearer personal tokens, French errors naming the fields."""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as SchemaValidationError
+from ninja.security import HttpBearer
+
+from telesante.accounts.models import ApiToken, hash_token
+from telesante.teleexpertise.services import Conflict
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        found = (
+            ApiToken.objects.active()
+            .select_related("user")
+            .filter(digest=hash_token(token))
+            .first()
+        )
+        if found is None:
+            return None
+        now = timezone.now()
+        # Record use at most once a minute: no write on every request.
+        if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="Télésanté API",
+    version="1",
+    urls_namespace="api",
+    auth=TokenAuth(),
+    description="API de la plateforme régionale de télésanté. Authentification : "
+    "`Authorization: Bearer <jeton>` (jeton personnel, `telesante create-token EMAIL`).",
+)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": "Jeton d'API absent, invalide ou révoqué."}, status=401
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc) or "Accès refusé pour ce rôle."}, status=403
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "Ressource introuvable."}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(
+        request, {"detail": "Données invalides.", "errors": errors}, status=400
+    )
+
+
+# French wording of the pydantic errors a client most often meets (others keep pydantic's text).
+SCHEMA_MESSAGES = {
+    "missing": "Champ obligatoire.",
+    "string_too_short": "Au moins {min_length} caractère(s).",
+    "string_too_long": "Au plus {max_length} caractères.",
+    "string_type": "Texte attendu.",
+    "int_parsing": "Nombre entier attendu.",
+    "int_type": "Nombre entier attendu.",
+    "bool_parsing": "Booléen attendu (true ou false).",
+    "bool_type": "Booléen attendu (true ou false).",
+    "date_parsing": "Date invalide (format AAAA-MM-JJ).",
+    "date_from_datetime_parsing": "Date invalide (format AAAA-MM-JJ).",
+    "date_from_datetime_inexact": "Date invalide (format AAAA-MM-JJ).",
+    "date_type": "Date invalide (format AAAA-MM-JJ).",
+    "enum": "Valeur non autorisée ; attendu : {expected}.",
+    "literal_error": "Valeur non autorisée ; attendu : {expected}.",
+    "model_attributes_type": "Objet JSON attendu.",
+    "dict_type": "Objet JSON attendu.",
+}
+
+
+def _schema_message(err: dict) -> str:
+    template = SCHEMA_MESSAGES.get(err.get("type", ""))
+    if template is None:
+        return err.get("msg", "Valeur invalide.")
+    try:
+        return template.format(**err.get("ctx", {}))
+    except (KeyError, IndexError):
+        return err.get("msg", "Valeur invalide.")
+
+
+@api.exception_handler(SchemaValidationError)
+def _schema_invalid(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", [])]
+        # ("body", "payload", "birth_date") names the field "birth_date", like the 400 errors.
+        parts = loc[2:] if loc[:1] == ["body"] else loc[1:]
+        field = ".".join(parts) or "__all__"
+        errors.setdefault(field, []).append(_schema_message(err))
+    return api.create_response(
+        request, {"detail": "Données invalides.", "errors": errors}, status=422
+    )
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja's own 400 for a body that is not JSON says "Cannot parse request body".
+    detail = str(exc)
+    if detail.startswith("Cannot parse request body"):
+        detail = "Corps de requête illisible : JSON attendu."
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "Requête trop volumineuse."}, status=413)
+
+
+api.add_router("/patients", "telesante.patients.api.router")
+api.add_router("/teleexpertise", "telesante.teleexpertise.api.router")

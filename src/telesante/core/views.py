@@ -1,0 +1,44 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from telesante.core import policy, trail
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "home.html",
+        {
+            "structures": policy.member_structures(request.user).select_related("commune"),
+            "administered": policy.administered_structures(request.user),
+        },
+    )
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # any database failure means: take this process out of rotation
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@login_required
+def structure_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    structure = get_object_or_404(policy.administered_structures(request.user), pk=pk)
+    entries = trail.entries_for(structure)
+    if request.GET.get("format") == "csv":
+        name = f"journal-{structure.pk}-{timezone.localdate():%Y%m%d}.csv"
+        return StreamingHttpResponse(
+            trail.csv_rows(entries),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit.html", {"structure": structure, "page": page})

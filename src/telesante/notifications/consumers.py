@@ -1,0 +1,25 @@
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from telesante.notifications.services import group_name, unread_count
+
+
+class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes the unread count to a logged-in professional's pages."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.group = group_name(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"unread": await database_sync_to_async(unread_count)(user)})
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def unread(self, event: dict) -> None:
+        await self.send_json({"unread": event["count"]})

@@ -1,0 +1,275 @@
+"""Patient identity services: search, duplicate detection, creation, status changes, consent.
+
+Every function takes the acting user and the request, goes through the wall in
+`core.policy` and writes the audit trail through `core.audit`.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telesante.core import audit, policy
+from telesante.core.identifiers import validate_matricule
+from telesante.core.models import AuditAction
+from telesante.core.text import fold
+from telesante.patients.models import (
+    AttachmentKind,
+    Consent,
+    EvidenceKind,
+    IdentityStatus,
+    IdentityStatusChange,
+    Patient,
+    PatientAttachment,
+)
+from telesante.structures.models import Commune, Country, Structure
+
+SEARCH_LIMIT = 50
+
+
+def search_key(patient: Patient) -> str:
+    return fold(
+        " ".join(
+            [patient.birth_name, patient.used_name, patient.first_names, patient.used_first_name]
+        )
+    )
+
+
+def parse_date(text: str) -> datetime.date | None:
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def search(request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
+    """Visible patients matching every word of `query` (names, or a birth date dd/mm/yyyy)."""
+    query = query.replace("\x00", "")  # PostgreSQL refuses NUL in text parameters
+    patients = policy.visible_patients(user)
+    for word in query.split():
+        date = parse_date(word)
+        if date:
+            patients = patients.filter(birth_date=date)
+        else:
+            patients = patients.filter(search_key__contains=fold(word))
+    found = list(patients.order_by("birth_name", "first_names", "pk")[:limit])
+    audit.record(request, user, AuditAction.SEARCH, found, detail=query[:200])
+    return found
+
+
+def validate_birthplace(code: str) -> None:
+    if code.startswith("99"):
+        if not Country.objects.filter(code=code).exists():
+            raise ValidationError(
+                {"birthplace_code": _("Code pays INSEE inconnu : %(code)s.") % {"code": code}}
+            )
+    elif not Commune.objects.filter(code=code).exists():
+        raise ValidationError(
+            {"birthplace_code": _("Code INSEE de commune inconnu : %(code)s.") % {"code": code}}
+        )
+
+
+TEXT_TRAITS = ("birth_name", "first_names", "used_name", "used_first_name", "birthplace_code")
+
+
+def validate_traits(patient: Patient) -> None:
+    errors = {}
+    for field in TEXT_TRAITS:
+        if "\x00" in getattr(patient, field):
+            errors[field] = _("Caractère nul interdit.")
+    for field in ("birth_name", "first_names"):
+        if field not in errors and not getattr(patient, field).strip():
+            errors[field] = _("Ce champ est obligatoire.")
+    if patient.birth_date and patient.birth_date > timezone.localdate():
+        errors["birth_date"] = _("La date de naissance ne peut pas être dans le futur.")
+    if patient.birth_date and patient.birth_date.year < 1890:
+        errors["birth_date"] = _("La date de naissance est invraisemblable.")
+    if "birthplace_code" not in errors:
+        try:
+            validate_birthplace(patient.birthplace_code)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
+@dataclass
+class DuplicateCheck:
+    visible: list[Patient]
+    hidden_count: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.visible) or self.hidden_count > 0
+
+
+def likely_duplicates(user, patient: Patient) -> DuplicateCheck:
+    """Identities with the same birth date and a close name (RNIV: search starts from the date)."""
+    birth_name = fold(patient.birth_name)
+    first = fold(patient.first_names).split(" ")[0] if patient.first_names else ""
+    close = Patient.objects.filter(birth_date=patient.birth_date).filter(
+        Q(search_key__contains=birth_name[:4])
+        | Q(search_key__contains=first)
+        | Q(sex=patient.sex, birthplace_code=patient.birthplace_code)
+    )
+    if patient.pk:
+        close = close.exclude(pk=patient.pk)
+    visible_ids = set(
+        policy.visible_patients(user).filter(pk__in=close).values_list("pk", flat=True)
+    )
+    candidates = list(close[:20])
+    return DuplicateCheck(
+        visible=[p for p in candidates if p.pk in visible_ids],
+        hidden_count=len([p for p in candidates if p.pk not in visible_ids]),
+    )
+
+
+def create(
+    request: HttpRequest,
+    user,
+    patient: Patient,
+    structure: Structure,
+    attachment_kind: str = AttachmentKind.PATIENT,
+    confirm_not_duplicate: bool = False,
+) -> tuple[Patient | None, DuplicateCheck]:
+    """Create a provisional identity attached to `structure`, unless it looks like a duplicate.
+
+    Returns (None, duplicates) when candidates exist and the user has not confirmed.
+    """
+    if not policy.may_create_in(user, structure):
+        raise PermissionDenied(_("Vous n'êtes pas membre de cette structure."))
+    validate_traits(patient)
+    duplicates = likely_duplicates(user, patient)
+    if duplicates.any and not confirm_not_duplicate:
+        # The candidates are shown to the user: a read of their identity, like a search.
+        audit.record(
+            request, user, AuditAction.SEARCH, duplicates.visible, detail="doublons potentiels"
+        )
+        return None, duplicates
+    patient.birth_name = patient.birth_name.strip().upper()
+    patient.first_names = " ".join(patient.first_names.split())
+    patient.identity_status = IdentityStatus.PROVISIONAL
+    patient.matricule = patient.matricule_kind = ""
+    patient.search_key = search_key(patient)
+    patient.created_by = user
+    with transaction.atomic():
+        patient.save()
+        PatientAttachment.objects.create(patient=patient, structure=structure, kind=attachment_kind)
+        IdentityStatusChange.objects.create(
+            patient=patient,
+            new_status=patient.identity_status,
+            evidence=EvidenceKind.NONE,
+            changed_by=user,
+            note=_("Création"),
+        )
+        audit.record(request, user, AuditAction.CREATE, [patient], structure_id=structure.pk)
+    return patient, duplicates
+
+
+# Which evidence each status needs (RNIV): VALI rests on a high-trust document,
+# RECUP on the INSi service, QUAL on both.
+def _check_status_change(new_status: str, evidence: str, matricule: str, sex: str) -> None:
+    high = EvidenceKind.high_trust()
+    if new_status == IdentityStatus.VALIDATED and evidence not in high:
+        raise ValidationError(
+            {
+                "evidence": _(
+                    "Une identité validée exige une pièce d'identité à haut niveau de confiance."
+                )
+            }
+        )
+    if new_status == IdentityStatus.RETRIEVED and evidence != EvidenceKind.INSI:
+        raise ValidationError(
+            {"evidence": _("Une identité récupérée provient du téléservice INSi.")}
+        )
+    if new_status == IdentityStatus.QUALIFIED:
+        if evidence not in high:
+            raise ValidationError(
+                {
+                    "evidence": _(
+                        "La qualification exige une pièce d'identité à haut niveau de "
+                        "confiance, vérifiée."
+                    )
+                }
+            )
+        if not matricule:
+            raise ValidationError(
+                {"matricule": _("La qualification exige le matricule INS renvoyé par INSi.")}
+            )
+        try:
+            validate_matricule(matricule, sex)
+        except ValidationError as exc:
+            raise ValidationError({"matricule": exc.messages}) from exc
+
+
+def change_status(
+    request: HttpRequest,
+    user,
+    patient: Patient,
+    new_status: str,
+    evidence: str,
+    matricule: str = "",
+    matricule_kind: str = "",
+    note: str = "",
+) -> IdentityStatusChange:
+    matricule = matricule.replace(" ", "")
+    _check_status_change(new_status, evidence, matricule, patient.sex)
+    old = patient.identity_status
+    with transaction.atomic():
+        patient.identity_status = new_status
+        if new_status == IdentityStatus.QUALIFIED:
+            patient.matricule, patient.matricule_kind = matricule, matricule_kind or "NIR"
+        else:
+            patient.matricule = patient.matricule_kind = ""
+        patient.save(update_fields=["identity_status", "matricule", "matricule_kind", "updated_at"])
+        change = IdentityStatusChange.objects.create(
+            patient=patient,
+            old_status=old,
+            new_status=new_status,
+            evidence=evidence,
+            note=note,
+            changed_by=user,
+        )
+        audit.record(
+            request,
+            user,
+            AuditAction.STATUS,
+            [patient],
+            detail=f"{old} → {new_status} ({evidence})",
+        )
+    return change
+
+
+def record_consent(request: HttpRequest, user, consent: Consent) -> Consent:
+    if not consent.information_given:
+        raise ValidationError(
+            {
+                "information_given": _(
+                    "Le patient doit avoir été informé avant de consentir ou refuser."
+                )
+            }
+        )
+    consent.collected_by = user
+    if consent.structure_id is None:
+        consent.structure = (
+            policy.member_structures(user)
+            .filter(patient_attachments__patient=consent.patient)
+            .first()
+        )
+    with transaction.atomic():
+        consent.save()
+        audit.record(
+            request,
+            user,
+            AuditAction.CONSENT,
+            [consent],
+            detail=f"{consent.act_kind}: {consent.decision}",
+        )
+    return consent

@@ -1,0 +1,112 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from telesante.core import policy
+from telesante.core.models import AuditAction
+from telesante.patients import services
+from telesante.patients.forms import ConsentForm, PatientForm, StatusForm
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _require_clinician(request: HttpRequest) -> None:
+    if not policy.may_handle_patients(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    _require_clinician(request)
+    query = request.GET.get("q", "").strip()
+    patients = services.search(request, request.user, query)
+    return render(request, "patients/list.html", {"patients": patients, "q": query})
+
+
+@login_required
+def patient_create(request: HttpRequest) -> HttpResponse:
+    _require_clinician(request)
+    form = PatientForm(request.POST or None, user=request.user)
+    duplicates = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient, duplicates = services.create(
+                request,
+                request.user,
+                form.save(commit=False),
+                form.cleaned_data["structure"],
+                form.cleaned_data["attachment_kind"],
+                form.cleaned_data["confirm_not_duplicate"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if patient:
+                messages.success(request, _("Patient créé avec une identité provisoire."))
+                return redirect("patient_detail", pk=patient.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "patients/create.html", {"form": form, "duplicates": duplicates}, status=status
+    )
+
+
+@login_required
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = policy.get_patient(request, request.user, pk, AuditAction.READ)
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "patient": patient,
+            "attachments": patient.attachments.select_related("structure"),
+            "status_changes": patient.status_changes.select_related("changed_by")[:20],
+            "consents": patient.consents.select_related("collected_by")[:20],
+            "status_form": StatusForm(initial={"new_status": patient.identity_status}),
+            "consent_form": ConsentForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = policy.get_patient(request, request.user, pk, AuditAction.READ)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_status(request, request.user, patient, **form.cleaned_data)
+        except ValidationError as exc:
+            for errors in exc.message_dict.values():
+                messages.error(request, " ".join(errors))
+        else:
+            messages.success(request, _("Statut de l'identité mis à jour."))
+    else:
+        messages.error(request, _("Formulaire de statut incomplet."))
+    return redirect("patient_detail", pk=patient.pk)
+
+
+@require_POST
+@login_required
+def patient_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = policy.get_patient(request, request.user, pk, AuditAction.READ)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        consent = form.save(commit=False)
+        consent.patient = patient
+        try:
+            services.record_consent(request, request.user, consent)
+        except ValidationError as exc:
+            for errors in exc.message_dict.values():
+                messages.error(request, " ".join(errors))
+        else:
+            messages.success(request, _("Consentement enregistré."))
+    else:
+        messages.error(request, _("Indiquez le type d'acte et la décision du patient."))
+    return redirect("patient_detail", pk=patient.pk)

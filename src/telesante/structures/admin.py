@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from telesante.structures.models import Commune, Departement, Region, Structure
+
+
+@admin.register(Structure)
+class StructureAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "finess", "commune", "deployment_status", "underserved"]
+    list_filter = ["kind", "deployment_status", "departement", "rural", "underserved"]
+    search_fields = ["name", "finess", "commune__name"]
+    autocomplete_fields = ["commune"]
+    list_select_related = ["commune"]
+
+
+@admin.register(Commune)
+class CommuneAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "departement", "population", "current"]
+    search_fields = ["code", "name"]
+    list_filter = ["current", "departement__region"]
+    list_select_related = ["departement"]
+
+
+admin.site.register(Region)
+admin.site.register(Departement)

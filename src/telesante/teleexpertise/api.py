@@ -1,0 +1,176 @@
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from telesante.documents import services as documents
+from telesante.teleexpertise import services
+from telesante.teleexpertise.models import ConsultationNeed, State, Urgency
+
+router = Router(tags=["télé-expertise"])
+
+
+class TeleExpertiseIn(Schema):
+    patient_id: int
+    structure_id: int
+    filiere: str
+    question: str = Field(min_length=1)
+    urgency: Urgency = Urgency.NORMAL
+    information_given: bool
+    decision: str = Field(description="consent ou refusal")
+    form: dict = Field(default_factory=dict)
+    named_expert_id: int | None = None
+
+
+class AttachmentOut(Schema):
+    id: int
+    field: str
+    original_name: str
+    content_type: str
+    size: int
+
+
+class MessageOut(Schema):
+    id: int
+    author_id: int
+    body: str
+    created_at: datetime.datetime
+
+
+class TeleExpertiseOut(Schema):
+    id: int = Field(alias="act_id")
+    patient_id: int = Field(alias="act.patient_id")
+    filiere: str = Field(alias="act.filiere_id")
+    question: str
+    urgency: str
+    state: str
+    form_data: dict
+    requester_id: int = Field(alias="act.requester_id")
+    named_expert_id: int | None
+    claimed_by_id: int | None
+    due_at: datetime.datetime | None = Field(alias="act.due_at")
+    opinion: str
+    recommendations: str
+    consultation_need: str
+    answered_at: datetime.datetime | None
+
+
+class BillingCodeOut(Schema):
+    code: str
+    professional_id: int
+    billable: bool
+    warnings: list[str]
+
+
+class TeleExpertiseDetail(TeleExpertiseOut):
+    messages: list[MessageOut]
+    attachments: list[AttachmentOut] = Field(alias="act.attachments")
+    billing_codes: list[BillingCodeOut] = Field(alias="act.billing_codes")
+
+
+class MessageIn(Schema):
+    body: str
+    ask_info: bool = False
+
+
+class AnswerIn(Schema):
+    opinion: str
+    recommendations: str = ""
+    consultation_need: ConsultationNeed
+
+
+class DeclineIn(Schema):
+    reason: str
+
+
+@router.post("", response={201: TeleExpertiseOut}, summary="Créer une demande")
+def create(request: HttpRequest, payload: TeleExpertiseIn):
+    te = services.create(
+        request,
+        request.user,
+        services.NewRequest(
+            patient_id=payload.patient_id,
+            structure_id=payload.structure_id,
+            filiere_code=payload.filiere,
+            question=payload.question,
+            urgency=payload.urgency,
+            information_given=payload.information_given,
+            decision=payload.decision,
+            form_data=payload.form,
+            named_expert_id=payload.named_expert_id,
+        ),
+    )
+    return Status(201, te)
+
+
+@router.get("", response=list[TeleExpertiseOut], summary="Boîte de réception ou d'envoi")
+def listing(request: HttpRequest, box: str = "inbox", status: State | None = None):
+    if box not in ("inbox", "outbox"):
+        raise Http404
+    return services.listing(request.user, box, status or "")[:200]
+
+
+@router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")
+def read(request: HttpRequest, te_id: int):
+    return services.get(request, request.user, te_id)
+
+
+@router.post("/{te_id}/attachments", response={201: AttachmentOut}, summary="Joindre un fichier")
+def attach(request: HttpRequest, te_id: int, file: File[UploadedFile], field: Form[str] = ""):
+    te = services.get(request, request.user, te_id)
+    if te.act.requester_id != request.user.pk and te.claimed_by_id != request.user.pk:
+        raise PermissionDenied("Seuls le demandeur et l'expert joignent des fichiers.")
+    return Status(
+        201, documents.store(te.act, request.user, documents.clean_upload(file), field=field)
+    )
+
+
+@router.post("/{te_id}/messages", response={201: MessageOut}, summary="Écrire dans le fil")
+def message(request: HttpRequest, te_id: int, payload: MessageIn):
+    te = services.get(request, request.user, te_id)
+    return Status(
+        201,
+        services.post_message(request, request.user, te, payload.body, ask_info=payload.ask_info),
+    )
+
+
+@router.post("/{te_id}/claim", response={200: TeleExpertiseOut}, summary="Prendre en charge")
+def claim(request: HttpRequest, te_id: int):
+    te = services.get(request, request.user, te_id)
+    return Status(200, services.claim(request, request.user, te))
+
+
+@router.post("/{te_id}/answer", response={200: TeleExpertiseOut}, summary="Répondre")
+def answer(request: HttpRequest, te_id: int, payload: AnswerIn):
+    te = services.get(request, request.user, te_id)
+    return Status(
+        200,
+        services.answer(
+            request,
+            request.user,
+            te,
+            payload.opinion,
+            payload.recommendations,
+            payload.consultation_need,
+        ),
+    )
+
+
+@router.post("/{te_id}/decline", response={200: TeleExpertiseOut}, summary="Décliner")
+def decline(request: HttpRequest, te_id: int, payload: DeclineIn):
+    te = services.get(request, request.user, te_id)
+    return Status(200, services.decline(request, request.user, te, payload.reason))
+
+
+@router.get("/{te_id}/report.pdf", summary="Compte rendu PDF")
+def report(request: HttpRequest, te_id: int):
+    te = services.get(request, request.user, te_id)
+    if not te.act.report:
+        raise Http404
+    return FileResponse(
+        te.act.report.open("rb"),
+        content_type="application/pdf",
+        filename=f"teleexpertise-{te.pk}.pdf",
+    )

@@ -1,0 +1,71 @@
+"""Billing codes of a télé-expertise (TE2 for the expert, RQD for the requester) and the
+rule checks of REGULATORY.md: yearly cap per patient and expert, same MSP site exclusion."""
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telesante.acts.models import BillingCode
+from telesante.structures.models import Structure, StructureKind
+
+EXPERT_CODE, REQUESTER_CODE = "TE2", "RQD"
+
+
+def checks(te) -> list[str]:
+    """French warnings that make the act non-billable; empty when it may be billed."""
+    act, expert = te.act, te.claimed_by
+    warnings = []
+    cap = settings.TELESANTE_TE2_YEARLY_CAP
+    since = timezone.now() - datetime.timedelta(days=365)
+    previous = (
+        BillingCode.objects.filter(
+            code=EXPERT_CODE,
+            professional=expert,
+            act__patient=act.patient,
+            billable=True,
+            created_at__gte=since,
+        )
+        .exclude(act=act)
+        .count()
+    )
+    if previous >= cap:
+        warnings.append(
+            _(
+                "Plafond atteint : %(n)d télé-expertises facturées pour ce patient "
+                "par cet expert sur 12 mois (maximum %(cap)d)."
+            )
+            % {"n": previous, "cap": cap}
+        )
+    same_msp = (
+        Structure.objects.filter(kind=StructureKind.MSP, memberships__user=expert)
+        .filter(memberships__user=act.requester)
+        .exists()
+    )
+    if same_msp:
+        warnings.append(_("Non facturable : le demandeur et l'expert exercent dans la même MSP."))
+    return warnings
+
+
+def record(te) -> list[BillingCode]:
+    warnings = checks(te)
+    billable = not warnings
+    return BillingCode.objects.bulk_create(
+        [
+            BillingCode(
+                act=te.act,
+                code=EXPERT_CODE,
+                professional=te.claimed_by,
+                billable=billable,
+                warnings=warnings,
+            ),
+            BillingCode(
+                act=te.act,
+                code=REQUESTER_CODE,
+                professional=te.act.requester,
+                billable=billable,
+                warnings=warnings,
+            ),
+        ]
+    )

@@ -1,0 +1,74 @@
+"""Deadlines: widen unclaimed requests, remind the pool when overdue, then alert the
+filière's coordinator. Run by `telesante worker` every minute; idempotent."""
+
+import datetime
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telesante.notifications.services import notify
+from telesante.teleexpertise import pools
+from telesante.teleexpertise.models import State, TeleExpertise
+
+OPEN = [State.POOLED, State.CLAIMED, State.WAITING_INFO]
+
+
+def run(now: datetime.datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    done = {"widened": 0, "reminded": 0, "coordinator": 0}
+    base = TeleExpertise.objects.select_related("act__filiere", "act__requesting_structure")
+    for te in base.filter(state=State.POOLED, widened_at__isnull=True):
+        hours = datetime.timedelta(hours=te.act.filiere.widen_after_hours)
+        if te.act.requested_at + hours <= now:
+            with transaction.atomic():
+                te.widened_at = now
+                te.save(update_fields=["widened_at"])
+                notify(
+                    pools.pool_experts(te),
+                    _(
+                        "Demande de télé-expertise sans preneur "
+                        "(%(f)s) : ouverte aux experts de recours."
+                    )
+                    % {"f": te.act.filiere.name},
+                    act=te.act,
+                    url=_url(te),
+                )
+            done["widened"] += 1
+    for te in base.filter(state__in=OPEN, act__due_at__lte=now, reminded_at__isnull=True):
+        with transaction.atomic():
+            te.reminded_at = now
+            te.save(update_fields=["reminded_at"])
+            targets = [te.claimed_by] if te.claimed_by_id else pools.pool_experts(te)
+            notify(
+                targets,
+                _("Rappel : la télé-expertise #%(n)d a dépassé son échéance.") % {"n": te.pk},
+                act=te.act,
+                url=_url(te),
+            )
+        done["reminded"] += 1
+    for te in base.filter(
+        state__in=OPEN,
+        reminded_at__isnull=False,
+        coordinator_alerted_at__isnull=True,
+        act__filiere__coordinator__isnull=False,
+    ):
+        late = datetime.timedelta(hours=te.act.filiere.coordinator_after_hours)
+        if te.act.due_at + late <= now:
+            with transaction.atomic():
+                te.coordinator_alerted_at = now
+                te.save(update_fields=["coordinator_alerted_at"])
+                notify(
+                    [te.act.filiere.coordinator],
+                    _("Télé-expertise #%(n)d en retard : intervention du coordinateur demandée.")
+                    % {"n": te.pk},
+                    act=te.act,
+                    url=_url(te),
+                )
+            done["coordinator"] += 1
+    return done
+
+
+def _url(te: TeleExpertise) -> str:
+    return reverse("teleexpertise_detail", args=[te.pk])

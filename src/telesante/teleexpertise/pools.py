@@ -1,0 +1,50 @@
+"""Who may take a télé-expertise: the named expert, or the pool of its filière.
+
+The pool is the filière's experts working in a structure of the requesting structure's
+département; once the request is widened, reference experts (CHU) anywhere join it.
+"""
+
+from django.db.models import Q, QuerySet
+
+from telesante.accounts.models import User
+from telesante.structures.models import Structure, StructureKind
+from telesante.teleexpertise.models import State, TeleExpertise
+
+REFERENCE_KINDS = [StructureKind.CHU]
+OPEN_STATES = [State.POOLED]
+
+
+def pool_q(user: User, prefix: str = "") -> Q:
+    """Open, unassigned requests whose pool includes `user` (prefix: path to TeleExpertise)."""
+    if not user.specialty:
+        return Q(pk__in=[])
+    p = prefix
+    departements = Structure.objects.filter(memberships__user=user).values("departement")
+    at_reference_site = Structure.objects.filter(
+        memberships__user=user, kind__in=REFERENCE_KINDS
+    ).exists()
+    in_territory = Q(**{f"{p}act__requesting_structure__departement__in": departements})
+    widened = Q(**{f"{p}widened_at__isnull": False})
+    reach = (in_territory | widened) if at_reference_site else in_territory
+    return (
+        Q(
+            **{
+                f"{p}state__in": OPEN_STATES,
+                f"{p}named_expert__isnull": True,
+                f"{p}act__filiere__specialty": user.specialty,
+            }
+        )
+        & reach
+    )
+
+
+def pool_experts(te: TeleExpertise) -> QuerySet[User]:
+    """The experts to notify about `te` (its named expert, or its pool)."""
+    if te.named_expert_id:
+        return User.objects.filter(pk=te.named_expert_id)
+    structure = te.act.requesting_structure
+    experts = User.objects.filter(is_active=True, specialty=te.act.filiere.specialty)
+    reach = Q(memberships__structure__departement=structure.departement_id)
+    if te.widened_at:
+        reach |= Q(memberships__structure__kind__in=REFERENCE_KINDS)
+    return experts.filter(reach).exclude(pk=te.act.requester_id).distinct()

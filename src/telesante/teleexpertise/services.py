@@ -1,0 +1,399 @@
+"""Télé-expertise: request, claim, information thread, answer, decline, report, billing.
+
+Views and API handlers call these functions; each goes through the wall (`core.policy`) and
+the audit trail (`core.audit`), and leaves nothing half-saved (one transaction per step).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telesante.accounts.models import Profession, User
+from telesante.acts import filiere_forms
+from telesante.acts.models import Act, ActStatus, Filiere
+from telesante.core import audit, policy
+from telesante.core.models import AuditAction
+from telesante.documents import services as documents
+from telesante.notifications.services import notify
+from telesante.patients import services as patients
+from telesante.patients.models import ActKind, Consent, ConsentDecision
+from telesante.teleexpertise import billing, pools, reports
+from telesante.teleexpertise.models import ConsultationNeed, Message, State, TeleExpertise, Urgency
+
+REQUESTER_PROFESSIONS = {
+    Profession.DOCTOR,
+    Profession.NURSE,
+    Profession.IPA,
+    Profession.PHYSIO,
+    Profession.MIDWIFE,
+    Profession.PODIATRIST,
+    Profession.SPEECH,
+}
+URGENT_DAYS = 2
+
+
+class Conflict(Exception):
+    """The request changed under the user (e.g. already claimed)."""
+
+
+@dataclass
+class NewRequest:
+    patient_id: int
+    structure_id: int
+    filiere_code: str
+    question: str
+    information_given: bool
+    decision: str
+    urgency: str = Urgency.NORMAL
+    form_data: dict = field(default_factory=dict)
+    # form field name -> list of (uploaded file, date the photo was taken or None)
+    files: dict[str, list[tuple[UploadedFile, datetime.date | None]]] = field(default_factory=dict)
+    named_expert_id: int | None = None
+
+
+def may_request(user: User) -> bool:
+    return policy.may_handle_patients(user) and user.profession in REQUESTER_PROFESSIONS
+
+
+def _url(te: TeleExpertise) -> str:
+    return reverse("teleexpertise_detail", args=[te.pk])
+
+
+def _clean_files(new: NewRequest, definition: list[dict], errors: dict) -> dict[str, list]:
+    photo_fields = {f["name"] for f in definition if f.get("type") == "photos"}
+    cleaned: dict[str, list] = {}
+    for name, uploads in new.files.items():
+        for upload, taken_on in uploads:
+            try:
+                clean = documents.clean_upload(upload)
+            except ValidationError as exc:
+                errors.setdefault(name, []).extend(exc.messages)
+                continue
+            if name in photo_fields and not clean.content_type.startswith("image/"):
+                errors.setdefault(name, []).append(
+                    _("« %(name)s » n'est pas une photo (JPEG ou PNG attendu).")
+                    % {"name": upload.name}
+                )
+                continue
+            cleaned.setdefault(name, []).append((clean, taken_on))
+    return cleaned
+
+
+def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpertise:
+    if not may_request(user):
+        raise PermissionDenied(_("Votre profession ne permet pas de demander une télé-expertise."))
+    structure = policy.member_structures(user).filter(pk=new.structure_id).first()
+    patient = policy.visible_patients(user).filter(pk=new.patient_id).first()
+    if structure is None or patient is None:
+        raise Http404
+    errors: dict[str, list[str]] = {}
+    filiere = Filiere.objects.filter(pk=new.filiere_code, active=True).first()
+    if filiere is None:
+        raise ValidationError({"filiere": [_("Filière inconnue.")]})
+    if not new.question.strip():
+        errors["question"] = [_("Posez votre question à l'expert.")]
+    if new.urgency not in Urgency.values:
+        errors["urgency"] = [_("Urgence inconnue.")]
+    if not new.information_given:
+        errors["information_given"] = [_("Le patient doit être informé avant l'envoi.")]
+    if new.decision == ConsentDecision.REFUSAL:
+        errors["decision"] = [
+            _("Le patient refuse la télé-expertise : la demande ne peut pas être envoyée.")
+        ]
+    elif new.decision != ConsentDecision.CONSENT:
+        errors["decision"] = [_("Indiquez si le patient consent.")]
+    named = None
+    if new.named_expert_id:
+        named = User.objects.filter(
+            pk=new.named_expert_id, is_active=True, specialty=filiere.specialty
+        ).first()
+        if named is None:
+            errors["named_expert"] = [_("Cet expert ne fait pas partie de la filière.")]
+    cleaned_form, form_errors = filiere_forms.validate(
+        filiere.form, new.form_data, {k: len(v) for k, v in new.files.items()}
+    )
+    errors.update(form_errors)
+    files = _clean_files(new, filiere.form, errors)
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    days = URGENT_DAYS if new.urgency == Urgency.URGENT else filiere.answer_days
+    with transaction.atomic():
+        consent = patients.record_consent(
+            request,
+            user,
+            Consent(
+                patient=patient,
+                act_kind=ActKind.TELEEXPERTISE,
+                information_given=True,
+                decision=ConsentDecision.CONSENT,
+                structure=structure,
+            ),
+        )
+        act = Act.objects.create(
+            kind=ActKind.TELEEXPERTISE,
+            filiere=filiere,
+            patient=patient,
+            requester=user,
+            requesting_structure=structure,
+            status=ActStatus.REQUESTED,
+            consent=consent,
+            requested_at=now,
+            due_at=now + datetime.timedelta(days=days),
+        )
+        te = TeleExpertise.objects.create(
+            act=act,
+            question=new.question.strip(),
+            urgency=new.urgency,
+            form_data=cleaned_form,
+            named_expert=named,
+        )
+        for name, items in files.items():
+            for clean, taken_on in items:
+                documents.store(act, user, clean, field=name, taken_on=taken_on)
+        audit.record(request, user, AuditAction.CREATE, [act], structure_id=structure.pk)
+        notify(
+            pools.pool_experts(te),
+            _("Nouvelle demande de télé-expertise (%(f)s)") % {"f": filiere.name},
+            act=act,
+            url=_url(te),
+        )
+    return te
+
+
+def inbox(user: User) -> QuerySet[TeleExpertise]:
+    """Requests addressed to the expert: claimed, named, or open in their pool."""
+    return TeleExpertise.objects.filter(
+        Q(claimed_by=user) | Q(named_expert=user, state=State.POOLED) | pools.pool_q(user)
+    ).exclude(act__requester=user)
+
+
+def outbox(user: User) -> QuerySet[TeleExpertise]:
+    """Requests sent by the user or from one of their structures."""
+    mine = policy.member_structures(user).values("pk")
+    return TeleExpertise.objects.filter(
+        Q(act__requester=user) | Q(act__requesting_structure__in=mine)
+    )
+
+
+def listing(user: User, box: str, state: str = "") -> QuerySet[TeleExpertise]:
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied
+    items = inbox(user) if box == "inbox" else outbox(user)
+    if state:
+        items = items.filter(state=state)
+    return items.select_related(
+        "act__patient",
+        "act__filiere",
+        "act__requester",
+        "act__requesting_structure",
+        "claimed_by",
+        "named_expert",
+    ).order_by("act__due_at", "pk")
+
+
+def get(request: HttpRequest | None, user: User, pk: int) -> TeleExpertise:
+    act = policy.get_act(request, user, pk, AuditAction.READ)
+    te = (
+        TeleExpertise.objects.select_related(
+            "act__patient",
+            "act__filiere",
+            "act__requester",
+            "act__requesting_structure",
+            "act__performing_structure",
+            "claimed_by",
+            "named_expert",
+            "act__patient__gp",
+        )
+        .filter(act=act)
+        .first()
+    )
+    if te is None:
+        raise Http404
+    return te
+
+
+def _locked(te: TeleExpertise) -> TeleExpertise:
+    return TeleExpertise.objects.select_for_update().select_related("act").get(pk=te.pk)
+
+
+def claim(request: HttpRequest | None, user: User, te: TeleExpertise) -> TeleExpertise:
+    with transaction.atomic():
+        te = _locked(te)
+        if te.state != State.POOLED:
+            raise Conflict(_("Cette demande a déjà été prise en charge."))
+        if not may_claim(user, te):
+            raise PermissionDenied(_("Cette demande ne vous est pas adressée."))
+        te.state, te.claimed_by, te.claimed_at = State.CLAIMED, user, timezone.now()
+        te.save(update_fields=["state", "claimed_by", "claimed_at"])
+        act = te.act
+        act.status = ActStatus.IN_PROGRESS
+        act.performing_structure = policy.member_structures(user).first()
+        act.save(update_fields=["status", "performing_structure"])
+        act.performers.add(user)
+        audit.record(request, user, AuditAction.UPDATE, [act], detail="prise en charge")
+        notify(
+            [act.requester],
+            _("Votre demande de télé-expertise est prise en charge par %(e)s.") % {"e": user},
+            act=act,
+            url=_url(te),
+        )
+    return te
+
+
+def may_claim(user: User, te: TeleExpertise) -> bool:
+    if te.act.requester_id == user.pk:  # nobody gives an opinion on their own request
+        return False
+    return te.named_expert_id == user.pk or (
+        te.named_expert_id is None
+        and TeleExpertise.objects.filter(pools.pool_q(user), pk=te.pk).exists()
+    )
+
+
+def named_expert_choices(filiere: Filiere) -> QuerySet[User]:
+    return User.objects.filter(is_active=True, specialty=filiere.specialty).order_by(
+        "last_name", "first_name"
+    )
+
+
+def is_requester_side(user: User, te: TeleExpertise) -> bool:
+    return (
+        te.act.requester_id == user.pk
+        or policy.member_structures(user).filter(pk=te.act.requesting_structure_id).exists()
+    )
+
+
+def post_message(
+    request: HttpRequest | None,
+    user: User,
+    te: TeleExpertise,
+    body: str,
+    files: list[UploadedFile] = (),
+    ask_info: bool = False,
+) -> Message:
+    """A message of the thread; the expert may ask for information, the requester answers."""
+    body = body.strip()
+    errors: dict[str, list[str]] = {}
+    if not body:
+        errors["body"] = [_("Le message est vide.")]
+    cleaned = []
+    for upload in files:
+        try:
+            cleaned.append(documents.clean_upload(upload))
+        except ValidationError as exc:
+            errors.setdefault("file", []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        te = _locked(te)
+        expert = te.claimed_by_id == user.pk
+        requester = is_requester_side(user, te)
+        if not (expert or requester):
+            raise PermissionDenied(_("Seuls le demandeur et l'expert échangent sur la demande."))
+        if te.state in (State.ANSWERED, State.CANCELLED):
+            raise Conflict(_("La demande est close."))
+        message = Message.objects.create(teleexpertise=te, author=user, body=body)
+        for clean in cleaned:
+            documents.store(te.act, user, clean, message_id=message.pk)
+        if expert and ask_info:
+            te.state = State.WAITING_INFO
+            te.act.status = ActStatus.WAITING_INFO
+        elif requester and te.state == State.WAITING_INFO:
+            te.state = State.CLAIMED
+            te.act.status = ActStatus.IN_PROGRESS
+        te.save(update_fields=["state"])
+        te.act.save(update_fields=["status"])
+        audit.record(request, user, AuditAction.UPDATE, [te.act], detail="message")
+        other = te.act.requester if expert else te.claimed_by
+        notify(
+            [other],
+            _("Nouveau message sur la télé-expertise #%(n)d") % {"n": te.pk},
+            act=te.act,
+            url=_url(te),
+        )
+    return message
+
+
+def answer(
+    request: HttpRequest | None,
+    user: User,
+    te: TeleExpertise,
+    opinion: str,
+    recommendations: str,
+    consultation_need: str,
+) -> TeleExpertise:
+    errors = {}
+    if not opinion.strip():
+        errors["opinion"] = [_("La conclusion (avis) est obligatoire.")]
+    if consultation_need not in ConsultationNeed.values:
+        errors["consultation_need"] = [_("Indiquez si une consultation est nécessaire.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        te = _locked(te)
+        if te.claimed_by_id != user.pk:
+            raise PermissionDenied(_("Seul l'expert qui a pris la demande y répond."))
+        if te.state == State.ANSWERED:
+            raise Conflict(_("La demande a déjà reçu une réponse."))
+        now = timezone.now()
+        te.opinion, te.recommendations = opinion.strip(), recommendations.strip()
+        te.consultation_need, te.state, te.answered_at = consultation_need, State.ANSWERED, now
+        te.save()
+        act = te.act
+        act.status, act.done_at = ActStatus.DONE, now
+        act.save(update_fields=["status", "done_at"])
+        billing.record(te)
+        reports.attach(te)
+        audit.record(request, user, AuditAction.UPDATE, [act], detail="réponse")
+        gp = act.patient.gp
+        notify(
+            [act.requester, gp],
+            _("Réponse et compte rendu de télé-expertise pour %(p)s") % {"p": act.patient},
+            act=act,
+            url=_url(te),
+        )
+    return te
+
+
+def decline(
+    request: HttpRequest | None, user: User, te: TeleExpertise, reason: str
+) -> TeleExpertise:
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Indiquez le motif du refus.")]})
+    with transaction.atomic():
+        te = _locked(te)
+        if user.pk not in (te.claimed_by_id, te.named_expert_id):
+            raise PermissionDenied(_("Cette demande ne vous est pas adressée."))
+        if te.state == State.ANSWERED:
+            raise Conflict(_("La demande a déjà reçu une réponse."))
+        te.declines.create(expert=user, reason=reason.strip())
+        te.state, te.claimed_by, te.claimed_at, te.named_expert = State.POOLED, None, None, None
+        te.save(update_fields=["state", "claimed_by", "claimed_at", "named_expert"])
+        act = te.act
+        act.status = ActStatus.REQUESTED
+        act.performing_structure = None
+        act.save(update_fields=["status", "performing_structure"])
+        act.performers.remove(user)
+        audit.record(request, user, AuditAction.UPDATE, [act], detail=f"refus : {reason}"[:200])
+        notify(
+            [act.requester],
+            _("L'expert a décliné la demande #%(n)d ; elle retourne au groupe d'experts.")
+            % {"n": te.pk},
+            act=act,
+            url=_url(te),
+        )
+        notify(
+            pools.pool_experts(te).exclude(pk=user.pk),
+            _("Demande de télé-expertise à reprendre (%(f)s)") % {"f": act.filiere.name},
+            act=act,
+            url=_url(te),
+        )
+    return te

@@ -1,0 +1,8 @@
+from django_tasks import task
+
+from telesante.teleexpertise import escalation
+
+
+@task()
+def escalate() -> dict[str, int]:
+    return escalation.run()

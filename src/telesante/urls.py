@@ -1,0 +1,49 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+
+from telesante.api import api
+from telesante.core import views as core_views
+from telesante.documents import views as document_views
+from telesante.notifications import views as notification_views
+from telesante.patients import views as patient_views
+from telesante.structures import views as structure_views
+from telesante.teleexpertise import views as te_views
+
+# The back office logs in through the same two-factor login as everyone else.
+admin.site.login = login_required(admin.site.login)
+admin.site.site_header = "Télésanté — administration régionale"
+admin.site.site_title = "Télésanté"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("compte/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("patients/", patient_views.patient_list, name="patient_list"),
+    path("patients/nouveau/", patient_views.patient_create, name="patient_create"),
+    path("patients/<int:pk>/", patient_views.patient_detail, name="patient_detail"),
+    path("patients/<int:pk>/statut/", patient_views.patient_status, name="patient_status"),
+    path("patients/<int:pk>/consentement/", patient_views.patient_consent, name="patient_consent"),
+    path("structures/<int:pk>/", structure_views.structure_detail, name="structure_detail"),
+    path("structures/<int:pk>/journal/", core_views.structure_audit, name="structure_audit"),
+    path("teleexpertise/", te_views.boxes, name="teleexpertise_list"),
+    path("teleexpertise/nouvelle/", te_views.create, name="teleexpertise_create"),
+    path("teleexpertise/<int:pk>/", te_views.detail, name="teleexpertise_detail"),
+    path("teleexpertise/<int:pk>/prendre/", te_views.claim, name="teleexpertise_claim"),
+    path("teleexpertise/<int:pk>/message/", te_views.message, name="teleexpertise_message"),
+    path("teleexpertise/<int:pk>/repondre/", te_views.answer, name="teleexpertise_answer"),
+    path("teleexpertise/<int:pk>/decliner/", te_views.decline, name="teleexpertise_decline"),
+    path("teleexpertise/<int:pk>/compte-rendu.pdf", te_views.report, name="teleexpertise_report"),
+    path("documents/<int:pk>/", document_views.download, name="attachment"),
+    path(
+        "documents/<int:pk>/miniature/",
+        document_views.download,
+        {"thumbnail": True},
+        name="attachment_thumbnail",
+    ),
+    path("notifications/", notification_views.inbox, name="notifications"),
+    path("notifications/lues/", notification_views.mark_read, name="notifications_read"),
+]

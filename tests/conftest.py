@@ -1,0 +1,183 @@
+"""Shared fixtures: a small region, professionals of every role, logged-in clients."""
+
+import os
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import pyotp
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.test import Client
+
+from telesante.accounts.models import (
+    ApiToken,
+    Membership,
+    MembershipRole,
+    Profession,
+    RegionalRole,
+    User,
+)
+from telesante.patients.models import Patient, PatientAttachment
+from telesante.patients.services import search_key
+from telesante.structures.models import (
+    Commune,
+    Country,
+    Departement,
+    DeploymentStatus,
+    Region,
+    Structure,
+    StructureKind,
+)
+
+PASSWORD = "Motdepasse-solide-2026"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parts = urlparse(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port or default_port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def require_service(name: str, url: str, default_port: int) -> None:
+    """Skip when a service is absent locally; in CI its absence is a failure."""
+    if reachable(url, default_port):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} injoignable ({url}) : requis en CI.")
+    pytest.skip(f"{name} injoignable ({url})")
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    """Argon2 is the production hasher (tested on its own); tests create many accounts."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded files and reports go to a temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def territory(db):
+    region = Region.objects.create(code="52", name="Pays de la Loire")
+    d53 = Departement.objects.create(code="53", name="Mayenne", region=region)
+    d72 = Departement.objects.create(code="72", name="Sarthe", region=region)
+    Commune.objects.create(code="53130", name="Laval", departement=d53, postal_codes="53000")
+    Commune.objects.create(code="53062", name="Château-Gontier-sur-Mayenne", departement=d53)
+    Commune.objects.create(code="72181", name="Le Mans", departement=d72)
+    Country.objects.create(code="99134", name="Espagne")
+    return region
+
+
+def make_structure(
+    name: str, kind: str = StructureKind.EHPAD, commune: str = "53130", finess: str | None = None
+) -> Structure:
+    return Structure.objects.create(
+        name=name,
+        kind=kind,
+        commune_id=commune,
+        finess=finess,
+        deployment_status=DeploymentStatus.DEPLOYED,
+    )
+
+
+def make_user(
+    email: str,
+    *,
+    structure: Structure | None = None,
+    role: str = MembershipRole.MEMBER,
+    profession: str = Profession.NURSE,
+    specialty: str = "",
+    regional_role: str = "",
+    **extra,
+) -> User:
+    user = User.objects.create_user(
+        email,
+        PASSWORD,
+        first_name=email.split("@")[0].capitalize(),
+        last_name="Test",
+        profession=profession,
+        specialty=specialty,
+        regional_role=regional_role,
+        **extra,
+    )
+    TOTP.activate(user, TOTP_SECRET)
+    if structure is not None:
+        Membership.objects.create(user=user, structure=structure, role=role)
+    return user
+
+
+def make_patient(
+    structure: Structure, birth_name: str = "DORVANE", first_names: str = "Alix", **extra
+) -> Patient:
+    fields = {"birth_date": "1940-03-02", "sex": "F", "birthplace_code": "53130", **extra}
+    patient = Patient(birth_name=birth_name, first_names=first_names, **fields)
+    patient.search_key = search_key(patient)
+    patient.save()
+    PatientAttachment.objects.create(patient=patient, structure=structure)
+    return patient
+
+
+def totp_now() -> str:
+    return pyotp.TOTP(TOTP_SECRET).now()
+
+
+@dataclass
+class World:
+    ehpad_a: Structure
+    ehpad_b: Structure
+    nurse_a: User
+    nurse_b: User
+    admin_a: User
+    doctor_a: User
+    observer: User
+    regional_admin: User
+    patient_a: Patient
+    patient_b: Patient
+
+
+@pytest.fixture
+def world(territory) -> World:
+    """Two structures, each with its nurse and a patient; a structure admin; regional roles."""
+    a = make_structure("EHPAD Les Tilleuls", finess="530000011")
+    b = make_structure("EHPAD Le Verger", commune="72181", finess="720000012")
+    return World(
+        ehpad_a=a,
+        ehpad_b=b,
+        nurse_a=make_user("nurse.a@example.test", structure=a),
+        nurse_b=make_user("nurse.b@example.test", structure=b),
+        admin_a=make_user("admin.a@example.test", structure=a, role=MembershipRole.ADMIN),
+        doctor_a=make_user(
+            "doctor.a@example.test",
+            structure=a,
+            profession=Profession.DOCTOR,
+            specialty="medecine_generale",
+        ),
+        observer=make_user("observer@example.test", regional_role=RegionalRole.OBSERVER),
+        regional_admin=make_user(
+            "region@example.test", regional_role=RegionalRole.ADMIN, is_staff=True
+        ),
+        patient_a=make_patient(a),
+        patient_b=make_patient(b, birth_name="VALMORIN", first_names="Basile", sex="M"),
+    )
+
+
+def logged_in(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def api_client(user: User | None) -> Client:
+    if user is None:
+        return Client()
+    _token, raw = ApiToken.issue(user)
+    return Client(headers={"Authorization": f"Bearer {raw}"})

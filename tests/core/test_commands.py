@@ -1,0 +1,42 @@
+"""The `telesante` commands of the core app: the background worker and the server."""
+
+import pytest
+import uvicorn
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+
+# The worker closes connections it finds in a transaction: no test transaction around it.
+@pytest.mark.django_db(transaction=True)
+def test_worker_in_batch_mode_runs_the_escalation_and_stops(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    call_command("worker", batch=True)
+    result = DBTaskResult.objects.get()
+    assert result.task_path == "telesante.teleexpertise.tasks.escalate"
+    assert result.status == "SUCCESSFUL"
+    assert result.return_value == {"widened": 0, "reminded": 0, "coordinator": 0}
+
+
+def test_serve_starts_uvicorn_on_the_asgi_application(settings, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    settings.DEBUG = True
+    call_command("serve", host="0.0.0.0", port=8123, workers=2)
+    assert "Télésanté sur http://0.0.0.0:8123/" in capsys.readouterr().out
+    [(app, options)] = calls
+    assert app == "telesante.asgi:application"
+    assert (options["host"], options["port"], options["workers"]) == ("0.0.0.0", 8123, 2)
+    assert options["proxy_headers"] is True
+
+
+def test_serve_in_production_collects_static_files_first(settings, monkeypatch, tmp_path):
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    settings.DEBUG = False
+    settings.DEMO = False
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    call_command("serve")
+    assert (tmp_path / "static" / "css" / "app.css").exists()

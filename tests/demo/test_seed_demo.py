@@ -1,0 +1,284 @@
+"""The demo region (`telesante seed-demo`), its named logins and their on-screen second factor.
+
+The region is seeded once for the module, in a transaction rolled back at the end: each test
+runs in a savepoint inside it, so nothing leaks to the other modules.
+"""
+
+import datetime
+import io
+import json
+import re
+from collections import Counter
+
+import pyotp
+import pytest
+from allauth.mfa.models import Authenticator
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import Client, override_settings
+
+from telesante.accounts.models import Membership, MembershipRole, RegionalRole, User
+from telesante.core.identifiers import validate_finess, validate_matricule, validate_rpps
+from telesante.demo import seeding
+from telesante.patients.models import AttachmentKind, IdentityStatus, Patient, PatientAttachment
+from telesante.patients.services import search_key
+from telesante.structures.models import (
+    Commune,
+    Country,
+    DeploymentStatus,
+    Equipment,
+    Structure,
+    StructureKind,
+)
+from tests.conftest import make_user
+
+LOGIN = "/compte/login/"
+TOTP_STEP = "/compte/2fa/authenticate/"
+FILIERES = {"cardiologie", "geriatrie", "dermatologie", "psychiatrie", "plaies_cicatrisation"}
+MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as tests/conftest.py: fast_hashing
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    def rollback() -> None:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+    out = io.StringIO()
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with override_settings(DEMO=True, PASSWORD_HASHERS=MD5):
+                call_command("seed_demo", verbosity=0, stdout=out)
+        except BaseException:
+            rollback()
+            raise
+    yield out.getvalue()
+    rollback()
+
+
+@pytest.fixture
+def demo(seeded, db, settings):
+    settings.DEMO = True
+    cache.clear()  # rate limits and used TOTP codes
+    return seeded
+
+
+def counts() -> dict[str, int]:
+    return {
+        "structures": Structure.objects.count(),
+        "users": User.objects.count(),
+        "memberships": Membership.objects.count(),
+        "patients": Patient.objects.count(),
+        "attachments": PatientAttachment.objects.count(),
+    }
+
+
+def test_structures_follow_the_two_projects(demo):
+    assert "Structures : 90" in demo
+    ehpad53 = Structure.objects.filter(kind=StructureKind.EHPAD, departement_id="53")
+    assert ehpad53.count() == 60
+    status = Counter(ehpad53.values_list("deployment_status", flat=True))
+    assert status == {
+        DeploymentStatus.DEPLOYED: 50,
+        DeploymentStatus.IN_PROGRESS: 9,
+        DeploymentStatus.PLANNED: 1,
+    }
+    today = datetime.date.today()
+    for s in ehpad53:
+        if s.deployment_status == DeploymentStatus.DEPLOYED:
+            assert s.deployment_planned_on < s.deployment_started_on < s.deployed_on
+            assert s.deployed_on <= datetime.date(2022, 6, 30)
+            assert Equipment.CART in s.equipment and Equipment.ECG in s.equipment
+        elif s.deployment_status == DeploymentStatus.IN_PROGRESS:
+            assert s.deployment_planned_on < s.deployment_started_on <= today
+            assert s.deployed_on is None and Equipment.CART in s.equipment
+        else:
+            assert s.deployment_planned_on > today and s.deployment_started_on is None
+
+    def kinds(dept: str) -> Counter:
+        return Counter(Structure.objects.filter(departement_id=dept).values_list("kind", flat=True))
+
+    mayenne = kinds("53")
+    assert mayenne[StructureKind.CH] == 4
+    assert mayenne[StructureKind.SAMU] == 1 and mayenne[StructureKind.PHARMACY] == 1
+    assert mayenne[StructureKind.MSP] >= 3
+    assert Structure.objects.filter(name="Pôle d'expertises du CH d'Ernée", kind="ch").exists()
+    assert kinds("72") == {
+        StructureKind.CH: 1,
+        StructureKind.EHPAD: 8,
+        StructureKind.MSP: 3,
+        StructureKind.CABINET: 1,
+        StructureKind.CDS: 2,
+        StructureKind.FAM_MAS: 1,
+    }
+    assert Structure.objects.get(kind=StructureKind.CH, departement_id="72").commune_id == "72181"
+    assert Structure.objects.get(name="CHU d'Angers").departement_id == "49"
+    assert Structure.objects.get(name="CHU de Nantes").departement_id == "44"
+
+    finess = list(Structure.objects.values_list("finess", "departement_id", "commune_id"))
+    assert len({f for f, _d, _c in finess}) == len(finess) == 90
+    communes = dict(Commune.objects.values_list("code", "departement_id"))
+    for number, dept, commune in finess:
+        validate_finess(number)
+        assert number.startswith(dept) and communes[commune] == dept
+    for s in Structure.objects.all():
+        assert s.apl is not None
+        assert s.underserved == (s.apl <= 2.5)  # TELESANTE_APL_UNDERSERVED
+
+
+def test_professionals(demo):
+    users = User.objects.all()
+    assert 600 <= users.count() <= 700
+    assert all(u.email.endswith("@demo.telesante.test") for u in users)
+    rpps = [r for r in users.values_list("rpps", flat=True) if r]
+    assert len(rpps) == len(set(rpps)) >= 600
+    for number in rpps:
+        validate_rpps(number)
+    assert {u.email for u in users if u.has_usable_password()} == {
+        login.email for login in seeding.DEMO_LOGINS
+    }
+    # Every priority filière has experts in the Mayenne hospitals and at the CHU.
+    for kind, dept in ((StructureKind.CH, "53"), (StructureKind.CHU, "49")):
+        experts = users.filter(
+            memberships__structure__kind=kind, memberships__structure__departement_id=dept
+        )
+        assert set(experts.values_list("specialty", flat=True)) >= FILIERES
+    # Every deployed EHPAD has nurses and an administrator.
+    for ehpad in Structure.objects.filter(kind="ehpad", deployment_status="deployed"):
+        members = ehpad.memberships.all()
+        assert members.filter(user__profession="infirmier").count() >= 4
+        assert members.filter(role=MembershipRole.ADMIN).exists()
+
+
+def test_patients(demo):
+    residents = PatientAttachment.objects.filter(
+        kind=AttachmentKind.RESIDENT, structure__kind=StructureKind.EHPAD
+    )
+    assert residents.count() == 2000
+    assert residents.filter(structure__deployment_status=DeploymentStatus.PLANNED).count() == 0
+    assert PatientAttachment.objects.filter(
+        kind=AttachmentKind.PATIENT, structure__kind=StructureKind.MSP
+    ).exists()
+    assert not Patient.objects.filter(attachments__isnull=True).exists()
+
+    places = set(Commune.objects.values_list("code", flat=True))
+    places |= set(Country.objects.values_list("code", flat=True))
+    today = datetime.date.today()
+    qualified = 0
+    for p in Patient.objects.filter(attachments__structure__kind="ehpad").select_related("gp"):
+        assert p.search_key == search_key(p)
+        assert p.birthplace_code in places
+        assert 65 <= (today - p.birth_date).days / 365.25 <= 105
+        assert p.gp is None or p.gp.specialty == "medecine_generale"
+        if p.identity_status == IdentityStatus.QUALIFIED:
+            qualified += 1
+            assert p.matricule_kind == "TEST"
+            validate_matricule(p.matricule, p.sex)
+            assert p.matricule[0] == {"M": "1", "F": "2"}[p.sex]
+        else:
+            assert p.matricule == ""
+    assert 500 <= qualified <= 1500
+    assert Patient.objects.filter(gp__isnull=False).count() > 1500
+
+
+def test_second_run_changes_nothing(demo):
+    before = counts()
+    out = io.StringIO()
+    call_command("seed_demo", verbosity=0, stdout=out)
+    assert "déjà chargée" in out.getvalue()
+    assert counts() == before
+
+
+def test_scale_multiplies_patients_and_the_seed_fixes_the_region(demo):
+    def planned(seed: int, scale: int) -> tuple[list, int]:
+        seeder = seeding.Seeder(seed, scale, progress=False)
+        seeder.load_communes()
+        seeder.define_sites()
+        sites = [(s.name, s.commune, s.status) for s in seeder.sites.values()]
+        return sites, len(list(seeder.plan_patients()))
+
+    sites, base = planned(seeding.DEFAULT_SEED, 1)
+    assert base == Patient.objects.count() == 2340
+    assert planned(seeding.DEFAULT_SEED, 3) == (sites, 3 * base)
+    assert planned(7, 1)[0] != sites
+    with pytest.raises(CommandError, match="--scale"):
+        call_command("seed_demo", "--scale", "0", verbosity=0)
+
+
+def test_refused_outside_demo_mode(seeded, db, settings):
+    settings.DEMO = False
+    for command in ("seed_demo", "demo_accounts"):
+        with pytest.raises(CommandError, match="mode démonstration"):
+            call_command(command, verbosity=0)
+
+
+def test_demo_accounts(demo):
+    out = io.StringIO()
+    call_command("demo_accounts", "--json", stdout=out)
+    accounts = json.loads(out.getvalue())
+    keys = {"email", "password", "role", "profession", "specialty", "structure", "totp_secret"}
+    assert all(set(a) == keys for a in accounts)
+    roles = Counter(a["role"] for a in accounts)
+    assert {"nurse", "expert", "gp", "pharmacist", "structure_admin", "observer"} <= set(roles)
+    assert "regional_admin" in roles
+    experts = [a for a in accounts if a["role"] == "expert"]
+    assert sorted(a["specialty"] for a in experts) == sorted(FILIERES)
+    assert all(a["password"] == seeding.DEMO_PASSWORD for a in accounts)
+    assert all(a["totp_secret"] == seeding.DEMO_TOTP_SECRET for a in accounts)
+
+    by_role: dict[str, dict] = {}
+    for a in accounts:
+        by_role.setdefault(a["role"], a)  # the first nurse works in Mayenne
+    nurse = User.objects.get(email=by_role["nurse"]["email"])
+    assert nurse.is_demo and nurse.profession == "infirmier"
+    ehpad = nurse.memberships.get().structure
+    assert ehpad.kind == "ehpad" and ehpad.departement_id == "53"
+    assert by_role["nurse"]["structure"] == ehpad.name
+    admin = User.objects.get(email=by_role["structure_admin"]["email"])
+    assert admin.memberships.get().role == MembershipRole.ADMIN
+    observer = User.objects.get(email=by_role["observer"]["email"])
+    assert observer.regional_role == RegionalRole.OBSERVER
+    assert not observer.memberships.exists() and by_role["observer"]["structure"] is None
+    region = User.objects.get(email=by_role["regional_admin"]["email"])
+    assert region.regional_role == RegionalRole.ADMIN and region.is_staff and region.is_superuser
+    totp = Authenticator.objects.filter(type=Authenticator.Type.TOTP)
+    assert totp.filter(user__is_demo=True).count() == len(accounts) == len(seeding.DEMO_LOGINS)
+
+    text = io.StringIO()
+    call_command("demo_accounts", stdout=text)
+    assert by_role["nurse"]["email"] in text.getvalue()
+    assert "Mode démonstration" in text.getvalue()
+
+
+def totp_page(email: str, password: str = seeding.DEMO_PASSWORD) -> tuple[Client, str]:
+    client = Client()
+    response = client.post(LOGIN, {"login": email, "password": password})
+    assert response["Location"] == TOTP_STEP
+    return client, client.get(TOTP_STEP).content.decode()
+
+
+def test_demo_mode_shows_the_code_of_a_demo_account(demo):
+    email = seeding.DEMO_LOGINS[0].email
+    totp = pyotp.TOTP(seeding.DEMO_TOTP_SECRET)
+    before = totp.now()
+    client, html = totp_page(email)
+    assert "Mode démonstration" in html
+    code = re.search(r'class="demo-totp-code">(\d{6})<', html).group(1)
+    assert code in {before, totp.now()}
+    assert client.post(TOTP_STEP, {"code": code})["Location"] == "/"
+
+
+def test_no_code_for_other_accounts_or_outside_demo_mode(demo, settings):
+    # An ordinary account, in demo mode.
+    make_user("ordinaire@example.test")
+    _client, html = totp_page("ordinaire@example.test", "Motdepasse-solide-2026")
+    assert "demo-totp" not in html
+
+    settings.DEMO = False
+    _client, html = totp_page(seeding.DEMO_LOGINS[0].email)
+    assert 'name="code"' in html  # the ordinary code form
+    assert "demo-totp" not in html and "Mode démonstration" not in html

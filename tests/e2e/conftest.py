@@ -1,0 +1,113 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright (sync API) against `live_server`.
+
+Pages load from http://localhost:<port>, a secure context (camera, clipboard, WebCrypto).
+"""
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyotp
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from tests.conftest import TOTP_SECRET
+
+# live_server serves from a thread over transactional databases while the sync Playwright API
+# keeps an event loop running in the test thread: Django's ORM would refuse to run there.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--disable-background-networking",
+    "--disable-gpu",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1366, "height": 768}}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} absent : apt-get install chromium (tests navigateur)."
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Used TOTP codes and login rate limits live in the cache, keyed by user id and IP."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Factory: a page in a fresh French-speaking browser context (desktop unless told)."""
+    contexts = []
+
+    def make(device: dict | None = None, user=None):
+        context = browser.new_context(
+            base_url=live_server.url, locale="fr-FR", **(device or DESKTOP)
+        )
+        context.set_default_timeout(10_000)
+        if user is not None:
+            login_cookie(context, live_server.url, user)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def login_cookie(context, base_url: str, user) -> None:
+    """Skip the login form: a server-side session for `user`, handed to the browser."""
+    client = Client()
+    client.force_login(user)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}]
+    )
+
+
+def fresh_code(secret: str = TOTP_SECRET, margin: float = 3.0) -> str:
+    """The current TOTP code, with at least `margin` seconds left in its 30-second window:
+    allauth accepts the current window only (MFA_TOTP_TOLERANCE defaults to 0)."""
+    left = 30 - time.time() % 30
+    if left < margin:
+        time.sleep(left + 0.05)
+    return pyotp.TOTP(secret).now()
+
+
+def log_in(page, email: str, password: str, code: str | Callable[[], str]) -> None:
+    """The real two-step login: email and password, then the authenticator code.
+
+    `code` may be a function (e.g. `fresh_code`), called once the code field is on screen.
+    """
+    page.goto("/compte/login/")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url("**/compte/2fa/authenticate/")
+    page.locator("input[name=code]").fill(code() if callable(code) else code)
+    page.locator("main form button[type=submit]").first.click()

@@ -1,0 +1,146 @@
+"""Billing codes of an answered télé-expertise and the rule checks that make it non-billable."""
+
+import datetime
+import html
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from telesante.accounts.models import Membership
+from telesante.acts.models import BillingCode
+from telesante.structures.models import StructureKind
+from telesante.teleexpertise import services
+from tests.conftest import logged_in, make_patient, make_structure
+from tests.teleexpertise.conftest import answered, wound_request
+
+SAME_MSP = "Non facturable : le demandeur et l'expert exercent dans la même MSP."
+
+
+def cap_warning(n: int, cap: int) -> str:
+    return (
+        f"Plafond atteint : {n} télé-expertises facturées pour ce patient "
+        f"par cet expert sur 12 mois (maximum {cap})."
+    )
+
+
+def codes(te) -> dict[str, BillingCode]:
+    return {b.code: b for b in te.act.billing_codes.all()}
+
+
+def test_te2_and_rqd_are_recorded_on_answer(te_world):
+    t = te_world
+    te = services.claim(None, t.wound_expert, services.create(None, t.w.nurse_a, wound_request(t)))
+    assert not BillingCode.objects.exists()
+    te = services.answer(None, t.wound_expert, te, "Avis", "", "none")
+    found = codes(te)
+    assert set(found) == {"TE2", "RQD"}
+    assert found["TE2"].professional == t.wound_expert
+    assert found["RQD"].professional == t.w.nurse_a
+    for code in found.values():
+        assert code.billable
+        assert code.warnings == []
+
+
+def test_the_fifth_te2_within_a_year_is_not_billable(te_world):
+    t = te_world
+    cap = settings.TELESANTE_TE2_YEARLY_CAP
+    for _ in range(cap):
+        te = answered(t)
+        assert all(code.billable for code in codes(te).values())
+    te = answered(t)
+    found = codes(te)
+    assert not found["TE2"].billable
+    assert not found["RQD"].billable
+    assert found["TE2"].warnings == [cap_warning(cap, cap)]
+    assert BillingCode.objects.filter(code="TE2", billable=True).count() == cap
+
+
+def test_the_cap_comes_from_the_settings(te_world, settings):
+    settings.TELESANTE_TE2_YEARLY_CAP = 1
+    assert codes(answered(te_world))["TE2"].billable
+    second = codes(answered(te_world))["TE2"]
+    assert not second.billable
+    assert second.warnings == [cap_warning(1, 1)]
+
+
+def test_the_cap_counts_only_the_last_twelve_months(te_world, settings):
+    settings.TELESANTE_TE2_YEARLY_CAP = 1
+    answered(te_world)
+    BillingCode.objects.update(created_at=timezone.now() - datetime.timedelta(days=366))
+    assert codes(answered(te_world))["TE2"].billable
+
+
+def test_the_cap_is_per_patient_and_per_expert(te_world, settings):
+    t = te_world
+    settings.TELESANTE_TE2_YEARLY_CAP = 1
+    answered(t)
+    other_patient = make_patient(t.w.ehpad_a, birth_name="LOUVEAU", first_names="Jeanne")
+    te = services.create(None, t.w.nurse_a, wound_request(t, patient_id=other_patient.pk))
+    assert codes(answered(t, te))["TE2"].billable
+    te = services.create(None, t.w.nurse_a, wound_request(t))
+    te = services.claim(None, t.wound_expert_2, te)
+    te = services.answer(None, t.wound_expert_2, te, "Avis", "", "none")
+    assert codes(te)["TE2"].billable
+
+
+@pytest.fixture
+def same_msp(te_world):
+    msp = make_structure("MSP du Bourny", kind=StructureKind.MSP, finess="530000039")
+    for user in (te_world.w.nurse_a, te_world.wound_expert):
+        Membership.objects.create(user=user, structure=msp)
+    return msp
+
+
+def test_requester_and_expert_of_the_same_msp_is_not_billable(te_world, same_msp):
+    found = codes(answered(te_world))
+    for code in found.values():
+        assert not code.billable
+        assert code.warnings == [SAME_MSP]
+
+
+def test_sharing_a_non_msp_structure_is_billable(te_world):
+    Membership.objects.create(
+        user=te_world.wound_expert, structure=te_world.w.ehpad_a
+    )  # a hospital doctor who also works at the EHPAD: not an MSP
+    assert codes(answered(te_world))["TE2"].billable
+
+
+def test_the_expert_sees_the_msp_warning_before_answering(te_world, same_msp):
+    t = te_world
+    te = services.create(None, t.w.nurse_a, wound_request(t))
+    url = reverse("teleexpertise_detail", args=[te.pk])
+    # Before the claim the expert has no answer form and no warning yet.
+    assert SAME_MSP not in page_text(t.wound_expert, url)
+    services.claim(None, t.wound_expert, te)
+    page = page_text(t.wound_expert, url)
+    assert 'name="opinion"' in page
+    assert SAME_MSP in page
+    # The requester does not get the expert's billing warnings.
+    assert SAME_MSP not in page_text(t.w.nurse_a, url)
+    # After the answer, the codes show as non-billable with their reasons.
+    services.answer(None, t.wound_expert, te, "Avis", "", "none")
+    page = page_text(t.wound_expert, url)
+    assert "non facturable" in page
+    assert SAME_MSP in page
+
+
+def test_the_expert_sees_the_cap_warning_before_answering(te_world, settings):
+    t = te_world
+    settings.TELESANTE_TE2_YEARLY_CAP = 1
+    answered(t)
+    te = services.claim(None, t.wound_expert, services.create(None, t.w.nurse_a, wound_request(t)))
+    url = reverse("teleexpertise_detail", args=[te.pk])
+    assert cap_warning(1, 1) in page_text(t.wound_expert, url)
+    # Another expert of the pool has no previous act with this patient: no warning for them.
+    te2 = services.create(None, t.w.nurse_a, wound_request(t))
+    services.claim(None, t.wound_expert_2, te2)
+    url2 = reverse("teleexpertise_detail", args=[te2.pk])
+    assert "Plafond atteint" not in page_text(t.wound_expert_2, url2)
+
+
+def page_text(user, url: str) -> str:
+    response = logged_in(user).get(url)
+    assert response.status_code == 200
+    return html.unescape(response.content.decode())

@@ -1,0 +1,436 @@
+"""Who gets what: every page and API operation, for the right user, anonymous, the wrong role
+and another structure. `test_every_route_is_in_the_matrix` fails when a route has no case."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from telesante.accounts.models import Profession
+from telesante.api import api
+from telesante.teleexpertise import services
+from tests.conftest import World, api_client, logged_in, make_user
+from tests.teleexpertise.conftest import TE, jpeg, te_world, wound_request  # noqa: F401
+
+# Whole URL trees whose access rules live in the library that serves them, tested elsewhere.
+EXEMPT_PREFIXES = {
+    "compte/": "allauth login pages: public by design, tested in tests/accounts/test_login.py",
+    "i18n/": "language switch: public, no data",
+    "admin/": "Django admin requires is_staff for every page; admin:index is in the matrix",
+    "healthz": "load-balancer probe: public, answers only whether the database is reachable",
+    "api/v1/": "API operations are listed from the OpenAPI schema below",
+}
+API_PUBLIC = {"GET /api/v1/openapi.json", "GET /api/v1/docs"}
+
+
+@dataclass
+class Case:
+    method: str
+    url: Callable[[World], str]
+    # role name -> expected status; roles: anonymous, and attribute names of World.
+    expect: dict[str, int]
+    data: Callable[[World], dict] = field(default=lambda w: {})
+    api: bool = False
+    # Needs the télé-expertise objects of the `te_objects` fixture (w.te, w.te_claimed, ...).
+    te: bool = False
+    multipart: bool = False
+
+
+def patient_url(name: str) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[w.patient_a.pk])
+
+
+def te_url(name: str, which: str) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[getattr(w, which).pk])
+
+
+def te_api(which: str, suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/teleexpertise/{getattr(w, which).pk}{suffix}"
+
+
+PAGES: dict[str, Case] = {
+    "home": Case(
+        "GET", lambda w: reverse("home"), {"anonymous": 302, "nurse_a": 200, "observer": 200}
+    ),
+    "patient_list": Case(
+        "GET",
+        lambda w: reverse("patient_list"),
+        {"anonymous": 302, "nurse_a": 200, "observer": 403, "regional_admin": 200},
+    ),
+    "patient_create": Case(
+        "GET",
+        lambda w: reverse("patient_create"),
+        {"anonymous": 302, "nurse_a": 200, "observer": 403},
+    ),
+    "patient_detail": Case(
+        "GET",
+        patient_url("patient_detail"),
+        {
+            "anonymous": 302,
+            "nurse_a": 200,
+            "doctor_a": 200,
+            "nurse_b": 404,
+            "observer": 404,
+            "regional_admin": 404,
+        },
+    ),
+    "patient_status": Case(
+        "POST",
+        patient_url("patient_status"),
+        {"anonymous": 302, "nurse_a": 302, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"new_status": "VALI", "evidence": "passport"},
+    ),
+    "patient_consent": Case(
+        "POST",
+        patient_url("patient_consent"),
+        {"anonymous": 302, "nurse_a": 302, "nurse_b": 404, "observer": 404},
+        data=lambda w: {
+            "act_kind": "teleexpertise",
+            "information_given": "on",
+            "decision": "consent",
+        },
+    ),
+    "structure_detail": Case(
+        "GET",
+        lambda w: reverse("structure_detail", args=[w.ehpad_a.pk]),
+        {"anonymous": 302, "nurse_a": 200, "nurse_b": 404, "observer": 200},
+    ),
+    "structure_audit": Case(
+        "GET",
+        lambda w: reverse("structure_audit", args=[w.ehpad_a.pk]),
+        {"anonymous": 302, "admin_a": 200, "nurse_a": 404, "nurse_b": 404, "observer": 404},
+    ),
+    "admin:index": Case(
+        "GET",
+        lambda w: reverse("admin:index"),
+        {"anonymous": 302, "regional_admin": 200, "nurse_a": 302},
+    ),
+    # Télé-expertise: w.te is pooled, w.te_claimed taken by w.wound_expert, w.te_answered
+    # answered by him; all three for patient_a, sent by nurse_a (see `te_objects`).
+    "teleexpertise_list": Case(
+        "GET",
+        lambda w: reverse("teleexpertise_list"),
+        {"anonymous": 302, "nurse_a": 200, "wound_expert": 200, "observer": 403},
+        te=True,
+    ),
+    "teleexpertise_create": Case(
+        "GET",
+        lambda w: reverse("teleexpertise_create"),
+        {"anonymous": 302, "nurse_a": 200, "pharmacist_a": 403, "observer": 403},
+        te=True,
+    ),
+    "teleexpertise_detail": Case(
+        "GET",
+        te_url("teleexpertise_detail", "te"),
+        {
+            "anonymous": 302,
+            "nurse_a": 200,
+            "doctor_a": 200,
+            "wound_expert": 200,
+            "derm_expert": 404,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        te=True,
+    ),
+    "teleexpertise_claim": Case(
+        "POST",
+        te_url("teleexpertise_claim", "te"),
+        {"anonymous": 302, "wound_expert": 302, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        te=True,
+    ),
+    "teleexpertise_message": Case(
+        "POST",
+        te_url("teleexpertise_message", "te_claimed"),
+        {
+            "anonymous": 302,
+            "nurse_a": 302,
+            "wound_expert": 302,
+            "derm_expert": 403,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        data=lambda w: {"body": "Bonjour"},
+        te=True,
+    ),
+    "teleexpertise_answer": Case(
+        "POST",
+        te_url("teleexpertise_answer", "te_claimed"),
+        {"anonymous": 302, "wound_expert": 302, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"opinion": "Avis", "consultation_need": "none"},
+        te=True,
+    ),
+    "teleexpertise_decline": Case(
+        "POST",
+        te_url("teleexpertise_decline", "te_claimed"),
+        {"anonymous": 302, "wound_expert": 302, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"reason": "Absent"},
+        te=True,
+    ),
+    "teleexpertise_report": Case(
+        "GET",
+        te_url("teleexpertise_report", "te_answered"),
+        {"anonymous": 302, "nurse_a": 200, "wound_expert": 200, "nurse_b": 404, "observer": 404},
+        te=True,
+    ),
+    "attachment": Case(
+        "GET",
+        lambda w: reverse("attachment", args=[w.photo.pk]),
+        {
+            "anonymous": 302,
+            "nurse_a": 200,
+            "wound_expert": 200,
+            "derm_expert": 404,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        te=True,
+    ),
+    "attachment_thumbnail": Case(
+        "GET",
+        lambda w: reverse("attachment_thumbnail", args=[w.photo.pk]),
+        {
+            "anonymous": 302,
+            "nurse_a": 200,
+            "wound_expert": 200,
+            "derm_expert": 404,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        te=True,
+    ),
+    "notifications": Case(
+        "GET",
+        lambda w: reverse("notifications"),
+        {"anonymous": 302, "nurse_a": 200, "observer": 200},
+    ),
+    "notifications_read": Case(
+        "POST",
+        lambda w: reverse("notifications_read"),
+        {"anonymous": 302, "nurse_a": 302, "observer": 302},
+    ),
+}
+
+API: dict[str, Case] = {
+    "GET /api/v1/patients": Case(
+        "GET",
+        lambda w: "/api/v1/patients?q=dorvane",
+        {"anonymous": 401, "nurse_a": 200, "observer": 403},
+        api=True,
+    ),
+    "POST /api/v1/patients": Case(
+        "POST",
+        lambda w: "/api/v1/patients",
+        {"anonymous": 401, "nurse_a": 201, "observer": 403, "nurse_b": 404},
+        data=lambda w: {
+            "birth_name": "Quenorel",
+            "first_names": "Ilda",
+            "birth_date": "1931-05-04",
+            "sex": "F",
+            "birthplace_code": "53130",
+            "structure_id": w.ehpad_a.pk,
+        },
+        api=True,
+    ),
+    "GET /api/v1/patients/{patient_id}": Case(
+        "GET",
+        lambda w: f"/api/v1/patients/{w.patient_a.pk}",
+        {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
+        api=True,
+    ),
+    "GET /api/v1/teleexpertise": Case(
+        "GET",
+        lambda w: "/api/v1/teleexpertise?box=outbox",
+        {"anonymous": 401, "nurse_a": 200, "wound_expert": 200, "observer": 403},
+        api=True,
+        te=True,
+    ),
+    "POST /api/v1/teleexpertise": Case(
+        "POST",
+        lambda w: "/api/v1/teleexpertise",
+        {"anonymous": 401, "nurse_a": 201, "pharmacist_a": 403, "observer": 403, "nurse_b": 404},
+        data=lambda w: {
+            "patient_id": w.patient_a.pk,
+            "structure_id": w.ehpad_a.pk,
+            "filiere": "geriatrie",
+            "question": "Chutes répétées ?",
+            "information_given": True,
+            "decision": "consent",
+            "form": {"reason": "Chutes", "treatment": "Aucun"},
+        },
+        api=True,
+        te=True,
+    ),
+    "GET /api/v1/teleexpertise/{te_id}": Case(
+        "GET",
+        te_api("te"),
+        {
+            "anonymous": 401,
+            "nurse_a": 200,
+            "wound_expert": 200,
+            "derm_expert": 404,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        api=True,
+        te=True,
+    ),
+    "POST /api/v1/teleexpertise/{te_id}/attachments": Case(
+        "POST",
+        te_api("te_claimed", "/attachments"),
+        {
+            "anonymous": 401,
+            "nurse_a": 201,
+            "wound_expert": 201,
+            "doctor_a": 403,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        data=lambda w: {"file": jpeg()},
+        api=True,
+        te=True,
+        multipart=True,
+    ),
+    "POST /api/v1/teleexpertise/{te_id}/messages": Case(
+        "POST",
+        te_api("te_claimed", "/messages"),
+        {
+            "anonymous": 401,
+            "nurse_a": 201,
+            "wound_expert": 201,
+            "derm_expert": 403,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        data=lambda w: {"body": "Bonjour"},
+        api=True,
+        te=True,
+    ),
+    "POST /api/v1/teleexpertise/{te_id}/claim": Case(
+        "POST",
+        te_api("te", "/claim"),
+        {"anonymous": 401, "wound_expert": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        api=True,
+        te=True,
+    ),
+    "POST /api/v1/teleexpertise/{te_id}/answer": Case(
+        "POST",
+        te_api("te_claimed", "/answer"),
+        {"anonymous": 401, "wound_expert": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"opinion": "Avis", "consultation_need": "none"},
+        api=True,
+        te=True,
+    ),
+    "POST /api/v1/teleexpertise/{te_id}/decline": Case(
+        "POST",
+        te_api("te_claimed", "/decline"),
+        {"anonymous": 401, "wound_expert": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"reason": "Absent"},
+        api=True,
+        te=True,
+    ),
+    "GET /api/v1/teleexpertise/{te_id}/report.pdf": Case(
+        "GET",
+        te_api("te_answered", "/report.pdf"),
+        {"anonymous": 401, "nurse_a": 200, "wound_expert": 200, "nurse_b": 404, "observer": 404},
+        api=True,
+        te=True,
+    ),
+}
+
+
+@pytest.fixture
+def te_objects(te_world: TE) -> World:  # noqa: F811
+    """Télé-expertise requests of patient_a by nurse_a, in three states, and extra roles."""
+    t, w = te_world, te_world.w
+    w.wound_expert, w.derm_expert = t.wound_expert, t.derm_expert
+    w.pharmacist_a = make_user(
+        "pharma.a@example.test", structure=w.ehpad_a, profession=Profession.PHARMACIST
+    )
+    w.te = services.create(None, w.nurse_a, wound_request(t))
+    w.photo = w.te.act.attachments.get()
+    w.te_claimed = services.claim(
+        None, t.wound_expert, services.create(None, w.nurse_a, wound_request(t))
+    )
+    answered = services.claim(
+        None, t.wound_expert, services.create(None, w.nurse_a, wound_request(t))
+    )
+    w.te_answered = services.answer(None, t.wound_expert, answered, "Avis", "", "none")
+    return w
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p.name
+
+
+def _api_operations() -> set[str]:
+    schema = api.get_openapi_schema()
+    return {
+        f"{method.upper()} {path}".rstrip("/")
+        for path, ops in schema["paths"].items()
+        for method in ops
+    }
+
+
+def test_every_route_is_in_the_matrix():
+    missing = []
+    for route, name in _walk(get_resolver().url_patterns):
+        if any(route.startswith(p) for p in EXEMPT_PREFIXES):
+            continue
+        if name not in PAGES:
+            missing.append(route)
+    missing += sorted(_api_operations() - set(API) - API_PUBLIC)
+    assert not missing, f"routes without an access test: {missing}"
+
+
+def test_the_matrix_names_only_real_routes():
+    names = {name for _route, name in _walk(get_resolver().url_patterns)}
+    assert set(PAGES) - names - {"admin:index"} == set()
+    assert set(API) <= _api_operations()
+
+
+def _cases():
+    for key, case in {**PAGES, **API}.items():
+        for role, status in case.expect.items():
+            yield pytest.param(key, role, status, id=f"{key}-{role}")
+
+
+@pytest.mark.parametrize(("key", "role", "expected"), list(_cases()))
+def test_access(world, request, key, role, expected):
+    case = {**PAGES, **API}[key]
+    if case.te:
+        request.getfixturevalue("te_objects")
+    user = None if role == "anonymous" else getattr(world, role)
+    client = api_client(user) if case.api else logged_in(user)
+    url = case.url(world)
+    if case.method == "GET":
+        response = client.get(url)
+    elif case.api and not case.multipart:
+        response = client.post(url, case.data(world), content_type="application/json")
+    else:
+        response = client.post(url, case.data(world))
+    assert response.status_code == expected, response.content[:300]
+    if role == "anonymous" and not case.api:
+        location = response["Location"]
+        if location.startswith("/admin/login/"):  # the admin's login hands over to ours
+            location = client.get(location)["Location"]
+        assert location.startswith("/compte/login/")
+
+
+def test_other_structure_search_does_not_list_foreign_patients(world):
+    page = logged_in(world.nurse_b).get(reverse("patient_list"), {"q": "dorvane"})
+    assert page.status_code == 200
+    assert "DORVANE" not in page.content.decode()
+    api_list = api_client(world.nurse_b).get("/api/v1/patients?q=dorvane").json()
+    assert api_list == []
+    own = api_client(world.nurse_a).get("/api/v1/patients?q=dorvane").json()
+    assert [p["id"] for p in own] == [world.patient_a.pk]
+
+
+def test_api_schema_and_docs_are_public(db):
+    assert api_client(None).get("/api/v1/openapi.json").status_code == 200

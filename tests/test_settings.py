@@ -16,11 +16,11 @@ REDIS_URL = os.environ.get("TELESANTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/1
 
 
 def clean_env(tmp_path: Path, **telesante) -> dict[str, str]:
-    """The parent's environment without any TELESANTE_* variable (no DEBUG, no DEMO)."""
+    """The parent's environment without any TELESANTE_* variable (no DEBUG, no DEMO), nor the
+    async-safety escape hatch the browser tests set for their own process."""
+    dropped = {"DJANGO_SETTINGS_MODULE", "CI", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("TELESANTE_") and k not in {"DJANGO_SETTINGS_MODULE", "CI"}
+        k: v for k, v in os.environ.items() if not k.startswith("TELESANTE_") and k not in dropped
     }
     env["DJANGO_SETTINGS_MODULE"] = "telesante.settings"
     env["TELESANTE_VAR_DIR"] = str(tmp_path / "var")

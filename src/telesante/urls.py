@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from telesante.api import api
@@ -10,8 +9,9 @@ from telesante.patients import views as patient_views
 from telesante.structures import views as structure_views
 from telesante.teleexpertise import views as te_views
 
-# The back office logs in through the same two-factor login as everyone else.
-admin.site.login = login_required(admin.site.login)
+# The back office logs in through the same two-factor login as everyone else: the admin's own
+# login form (password only) is never served.
+admin.site.login = core_views.admin_login
 admin.site.site_header = "Télésanté — administration régionale"
 admin.site.site_title = "Télésanté"
 

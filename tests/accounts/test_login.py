@@ -326,15 +326,24 @@ def test_regional_admin_reaches_the_admin_after_both_steps(world):
     assert client.get("/admin/").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="urls.py wraps admin.site.login in login_required: a logged-in user can still POST "
-    "another account's password to Django's admin login form and skip that account's TOTP.",
-)
 def test_admin_login_form_cannot_switch_to_another_account_without_totp(world):
     client = logged_in(world.nurse_a)
-    client.post("/admin/login/", {"username": world.regional_admin.email, "password": PASSWORD})
+    response = client.post(
+        "/admin/login/", {"username": world.regional_admin.email, "password": PASSWORD}
+    )
+    assert response.status_code == 403
     assert client.session["_auth_user_id"] == str(world.nurse_a.pk)
+
+
+def test_admin_login_form_never_logs_in_an_anonymous_visitor(world):
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": world.regional_admin.email, "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert "_auth_user_id" not in client.session
 
 
 # API tokens from the command line.

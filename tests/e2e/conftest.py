@@ -31,7 +31,9 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1366, "height": 768}}
 
 
-@pytest.fixture(scope="session")
+# Module scope: the sync API keeps an event loop running in the test thread while it is open,
+# and tests of other modules sharing this process call async_to_sync.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} absent : apt-get install chromium (tests navigateur)."

@@ -135,3 +135,4 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("/patients", "telesante.patients.api.router")
 api.add_router("/teleexpertise", "telesante.teleexpertise.api.router")
+api.add_router("/telesurveillance", "telesante.telesurveillance.api.router")

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "telesante.acts",
     "telesante.documents",
     "telesante.teleexpertise",
+    "telesante.telesurveillance",
     "telesante.notifications",
     "telesante.demo",
 ]
@@ -213,3 +214,7 @@ TELESANTE_APL_UNDERSERVED = float(env("APL_UNDERSERVED", "2.5"))
 
 # Télé-expertise rules (REGULATORY.md, marked "verify": configurable, not constants).
 TELESANTE_TE2_YEARLY_CAP = int(env("TE2_YEARLY_CAP", "4"))
+
+# Télésurveillance: a batch of up to 10,000 measurements has its own request size limit.
+TELESANTE_MEASUREMENTS_MAX_BYTES = int(env("MEASUREMENTS_MAX_BYTES", str(4 * 1024 * 1024)))
+TELESANTE_MQTT_URL = env("MQTT_URL", "mqtt://127.0.0.1:1883")

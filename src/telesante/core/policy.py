@@ -7,7 +7,7 @@ from telesante.accounts.models import Membership, MembershipRole
 from telesante.acts.models import Act
 from telesante.core import audit
 from telesante.core.models import AuditAction
-from telesante.patients.models import Patient, PatientAttachment
+from telesante.patients.models import ActKind, Patient, PatientAttachment
 from telesante.structures.models import Structure
 
 
@@ -29,19 +29,25 @@ def may_handle_patients(user) -> bool:
 
 
 def visible_patients(user) -> QuerySet[Patient]:
-    """Patients attached to one of the user's structures, or in an act the user is party to."""
+    """Patients attached to one of the user's structures, in an act the user is party to, or
+    monitored (télésurveillance) by a team the user belongs to."""
     if not may_handle_patients(user):
         return Patient.objects.none()
+    mine = Membership.objects.filter(user=user).values("structure")
     in_my_structures = Exists(
-        PatientAttachment.objects.filter(
-            patient=OuterRef("pk"),
-            structure__in=Membership.objects.filter(user=user).values("structure"),
-        )
+        PatientAttachment.objects.filter(patient=OuterRef("pk"), structure__in=mine)
     )
     party_to_act = Exists(
         Act.objects.filter(patient=OuterRef("pk")).filter(Q(requester=user) | Q(performers=user))
     )
-    return Patient.objects.filter(in_my_structures | party_to_act)
+    monitored_by_my_team = Exists(
+        Act.objects.filter(
+            patient=OuterRef("pk"),
+            kind=ActKind.TELESURVEILLANCE,
+            performing_structure__in=mine,
+        )
+    )
+    return Patient.objects.filter(in_my_structures | party_to_act | monitored_by_my_team)
 
 
 def get_patient(request: HttpRequest, user, pk: int, action: AuditAction) -> Patient:

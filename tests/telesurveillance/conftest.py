@@ -13,6 +13,7 @@ from telesante.accounts.models import Profession, User
 from telesante.patients.models import PatientAttachment
 from telesante.structures.models import Structure, StructureKind
 from telesante.telesurveillance import enrolment as enrolments
+from telesante.telesurveillance import programmes
 from telesante.telesurveillance.models import DeviceToken, Enrolment
 from tests.conftest import World, make_structure, make_user
 
@@ -56,6 +57,7 @@ def new_enrolment(w: World, team: Structure, **overrides) -> enrolments.NewEnrol
 
 @pytest.fixture
 def tsv(world) -> TSV:
+    programmes.load()  # a transactional test before this one flushed the migration's rows
     team = make_structure("CH de Laval — télésurveillance", kind=StructureKind.CH, finess="530000039")
     other = make_structure("CH du Mans — télésurveillance", kind=StructureKind.CH, commune="72181")
     operator = make_user("operateur@example.test", structure=team, profession=Profession.NURSE)

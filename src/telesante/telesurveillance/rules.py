@@ -4,7 +4,7 @@ measurements, and missing data (nothing for 48 h) checked by the worker. Every f
 
 import bisect
 import datetime
-from collections import defaultdict
+from collections import defaultdict, deque
 
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
@@ -48,34 +48,39 @@ def _absolute(row: tuple, rule: dict) -> tuple | None:
 
 
 def _relative(series: list[tuple], new_rows: list[tuple], rule: dict) -> list[tuple]:
-    """Each new point against the earlier points of the window, and each later point of the
-    window against it (late data may reveal a change after the fact)."""
+    """Points of the series that changed by the rule's amount within its window, where the
+    window holds a new row (late data may reveal a change after the fact). A sliding-window
+    minimum (of the value, or of its opposite for a fall) keeps this linear."""
     window = datetime.timedelta(days=rule.get("days", 3))
     sign = 1 if rule["kind"] == "rise" else -1
-    times = [at for at, _v in series]
+    new_times = sorted(r[5] for r in new_rows)
+    kind = catalog.TYPES[rule["type"]]
     found = []
-    for row in new_rows:
-        at, value = row[5], row[3]
-        before = series[bisect.bisect_left(times, at - window) : bisect.bisect_left(times, at)]
-        after = series[bisect.bisect_right(times, at) : bisect.bisect_right(times, at + window)]
-        pairs = [(v, value, at) for _t, v in before] + [(value, v, t) for t, v in after]
-        for start, end, end_at in pairs:
-            if sign * (end - start) >= rule["value"]:
-                found.append((end, end_at, start))
-                break
-    result = []
-    for end, end_at, start in found:
-        label = catalog.TYPES[rule["type"]].label
-        text = _("%(label)s : %(d)s %(u)s en %(n)s jours (de %(a)s à %(b)s)") % {
-            "label": label,
-            "d": ("+" if sign > 0 else "−") + _fmt(abs(end - start)),
-            "u": catalog.TYPES[rule["type"]].unit,
-            "n": rule.get("days", 3),
-            "a": _fmt(start),
-            "b": _fmt(end),
-        }
-        result.append((end, end_at, text))
-    return result
+    lowest: deque[int] = deque()  # indices of the window, increasing signed values
+    left = 0
+    for i, (at, value) in enumerate(series):
+        while series[left][0] < at - window:
+            left += 1
+        while lowest and lowest[0] < left:
+            lowest.popleft()
+        if lowest:
+            start = series[lowest[0]][1]
+            k = bisect.bisect_left(new_times, at - window)
+            touched = k < len(new_times) and new_times[k] <= at
+            if touched and sign * (value - start) >= rule["value"]:
+                text = _("%(label)s : %(d)s %(u)s en %(n)s jours (de %(a)s à %(b)s)") % {
+                    "label": kind.label,
+                    "d": ("+" if sign > 0 else "−") + _fmt(abs(value - start)),
+                    "u": kind.unit,
+                    "n": rule.get("days", 3),
+                    "a": _fmt(start),
+                    "b": _fmt(value),
+                }
+                found.append((value, at, text))
+        while lowest and sign * series[lowest[-1]][1] >= sign * value:
+            lowest.pop()
+        lowest.append(i)
+    return found
 
 
 def _series(rule: dict, rows: list[tuple]) -> dict[int, list[tuple]]:

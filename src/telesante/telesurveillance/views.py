@@ -57,7 +57,6 @@ def enrol(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient(request: HttpRequest, pk: int) -> HttpResponse:
-    _may(request)
     item = enrolment.get(request, request.user, pk)
     now = timezone.now()
     return render(
@@ -78,7 +77,6 @@ def patient(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
-    _may(request)
     alert = alerts.get(request, request.user, pk)
     try:
         action(alert)
@@ -103,7 +101,6 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def end(request: HttpRequest, pk: int) -> HttpResponse:
-    _may(request)
     item = enrolment.get(request, request.user, pk)
     try:
         enrolment.end(request, request.user, item, request.POST.get("state", ""))
@@ -117,7 +114,6 @@ def end(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     """Monthly report (?mois=AAAA-MM) or end-of-monitoring report (no month)."""
-    _may(request)
     item = enrolment.get(request, request.user, pk)
     raw = request.GET.get("mois", "")
     if raw:

@@ -1,19 +1,14 @@
 """The seven indications of the common-law télésurveillance, with their default thresholds."""
 
-import json
-from pathlib import Path
-
 from django.db import migrations
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "programmes.json"
+from telesante.telesurveillance.programmes import load
 
 
-def load(apps, schema_editor):
-    Programme = apps.get_model("telesurveillance", "Programme")
-    for item in json.loads(DATA.read_text(encoding="utf-8")):
-        Programme.objects.update_or_create(code=item.pop("code"), defaults=item)
+def forwards(apps, schema_editor):
+    load(apps.get_model("telesurveillance", "Programme"))
 
 
 class Migration(migrations.Migration):
     dependencies = [("telesurveillance", "0001_initial")]
-    operations = [migrations.RunPython(load, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -58,7 +58,9 @@ def new_enrolment(w: World, team: Structure, **overrides) -> enrolments.NewEnrol
 @pytest.fixture
 def tsv(world) -> TSV:
     programmes.load()  # a transactional test before this one flushed the migration's rows
-    team = make_structure("CH de Laval — télésurveillance", kind=StructureKind.CH, finess="530000039")
+    team = make_structure(
+        "CH de Laval — télésurveillance", kind=StructureKind.CH, finess="530000039"
+    )
     other = make_structure("CH du Mans — télésurveillance", kind=StructureKind.CH, commune="72181")
     operator = make_user("operateur@example.test", structure=team, profession=Profession.NURSE)
     PatientAttachment.objects.create(patient=world.patient_a, structure=team)
@@ -77,8 +79,15 @@ def tsv(world) -> TSV:
 def item(n: int | str, type_: str = "weight", value: float = 80.0, at=NOW, **extra) -> dict:
     unit = {"weight": "kg", "spo2": "%", "heart_rate": "/min"}.get(type_, "kg")
     at = at.isoformat() if isinstance(at, datetime.datetime) else at
-    return {"id": str(n), "device": "SC-0001", "type": type_, "value": value, "unit": unit,
-            "at": at, **extra}
+    return {
+        "id": str(n),
+        "device": "SC-0001",
+        "type": type_,
+        "value": value,
+        "unit": unit,
+        "at": at,
+        **extra,
+    }
 
 
 def post(token: str, items: list | dict) -> Client:

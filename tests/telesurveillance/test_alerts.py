@@ -74,7 +74,11 @@ def test_an_alert_reaches_the_board_live_and_the_team_by_email(tsv):
 
 def test_outside_reading_hours_alerts_wait(tsv, django_capture_on_commit_callbacks):
     e = tsv.enrolment
-    e.reading_start, e.reading_end, e.reading_weekdays = datetime.time(8), datetime.time(18), "1,2,3,4,5"
+    e.reading_start, e.reading_end, e.reading_weekdays = (
+        datetime.time(8),
+        datetime.time(18),
+        "1,2,3,4,5",
+    )
     e.save()
     night = datetime.datetime(2026, 2, 10, 22, 30, tzinfo=PARIS)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -104,13 +108,18 @@ def test_lifecycle_open_acknowledged_resolved_with_a_note_is_audited(tsv):
     no_note = client.post(f"{url}/resolve", {"note": " "}, content_type="application/json")
     assert no_note.status_code == 400 and "note" in no_note.json()["errors"]
     done = client.post(
-        f"{url}/resolve", {"note": "Appel patient, diurétique adapté"}, content_type="application/json"
+        f"{url}/resolve",
+        {"note": "Appel patient, diurétique adapté"},
+        content_type="application/json",
     )
     assert done.status_code == 200
     assert done.json()["resolution_note"] == "Appel patient, diurétique adapté"
     alert.refresh_from_db()
     assert alert.state == AlertState.RESOLVED and alert.resolved_by == tsv.operator
-    assert client.post(f"{url}/resolve", {"note": "x"}, content_type="application/json").status_code == 409
+    assert (
+        client.post(f"{url}/resolve", {"note": "x"}, content_type="application/json").status_code
+        == 409
+    )
     details = set(
         AuditEntry.objects.filter(object_type="alert", actor_id=tsv.operator.pk).values_list(
             "detail", flat=True
@@ -133,7 +142,9 @@ def test_alert_pages_acknowledge_and_resolve(tsv):
     client = logged_in(tsv.operator)
     page = reverse("telesurveillance_patient", args=[tsv.enrolment.pk])
     assert client.post(reverse("telesurveillance_acknowledge", args=[alert.pk])).url == page
-    response = client.post(reverse("telesurveillance_resolve", args=[alert.pk]), {"note": ""}, follow=True)
+    response = client.post(
+        reverse("telesurveillance_resolve", args=[alert.pk]), {"note": ""}, follow=True
+    )
     assert "Indiquez ce qui a été fait" in response.content.decode()
     client.post(reverse("telesurveillance_resolve", args=[alert.pk]), {"note": "Rappelé"})
     alert.refresh_from_db()

@@ -67,8 +67,16 @@ def test_glucose_in_mg_dl_is_stored_in_mmol_l(tsv):
     e.devices.create(serial="GL-0001")
     scope = ingest.Scope(exploitant=e.exploitant)
     result = ingest.ingest(
-        [{"id": "g1", "device": "GL-0001", "type": "glucose", "value": 180, "unit": "mg/dL",
-          "at": NOW.isoformat()}],
+        [
+            {
+                "id": "g1",
+                "device": "GL-0001",
+                "type": "glucose",
+                "value": 180,
+                "unit": "mg/dL",
+                "at": NOW.isoformat(),
+            }
+        ],
         scope,
         NOW,
     )

@@ -39,8 +39,14 @@ def message(serial: str, *ids: str, value: float = 80.0, device: str | None = No
     return json.dumps(
         {
             "measurements": [
-                {"id": i, "device": device or serial, "type": "weight", "value": value,
-                 "unit": "kg", "at": NOW.isoformat()}
+                {
+                    "id": i,
+                    "device": device or serial,
+                    "type": "weight",
+                    "value": value,
+                    "unit": "kg",
+                    "at": NOW.isoformat(),
+                }
                 for i in ids
             ]
         }
@@ -123,7 +129,8 @@ def test_measurements_published_over_mqtt_are_stored_once(tsv):
         device.publish(topic, message("SC-0001", "4", device="OX-0001"), qos=1)
         device.publish(topic, b"{pas du json", qos=1)
         device.publish(
-            f"{prefix}telesante/v1/devices/SC-0001/measurements", message("SC-0001", "5", value=-1),
+            f"{prefix}telesante/v1/devices/SC-0001/measurements",
+            message("SC-0001", "5", value=-1),
             qos=1,
         )
         assert wait_for(lambda: bridge.stats.messages >= 5)

@@ -3,7 +3,7 @@
 import datetime
 
 from telesante.core.models import AuditEntry
-from telesante.telesurveillance import ingest, rules
+from telesante.telesurveillance import catalog, ingest, rules
 from telesante.telesurveillance.models import Alert, AlertState
 from tests.telesurveillance.conftest import NOW, TSV
 
@@ -12,11 +12,16 @@ DAY = datetime.timedelta(days=1)
 
 def send(t: TSV, *items: tuple, now=NOW) -> ingest.Result:
     """items: (message id, type, value, time)."""
-    unit = {"weight": "kg", "spo2": "%", "heart_rate": "/min"}
     serial = {"weight": "SC-0001"}
     batch = [
-        {"id": mid, "device": serial.get(ty, "OX-0001"), "type": ty, "value": v,
-         "unit": unit[ty], "at": at.isoformat()}
+        {
+            "id": mid,
+            "device": serial.get(ty, "OX-0001"),
+            "type": ty,
+            "value": v,
+            "unit": catalog.TYPES[ty].unit,
+            "at": at.isoformat(),
+        }
         for mid, ty, v, at in items
     ]
     return ingest.ingest(batch, ingest.Scope(exploitant=t.enrolment.exploitant), now)

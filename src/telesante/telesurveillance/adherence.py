@@ -117,9 +117,11 @@ def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
 def bill_month(month: datetime.date) -> list[Forfait]:
     """The opérateur's forfait for each enrolment monitored during the month (idempotent)."""
     first, following = month_bounds(month)
-    enrolments = Enrolment.objects.filter(starts_on__lt=following, ends_on__gte=first).exclude(
-        forfaits__month=first
-    ).select_related("act")
+    enrolments = (
+        Enrolment.objects.filter(starts_on__lt=following, ends_on__gte=first)
+        .exclude(forfaits__month=first)
+        .select_related("act")
+    )
     created = []
     for enrolment in enrolments:
         share = adherence(enrolment, first, following).share

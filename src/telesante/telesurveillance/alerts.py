@@ -30,7 +30,10 @@ def board_group(team_id: int) -> str:
 def in_reading_hours(enrolment: Enrolment, now: datetime.datetime) -> bool:
     local = timezone.localtime(now)
     days = {int(d) for d in enrolment.reading_weekdays.split(",") if d}
-    return local.isoweekday() in days and enrolment.reading_start <= local.time() < enrolment.reading_end
+    return (
+        local.isoweekday() in days
+        and enrolment.reading_start <= local.time() < enrolment.reading_end
+    )
 
 
 def payload(alert: Alert) -> dict:
@@ -70,7 +73,11 @@ def _deliver(alert_ids: list[int], now: datetime.datetime | None = None) -> int:
         notify(
             members,
             _("Télésurveillance : %(n)s alerte(s), la plus grave %(s)s — %(m)s")
-            % {"n": len(team_alerts), "s": worst.get_severity_display().lower(), "m": worst.message},
+            % {
+                "n": len(team_alerts),
+                "s": worst.get_severity_display().lower(),
+                "m": worst.message,
+            },
             act=worst.enrolment.act,
             url=reverse("telesurveillance_patient", args=[worst.enrolment_id]),
         )
@@ -140,9 +147,9 @@ def resolve(request: HttpRequest | None, user: User, alert: Alert, note: str) ->
         )
         if not updated:
             raise Conflict(_("Cette alerte est déjà résolue."))
-        Alert.objects.filter(
-            pk=alert.pk, acknowledged_at__isnull=True
-        ).update(acknowledged_by=user, acknowledged_at=now)
+        Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+            acknowledged_by=user, acknowledged_at=now
+        )
         alert.refresh_from_db()
         audit.record(request, user, AuditAction.UPDATE, [alert], detail="alerte résolue")
         _push_change(alert)
@@ -163,7 +170,5 @@ def board(user: User) -> QuerySet[Enrolment]:
         Enrolment.objects.filter(team__in=mine, state=EnrolmentState.ACTIVE)
         .annotate(worst=Max("alerts__severity", filter=live), live=Count("alerts", filter=live))
         .select_related("act__patient", "programme", "team")
-        .order_by(
-            F("worst").desc(nulls_last=True), "-live", "act__patient__birth_name", "pk"
-        )
+        .order_by(F("worst").desc(nulls_last=True), "-live", "act__patient__birth_name", "pk")
     )

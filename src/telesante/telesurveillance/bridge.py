@@ -55,7 +55,9 @@ def items_of(payload: bytes, serial: str) -> tuple[list, list[dict]]:
         if isinstance(item, dict) and item.get("device", serial) == serial:
             kept.append({**item, "device": serial})
         else:
-            refused.append({"index": index, "errors": {"device": ["Autre dispositif que le sujet."]}})
+            refused.append(
+                {"index": index, "errors": {"device": ["Autre dispositif que le sujet."]}}
+            )
     return kept, refused
 
 

@@ -15,8 +15,10 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         member = await database_sync_to_async(
-            lambda: policy.may_handle_patients(user)
-            and policy.member_structures(user).filter(pk=team).exists()
+            lambda: (
+                policy.may_handle_patients(user)
+                and policy.member_structures(user).filter(pk=team).exists()
+            )
         )()
         if not member:
             await self.close(code=4403)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Profession, User
@@ -183,7 +184,9 @@ def end(request: HttpRequest | None, user: User, enrolment: Enrolment, state: st
     with transaction.atomic():
         enrolment.state = state
         enrolment.save(update_fields=["state"])
-        Act.objects.filter(pk=enrolment.pk).update(status=ActStatus.DONE)
+        enrolment.act.status = ActStatus.DONE
+        enrolment.act.done_at = timezone.now()
+        enrolment.act.save(update_fields=["status", "done_at"])
         audit.record(request, user, AuditAction.UPDATE, [enrolment.act], detail=f"suivi {state}")
         reports.attach_final(enrolment)
     return enrolment

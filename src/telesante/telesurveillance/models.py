@@ -63,9 +63,7 @@ class Enrolment(models.Model):
     )
     prescribed_on = models.DateField(_("date de la prescription"))
     # The act's consent is `act.consent`; the consent to the processing of the data is kept apart.
-    data_consent = models.ForeignKey(
-        "patients.Consent", on_delete=models.PROTECT, related_name="+"
-    )
+    data_consent = models.ForeignKey("patients.Consent", on_delete=models.PROTECT, related_name="+")
     team = models.ForeignKey(
         "structures.Structure",
         on_delete=models.PROTECT,
@@ -132,7 +130,9 @@ class DeviceToken(models.Model):
         return f"{self.prefix}… ({self.device or self.exploitant})"
 
     @classmethod
-    def issue(cls, device: "Device | None" = None, exploitant: str = "") -> tuple["DeviceToken", str]:
+    def issue(
+        cls, device: "Device | None" = None, exploitant: str = ""
+    ) -> tuple["DeviceToken", str]:
         raw = "dv_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
             device=device, exploitant=exploitant, prefix=raw[:10], digest=hash_token(raw)

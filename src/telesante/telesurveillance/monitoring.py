@@ -22,13 +22,10 @@ def charts_for(enrolment: Enrolment, now: datetime.datetime, days: int = DAYS) -
     for type_code, at, value in rows:
         points[type_code].append((at, value))
     types = list(enrolment.expected()) + sorted(set(points) - set(enrolment.expected()))
-    return [
-        charts.render(t, points.get(t, []), enrolment.thresholds, start, now) for t in types
-    ]
+    return [charts.render(t, points.get(t, []), enrolment.thresholds, start, now) for t in types]
 
 
 def alerts_of(enrolment: Enrolment) -> QuerySet[Alert]:
     return enrolment.alerts.select_related("acknowledged_by", "resolved_by").order_by(
         "state", "-severity", "-opened_at"
     )
-

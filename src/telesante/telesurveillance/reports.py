@@ -87,9 +87,7 @@ def render(enrolment: Enrolment, start: datetime.date, end: datetime.date, title
 
 def monthly(enrolment: Enrolment, month: datetime.date) -> bytes:
     first, following = adherence.month_bounds(month)
-    return render(
-        enrolment, first, following, f"Télésurveillance — bilan de {month:%m/%Y}"
-    )
+    return render(enrolment, first, following, f"Télésurveillance — bilan de {month:%m/%Y}")
 
 
 def final(enrolment: Enrolment) -> bytes:
@@ -102,6 +100,4 @@ def final(enrolment: Enrolment) -> bytes:
 
 
 def attach_final(enrolment: Enrolment) -> None:
-    enrolment.act.report.save(
-        f"tsv-{enrolment.pk}.pdf", ContentFile(final(enrolment)), save=True
-    )
+    enrolment.act.report.save(f"tsv-{enrolment.pk}.pdf", ContentFile(final(enrolment)), save=True)

@@ -115,7 +115,9 @@ def evaluate(
         key = (eid, rule_key(rule))
         current = candidates.get(key)
         worse = current is None or (
-            found[0] < current[1][0] if rule["kind"] in ("below", "fall") else found[0] > current[1][0]
+            found[0] < current[1][0]
+            if rule["kind"] in ("below", "fall")
+            else found[0] > current[1][0]
         )
         if worse:
             candidates[key] = (rule["severity"], found)
@@ -173,9 +175,11 @@ def _open(candidates: dict, patients: dict[int, int], now) -> list[Alert]:
 def missing_data(now: datetime.datetime) -> list[Alert]:
     """Active enrolments silent longer than their missing-data rule (48 h by default)."""
     last = Measurement.objects.filter(enrolment=OuterRef("pk")).order_by("-at").values("at")[:1]
-    enrolments = Enrolment.objects.filter(
-        state=EnrolmentState.ACTIVE, starts_on__lte=now.date()
-    ).annotate(last=Subquery(last)).values_list("pk", "act__patient_id", "thresholds", "last", "starts_on")
+    enrolments = (
+        Enrolment.objects.filter(state=EnrolmentState.ACTIVE, starts_on__lte=now.date())
+        .annotate(last=Subquery(last))
+        .values_list("pk", "act__patient_id", "thresholds", "last", "starts_on")
+    )
     candidates = {}
     patients = {}
     tz = datetime.UTC

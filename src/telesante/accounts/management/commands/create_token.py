@@ -14,7 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="")
         parser.add_argument("--device", default="", help="numéro de série du dispositif")
         parser.add_argument(
-            "--gateway", default="", help="exploitant dont la passerelle envoie pour ses dispositifs"
+            "--gateway",
+            default="",
+            help="exploitant dont la passerelle envoie pour ses dispositifs",
         )
 
     def handle(self, *args, email: str, name: str, device: str, gateway: str, **options) -> None:

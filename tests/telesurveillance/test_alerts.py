@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from telesante.core.models import AuditEntry
 from telesante.notifications.models import Notification
-from telesante.telesurveillance import alerts, ingest
+from telesante.telesurveillance import alerts
 from telesante.telesurveillance.consumers import BoardConsumer
 from telesante.telesurveillance.models import Alert, AlertState
 from tests.conftest import api_client, logged_in

@@ -74,7 +74,7 @@ def render(
             f'y2="{y(t["value"]):.1f}" class="chart-threshold" data-threshold="{t["value"]}"/>'
             f'<text x="{WIDTH - RIGHT - 2}" y="{y(t["value"]) - 3:.1f}" '
             f'class="chart-threshold-label" text-anchor="end">'
-            f'seuil {word} {_fmt(t["value"])}</text>'
+            f"seuil {word} {_fmt(t['value'])}</text>"
         )
     if points:
         coords = " ".join(f"{x(at):.1f},{y(v):.1f}" for at, v in points)

@@ -38,7 +38,7 @@ from telesante.accounts.models import (
 )
 from telesante.acts.models import Filiere
 from telesante.core.identifiers import luhn_complete, nir_key
-from telesante.demo import names
+from telesante.demo import monitoring, names
 from telesante.patients.models import (
     AttachmentKind,
     EvidenceKind,
@@ -146,6 +146,9 @@ DEMO_LOGINS = [
               "Gouravel", Profession.PHARMACIST, site="pharmacie_demo"),
     DemoLogin("infirmier.sarthe", "nurse", "Infirmier en EHPAD (Sarthe)", "Erwan", "Tericquet",
               Profession.NURSE, site="ehpad_sarthe_demo"),
+    DemoLogin("operateur.telesurveillance", "monitoring_operator",
+              "Infirmière de télésurveillance (CH de Laval, équipe opérateur)", "Sophie",
+              "Marelin", Profession.NURSE, site="ch_laval"),
     DemoLogin("observateur", "observer", "Observatrice régionale (ARS)", "Nathalie", "Verasset",
               regional_role=RegionalRole.OBSERVER, rpps=False),
     DemoLogin("admin.region", "regional_admin", "Administrateur régional (GRADeS)", "Thomas",
@@ -785,6 +788,15 @@ class Seeder:
             self.create_structures()
             self.create_people(self.define_people())
             self.create_patients()
+            self.create_monitoring()
+
+    def create_monitoring(self) -> None:
+        """Télésurveillance: MSP patients followed by the CH de Laval team (demo/monitoring.py)."""
+        team = self.sites["ch_laval"].structure
+        prescriber = User.objects.get(email=f"expert.cardiologie@{DEMO_DOMAIN}")
+        msp = self.sites["msp_demo"].structure
+        patients = list(Patient.objects.filter(attachments__structure=msp).order_by("pk"))
+        monitoring.seed(self.rng, team, prescriber, patients[: len(monitoring.PLAN)])
 
 
 def seed(seed: int = DEFAULT_SEED, scale: int = 1, progress: bool = False) -> None:
@@ -889,4 +901,6 @@ def demo_accounts() -> list[dict]:
                 "totp_secret": DEMO_TOTP_SECRET,
             }
         )
+        if login and login.role == "monitoring_operator":
+            rows[-1]["devices"] = monitoring.devices()
     return rows

@@ -187,8 +187,11 @@ def _insert(rows: list[tuple], received_at: datetime.datetime) -> set[tuple[int,
     return inserted
 
 
-def ingest(items, scope: Scope, now: datetime.datetime | None = None) -> Result:
-    """Check, store and evaluate a batch of measurements; never raises for bad items."""
+def ingest(
+    items, scope: Scope, now: datetime.datetime | None = None, *, deliver: bool = True
+) -> Result:
+    """Check, store and evaluate a batch of measurements; never raises for bad items.
+    `deliver=False` (history loaded in bulk) opens alerts without pushing them."""
     now = now or timezone.now()
     result = Result()
     if not isinstance(items, list):
@@ -214,7 +217,8 @@ def ingest(items, scope: Scope, now: datetime.datetime | None = None) -> Result:
         inserted = _insert(rows, now)
         new = [r for r in rows if (r[1], r[6]) in inserted]
         alerts = rules.evaluate(new, thresholds, patients, now)
-        deliver_after_commit(alerts)
+        if deliver:
+            deliver_after_commit(alerts)
     result.accepted = len(new)
     result.duplicates += len(rows) - len(new)
     result.alerts = len(alerts)

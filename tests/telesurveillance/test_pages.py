@@ -72,7 +72,7 @@ def test_patient_page_draws_a_chart_per_measurement_with_its_thresholds(tsv):
         .get(reverse("telesurveillance_patient", args=[tsv.enrolment.pk]))
         .content.decode()
     )
-    assert html.count('<svg viewBox="0 0 640 220"') == 6  # the six heart-failure measures
+    assert html.count('<svg viewBox="0 0 640 240"') == 6  # the six heart-failure measures
     assert 'data-type="spo2"' in html and 'data-threshold="90"' in html
     assert "seuil min 90" in html and 'class="chart-alert"' in html
     assert "appelez le 15" in html

@@ -18,6 +18,14 @@ class MeasureType:
     # Other accepted UCUM units and the factor that turns them into the canonical unit.
     other_units: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def shown_unit(self) -> str:
+        """The unit as written for people (UCUM `mm[Hg]` is mmHg, `Cel` is °C)."""
+        return SHOWN_UNITS.get(self.unit, self.unit)
+
+
+SHOWN_UNITS = {"mm[Hg]": "mmHg", "Cel": "°C", "{steps}": "pas", "{score}": "points"}
+
 
 TYPES: dict[str, MeasureType] = {
     t.code: t

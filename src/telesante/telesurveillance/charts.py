@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from telesante.telesurveillance import catalog
 
-WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 28
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 18, 32
 
 
 @dataclass
@@ -52,7 +52,7 @@ def render(
 
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="chart" '
-        f'data-type="{type_code}" aria-label="{escape(kind.label)} ({escape(kind.unit)}), '
+        f'data-type="{type_code}" aria-label="{escape(kind.label)} ({escape(kind.shown_unit)}), '
         f'{len(points)} mesures">',
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" class="chart-bg"/>',
     ]
@@ -61,11 +61,11 @@ def render(
             f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" class="chart-axis" text-anchor="end">'
             f"{_fmt(v)}</text>"
         )
-    for label_at in (start, start + (end - start) / 2, end):
+    for label_at, anchor in ((start, "start"), (start + (end - start) / 2, "middle"), (end, "end")):
         local = timezone.localtime(label_at)
         parts.append(
             f'<text x="{x(label_at):.1f}" y="{HEIGHT - 8}" class="chart-axis" '
-            f'text-anchor="middle">{local:%d/%m}</text>'
+            f'text-anchor="{anchor}">{local:%d/%m}</text>'
         )
     for t in lines:
         word = "min" if t["kind"] == "below" else "max"
@@ -90,14 +90,14 @@ def render(
         ]
     else:
         parts.append(
-            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" class="chart-axis">'
+            f'<text x="{WIDTH / 2}" y="{TOP + 20}" text-anchor="middle" class="chart-axis">'
             "Aucune mesure sur la période</text>"
         )
     parts.append("</svg>")
     return Chart(
         type=type_code,
         label=kind.label,
-        unit=kind.unit,
+        unit=kind.shown_unit,
         count=len(points),
         last=points[-1][1] if points else None,
         svg="".join(parts),

@@ -59,7 +59,7 @@ def render(enrolment: Enrolment, start: datetime.date, end: datetime.date, title
         [
             catalog.TYPES[s["type"]].label if s["type"] in catalog.TYPES else s["type"],
             f"{s['n']} mesures ; min {s['low']:g}, moyenne {s['mean']:.1f}, "
-            f"max {s['high']:g} {s['unit']}",
+            f"max {s['high']:g} {catalog.SHOWN_UNITS.get(s['unit'], s['unit'])}",
         ]
         for s in stats
     ]

@@ -32,7 +32,7 @@ def _fmt(value: float) -> str:
 
 
 def _absolute(row: tuple, rule: dict) -> tuple | None:
-    _e, _d, type_code, value, unit, at, _m = row
+    _e, _d, type_code, value, _u, at, _m = row
     crossed = value < rule["value"] if rule["kind"] == "below" else value > rule["value"]
     if not crossed:
         return None
@@ -40,7 +40,7 @@ def _absolute(row: tuple, rule: dict) -> tuple | None:
     text = _("%(label)s %(v)s %(u)s, %(word)s (%(t)s)") % {
         "label": label,
         "v": _fmt(value),
-        "u": unit,
+        "u": catalog.TYPES[type_code].shown_unit,
         "word": _("inférieure au seuil") if rule["kind"] == "below" else _("supérieure au seuil"),
         "t": _fmt(rule["value"]),
     }
@@ -71,7 +71,7 @@ def _relative(series: list[tuple], new_rows: list[tuple], rule: dict) -> list[tu
                 text = _("%(label)s : %(d)s %(u)s en %(n)s jours (de %(a)s à %(b)s)") % {
                     "label": kind.label,
                     "d": ("+" if sign > 0 else "−") + _fmt(abs(value - start)),
-                    "u": kind.unit,
+                    "u": kind.shown_unit,
                     "n": rule.get("days", 3),
                     "a": _fmt(start),
                     "b": _fmt(value),

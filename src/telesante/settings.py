@@ -217,4 +217,7 @@ TELESANTE_TE2_YEARLY_CAP = int(env("TE2_YEARLY_CAP", "4"))
 
 # Télésurveillance: a batch of up to 10,000 measurements has its own request size limit.
 TELESANTE_MEASUREMENTS_MAX_BYTES = int(env("MEASUREMENTS_MAX_BYTES", str(4 * 1024 * 1024)))
+# Batches are ingested in a thread pool (each thread its own connection); tests turn it off so
+# that the ingest shares the test's transaction.
+TELESANTE_INGEST_THREADS = not env_flag("INGEST_INLINE")
 TELESANTE_MQTT_URL = env("MQTT_URL", "mqtt://127.0.0.1:1883")

@@ -7,15 +7,14 @@ import random
 from django.utils import timezone
 
 from telesante.accounts.models import hash_token
-from telesante.acts.models import Act, ActStatus
-from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
+from telesante.patients.models import Patient
 from telesante.structures.models import Structure
 from telesante.telesurveillance import catalog, ingest, rules
+from telesante.telesurveillance import enrolment as enrolments
 from telesante.telesurveillance.models import (
     Alert,
     Device,
     DeviceToken,
-    Enrolment,
     Programme,
 )
 
@@ -118,47 +117,26 @@ def seed(rng: random.Random, team: Structure, prescriber, patients: list[Patient
     )
     programmes = {p.code: p for p in Programme.objects.all()}
     for n, (patient, (code, kinds, scenario)) in enumerate(zip(patients, PLAN, strict=False)):
-
-        def consent(note: str, patient=patient) -> Consent:
-            return Consent.objects.create(
-                patient=patient,
-                act_kind=ActKind.TELESURVEILLANCE,
-                information_given=True,
-                decision=ConsentDecision.CONSENT,
-                note=note,
-                collected_by=prescriber,
-                structure=team,
-            )
-
-        act = Act.objects.create(
-            kind=ActKind.TELESURVEILLANCE,
-            patient=patient,
-            requester=prescriber,
-            requesting_structure=team,
-            performing_structure=team,
-            status=ActStatus.IN_PROGRESS,
-            consent=consent("Télésurveillance"),
-            requested_at=now,
-        )
-        enrolment = Enrolment.objects.create(
-            act=act,
-            programme=programmes[code],
-            prescriber=prescriber,
-            prescribed_on=start_day - datetime.timedelta(days=2),
-            data_consent=consent("Traitement des données de télésurveillance"),
-            team=team,
-            exploitant=EXPLOITANT,
-            starts_on=start_day,
-            ends_on=start_day + datetime.timedelta(days=180),
-            reading_start=datetime.time(0),
-            reading_end=datetime.time(23, 59, 59),
-            reading_weekdays="1,2,3,4,5,6,7",
-            thresholds=programmes[code].thresholds,
-        )
         serials = {k: f"DEMO-{k}-{n + 1:03}" for k in kinds}
-        devices = Device.objects.bulk_create(
-            Device(serial=s, enrolment=enrolment, label=LABELS[k]) for k, s in serials.items()
+        enrolment = enrolments.store(
+            None,
+            prescriber,
+            patient,
+            team,
+            prescriber,
+            programmes[code],
+            {
+                "prescribed_on": start_day - datetime.timedelta(days=2),
+                "exploitant": EXPLOITANT,
+                "starts_on": start_day,
+                "ends_on": start_day + datetime.timedelta(days=180),
+                "reading_start": datetime.time(0),
+                "reading_end": datetime.time(23, 59, 59),
+                "reading_weekdays": "1,2,3,4,5,6,7",
+            },
+            {s: LABELS[k] for k, s in serials.items()},
         )
+        devices = list(enrolment.devices.all())
         DeviceToken.objects.bulk_create(
             DeviceToken(
                 device=d, prefix=token_of(d.serial)[:10], digest=hash_token(token_of(d.serial))

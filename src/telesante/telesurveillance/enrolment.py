@@ -16,7 +16,8 @@ from telesante.acts.models import Act, ActStatus
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction
 from telesante.patients import services as patients
-from telesante.patients.models import ActKind, Consent, ConsentDecision
+from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
+from telesante.structures.models import Structure
 from telesante.telesurveillance import reports
 from telesante.telesurveillance.models import Device, Enrolment, EnrolmentState, Programme
 
@@ -108,53 +109,78 @@ def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolme
     errors, programme = _check(new)
     if errors:
         raise ValidationError(errors)
-    prescriber = prescribers().get(pk=new.prescriber_id)
     with transaction.atomic():
+        enrolment = store(
+            request,
+            user,
+            patient,
+            team,
+            prescribers().get(pk=new.prescriber_id),
+            programme,
+            {
+                "prescribed_on": new.prescribed_on,
+                "exploitant": new.exploitant.strip(),
+                "starts_on": new.starts_on,
+                "ends_on": new.ends_on,
+                "reading_start": new.reading_start,
+                "reading_end": new.reading_end,
+                "reading_weekdays": ",".join(str(d) for d in sorted(set(new.reading_weekdays))),
+            },
+            {s.strip(): new.device_label for s in new.devices if s.strip()},
+        )
+        audit.record(request, user, AuditAction.CREATE, [enrolment.act], structure_id=team.pk)
+    return enrolment
 
-        def consent(note: str) -> Consent:
-            return patients.record_consent(
-                request,
-                user,
-                Consent(
-                    patient=patient,
-                    act_kind=ActKind.TELESURVEILLANCE,
-                    information_given=True,
-                    decision=ConsentDecision.CONSENT,
-                    note=note,
-                    structure=team,
-                ),
-            )
 
-        act = Act.objects.create(
-            kind=ActKind.TELESURVEILLANCE,
-            patient=patient,
-            requester=prescriber,
-            requesting_structure=team,
-            performing_structure=team,
-            status=ActStatus.IN_PROGRESS,
-            consent=consent(_("Télésurveillance")),
+def store(
+    request: HttpRequest | None,
+    user: User,
+    patient: Patient,
+    team: Structure,
+    prescriber: User,
+    programme: Programme,
+    details: dict,
+    devices: dict[str, str],
+) -> Enrolment:
+    """Both consents (collected by `user`), the act, its details and the devices (serial →
+    model), with the programme's thresholds. No checks: `enrol` (and the demo) check first."""
+
+    def consent(note: str) -> Consent:
+        return patients.record_consent(
+            request,
+            user,
+            Consent(
+                patient=patient,
+                act_kind=ActKind.TELESURVEILLANCE,
+                information_given=True,
+                decision=ConsentDecision.CONSENT,
+                note=note,
+                structure=team,
+            ),
         )
-        enrolment = Enrolment.objects.create(
-            act=act,
-            programme=programme,
-            prescriber=prescriber,
-            prescribed_on=new.prescribed_on,
-            data_consent=consent(_("Traitement des données de télésurveillance")),
-            team=team,
-            exploitant=new.exploitant.strip(),
-            starts_on=new.starts_on,
-            ends_on=new.ends_on,
-            reading_start=new.reading_start,
-            reading_end=new.reading_end,
-            reading_weekdays=",".join(str(d) for d in sorted(set(new.reading_weekdays))),
-            thresholds=programme.thresholds,
-        )
-        Device.objects.bulk_create(
-            Device(serial=s.strip(), enrolment=enrolment, label=new.device_label)
-            for s in new.devices
-            if s.strip()
-        )
-        audit.record(request, user, AuditAction.CREATE, [act], structure_id=team.pk)
+
+    act = Act.objects.create(
+        kind=ActKind.TELESURVEILLANCE,
+        patient=patient,
+        requester=prescriber,
+        requesting_structure=team,
+        performing_structure=team,
+        status=ActStatus.IN_PROGRESS,
+        consent=consent(_("Télésurveillance")),
+        requested_at=timezone.now(),
+    )
+    enrolment = Enrolment.objects.create(
+        act=act,
+        programme=programme,
+        prescriber=prescriber,
+        data_consent=consent(_("Traitement des données de télésurveillance")),
+        team=team,
+        thresholds=programme.thresholds,
+        **details,
+    )
+    Device.objects.bulk_create(
+        Device(serial=serial, enrolment=enrolment, label=label) for serial, label in devices.items()
+    )
     return enrolment
 
 

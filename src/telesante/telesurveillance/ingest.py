@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from telesante.telesurveillance import catalog, rules
+from telesante.telesurveillance import catalog, pgfast, rules
 from telesante.telesurveillance.alerts import deliver_after_commit
 from telesante.telesurveillance.models import Device, EnrolmentState, Measurement
 
@@ -158,17 +158,18 @@ def _insert(rows: list[tuple], received_at: datetime.datetime) -> set[tuple[int,
     table = Measurement._meta.db_table
     columns = "enrolment_id, device_id, type, value, unit, at, received_at, message_id"
     inserted: set[tuple[int, str]] = set()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
+    if connection.vendor == "postgresql":
+        return set(
+            pgfast.rows(
                 f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names are ours, values bound)
-                "SELECT e, d, t, v, u, a, %s, m FROM unnest("
-                "%s::bigint[], %s::bigint[], %s::text[], %s::float8[], %s::text[], "
-                "%s::timestamptz[], %s::text[]) AS x(e, d, t, v, u, a, m) "
+                "SELECT e, d, t, v, u, a, %b, m FROM unnest("
+                "%b::bigint[], %b::bigint[], %b::text[], %b::float8[], %b::text[], "
+                "%b::timestamptz[], %b::text[]) AS x(e, d, t, v, u, a, m) "
                 "ON CONFLICT (device_id, message_id) DO NOTHING RETURNING device_id, message_id",
                 [received_at, *(list(col) for col in zip(*rows, strict=True))],
             )
-            return set(cursor.fetchall())
+        )
+    with connection.cursor() as cursor:
         # SQLite keeps datetimes as naive UTC text, as the ORM writes them.
         stamp = connection.ops.adapt_datetimefield_value
         received = stamp(received_at)

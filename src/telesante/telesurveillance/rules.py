@@ -6,12 +6,13 @@ import bisect
 import datetime
 from collections import defaultdict, deque
 
+from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from telesante.core import audit
 from telesante.core.models import AuditAction
-from telesante.telesurveillance import catalog
+from telesante.telesurveillance import catalog, pgfast
 from telesante.telesurveillance.models import (
     Alert,
     AlertState,
@@ -89,13 +90,17 @@ def _series(rule: dict, rows: list[tuple]) -> dict[int, list[tuple]]:
     enrolments = {r[0] for r in rows}
     low = min(r[5] for r in rows) - window
     high = max(r[5] for r in rows) + window
-    points = (
-        Measurement.objects.filter(
-            enrolment_id__in=enrolments, type=rule["type"], at__gte=low, at__lte=high
-        )
-        .order_by("at")
-        .values_list("enrolment_id", "at", "value")
+    points = Measurement.objects.filter(
+        enrolment_id__in=enrolments, type=rule["type"], at__gte=low, at__lte=high
     )
+    if connection.vendor == "postgresql":  # thousands of rows a batch: binary results
+        sql = (
+            f"SELECT enrolment_id, at, value FROM {Measurement._meta.db_table} "  # noqa: S608
+            "WHERE enrolment_id = ANY(%s) AND type = %s AND at BETWEEN %s AND %s ORDER BY at"
+        )
+        points = pgfast.rows(sql, [list(enrolments), rule["type"], low, high])
+    else:
+        points = points.order_by("at").values_list("enrolment_id", "at", "value")
     series: dict[int, list[tuple]] = defaultdict(list)
     for eid, at, value in points:
         series[eid].append((at, value))

@@ -204,6 +204,8 @@ def readings(serials: list[str], total: int, seed: int) -> list[dict]:
             at = (start + datetime.timedelta(days=day, seconds=rng.randint(0, 7200))).isoformat()
             for kind, unit, base, sd in TYPES:
                 value = max(0.0, round(base + rng.gauss(0, sd), 1))
+                if kind == "spo2":
+                    value = min(value, 100.0)
                 if kind == "spo2" and rng.random() < 0.0005:
                     value = 86.0
                 items.append(
@@ -423,7 +425,6 @@ def mqtt_rate(env: dict[str, str], items: list[dict], tmp: Path) -> dict:
         time.sleep(0.5)
         last_id = Measurement.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         stored_count = Measurement.objects.filter(pk__gt=last_id).count
-        before = 0
         bridge = subprocess.Popen(
             [
                 str(BIN / "telesante"),
@@ -444,28 +445,31 @@ def mqtt_rate(env: dict[str, str], items: list[dict], tmp: Path) -> dict:
         publisher.max_queued_messages_set(0)
         publisher.connect("127.0.0.1", port)
         publisher.loop_start()
-        # Until the bridge has subscribed, a message would reach nobody: send a first reading
-        # until it is stored.
-        first, rest = items[0], items[1:]
-        topic = f"telesante/v1/devices/{first['device']}/measurements"
+        groups = [items[i : i + len(TYPES)] for i in range(0, len(items), len(TYPES))]
+        messages = [
+            (
+                f"telesante/v1/devices/{group[0]['device']}/measurements",
+                json.dumps({"measurements": group}).encode(),
+            )
+            for group in groups
+        ]
+        # Until the bridge has subscribed, a message would reach nobody: send the first one
+        # until it is stored (a repeat is a duplicate).
         deadline = time.monotonic() + 60
-        while stored_count() == before and time.monotonic() < deadline:
-            publisher.publish(topic, json.dumps({"measurements": [first]}), qos=1)
+        while stored_count() < len(groups[0]) and time.monotonic() < deadline:
+            publisher.publish(*messages[0], qos=1)
             time.sleep(0.5)
-        before += 1
-        items = rest
-        messages: list[tuple[str, bytes]] = []
-        for i in range(0, len(items), len(TYPES)):
-            group = items[i : i + len(TYPES)]
-            topic = f"telesante/v1/devices/{group[0]['device']}/measurements"
-            messages.append((topic, json.dumps({"measurements": group}).encode()))
+        before = stored_count()
+        messages = messages[1:]
+        items = [item for group in groups[1:] for item in group]
         started = time.perf_counter()
         for topic, payload in messages:
             publisher.publish(topic, payload, qos=1)
-        deadline = time.monotonic() + 900
-        target = before + len(items)
-        while stored_count() < target and time.monotonic() < deadline:
+        target, seen, idle_since = before + len(items), before, time.monotonic()
+        while seen < target and time.monotonic() - idle_since < 30:  # stop when stuck
             time.sleep(0.2)
+            if (count := stored_count()) > seen:
+                seen, idle_since = count, time.monotonic()
         seconds = time.perf_counter() - started
         stored = stored_count() - before
         publisher.disconnect()

@@ -1,6 +1,7 @@
 """The MQTT bridge through the real Mosquitto: the shared broker (topics under a prefix unique
 to the test), and a broker of our own restarted in the middle of a stream."""
 
+import io
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from django.core.management import call_command
 from django.db import connections
 
 from telesante.telesurveillance.bridge import Bridge, items_of, serial_of
@@ -202,3 +204,20 @@ def test_a_broker_restart_mid_stream_loses_and_duplicates_nothing(tsv, tmp_path)
     ids = list(Measurement.objects.values_list("message_id", flat=True))
     assert len(ids) == total
     assert set(ids) == {f"m{i}" for i in range(total)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bridge_command_stops_after_its_idle_time():
+    require_service("Mosquitto", MQTT_URL, 1883)
+    out = io.StringIO()
+    client_id = f"tsv-cmd-{uuid.uuid4().hex[:8]}"
+    call_command(
+        "mqtt_bridge",
+        url=MQTT_URL,
+        client_id=client_id,
+        prefix=f"test-{uuid.uuid4().hex}/",
+        idle_exit=1,
+        stdout=out,
+    )
+    forget_session(MQTT_URL, client_id)
+    assert "0 messages : 0 mesures acceptées" in out.getvalue()

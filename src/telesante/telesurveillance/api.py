@@ -101,13 +101,15 @@ async def post_measurements(request: HttpRequest):
     items = _body(request)["measurements"]
     # In a thread of its own (its own database connection): a batch of 10,000 does not hold up
     # the worker's other requests, and several batches overlap their database waits.
-    pooled = settings.TELESANTE_INGEST_THREADS
-    result = await sync_to_async(_ingest, thread_sensitive=not pooled)(items, request.scope)
+    if not settings.TELESANTE_INGEST_THREADS:
+        result = await sync_to_async(ingest.ingest)(items, request.scope)
+    else:
+        result = await sync_to_async(_pooled, thread_sensitive=False)(items, request.scope)
     return result.as_dict()
 
 
-def _ingest(items: list, scope: ingest.Scope) -> ingest.Result:
-    close_old_connections()  # this thread's connection may have outlived its age
+def _pooled(items: list, scope: ingest.Scope) -> ingest.Result:
+    close_old_connections()  # this pool thread's connection may have outlived its age
     return ingest.ingest(items, scope)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -190,6 +190,8 @@ def listing(user: User, box: str, state: str = "") -> QuerySet[TeleExpertise]:
     items = inbox(user) if box == "inbox" else outbox(user)
     if state:
         items = items.filter(state=state)
+    # Open requests first, the nearest deadline on top; then the history, newest first.
+    is_open = Q(state__in=[State.POOLED, State.CLAIMED, State.WAITING_INFO])
     return items.select_related(
         "act__patient",
         "act__filiere",
@@ -197,7 +199,12 @@ def listing(user: User, box: str, state: str = "") -> QuerySet[TeleExpertise]:
         "act__requesting_structure",
         "claimed_by",
         "named_expert",
-    ).order_by("act__due_at", "pk")
+    ).order_by(
+        Case(When(is_open, then=Value(0)), default=Value(1)),
+        Case(When(is_open, then=F("act__due_at"))).asc(nulls_last=True),
+        F("act__requested_at").desc(nulls_last=True),
+        "-pk",
+    )
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> TeleExpertise:

@@ -203,6 +203,8 @@ def test_teleexpertise_history(demo):
     assert states[State.ANSWERED] > 0.9 * history.BASE_ACTS
     assert states[State.POOLED] > 0 and states[State.CLAIMED] > 0
     oldest = acts.order_by("requested_at").first().requested_at
+    sent = list(acts.order_by("pk").values_list("requested_at", flat=True))
+    assert sent == sorted(sent)  # ids follow time, as in real use
     assert timezone.now() - oldest <= datetime.timedelta(days=history.HISTORY_DAYS + 1)
     # Every act is about a patient of the requesting site, asked by one of its members.
     stray = acts.exclude(

@@ -282,9 +282,6 @@ def test_boxes_list_open_requests_by_deadline_then_the_history_newest_first(te_w
     soon = services.create(None, t.w.nurse_a, wound_request(t))
     Act.objects.filter(pk=late.pk).update(due_at=timezone.now() + datetime.timedelta(days=6))
     Act.objects.filter(pk=soon.pk).update(due_at=timezone.now() + datetime.timedelta(days=1))
-    Act.objects.filter(pk=old_answer.pk).update(
-        requested_at=timezone.now() - datetime.timedelta(days=30)
-    )
     expected = [soon.pk, late.pk, new_answer.pk, old_answer.pk]
     for user, box in ((t.w.nurse_a, "outbox"), (t.wound_expert, "inbox")):
         assert [te.pk for te in services.listing(user, box)] == expected

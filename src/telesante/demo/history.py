@@ -25,7 +25,6 @@ from telesante.teleexpertise.models import ConsultationNeed, State, TeleExpertis
 
 BASE_ACTS = 20_000
 HISTORY_DAYS = 3 * 365
-OPEN_DAYS = 10  # requests younger than this may still be open
 BATCH = 5000
 # Share of requests per filière: wounds and skin first, as in the regions' reports.
 FILIERE_WEIGHTS = {
@@ -115,24 +114,28 @@ class History:
     def experts(self, specialty: str, dept: str) -> list[Expert]:
         return self.local.get((specialty, dept)) or self.reference.get(specialty) or []
 
-    def moment(self) -> datetime.datetime:
-        """When the request was sent: activity grows over the years, so recent days weigh more."""
-        days_ago = HISTORY_DAYS * self.rng.random() ** 1.6
-        return self.now - datetime.timedelta(days=days_ago, minutes=self.rng.randint(0, 600))
+    def moments(self) -> list[float]:
+        """How many days ago each request was sent, oldest first, so that ids follow time as
+        they do in real use; activity grows steadily over the years (linear density)."""
+        return sorted((HISTORY_DAYS * (1 - self.rng.random() ** 0.5) for _ in range(self.total)),
+                      reverse=True)  # fmt: skip
 
-    def state(self, sent: datetime.datetime) -> str:
-        r = self.rng.random()
-        if self.now - sent < datetime.timedelta(days=OPEN_DAYS):
-            return (
-                State.POOLED
-                if r < 0.3
-                else State.CLAIMED
-                if r < 0.55
-                else State.WAITING_INFO
-                if r < 0.65
-                else State.ANSWERED
-            )
-        return State.CANCELLED if r < 0.02 else State.ANSWERED
+    def course(
+        self, sent: datetime.datetime
+    ) -> tuple[str, datetime.datetime | None, datetime.datetime | None]:
+        """(state, claimed at, answered at): a request is taken within about a day and answered
+        within days; the recent ones are still on their way."""
+        rng = self.rng
+        claimed = sent + datetime.timedelta(hours=rng.uniform(0.5, 30))
+        answered = sent + datetime.timedelta(days=rng.triangular(0.2, 9, 1.5))
+        claimed = min(claimed, answered)
+        if claimed > self.now:
+            return State.POOLED, None, None
+        if answered > self.now:
+            return (State.WAITING_INFO if rng.random() < 0.25 else State.CLAIMED), claimed, None
+        if rng.random() < 0.02:
+            return State.CANCELLED, None, None
+        return State.ANSWERED, claimed, answered
 
     def run(self) -> int:
         if not self.requesting or not self.filieres:
@@ -149,13 +152,14 @@ class History:
                     cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
             act_id = (Act.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
             consent_id = (Consent.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-            done = 0
+            done, moments = 0, self.moments()
             while done < self.total:
                 rows = defaultdict(list)
                 size = min(BATCH, self.total - done)
-                for _ in range(size):
+                for days_ago in moments[done : done + size]:
                     specialty = self.rng.choices(specialties, weights)[0]
-                    if self.add(rows, act_id, consent_id, specialty):
+                    sent = self.now - datetime.timedelta(days=days_ago)
+                    if self.add(rows, act_id, consent_id, specialty, sent):
                         act_id += 1
                         consent_id += 1
                 done += size
@@ -171,7 +175,9 @@ class History:
                 cursor.execute(sql)
         return act_id
 
-    def add(self, rows: dict, act_id: int, consent_id: int, specialty: str) -> bool:
+    def add(
+        self, rows: dict, act_id: int, consent_id: int, specialty: str, sent: datetime.datetime
+    ) -> bool:
         rng, adapt = self.rng, self.adapt
         site = rng.choice(self.requesting)
         experts = self.experts(specialty, site.dept)
@@ -179,17 +185,10 @@ class History:
             return False
         filiere = self.filieres[specialty]
         requester, patient = rng.choice(site.requesters), rng.choice(site.patients)
-        sent = self.moment()
-        state = self.state(sent)
+        state, claimed_at, answered_at = self.course(sent)
         expert = rng.choice(experts)
         named = expert.user if rng.random() < 0.15 else None
-        taken = state != State.POOLED and state != State.CANCELLED
-        claimed_at = sent + datetime.timedelta(hours=rng.uniform(0.5, 30)) if taken else None
-        answered_at = None
-        if state == State.ANSWERED:
-            answered_at = sent + datetime.timedelta(days=rng.triangular(0.2, 9, 1.5))
-            answered_at = min(answered_at, self.now)
-            claimed_at = min(claimed_at, answered_at)
+        taken = claimed_at is not None
         due = sent + datetime.timedelta(days=filiere.answer_days)
         rows["consents"].append(
             (consent_id, patient, ActKind.TELEEXPERTISE.value, True,

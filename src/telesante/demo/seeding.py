@@ -58,7 +58,7 @@ from telesante.structures.models import (
     Structure,
     StructureKind,
 )
-from telesante.teleexpertise.models import State, TeleExpertise
+from telesante.teleexpertise.models import OPEN_STATES, TeleExpertise
 
 DEMO_DOMAIN = "demo.telesante.test"
 # Shared by every named demo login; `telesante demo-accounts` prints them.
@@ -886,7 +886,7 @@ def summary() -> str:
         f"de santé et cabinet), dont {_n(qualified)} identités qualifiées (NIR de test)"
     )
     acts = TeleExpertise.objects.filter(act__requesting_structure__in=structures)
-    open_ = acts.filter(state__in=[State.POOLED, State.CLAIMED, State.WAITING_INFO]).count()
+    open_ = acts.filter(state__in=OPEN_STATES).count()
     lines.append(f"Télé-expertises : {_n(acts.count())} sur trois ans, dont {_n(open_)} en cours")
     return "\n".join(lines)
 

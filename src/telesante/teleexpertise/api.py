@@ -109,7 +109,7 @@ def create(request: HttpRequest, payload: TeleExpertiseIn):
 def listing(request: HttpRequest, box: str = "inbox", status: State | None = None):
     if box not in ("inbox", "outbox"):
         raise Http404
-    return services.listing(request.user, box, status or "")[:200]
+    return services.listing(request.user, box, status or "")
 
 
 @router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")

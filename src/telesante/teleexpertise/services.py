@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,14 @@ from telesante.notifications.services import notify
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, Consent, ConsentDecision
 from telesante.teleexpertise import billing, pools, reports
-from telesante.teleexpertise.models import ConsultationNeed, Message, State, TeleExpertise, Urgency
+from telesante.teleexpertise.models import (
+    OPEN_STATES,
+    ConsultationNeed,
+    Message,
+    State,
+    TeleExpertise,
+    Urgency,
+)
 
 REQUESTER_PROFESSIONS = {
     Profession.DOCTOR,
@@ -169,11 +176,24 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
     return te
 
 
-def inbox(user: User) -> QuerySet[TeleExpertise]:
-    """Requests addressed to the expert: claimed, named, or open in their pool."""
-    return TeleExpertise.objects.filter(
-        Q(claimed_by=user) | Q(named_expert=user, state=State.POOLED) | pools.pool_q(user)
-    ).exclude(act__requester=user)
+LIST_LIMIT = 200
+
+
+def inbox(user: User, open_only: bool = False) -> QuerySet[TeleExpertise]:
+    """Requests addressed to the expert: claimed, named, or open in their pool.
+
+    One IN over a UNION of index-driven arms, as for the patient wall: an OR across them would
+    make the database test every request of the region."""
+    claimed = TeleExpertise.objects.filter(claimed_by=user)
+    if open_only:
+        claimed = claimed.filter(state__in=OPEN_STATES)
+    ids = claimed.values_list("pk", flat=True).union(
+        TeleExpertise.objects.filter(named_expert=user, state=State.POOLED).values_list(
+            "pk", flat=True
+        ),
+        TeleExpertise.objects.filter(pools.pool_q(user)).values_list("pk", flat=True),
+    )
+    return TeleExpertise.objects.filter(pk__in=ids).exclude(act__requester=user)
 
 
 def outbox(user: User) -> QuerySet[TeleExpertise]:
@@ -184,27 +204,40 @@ def outbox(user: User) -> QuerySet[TeleExpertise]:
     )
 
 
-def listing(user: User, box: str, state: str = "") -> QuerySet[TeleExpertise]:
+def listing(user: User, box: str, state: str = "", limit: int = LIST_LIMIT) -> list[TeleExpertise]:
+    """Open requests first, the nearest deadline on top; then the history, newest first.
+
+    Two queries, each served by an index: an expert's inbox holds every request they ever
+    answered, and only the open ones need sorting by deadline."""
     if not policy.may_handle_patients(user):
         raise PermissionDenied
-    items = inbox(user) if box == "inbox" else outbox(user)
+    if box == "inbox":
+        history = TeleExpertise.objects.filter(claimed_by=user).exclude(act__requester=user)
+        items = inbox(user, open_only=True)
+    else:
+        items = history = outbox(user)
     if state:
-        items = items.filter(state=state)
-    # Open requests first, the nearest deadline on top; then the history, newest first.
-    is_open = Q(state__in=[State.POOLED, State.CLAIMED, State.WAITING_INFO])
-    return items.select_related(
+        items, history = items.filter(state=state), history.filter(state=state)
+    related = (
         "act__patient",
         "act__filiere",
         "act__requester",
         "act__requesting_structure",
         "claimed_by",
         "named_expert",
-    ).order_by(
-        Case(When(is_open, then=Value(0)), default=Value(1)),
-        Case(When(is_open, then=F("act__due_at"))).asc(nulls_last=True),
-        F("act__requested_at").desc(nulls_last=True),
-        "-pk",
     )
+    found = list(
+        items.filter(state__in=OPEN_STATES)
+        .select_related(*related)
+        .order_by("act__due_at", "pk")[:limit]
+    )
+    if len(found) < limit:
+        found += (
+            history.exclude(state__in=OPEN_STATES)
+            .select_related(*related)
+            .order_by("-pk")[: limit - len(found)]
+        )
+    return found
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> TeleExpertise:

@@ -176,46 +176,61 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
     return te
 
 
-LIST_LIMIT = 200
+LIST_LIMIT = 50
+OPEN_ACT_STATUSES = [ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITING_INFO]
 
 
-def inbox(user: User, open_only: bool = False) -> QuerySet[TeleExpertise]:
-    """Requests addressed to the expert: claimed, named, or open in their pool.
-
-    One IN over a UNION of index-driven arms, as for the patient wall: an OR across them would
-    make the database test every request of the region."""
+def _inbox_ids(user: User, open_only: bool) -> QuerySet:
+    """The ids of the requests addressed to the expert (claimed, named, or open in their pool),
+    as a UNION of index-driven arms: an OR across them would test every request."""
     claimed = TeleExpertise.objects.filter(claimed_by=user)
     if open_only:
         claimed = claimed.filter(state__in=OPEN_STATES)
-    ids = claimed.values_list("pk", flat=True).union(
+    return claimed.values_list("pk", flat=True).union(
         TeleExpertise.objects.filter(named_expert=user, state=State.POOLED).values_list(
             "pk", flat=True
         ),
         TeleExpertise.objects.filter(pools.pool_q(user)).values_list("pk", flat=True),
     )
-    return TeleExpertise.objects.filter(pk__in=ids).exclude(act__requester=user)
+
+
+def inbox(user: User) -> QuerySet[TeleExpertise]:
+    """Requests addressed to the expert, their own requests excepted."""
+    return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, False)).exclude(act__requester=user)
+
+
+def _sent_by(user: User, prefix: str = "") -> Q:
+    """Sent by the user or from one of their structures (prefix: path to the act)."""
+    mine = list(policy.member_structures(user).values_list("pk", flat=True))
+    return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_structure__in": mine})
 
 
 def outbox(user: User) -> QuerySet[TeleExpertise]:
     """Requests sent by the user or from one of their structures."""
-    mine = policy.member_structures(user).values("pk")
-    return TeleExpertise.objects.filter(
-        Q(act__requester=user) | Q(act__requesting_structure__in=mine)
-    )
+    return TeleExpertise.objects.filter(_sent_by(user, "act__"))
 
 
 def listing(user: User, box: str, state: str = "", limit: int = LIST_LIMIT) -> list[TeleExpertise]:
     """Open requests first, the nearest deadline on top; then the history, newest first.
 
-    Two queries, each served by an index: an expert's inbox holds every request they ever
-    answered, and only the open ones need sorting by deadline."""
+    The few open ones are found by id first (an expert's inbox keeps every request they ever
+    answered), then fetched and sorted; the history walks the ids backwards (ids follow time).
+    A constant number of queries, each served by an index."""
     if not policy.may_handle_patients(user):
         raise PermissionDenied
     if box == "inbox":
         history = TeleExpertise.objects.filter(claimed_by=user).exclude(act__requester=user)
-        items = inbox(user, open_only=True)
+        items = TeleExpertise.objects.filter(pk__in=list(_inbox_ids(user, True))).exclude(
+            act__requester=user
+        )
     else:
-        items = history = outbox(user)
+        history = outbox(user)
+        # The act's status mirrors the request's state: the structure's open acts are one
+        # index range (acts.act_structure_status).
+        open_acts = Act.objects.filter(
+            _sent_by(user), kind=ActKind.TELEEXPERTISE, status__in=OPEN_ACT_STATUSES
+        )
+        items = TeleExpertise.objects.filter(pk__in=list(open_acts.values_list("pk", flat=True)))
     if state:
         items, history = items.filter(state=state), history.filter(state=state)
     related = (

@@ -600,7 +600,7 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     if not args.no_doc:
         write_doc(
-            [("telesurveillance", "## 3. Télésurveillance ingest (HTTP, MQTT) and alerts", text)]
+            [("telesurveillance", "## 4. Télésurveillance ingest (HTTP, MQTT) and alerts", text)]
         )
         log("docs/benchmarks.md updated")
 

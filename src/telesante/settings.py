@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "telesante.acts",
     "telesante.documents",
     "telesante.teleexpertise",
+    "telesante.rooms",
+    "telesante.teleconsultation",
     "telesante.notifications",
     "telesante.demo",
 ]
@@ -213,3 +215,15 @@ TELESANTE_APL_UNDERSERVED = float(env("APL_UNDERSERVED", "2.5"))
 
 # Télé-expertise rules (REGULATORY.md, marked "verify": configurable, not constants).
 TELESANTE_TE2_YEARLY_CAP = int(env("TE2_YEARLY_CAP", "4"))
+
+# Video rooms: tokens a WebSocket presents live this long; STUN/TURN handed to browsers (coturn
+# REST shared secret → time-limited credentials). Empty lists: direct connections only (a LAN).
+TELESANTE_ROOM_TOKEN_SECONDS = int(env("ROOM_TOKEN_SECONDS", "120"))
+TELESANTE_STUN_URLS = [u for u in env("STUN_URLS").split(",") if u]
+TELESANTE_TURN_URLS = [u for u in env("TURN_URLS").split(",") if u]
+TELESANTE_TURN_SECRET = env("TURN_SECRET")
+TELESANTE_TURN_TTL = int(env("TURN_TTL", "3600"))
+TELESANTE_GUEST_LINK_HOURS = int(env("GUEST_LINK_HOURS", "24"))
+# Remote activity cap of a professional (share of their yearly acts) and when to warn.
+TELESANTE_REMOTE_CAP = float(env("REMOTE_CAP", "0.20"))
+TELESANTE_REMOTE_CAP_WARN = float(env("REMOTE_CAP_WARN", "0.18"))

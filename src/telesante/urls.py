@@ -6,7 +6,9 @@ from telesante.core import views as core_views
 from telesante.documents import views as document_views
 from telesante.notifications import views as notification_views
 from telesante.patients import views as patient_views
+from telesante.rooms import views as room_views
 from telesante.structures import views as structure_views
+from telesante.teleconsultation import views as tc_views
 from telesante.teleexpertise import views as te_views
 
 # The back office logs in through the same two-factor login as everyone else: the admin's own
@@ -37,6 +39,30 @@ urlpatterns = [
     path("teleexpertise/<int:pk>/repondre/", te_views.answer, name="teleexpertise_answer"),
     path("teleexpertise/<int:pk>/decliner/", te_views.decline, name="teleexpertise_decline"),
     path("teleexpertise/<int:pk>/compte-rendu.pdf", te_views.report, name="teleexpertise_report"),
+    path("teleconsultations/", tc_views.consultation_list, name="teleconsultation_list"),
+    path("teleconsultations/nouvelle/", tc_views.create, name="teleconsultation_create"),
+    path("teleconsultations/<int:pk>/", tc_views.detail, name="teleconsultation_detail"),
+    path(
+        "teleconsultations/<int:pk>/compte-rendu/",
+        tc_views.report_save,
+        name="teleconsultation_report_save",
+    ),
+    path(
+        "teleconsultations/<int:pk>/compte-rendu.pdf",
+        tc_views.report,
+        name="teleconsultation_report",
+    ),
+    path(
+        "teleconsultations/<int:pk>/incident/", tc_views.incident, name="teleconsultation_incident"
+    ),
+    path("teleconsultations/<int:pk>/invite/", tc_views.invite, name="teleconsultation_invite"),
+    path(
+        "teleconsultations/<int:pk>/assistance/", tc_views.assist, name="teleconsultation_assist"
+    ),
+    path("salle/test/", room_views.connection_test, name="connection_test"),
+    path("salle/invite/<str:value>/", room_views.guest_entry, name="room_guest"),
+    path("salle/<str:slug>/", room_views.room, name="room"),
+    path("salle/<str:slug>/jeton/", room_views.room_token, name="room_token"),
     path("documents/<int:pk>/", document_views.download, name="attachment"),
     path(
         "documents/<int:pk>/miniature/",

@@ -38,7 +38,10 @@ def test_nurse_admitted_by_the_cardiologist_and_both_receive_video(
     doctor_token, nurse_token = token_for(tc_world.cardiologist, room), token_for(w.nurse_a, room)
 
     async def scenario():
-        doctor, nurse = probe.ProbePeer(server.url, room.slug), probe.ProbePeer(server.url, room.slug)
+        doctor, nurse = (
+            probe.ProbePeer(server.url, room.slug),
+            probe.ProbePeer(server.url, room.slug),
+        )
         try:
             await doctor.connect(doctor_token)
             await asyncio.wait_for(doctor.admitted.wait(), 10)
@@ -92,7 +95,11 @@ def test_a_cut_websocket_rejoins_and_the_video_resumes(server: Server, world):
                 await asyncio.sleep(0.05)
             before_a, before_b = a.frames, b.frames
             fresh = await asyncio.to_thread(
-                probe.api_post, server.url, raw, f"/api/v1/rooms/{room['slug']}/token", {"seat": "b"}
+                probe.api_post,
+                server.url,
+                raw,
+                f"/api/v1/rooms/{room['slug']}/token",
+                {"seat": "b"},
             )
             await b.connect(fresh["token"])
             await asyncio.wait_for(b.admitted.wait(), 10)

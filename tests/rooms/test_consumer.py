@@ -113,9 +113,16 @@ def test_a_drop_and_the_reconnection_are_incidents_of_the_act(tc_world: TC):
         await host.drop(1000)
 
     async_to_sync(scenario)()
-    texts = list(Incident.objects.filter(act=tc_world.consultation.act).values_list("description", "automatic"))
+    texts = list(
+        Incident.objects.filter(act=tc_world.consultation.act).values_list(
+            "description", "automatic"
+        )
+    )
     label = w.nurse_a.display_name
-    assert texts[:2] == [(f"Coupure de la connexion de {label}.", True), (f"Reconnexion de {label}.", True)]
+    assert texts[:2] == [
+        (f"Coupure de la connexion de {label}.", True),
+        (f"Reconnexion de {label}.", True),
+    ]
 
 
 def test_guest_links_expire_and_an_uninvited_guest_cannot_enter(tc_world: TC):
@@ -127,7 +134,10 @@ def test_guest_links_expire_and_an_uninvited_guest_cannot_enter(tc_world: TC):
     # A guest of another room presents a token naming this room: refused.
     other = services.create_test_room(w.nurse_a)
     stranger = GuestLink.objects.create(
-        room=other, label="Inconnu", expires_at=timezone.now() + datetime.timedelta(hours=1), created_by=w.nurse_a
+        room=other,
+        label="Inconnu",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+        created_by=w.nurse_a,
     )
     stranger_token = tokens.issue(tokens.Claim(room.slug, f"g:{stranger.pk}", "Inconnu", False))
 
@@ -139,7 +149,9 @@ def test_guest_links_expire_and_an_uninvited_guest_cannot_enter(tc_world: TC):
         assert await Socket(room.slug, stranger_token).connect() == (False, 4403)
 
     async_to_sync(scenario)()
-    GuestLink.objects.filter(pk=guest.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    GuestLink.objects.filter(pk=guest.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
     assert services.guest_from_link(tokens.guest_value(guest.pk)) == (
         None,
         "Ce lien d'invitation a expiré ou a été retiré.",

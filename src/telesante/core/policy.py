@@ -35,7 +35,7 @@ def act_party_q(user) -> Q:
 
 
 def act_role(user, act: Act) -> str | None:
-    """"host" (performs the act or assists it as an expert), "party" (requested it) or None."""
+    """ "host" (performs the act or assists it as an expert), "party" (requested it) or None."""
     if not may_handle_patients(user):
         return None
     act_qs = Act.objects.filter(pk=act.pk)

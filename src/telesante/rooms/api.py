@@ -51,4 +51,8 @@ def room_token(request: HttpRequest, slug: str, payload: TokenIn):
     room, claim = services.get_room(request, request.user, slug)
     if payload.seat and room.is_test:
         claim = services.user_claim(request.user, room, payload.seat[:8])
-    return {"token": tokens.issue(claim), "ws_path": _ws_path(slug), "expires_in": settings.TELESANTE_ROOM_TOKEN_SECONDS}
+    return {
+        "token": tokens.issue(claim),
+        "ws_path": _ws_path(slug),
+        "expires_in": settings.TELESANTE_ROOM_TOKEN_SECONDS,
+    }

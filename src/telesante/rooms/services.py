@@ -86,11 +86,11 @@ def create_guest_link(
     relation: str = "patient",
     hours: int | None = None,
 ) -> GuestLink:
-    claim = user_claim(user, room)
-    if claim is None or room.is_test:
+    if room.is_test:
         raise Http404
-    if not claim.host and claim.party != f"u:{room.act.requester_id}":
-        raise PermissionDenied
+    claim = user_claim(user, room)
+    if claim is None:
+        raise PermissionDenied(_("Seules les parties à l'acte invitent."))
     errors = {}
     if not label.strip():
         errors["label"] = [_("Indiquez le nom de la personne invitée.")]

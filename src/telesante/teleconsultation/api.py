@@ -1,5 +1,6 @@
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
@@ -63,16 +64,14 @@ class IncidentOut(Schema):
 
 @router.post("", response={201: ConsultationOut}, summary="Programmer un acte")
 def create(request: HttpRequest, payload: ConsultationIn):
-    tc = services.create(
-        request, request.user, services.NewConsultation(**payload.dict())
-    )
+    tc = services.create(request, request.user, services.NewConsultation(**payload.dict()))
     return Status(201, tc)
 
 
 @router.get("", response=list[ConsultationOut], summary="Actes programmés et réalisés")
 def listing(request: HttpRequest):
     if not policy.may_handle_patients(request.user):
-        raise Http404
+        raise PermissionDenied("Accès refusé pour ce rôle.")
     items = list(services.listing(request.user)[:200])
     audit.record(request, request.user, AuditAction.SEARCH, [tc.act for tc in items])
     return items

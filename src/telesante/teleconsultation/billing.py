@@ -46,11 +46,21 @@ def cap_warnings(professional, year: int | None = None) -> list[str]:
     share = remote / declared.total_acts
     values = {"share": round(share * 100, 1), "cap": round(cap * 100), "year": year}
     if share > cap:
-        return [_("Plafond dépassé : %(share)s %% de l'activité %(year)s à distance (plafond "
-                  "%(cap)s %%).") % values]
+        return [
+            _(
+                "Plafond dépassé : %(share)s %% de l'activité %(year)s à distance (plafond "
+                "%(cap)s %%)."
+            )
+            % values
+        ]
     if share >= settings.TELESANTE_REMOTE_CAP_WARN:
-        return [_("Proche du plafond : %(share)s %% de l'activité %(year)s à distance (plafond "
-                  "%(cap)s %%).") % values]
+        return [
+            _(
+                "Proche du plafond : %(share)s %% de l'activité %(year)s à distance (plafond "
+                "%(cap)s %%)."
+            )
+            % values
+        ]
     return []
 
 

@@ -243,9 +243,7 @@ def assist(
     the expert's own act shares the room."""
     _host(user, tc)
     _open(tc)
-    expert = User.objects.filter(
-        pk=expert_id, is_active=True, profession=Profession.DOCTOR
-    ).first()
+    expert = User.objects.filter(pk=expert_id, is_active=True, profession=Profession.DOCTOR).first()
     if expert is None or expert.pk == user.pk:
         raise ValidationError({"expert": [_("Choisissez un médecin expert.")]})
     act = tc.act

@@ -157,7 +157,9 @@ def report_save(request: HttpRequest, pk: int) -> HttpResponse:
             return JsonResponse({"message": text, "errors": exc.message_dict}, status=400)
         messages.error(request, text)
         return redirect("teleconsultation_detail", pk=pk)
-    text = _("Acte clos : compte rendu PDF enregistré.") if finish else _("Compte rendu enregistré.")
+    text = (
+        _("Acte clos : compte rendu PDF enregistré.") if finish else _("Compte rendu enregistré.")
+    )
     if wants_json:
         pdf = reverse("teleconsultation_report", args=[pk]) if finish else ""
         return JsonResponse({"message": text, "pdf_url": pdf})

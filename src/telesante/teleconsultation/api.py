@@ -41,8 +41,7 @@ class ConsultationOut(Schema):
 
     @staticmethod
     def resolve_room_slug(obj) -> str | None:
-        room = services.room_of(obj)
-        return room.slug
+        return services.room_of(obj).slug
 
 
 class ReportIn(Schema):

@@ -7,7 +7,7 @@ trail (`core.audit`), one transaction per step.
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -174,7 +174,13 @@ def listing(user: User) -> QuerySet[TeleConsultation]:
     acts = policy.visible_acts(user).filter(kind__in=KINDS).values("pk")
     return (
         TeleConsultation.objects.filter(act__in=acts)
-        .select_related("act__patient", "act__requester", "act__requesting_structure", "act__room")
+        .select_related(
+            "act__patient",
+            "act__requester",
+            "act__requesting_structure",
+            "act__room",
+            "assists__room",
+        )
         .prefetch_related("act__performers")
         .order_by("-scheduled_at")
     )
@@ -273,4 +279,8 @@ def assist(
 
 def room_of(tc: TeleConsultation):
     """The room of the act (a téléassistance act joins the room of the act it assists)."""
-    return rooms.room_for_act(tc.assists if tc.assists_id else tc.act)
+    act = tc.assists if tc.assists_id else tc.act
+    try:
+        return act.room  # loaded with the act in lists
+    except ObjectDoesNotExist:
+        return rooms.room_for_act(act)

@@ -70,6 +70,15 @@ TC_DETAIL = {
     "nurse_b": 404,
     "observer": 404,
 }
+# Changes any party to the act may make (doctor_a sees the act but is no party: 403).
+PARTIES_ACT = {
+    "anonymous": 302,
+    "nurse_a": 302,
+    "cardiologist": 302,
+    "doctor_a": 403,
+    "nurse_b": 404,
+    "observer": 404,
+}
 ROOM = {
     "anonymous": 302,
     "nurse_a": 200,
@@ -259,28 +268,14 @@ PAGES: dict[str, Case] = {
     "teleconsultation_incident": Case(
         "POST",
         tc_url("teleconsultation_incident"),
-        {
-            "anonymous": 302,
-            "nurse_a": 302,
-            "cardiologist": 302,
-            "doctor_a": 403,
-            "nurse_b": 404,
-            "observer": 404,
-        },
+        PARTIES_ACT,
         data=lambda w: {"description": "Son haché"},
         tc=True,
     ),
     "teleconsultation_invite": Case(
         "POST",
         tc_url("teleconsultation_invite"),
-        {
-            "anonymous": 302,
-            "nurse_a": 302,
-            "cardiologist": 302,
-            "doctor_a": 403,
-            "nurse_b": 404,
-            "observer": 404,
-        },
+        PARTIES_ACT,
         data=lambda w: {"label": "Fille de la patiente", "relation": "famille", "hours": "2"},
         tc=True,
     ),

@@ -4,6 +4,7 @@ patient's identity with its INS status, professionals with RPPS, dates, incident
 import io
 from xml.sax.saxutils import escape
 
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -66,3 +67,10 @@ def build(story: list, title: str) -> bytes:
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, title=title, author="Télésanté").build(story)
     return out.getvalue()
+
+
+def report_response(act, filename: str) -> FileResponse:
+    """The act's stored PDF report as a download; 404 while there is none."""
+    if not act.report:
+        raise Http404
+    return FileResponse(act.report.open("rb"), content_type="application/pdf", filename=filename)

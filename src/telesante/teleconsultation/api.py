@@ -1,11 +1,12 @@
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction
+from telesante.documents import pdf
 from telesante.teleconsultation import services
 from telesante.teleconsultation.models import Assistance
 
@@ -98,8 +99,4 @@ def incident(request: HttpRequest, act_id: int, payload: IncidentIn):
 @router.get("/{act_id}/report.pdf", summary="Compte rendu PDF")
 def report(request: HttpRequest, act_id: int):
     tc = services.get(request, request.user, act_id, AuditAction.EXPORT)
-    if not tc.act.report:
-        raise Http404
-    return FileResponse(
-        tc.act.report.open("rb"), content_type="application/pdf", filename=f"acte-{act_id}.pdf"
-    )
+    return pdf.report_response(tc.act, f"acte-{act_id}.pdf")

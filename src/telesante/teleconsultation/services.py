@@ -19,7 +19,7 @@ from telesante.acts.models import Act, ActStatus, Incident
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction
 from telesante.patients import services as patients
-from telesante.patients.models import ActKind, Consent, ConsentDecision
+from telesante.patients.models import ActKind, ConsentDecision
 from telesante.rooms import services as rooms
 from telesante.teleconsultation import billing, reports
 from telesante.teleconsultation.models import Assistance, TeleConsultation
@@ -122,17 +122,7 @@ def create(request: HttpRequest | None, user: User, new: NewConsultation) -> Tel
         raise ValidationError(errors)
     performing = Membership.objects.filter(user=performer).values_list("structure", flat=True)
     with transaction.atomic():
-        consent = patients.record_consent(
-            request,
-            user,
-            Consent(
-                patient=patient,
-                act_kind=new.kind,
-                information_given=True,
-                decision=ConsentDecision.CONSENT,
-                structure=structure,
-            ),
-        )
+        consent = patients.consent_to_act(request, user, patient, new.kind, structure)
         act = Act.objects.create(
             kind=new.kind,
             patient=patient,

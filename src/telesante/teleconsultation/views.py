@@ -3,7 +3,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from telesante.accounts.models import Profession, User
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction
+from telesante.documents import pdf
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
 from telesante.teleconsultation import billing, services
@@ -170,9 +171,7 @@ def report_save(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     tc = services.get(request, request.user, pk, AuditAction.EXPORT)
-    if not tc.act.report:
-        raise Http404
-    return FileResponse(tc.act.report.open("rb"), content_type="application/pdf")
+    return pdf.report_response(tc.act, f"acte-{pk}.pdf")
 
 
 @require_POST

@@ -286,7 +286,41 @@ PAGES: dict[str, Case] = {
         data=lambda w: {"expert": str(w.doctor_a.pk)},
         tc=True,
     ),
+    "teleconsultation_availability": Case(
+        "GET",
+        lambda w: reverse("teleconsultation_availability"),
+        {"anonymous": 302, "nurse_a": 200, "cardiologist": 200, "observer": 403},
+        tc=True,
+    ),
+    # The agenda feed's signed address is its own key (calendar applications have no session).
+    "teleconsultation_feed": Case(
+        "GET",
+        lambda w: reverse("teleconsultation_feed", args=[w.feed_token]),
+        {"anonymous": 200, "nurse_b": 200},
+        tc=True,
+    ),
+    "teleconsultation_cancel": Case(
+        "POST",
+        tc_url("teleconsultation_cancel"),
+        PARTIES_ACT,
+        data=lambda w: {"reason": "Patiente hospitalisée"},
+        tc=True,
+    ),
+    "teleconsultation_move": Case(
+        "POST",
+        tc_url("teleconsultation_move"),
+        PARTIES_ACT,
+        data=lambda w: {"scheduled_at": "2099-03-02T15:00"},
+        tc=True,
+    ),
     "room": Case("GET", lambda w: reverse("room", args=[w.room_slug]), ROOM, tc=True),
+    "room_share": Case(
+        "POST",
+        lambda w: reverse("room_share", args=[w.room_slug]),
+        {**ROOM, "nurse_a": 201, "cardiologist": 201},
+        data=lambda w: {"file": jpeg("cliche.jpg")},
+        tc=True,
+    ),
     "room_token": Case("GET", lambda w: reverse("room_token", args=[w.room_slug]), ROOM, tc=True),
     # A guest link is its own credential: whoever holds it enters (as that guest only).
     "room_guest": Case(
@@ -508,6 +542,7 @@ def tc_objects(tc_world: TC) -> World:  # noqa: F811
     from telesante.rooms import services as rooms
     from telesante.rooms.tokens import guest_value
     from telesante.teleconsultation import services as tc_services
+    from telesante.teleconsultation.booking import feed_token
     from tests.rooms.conftest import booking
 
     w = tc_world.w
@@ -520,6 +555,7 @@ def tc_objects(tc_world: TC) -> World:  # noqa: F811
     w.tc_done = tc_services.save_report(None, tc_world.cardiologist, done, "RAS", finish=True)
     guest = rooms.create_guest_link(None, tc_world.cardiologist, tc_world.room, "Fille", "famille")
     w.guest_value = guest_value(guest.pk)
+    w.feed_token = feed_token(tc_world.cardiologist)
     return w
 
 

@@ -227,3 +227,5 @@ TELESANTE_GUEST_LINK_HOURS = int(env("GUEST_LINK_HOURS", "24"))
 # Remote activity cap of a professional (share of their yearly acts) and when to warn.
 TELESANTE_REMOTE_CAP = float(env("REMOTE_CAP", "0.20"))
 TELESANTE_REMOTE_CAP_WARN = float(env("REMOTE_CAP_WARN", "0.18"))
+# Where guests' link codes go: console (development), email, or an SMS operator's class.
+TELESANTE_GUEST_CODE_BACKEND = env("GUEST_CODE_BACKEND", "telesante.rooms.delivery.ConsoleBackend")

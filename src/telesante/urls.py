@@ -41,7 +41,15 @@ urlpatterns = [
     path("teleexpertise/<int:pk>/compte-rendu.pdf", te_views.report, name="teleexpertise_report"),
     path("teleconsultations/", tc_views.consultation_list, name="teleconsultation_list"),
     path("teleconsultations/nouvelle/", tc_views.create, name="teleconsultation_create"),
+    path(
+        "teleconsultations/disponibilites/",
+        tc_views.availability,
+        name="teleconsultation_availability",
+    ),
+    path("teleconsultations/agenda/<str:token>.ics", tc_views.feed, name="teleconsultation_feed"),
     path("teleconsultations/<int:pk>/", tc_views.detail, name="teleconsultation_detail"),
+    path("teleconsultations/<int:pk>/annuler/", tc_views.cancel, name="teleconsultation_cancel"),
+    path("teleconsultations/<int:pk>/deplacer/", tc_views.move, name="teleconsultation_move"),
     path(
         "teleconsultations/<int:pk>/compte-rendu/",
         tc_views.report_save,
@@ -61,6 +69,7 @@ urlpatterns = [
     path("salle/invite/<str:value>/", room_views.guest_entry, name="room_guest"),
     path("salle/<str:slug>/", room_views.room, name="room"),
     path("salle/<str:slug>/jeton/", room_views.room_token, name="room_token"),
+    path("salle/<str:slug>/document/", room_views.share, name="room_share"),
     path("documents/<int:pk>/", document_views.download, name="attachment"),
     path(
         "documents/<int:pk>/miniature/",

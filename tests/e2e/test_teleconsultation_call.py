@@ -20,6 +20,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from telesante.acts.models import Act, ActStatus
+from telesante.documents.models import Attachment
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
 from tests.e2e.server import Server, running_server
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
@@ -87,6 +88,12 @@ def test_doctor_admits_nurse_video_both_ways_chat_and_report(
         nu.fill("#chat-input", "Mme Dorvane est installée, tension 14/8.")
         nu.get_by_role("button", name="Envoyer").click()
         expect(doc.locator("#chat-log")).to_contain_text("tension 14/8")
+        # A snapshot of the nurse's video (her otoscope, say) goes into the record.
+        doc.get_by_role("button", name=f"Photographier la vidéo : {nurse.display_name}").click()
+        expect(doc.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
+        expect(nu.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
+        snapshot = Attachment.objects.get(act_id=tc_world.consultation.pk)
+        assert snapshot.content_type == "image/jpeg" and snapshot.uploaded_by == doctor
         doc.get_by_role("button", name="Couper le micro").click()
         expect(doc.locator("#btn-mic")).to_have_attribute("aria-pressed", "true")
         assert doc.evaluate("window.telesanteRoom.stream.getAudioTracks()[0].enabled") is False

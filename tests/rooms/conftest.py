@@ -2,6 +2,7 @@
 its resident (assisted, TLS), its room; a WebSocket client of the room consumer."""
 
 import datetime
+import itertools
 import json
 from dataclasses import dataclass
 
@@ -30,13 +31,16 @@ class TC:
     room: Room
 
 
+SLOTS = itertools.count(1)  # each booking its own half hour: a slot is booked once
+
+
 def booking(w: World, performer: User, **overrides) -> services.NewConsultation:
     fields = {
         "patient_id": w.patient_a.pk,
         "structure_id": w.ehpad_a.pk,
         "kind": "teleconsultation",
         "performer_id": performer.pk,
-        "scheduled_at": timezone.now() + datetime.timedelta(hours=2),
+        "scheduled_at": timezone.now() + datetime.timedelta(hours=2, minutes=30 * next(SLOTS)),
         "reason": "Dyspnée d'effort, œdèmes des membres inférieurs",
         "information_given": True,
         "decision": "consent",

@@ -196,3 +196,80 @@ def test_room_token_endpoint_and_test_room_api(tc_world: TC):
         content_type="application/json",
     )
     assert tokens.read(seat.json()["token"], made["slug"]).party == f"u:{w.nurse_a.pk}:b"
+
+
+def test_files_shared_from_the_room_are_checked_and_filed(tc_world: TC):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from telesante.documents.models import Attachment
+    from telesante.rooms.models import ChatMessage
+    from tests.teleexpertise.conftest import jpeg
+
+    url = reverse("room_share", args=[tc_world.room.slug])
+    nurse = logged_in(tc_world.w.nurse_a)
+    assert nurse.post(url).json()["errors"] == {"file": ["Champ obligatoire."]}
+    text = SimpleUploadedFile("notes.txt", b"bonjour", content_type="text/plain")
+    refused = nurse.post(url, {"file": text})
+    assert refused.status_code == 400
+    assert "n'est pas une image JPEG ou PNG ni un PDF" in refused.json()["detail"]
+    made = nurse.post(url, {"file": jpeg("otoscope.jpg")})
+    assert made.status_code == 201
+    attachment = Attachment.objects.get()
+    assert made.json()["url"] == reverse("attachment", args=[attachment.pk])
+    assert attachment.act_id == tc_world.consultation.pk and attachment.field == "salle"
+    assert ChatMessage.objects.get().body == "Document versé au dossier : otoscope.jpg"
+    test_room = api_client(tc_world.w.nurse_a).post("/api/v1/rooms/test").json()["slug"]
+    other = nurse.post(reverse("room_share", args=[test_room]), {"file": jpeg()})
+    assert other.status_code == 403
+
+
+def _invite_with_code(tc_world: TC, contact: str, capture) -> str:
+    doctor = logged_in(tc_world.cardiologist)
+    with capture(execute=True):
+        doctor.post(
+            reverse("teleconsultation_invite", args=[tc_world.consultation.pk]),
+            {
+                "label": "M. Valmorin (fils)",
+                "relation": "famille",
+                "hours": "2",
+                "contact": contact,
+            },
+        )
+    guest = GuestLink.objects.get()
+    assert guest.contact == contact and guest.code_hash
+    return reverse("room_guest", args=[tokens.guest_value(guest.pk)])
+
+
+def test_guest_code_goes_through_the_console_backend_and_is_asked(
+    tc_world: TC, capsys, django_capture_on_commit_callbacks
+):
+    link = _invite_with_code(tc_world, "06 12 34 56 78", django_capture_on_commit_callbacks)
+    printed = capsys.readouterr().out
+    assert "[code invité] à 06 12 34 56 78 : Code de votre téléconsultation :" in printed
+    code = printed.split("téléconsultation : ")[1][:6]
+    visitor = logged_in(None)
+    asked = visitor.get(link)
+    assert "Saisissez le code à 6 chiffres" in asked.content.decode()
+    # No token before the code.
+    assert visitor.get(reverse("room_token", args=[tc_world.room.slug])).status_code == 302
+    wrong = visitor.post(link, {"code": "000000" if code != "000000" else "111111"})
+    assert wrong.status_code == 400 and "Code incorrect." in wrong.content.decode()
+    right = visitor.post(link, {"code": code})
+    assert right.status_code == 302 and right["Location"] == link
+    assert visitor.get(link).status_code == 200
+    assert visitor.get(reverse("room_token", args=[tc_world.room.slug])).json()["token"]
+
+
+def test_five_wrong_codes_withdraw_the_link_and_email_backend_sends(
+    tc_world: TC, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.TELESANTE_GUEST_CODE_BACKEND = "telesante.rooms.delivery.EmailBackend"
+    link = _invite_with_code(tc_world, "fils@example.test", django_capture_on_commit_callbacks)
+    assert mailoutbox[0].to == ["fils@example.test"]
+    code = mailoutbox[0].body.split(" : ")[1][:6]
+    visitor = logged_in(None)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        last = visitor.post(link, {"code": wrong})
+    assert "Trop d&#x27;erreurs : ce lien est retiré." in last.content.decode()
+    assert visitor.post(link, {"code": code}).status_code == 403

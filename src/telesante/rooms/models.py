@@ -44,6 +44,10 @@ class GuestLink(models.Model):
     label = models.CharField(_("nom affiché"), max_length=80)
     relation = models.CharField(_("qualité"), max_length=40, default="patient")
     expires_at = models.DateTimeField(_("expire le"))
+    # Optional second proof: a code sent apart from the link (e-mail or SMS), kept hashed.
+    contact = models.CharField(_("envoi du code à"), max_length=120, blank=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    failed_codes = models.PositiveSmallIntegerField(default=0)
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

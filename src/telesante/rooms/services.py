@@ -5,6 +5,8 @@ the database so several server processes (sharing Redis for the channel layer) s
 """
 
 import datetime
+import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from telesante.accounts.models import User
 from telesante.acts.models import ActStatus, Incident
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction
-from telesante.rooms import tokens
+from telesante.rooms import delivery, tokens
 from telesante.rooms.models import (
     MAX_PEERS,
     Admission,
@@ -85,7 +87,10 @@ def create_guest_link(
     label: str,
     relation: str = "patient",
     hours: int | None = None,
+    contact: str = "",
 ) -> GuestLink:
+    """A signed link for one guest of one act; with `contact` (e-mail or phone), a code sent
+    there through the delivery backend is asked too."""
     if room.is_test:
         raise Http404
     claim = user_claim(user, room)
@@ -99,17 +104,51 @@ def create_guest_link(
         errors["hours"] = [_("Durée de validité entre 1 heure et 7 jours.")]
     if room.guest_links.filter(revoked_at__isnull=True).count() >= MAX_PEERS - 1:
         errors["label"] = [_("Trois invités au plus par salle (quatre participants).")]
+    contact = contact.strip()
+    if len(contact) > 120:
+        errors["contact"] = [_("Adresse ou numéro trop long.")]
     if errors:
         raise ValidationError(errors)
-    guest = GuestLink.objects.create(
-        room=room,
-        label=label.strip()[:80],
-        relation=relation[:40],
-        expires_at=timezone.now() + datetime.timedelta(hours=hours),
-        created_by=user,
-    )
-    audit.record(request, user, AuditAction.CREATE, [room.act], detail=f"lien invité {guest.pk}")
+    with transaction.atomic():
+        guest = GuestLink.objects.create(
+            room=room,
+            label=label.strip()[:80],
+            relation=relation[:40],
+            expires_at=timezone.now() + datetime.timedelta(hours=hours),
+            created_by=user,
+            contact=contact,
+        )
+        if contact:
+            code = f"{secrets.randbelow(10**6):06d}"
+            guest.code_hash = _code_digest(guest.pk, code)
+            guest.save(update_fields=["code_hash"])
+            text = _("Code de votre téléconsultation : %(code)s (ne le communiquez pas).") % {
+                "code": code
+            }
+            transaction.on_commit(lambda: delivery.backend().send(contact, text))
+        audit.record(
+            request, user, AuditAction.CREATE, [room.act], detail=f"lien invité {guest.pk}"
+        )
     return guest
+
+
+MAX_CODE_FAILURES = 5
+
+
+def _code_digest(guest_pk: int, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"guest:{guest_pk}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_code(guest: GuestLink, code: str) -> bool:
+    """The guest's code; after five wrong ones the link is withdrawn."""
+    if hmac.compare_digest(guest.code_hash, _code_digest(guest.pk, code.strip())):
+        return True
+    guest.failed_codes += 1
+    if guest.failed_codes >= MAX_CODE_FAILURES:
+        guest.revoked_at = timezone.now()
+    guest.save(update_fields=["failed_codes", "revoked_at"])
+    return False
 
 
 def guest_valid(guest: GuestLink | None) -> bool:
@@ -272,3 +311,23 @@ def chat_payload(m: ChatMessage) -> dict:
 
 def close_room(act) -> None:
     Room.objects.filter(act=act, closed_at=None).update(closed_at=timezone.now())
+
+
+def share_file(request: HttpRequest | None, user: User, room: Room, upload) -> tuple:
+    """A document or a snapshot of a video, filed into the act's record from the call; the
+    room's chat says so. Returns the attachment and the chat message."""
+    from telesante.documents import services as documents
+
+    if room.is_test or user_claim(user, room) is None:
+        raise PermissionDenied(_("Seules les parties à l'acte versent des documents."))
+    clean = documents.clean_upload(upload)
+    with transaction.atomic():
+        attachment = documents.store(room.act, user, clean, field="salle")
+        audit.record(request, user, AuditAction.CREATE, [attachment], detail="depuis la salle")
+        message = ChatMessage.objects.create(
+            room=room,
+            author=user.display_name,
+            party=f"u:{user.pk}",
+            body=_("Document versé au dossier : %(name)s") % {"name": attachment.original_name},
+        )
+    return attachment, message

@@ -46,6 +46,9 @@ class TeleConsultation(models.Model):
         verbose_name=_("acte assisté"),
     )
     started_at = models.DateTimeField(null=True, blank=True)
+    # Reminders sent (the day before, the hour before); cleared when the act moves.
+    reminded_day_at = models.DateTimeField(null=True, blank=True)
+    reminded_hour_at = models.DateTimeField(null=True, blank=True)
     report_text = models.TextField(_("compte rendu"), blank=True)
     prescriptions = models.TextField(_("prescriptions"), blank=True)
 
@@ -73,3 +76,45 @@ class ActivityDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.professional_id} {self.year}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("lundi")
+    TUESDAY = 1, _("mardi")
+    WEDNESDAY = 2, _("mercredi")
+    THURSDAY = 3, _("jeudi")
+    FRIDAY = 4, _("vendredi")
+    SATURDAY = 5, _("samedi")
+    SUNDAY = 6, _("dimanche")
+
+
+class Availability(models.Model):
+    """A recurring weekly opening of a professional for remote acts, at one site, for one
+    filière (or any): cut into slots of `slot_minutes` separated by `buffer_minutes`."""
+
+    professional = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availabilities"
+    )
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="+", verbose_name=_("site")
+    )
+    filiere = models.ForeignKey(
+        "acts.Filiere",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("filière"),
+    )
+    weekday = models.PositiveSmallIntegerField(_("jour"), choices=Weekday.choices)
+    start = models.TimeField(_("début"))
+    end = models.TimeField(_("fin"))
+    slot_minutes = models.PositiveSmallIntegerField(_("durée d'un créneau (minutes)"), default=20)
+    buffer_minutes = models.PositiveSmallIntegerField(_("battement (minutes)"), default=5)
+
+    class Meta:
+        verbose_name = _("disponibilité")
+        ordering = ["weekday", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"

@@ -120,6 +120,9 @@ def create(request: HttpRequest | None, user: User, new: NewConsultation) -> Tel
     errors, performer = _check(user, new)
     if errors:
         raise ValidationError(errors)
+    from telesante.teleconsultation.booking import check_free
+
+    check_free(performer, new.scheduled_at, new.duration_minutes)
     performing = Membership.objects.filter(user=performer).values_list("structure", flat=True)
     with transaction.atomic():
         consent = patients.consent_to_act(request, user, patient, new.kind, structure)

@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from telesante.accounts.models import Profession, User
+from telesante.acts.models import Filiere
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
-from telesante.teleconsultation import billing, services
-from telesante.teleconsultation.models import Assistance
+from telesante.teleconsultation import billing, booking, services
+from telesante.teleconsultation.models import Assistance, Availability, Weekday
 
 
 def _id(raw: str | None) -> int:
@@ -73,6 +74,8 @@ def create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Acte programmé ; la salle vidéo est prête."))
             return redirect("teleconsultation_detail", pk=tc.pk)
+    chosen = User.objects.filter(pk=_id(source.get("performer")), is_active=True).first()
+    slots = booking.free_slots(chosen)[:60] if chosen else []
     professionals = User.objects.filter(
         is_active=True,
         profession__in=[Profession.DOCTOR, *services.TELESOIN_PROFESSIONS],
@@ -87,6 +90,7 @@ def create(request: HttpRequest) -> HttpResponse:
             "professionals": professionals.order_by("last_name")[:500],
             "kinds": [(k.value, k.label) for k in services.BOOKABLE_KINDS],
             "assistances": Assistance.choices,
+            "slots": slots,
             "values": source,
             "errors": errors,
         },
@@ -197,6 +201,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
             request.POST.get("label", ""),
             request.POST.get("relation", "patient"),
             _id(request.POST.get("hours")) or None,
+            request.POST.get("contact", ""),
         )
         link = reverse("room_guest", args=[tokens.guest_value(guest.pk)])
         request.session["new_guest_link"] = request.build_absolute_uri(link)
@@ -211,4 +216,93 @@ def assist(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda tc: services.assist(request, request.user, tc, _id(request.POST.get("expert"))),
+    )
+
+
+def _time(raw: str) -> datetime.time | None:
+    try:
+        return datetime.time.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+@login_required
+def availability(request: HttpRequest) -> HttpResponse:
+    """One's weekly availabilities (add, remove), free slots ahead, and the agenda feed."""
+    if not policy.may_handle_patients(request.user):
+        raise PermissionDenied
+    errors: dict = {}
+    if request.method == "POST":
+        if request.POST.get("remove"):
+            Availability.objects.filter(
+                pk=_id(request.POST.get("remove")), professional=request.user
+            ).delete()
+            return redirect("teleconsultation_availability")
+        try:
+            booking.add_availability(
+                request,
+                request.user,
+                _id(request.POST.get("structure")),
+                _id(request.POST.get("weekday"))
+                if request.POST.get("weekday", "").isdecimal()
+                else -1,
+                _time(request.POST.get("start", "")),
+                _time(request.POST.get("end", "")),
+                _id(request.POST.get("slot_minutes")) or 20,
+                _id(request.POST.get("buffer_minutes")),
+                request.POST.get("filiere", ""),
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, _("Disponibilité publiée."))
+            return redirect("teleconsultation_availability")
+    feed = reverse("teleconsultation_feed", args=[booking.feed_token(request.user)])
+    return render(
+        request,
+        "teleconsultation/availability.html",
+        {
+            "openings": Availability.objects.filter(professional=request.user).select_related(
+                "structure", "filiere"
+            ),
+            "slots": booking.free_slots(request.user, days=7)[:40],
+            "structures": policy.member_structures(request.user),
+            "filieres": Filiere.objects.filter(active=True),
+            "weekdays": Weekday.choices,
+            "feed_url": request.build_absolute_uri(feed),
+            "errors": errors,
+            "values": request.POST,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The read-only iCalendar feed of a professional (its signed address is the key)."""
+    user = booking.feed_user(token)
+    if user is None:
+        raise Http404
+    body = booking.ical(user, request.build_absolute_uri("/").rstrip("/"))
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+@require_POST
+@login_required
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _back(
+        request,
+        pk,
+        lambda tc: booking.cancel(request, request.user, tc, request.POST.get("reason", "")),
+    )
+
+
+@require_POST
+@login_required
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    return _back(
+        request,
+        pk,
+        lambda tc: booking.move(
+            request, request.user, tc, _when(request.POST.get("scheduled_at", ""))
+        ),
     )

@@ -108,6 +108,37 @@ function countFrames(video) {
   }
 }
 
+// A snapshot of a video (a dermatoscope or otoscope used as a camera), filed into the record.
+async function share(blob, name) {
+  const form = new FormData();
+  form.append("file", blob, name);
+  const response = await fetch(config.shareUrl, {
+    method: "POST",
+    body: form,
+    credentials: "same-origin",
+    headers: { "X-CSRFToken": config.csrf },
+  });
+  const data = await response.json();
+  say(response.ok ? `Versé au dossier : ${data.name}` : data.detail);
+}
+
+function snapshotButton(tile, video, label) {
+  if (!config.shareUrl) return;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "snap secondary";
+  button.textContent = "Photo";
+  button.setAttribute("aria-label", `Photographier la vidéo : ${label}`);
+  button.onclick = () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob((blob) => blob && share(blob, `cliche-${Date.now()}.jpg`), "image/jpeg", 0.92);
+  };
+  tile.append(button);
+}
+
 function meet(peer) {
   if (state.peers.has(peer.id)) return state.peers.get(peer.id);
   const pc = new RTCPeerConnection({ iceServers: state.iceServers });
@@ -120,6 +151,7 @@ function meet(peer) {
   const caption = document.createElement("figcaption");
   caption.textContent = peer.label;
   tile.append(video, caption);
+  snapshotButton(tile, video, peer.label);
   videos.append(tile);
   countFrames(video);
   const entry = { pc, polite: olderThan(state.me, peer), makingOffer: false, ignoreOffer: false, tile, video, label: peer.label };
@@ -357,6 +389,15 @@ function handle(msg) {
 
 // Page wiring ---------------------------------------------------------------------------------
 
+snapshotButton(localVideo.parentElement, localVideo, "votre caméra");
+const fileInput = $("share-file");
+if (fileInput && config.shareUrl) {
+  fileInput.parentElement.hidden = false;
+  fileInput.onchange = () => {
+    for (const file of fileInput.files) share(file, file.name);
+    fileInput.value = "";
+  };
+}
 $("btn-mic").onclick = (e) => toggle("audio", e.currentTarget, "Couper le micro", "Rétablir le micro");
 $("btn-cam").onclick = (e) => toggle("video", e.currentTarget, "Couper la caméra", "Rétablir la caméra");
 $("camera-select").onchange = (e) => switchDevice("video", e.target.value);

@@ -1,21 +1,27 @@
 """`telesante worker`: runs queued background tasks (django-tasks database backend) and,
-every minute, queues the deadline escalation. Several workers may run: escalation is
-idempotent."""
+every minute, queues the periodic ones (télé-expertise deadlines, téléconsultation reminders).
+Several workers may run: each periodic task is idempotent."""
 
 import threading
 
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
+from telesante.teleconsultation.tasks import remind
 from telesante.teleexpertise.tasks import escalate
 
 TICK_SECONDS = 60
+PERIODIC = [escalate, remind]
 
 
 class Command(DBWorkerCommand):
-    help = "Exécute les tâches de fond (e-mails, relances, escalades des échéances)."
+    help = (
+        "Exécute les tâches de fond (e-mails, relances et escalades des échéances, rappels "
+        "des téléconsultations)."
+    )
 
     def handle(self, *args, **options) -> None:
-        escalate.enqueue()
+        for periodic in PERIODIC:
+            periodic.enqueue()
         if not options.get("batch"):
             stop = threading.Event()
             threading.Thread(target=self._tick, args=(stop,), daemon=True).start()
@@ -24,4 +30,5 @@ class Command(DBWorkerCommand):
     @staticmethod
     def _tick(stop: threading.Event) -> None:
         while not stop.wait(TICK_SECONDS):
-            escalate.enqueue()
+            for periodic in PERIODIC:
+                periodic.enqueue()

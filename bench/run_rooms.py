@@ -113,7 +113,11 @@ def server(port: int):
         yield url, proc.pid
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
+        try:
+            proc.wait(60)  # thousands of sockets to forget
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
 
 def setup_database() -> str:
@@ -238,6 +242,7 @@ async def hold_connections(url: str, pid: int, count: int) -> dict:
     opened_s = time.monotonic() - start
     await asyncio.sleep(2)
     after = rss_mb(pid)
+    log(f"{len(sockets)} connexions tenues, {after:.0f} Mo résidents ({before:.0f} Mo avant)")
     for ws in sockets:
         ws.transport.abort()
     return {

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from asgiref.sync import async_to_sync
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from telesante.acts.models import ActStatus, Incident
@@ -201,3 +202,12 @@ def test_tokens_expire_and_a_closed_act_closes_its_room(tc_world: TC, settings):
         assert await Socket(room.slug, token).connect() == (False, 4403)
 
     async_to_sync(scenario)()
+
+
+def test_connection_check_reuses_its_room_and_a_lone_server_forgets_stale_presences(world):
+    first = services.own_test_room(world.nurse_a)
+    assert services.own_test_room(world.nurse_a) == first
+    Presence.objects.create(peer_id="stale", room=first, party="u:1", label="x", channel="c")
+    assert services.forget_presences() == 1
+    with pytest.raises(PermissionDenied):
+        services.own_test_room(world.observer)

@@ -220,3 +220,8 @@ def test_teleassistance_brings_an_expert_into_the_same_room(tc_world: TC):
     assert rooms.user_claim(expert, tc_world.room).host is True
     assert policy.visible_acts(expert).filter(pk=tc_world.consultation.pk).exists()
     assert policy.visible_patients(expert).filter(pk=w.patient_a.pk).exists()
+    # The expert writes in their own act, not in the colleague's.
+    with pytest.raises(PermissionDenied):
+        services.save_report(None, expert, tc_world.consultation, "Avis de l'expert")
+    services.save_report(None, expert, ta, "Avis rythmologique : pas de pause.", finish=True)
+    assert ta.act.status == ActStatus.DONE and ta.act.report

@@ -72,6 +72,19 @@ def create_test_room(user: User) -> Room:
     return Room.objects.create(owner=user)
 
 
+def own_test_room(user: User) -> Room:
+    """The professional's open test room (the connection check reuses it)."""
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied(_("Ce compte ne peut pas ouvrir de salle."))
+    found = Room.objects.filter(owner=user, act=None, closed_at=None).order_by("-pk").first()
+    return found or Room.objects.create(owner=user)
+
+
+def forget_presences() -> int:
+    """A single process starting: nobody is connected (rows left by a stop are stale)."""
+    return Presence.objects.all().delete()[0]
+
+
 def room_for_act(act) -> Room:
     room, _created = Room.objects.get_or_create(act=act, defaults={"owner": act.requester})
     return room

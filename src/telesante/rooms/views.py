@@ -127,7 +127,7 @@ def guest_entry(request: HttpRequest, value: str) -> HttpResponse:
 @login_required
 def connection_test(request: HttpRequest) -> HttpResponse:
     """Camera, microphone and a real round trip through the server, before any consultation."""
-    room = services.create_test_room(request.user)
+    room = services.own_test_room(request.user)
     claim = services.user_claim(request.user, room, "a")
     return render(
         request,

@@ -180,7 +180,8 @@ def listing(user: User) -> QuerySet[TeleConsultation]:
 
 
 def _host(user: User, tc: TeleConsultation) -> None:
-    if policy.act_role(user, tc.act) != "host":
+    # The act's own performer: an expert assisting it writes in their own téléassistance act.
+    if policy.act_role(user, tc.act) is None or not tc.act.performers.filter(pk=user.pk).exists():
         raise PermissionDenied(_("Seul le professionnel qui consulte peut faire cela."))
 
 

@@ -120,6 +120,7 @@ async function share(blob, name) {
   });
   const data = await response.json();
   say(response.ok ? `Versé au dossier : ${data.name}` : data.detail);
+  setTimeout(renderStatus, 4000);
 }
 
 function snapshotButton(tile, video, label) {

@@ -16,7 +16,7 @@ from telesante.patients.models import ActKind
 from telesante.rooms import services as rooms
 from telesante.teleconsultation import billing, services
 from telesante.teleconsultation.models import ActivityDeclaration, TeleConsultation
-from tests.conftest import make_user
+from tests.conftest import make_patient, make_user
 from tests.rooms.conftest import TC, booking
 
 
@@ -189,6 +189,11 @@ def test_report_pdf_holds_identity_report_codes_and_incidents(tc_world: TC):
     ):
         assert expected in text
     assert Incident.objects.filter(act=done.act, automatic=True).count() == 1
+    # The prescriptions are a document of their own in the record.
+    rx = done.act.attachments.get(field="ordonnance")
+    assert rx.content_type == "application/pdf" and rx.uploaded_by == doctor
+    rx_text = PdfReader(io.BytesIO(rx.file.read())).pages[0].extract_text()
+    assert "Ordonnance" in rx_text and "Furosémide 40 mg" in rx_text and "DORVANE" in rx_text
     assert (
         rooms.claim_still_valid(
             rooms.user_claim(doctor, tc_world.room)
@@ -225,3 +230,31 @@ def test_teleassistance_brings_an_expert_into_the_same_room(tc_world: TC):
         services.save_report(None, expert, tc_world.consultation, "Avis de l'expert")
     services.save_report(None, expert, ta, "Avis rythmologique : pas de pause.", finish=True)
     assert ta.act.status == ActStatus.DONE and ta.act.report
+
+
+def test_physiotherapy_telesoin_rules(tc_world: TC):
+    w = tc_world.w
+    physio = make_user("kine@example.test", structure=w.ehpad_b, profession=Profession.PHYSIO)
+    child = make_patient(w.ehpad_a, "QUERNEL", "Lou", birth_date="2015-06-01")
+    new = booking(
+        w, physio, kind="telesoin", assistance="", patient_id=child.pk, initial_assessment=True
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.create(None, w.nurse_a, new)
+    assert exc.value.message_dict == {
+        "initial_assessment": ["Le bilan initial de kinésithérapie se fait en présence."],
+        "seen_in_person_this_year": [
+            "Un acte en présence dans les 12 derniers mois est requis avant le télésoin."
+        ],
+        "adult_present": ["Un patient mineur est accompagné d'un adulte."],
+    }
+    ok = booking(
+        w,
+        physio,
+        kind="telesoin",
+        assistance="",
+        patient_id=child.pk,
+        seen_in_person_this_year=True,
+        adult_present=True,
+    )
+    assert services.create(None, w.nurse_a, ok).act.kind == ActKind.TELESOIN

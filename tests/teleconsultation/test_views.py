@@ -218,6 +218,8 @@ def test_files_shared_from_the_room_are_checked_and_filed(tc_world: TC):
     assert made.json()["url"] == reverse("attachment", args=[attachment.pk])
     assert attachment.act_id == tc_world.consultation.pk and attachment.field == "salle"
     assert ChatMessage.objects.get().body == "Document versé au dossier : otoscope.jpg"
+    detail = nurse.get(reverse("teleconsultation_detail", args=[tc_world.consultation.pk]))
+    assert reverse("attachment", args=[attachment.pk]) in detail.content.decode()
     test_room = api_client(tc_world.w.nurse_a).post("/api/v1/rooms/test").json()["slug"]
     other = nurse.post(reverse("room_share", args=[test_room]), {"file": jpeg()})
     assert other.status_code == 403

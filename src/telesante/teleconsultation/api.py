@@ -24,6 +24,9 @@ class ConsultationIn(Schema):
     decision: str = Field(description="consent ou refusal")
     assistance: Assistance = Assistance.NONE
     duration_minutes: int = 20
+    initial_assessment: bool = False
+    seen_in_person_this_year: bool = False
+    adult_present: bool = False
 
 
 class ConsultationOut(Schema):

@@ -41,5 +41,28 @@ def render(tc: TeleConsultation) -> bytes:
     return build(story, f"{act.get_kind_display()} {act.pk}")
 
 
-def attach(tc: TeleConsultation) -> None:
+def prescription(tc: TeleConsultation, prescriber) -> bytes:
+    """The prescriptions of the act as their own document (the record keeps it apart)."""
+    act = tc.act
+    story = [
+        Paragraph("Ordonnance", TITLE),
+        para(f"{act.get_kind_display()} n° {act.pk} du {fmt(act.done_at)}"),
+        Paragraph("Patient", H2),
+        identity(act.patient),
+        Paragraph("Prescripteur", H2),
+        para(pro(prescriber)),
+        Paragraph("Prescriptions", H2),
+        para(tc.prescriptions),
+    ]
+    return build(story, f"Ordonnance {act.pk}")
+
+
+def attach(tc: TeleConsultation, performer) -> None:
+    """The report PDF on the act; the prescriptions, if any, as an attachment of the record."""
+    from telesante.documents import services as documents
+
     tc.act.report.save(f"tc-{tc.act.pk}.pdf", ContentFile(render(tc)), save=True)
+    if tc.prescriptions:
+        pdf = prescription(tc, performer)
+        clean = documents.CleanFile(pdf, "application/pdf", f"ordonnance-{tc.act.pk}.pdf", None)
+        documents.store(tc.act, performer, clean, field="ordonnance")

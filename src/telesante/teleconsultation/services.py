@@ -65,10 +65,33 @@ class NewConsultation:
     decision: str
     assistance: str = ""
     duration_minutes: int = 20
+    # Physiotherapy télésoin (REGULATORY.md): never the initial assessment, a face-to-face act
+    # in the last 12 months, and an adult beside a minor.
+    initial_assessment: bool = False
+    seen_in_person_this_year: bool = False
+    adult_present: bool = False
 
 
 def may_book(user: User) -> bool:
     return policy.may_handle_patients(user) and policy.member_structures(user).exists()
+
+
+def _physio_rules(new: NewConsultation, patient) -> dict[str, list[str]]:
+    errors = {}
+    if new.initial_assessment:
+        errors["initial_assessment"] = [
+            _("Le bilan initial de kinésithérapie se fait en présence.")
+        ]
+    if not new.seen_in_person_this_year:
+        errors["seen_in_person_this_year"] = [
+            _("Un acte en présence dans les 12 derniers mois est requis avant le télésoin.")
+        ]
+    today = timezone.localdate()
+    birth = patient.birth_date
+    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    if age < 18 and not new.adult_present:
+        errors["adult_present"] = [_("Un patient mineur est accompagné d'un adulte.")]
+    return errors
 
 
 def _check(user: User, new: NewConsultation) -> tuple[dict, User | None]:
@@ -118,6 +141,8 @@ def create(request: HttpRequest | None, user: User, new: NewConsultation) -> Tel
     if structure is None or patient is None:
         raise Http404
     errors, performer = _check(user, new)
+    if new.kind == ActKind.TELESOIN and performer and performer.profession == Profession.PHYSIO:
+        errors.update(_physio_rules(new, patient))
     if errors:
         raise ValidationError(errors)
     from telesante.teleconsultation.booking import check_free
@@ -214,7 +239,7 @@ def save_report(
             act.status, act.done_at = ActStatus.DONE, now
             act.save(update_fields=["status", "done_at"])
             billing.record(tc)
-            reports.attach(tc)
+            reports.attach(tc, user)
             rooms.close_room(act)
         audit.record(request, user, AuditAction.UPDATE, [tc.act], detail="compte rendu")
     return tc

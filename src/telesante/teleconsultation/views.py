@@ -64,6 +64,9 @@ def create(request: HttpRequest) -> HttpResponse:
             decision=source.get("decision", ""),
             assistance=source.get("assistance", ""),
             duration_minutes=_id(source.get("duration_minutes")) or 20,
+            initial_assessment=source.get("initial_assessment") == "on",
+            seen_in_person_this_year=source.get("seen_in_person_this_year") == "on",
+            adult_present=source.get("adult_present") == "on",
         )
         try:
             tc = services.create(request, request.user, new)
@@ -91,6 +94,11 @@ def create(request: HttpRequest) -> HttpResponse:
             "kinds": [(k.value, k.label) for k in services.BOOKABLE_KINDS],
             "assistances": Assistance.choices,
             "slots": slots,
+            "physio_fields": [
+                ("initial_assessment", _("Il s'agit du bilan initial")),
+                ("seen_in_person_this_year", _("Le patient a été vu en présence dans les 12 mois")),
+                ("adult_present", _("Un adulte accompagne le patient mineur")),
+            ],
             "values": source,
             "errors": errors,
         },
@@ -118,6 +126,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "guests": guests,
             "new_guest": new_guest,
             "incidents": act.incidents.all(),
+            "attachments": act.attachments.all(),
             "billing_codes": act.billing_codes.select_related("professional"),
             "cap_warnings": billing.cap_warnings(request.user) if role == "host" else [],
             "experts": User.objects.filter(profession=Profession.DOCTOR, is_active=True)

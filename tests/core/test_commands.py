@@ -11,8 +11,13 @@ from django_tasks_db.models import DBTaskResult
 def test_worker_in_batch_mode_runs_the_escalation_and_stops(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     call_command("worker", batch=True)
-    result = DBTaskResult.objects.get()
-    assert result.task_path == "telesante.teleexpertise.tasks.escalate"
+    assert set(DBTaskResult.objects.values_list("task_path", flat=True)) == {
+        "telesante.teleexpertise.tasks.escalate",
+        "telesante.teleconsultation.tasks.remind",
+    }
+    reminders = DBTaskResult.objects.get(task_path="telesante.teleconsultation.tasks.remind")
+    assert reminders.status == "SUCCESSFUL" and reminders.return_value == {"day": 0, "hour": 0}
+    result = DBTaskResult.objects.get(task_path="telesante.teleexpertise.tasks.escalate")
     assert result.status == "SUCCESSFUL"
     assert result.return_value == {"widened": 0, "reminded": 0, "coordinator": 0}
 
@@ -29,7 +34,7 @@ def test_serve_starts_uvicorn_on_the_asgi_application(settings, monkeypatch, cap
     assert options["proxy_headers"] is True
 
 
-def test_serve_in_production_collects_static_files_first(settings, monkeypatch, tmp_path):
+def test_serve_in_production_collects_static_files_first(db, settings, monkeypatch, tmp_path):
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
     settings.DEBUG = False
     settings.DEMO = False

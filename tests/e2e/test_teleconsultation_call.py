@@ -55,9 +55,10 @@ def open_as(browser, server: Server, user, device: dict):
     return context, context.new_page()
 
 
-def frames_advance(page, selector: str, more: int = 10) -> None:
+def frames_advance(page, selector: str, more: int = 5) -> None:
+    # Bounded generously: two Chromium pages decode software video on a shared 2-core machine.
     start = page.evaluate(FRAMES_JS, selector)
-    page.wait_for_function(f"({FRAMES_JS})('{selector}') >= {start + more}", timeout=20_000)
+    page.wait_for_function(f"({FRAMES_JS})('{selector}') >= {start + more}", timeout=45_000)
 
 
 def test_doctor_admits_nurse_video_both_ways_chat_and_report(

@@ -2,6 +2,7 @@
 """Video rooms benchmark, through the real production server (`telesante serve`, uvicorn).
 
     .venv/bin/python bench/run_rooms.py [--calls 10] [--connections 5000] [--rate 1000]
+        [--only setup,connections,relay]
 
 1. Call setup: two headless aiortc peers join a test room through the server (signaling over
    the room WebSocket), time from both admitted to the first remote frame decoded on both
@@ -382,24 +383,29 @@ def row(label: str, values: list[float]) -> str:
 
 
 async def run(args: argparse.Namespace, api_token: str) -> None:
+    parts = set(args.only.split(","))
     port = free_port()
     with server(port) as (url, pid):
-        log("1. établissement des appels")
-        through, floor = await setup_times(url, api_token, args.calls)
-        log("3. latence de relais")
-        relay = await relay_latency(url, api_token, args.rate, args.seconds)
-        echo_port = free_port()
-        with echo_server(echo_port):
-            echo = await echo_latency(echo_port, args.rate, args.seconds)
-        log(f"2. {args.connections} connexions simultanées")
-        held = await hold_connections(url, pid, args.connections)
-    ratio = statistics.median(through) / statistics.median(floor)
+        if "setup" in parts:
+            log("1. établissement des appels")
+            through, floor = await setup_times(url, api_token, args.calls)
+        if "relay" in parts:
+            log("3. latence de relais")
+            relay = await relay_latency(url, api_token, args.rate, args.seconds)
+            echo_port = free_port()
+            with echo_server(echo_port):
+                echo = await echo_latency(echo_port, args.rate, args.seconds)
+        if "connections" in parts:
+            log(f"2. {args.connections} connexions simultanées")
+            held = await hold_connections(url, pid, args.connections)
     footer = machine()
     header = "| measure | n | p50 ms | p90 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|"
-    write_section(
-        "rooms-call-setup",
-        f"""**Call setup through the server: p50 {statistics.median(through):.0f} ms, {ratio:.2f}×
-the in-process floor ({statistics.median(floor):.0f} ms)** — target ≤ 1.5×.
+    if "setup" in parts:
+        ratio = statistics.median(through) / statistics.median(floor)
+        write_section(
+            "rooms-call-setup",
+            f"""**Call setup through the server: p50 {statistics.median(through):.0f} ms,
+{ratio:.2f}× the in-process floor ({statistics.median(floor):.0f} ms)** — target ≤ 1.5×.
 
 `{COMMAND} --calls {args.calls}` · each call: a fresh test room (API), peer a joins, peer b
 joins, both admitted → first remote frame decoded on both sides (320×240 VP8, aiortc), the
@@ -410,10 +416,11 @@ floor measured right after each call with the same two peers and no server.
 {row("in-process floor (baseline)", floor)}
 
 {footer}""",
-    )
-    write_section(
-        "rooms-connections",
-        f"""**{held["held"]:,} room WebSockets held by one process, {held["rss_after"]:.0f} MB
+        )
+    if "connections" in parts:
+        write_section(
+            "rooms-connections",
+            f"""**{held["held"]:,} room WebSockets held by one process, {held["rss_after"]:.0f} MB
 resident ({held["per_conn_kb"]:.1f} kB per connection)** — target 5,000 under 1 GB.
 
 `{COMMAND} --connections {args.connections}` · {held["asked"]:,} connections asked (four per
@@ -423,10 +430,11 @@ process: {held["rss_before"]:.0f} MB before, {held["rss_after"]:.0f} MB with all
 open.
 
 {footer}""",
-    )
-    write_section(
-        "rooms-relay",
-        f"""**Relay p99 {pct(relay, 99):.1f} ms at {args.rate:,} messages/s** (p50
+        )
+    if "relay" in parts:
+        write_section(
+            "rooms-relay",
+            f"""**Relay p99 {pct(relay, 99):.1f} ms at {args.rate:,} messages/s** (p50
 {statistics.median(relay):.1f} ms) against a bare `websockets` echo server's p99
 {pct(echo, 99):.1f} ms at the same rate — target p99 < 20 ms.
 
@@ -440,8 +448,8 @@ its sender.
 {row("bare websockets echo (baseline)", echo)}
 
 {footer}""",
-    )
-    log(f"docs/benchmarks.md écrit (rapport {ratio:.2f}×, relais p99 {pct(relay, 99):.1f} ms)")
+        )
+    log("docs/benchmarks.md écrit")
 
 
 def main() -> None:
@@ -450,6 +458,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=5000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--only", default="setup,connections,relay", help="parts to run (others keep their text)"
+    )
     args = parser.parse_args()
     api_token = setup_database()  # the ORM outside the event loop
     asyncio.run(run(args, api_token))

@@ -2,7 +2,8 @@
 the perfect-negotiation messages (descriptions, ICE candidates) between admitted peers.
 
 Each connection knows the admitted peers' channel names, so relaying a signal costs no database
-query; the channel layer (in memory, or Redis for several processes) carries it.
+query. A peer connected to this same process gets it handed over directly; one on another
+process through the channel layer (Redis).
 """
 
 import json
@@ -17,6 +18,9 @@ from telesante.rooms.ice import ice_servers
 REFUSED = 4403  # before accept: the handshake is answered with HTTP 403
 FULL = 4409
 REPLACED = 4000
+
+# This process's room connections by channel name: the signaling hot path skips the layer.
+LOCAL: dict[str, "RoomConsumer"] = {}
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -42,6 +46,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.leaving = False
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        LOCAL[self.channel_name] = self
         for old in replaced:
             await self.channel_layer.send(old.channel, {"type": "room.replaced"})
             await self.channel_layer.group_send(
@@ -77,6 +82,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_send(self.group, {"type": "room.waiting"})
 
     async def disconnect(self, code: int) -> None:
+        LOCAL.pop(self.channel_name, None)
         if self.me is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -108,11 +114,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "detail": "En salle d'attente."})
         elif kind == "signal":
             channel = self.peers.get(str(content.get("to")))
-            if channel is not None:
-                await self.channel_layer.send(
-                    channel,
-                    {"type": "room.signal", "from": self.me.peer_id, "data": content.get("data")},
-                )
+            event = {"type": "room.signal", "from": self.me.peer_id, "data": content.get("data")}
+            local = LOCAL.get(channel or "")
+            if local is not None:
+                await local.room_signal(event)
+            elif channel is not None:
+                await self.channel_layer.send(channel, event)
         elif kind == "chat":
             message = await db(services.post_chat)(
                 self.room_id, self.claim, str(content.get("body", ""))
@@ -165,5 +172,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     async def room_replaced(self, event: dict) -> None:
         # The same party connected again (a reconnection): this older connection steps aside.
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        LOCAL.pop(self.channel_name, None)
         self.me = None
         await self.close(code=REPLACED)

@@ -1,8 +1,10 @@
 """A téléconsultation in Chromium with fake cameras, against the real ASGI server.
 
 The EHPAD's nurse (on a phone) enters the room and waits; the cardiologist (on a PC) admits her;
-both remote videos play (their frame counters advance), a chat message arrives, the cardiologist
-writes the report beside the call and closes the act: the PDF exists.
+both remote videos play (their frame counters advance), a chat message arrives; the nurse's
+WebSocket is cut, her page rejoins and the video resumes (a drop and a reconnection recorded);
+a snapshot goes into the record; the cardiologist writes the report beside the call and closes
+the act: the PDF exists.
 
 Screenshots of the room (phone and desktop) on purpose:
 
@@ -19,7 +21,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from telesante.acts.models import Act, ActStatus
+from telesante.acts.models import Act, ActStatus, Incident
 from telesante.documents.models import Attachment
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
 from tests.e2e.server import Server, running_server
@@ -89,6 +91,21 @@ def test_doctor_admits_nurse_video_both_ways_chat_and_report(
         nu.fill("#chat-input", "Mme Dorvane est installée, tension 14/8.")
         nu.get_by_role("button", name="Envoyer").click()
         expect(doc.locator("#chat-log")).to_contain_text("tension 14/8")
+        # The nurse's WebSocket is cut: her page reconnects on its own and the video resumes.
+        first_tile = doc.locator(".tile.remote").get_attribute("data-peer")
+        nu.evaluate("window.telesanteRoom.ws.close()")
+        expect(doc.locator(f".tile.remote[data-peer='{first_tile}']")).to_have_count(0)
+        expect(nu.locator("#room")).to_have_attribute("data-state", "in-call")
+        for page in (doc, nu):
+            expect(page.locator(".tile.remote video")).to_have_count(1)
+            frames_advance(page, ".tile.remote video")
+        label = nurse.display_name
+        assert list(
+            Incident.objects.filter(act_id=tc_world.consultation.pk).values_list(
+                "description", flat=True
+            )
+        ) == [f"Coupure de la connexion de {label}.", f"Reconnexion de {label}."]
+
         # A snapshot of the nurse's video (her otoscope, say) goes into the record.
         doc.get_by_role("button", name=f"Photographier la vidéo : {nurse.display_name}").click()
         expect(doc.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")

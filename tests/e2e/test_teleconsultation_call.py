@@ -145,3 +145,30 @@ def test_connection_test_page_measures_a_round_trip(browser, server: Server, tc_
             shoot(page, f"connection-test-{name}")
         finally:
             context.close()
+
+
+def test_teleconsultation_pages_on_phone_and_desktop(browser, server: Server, tc_world: TC):  # noqa: F811
+    pk = tc_world.consultation.pk
+    pages = {
+        "list": (reverse("teleconsultation_list"), "Téléconsultations et télésoins"),
+        "create": (
+            reverse("teleconsultation_create") + f"?performer={tc_world.cardiologist.pk}",
+            "Programmer une téléconsultation ou un télésoin",
+        ),
+        "detail": (reverse("teleconsultation_detail", args=[pk]), f"Téléconsultation #{pk}"),
+        "availability": (reverse("teleconsultation_availability"), "Mes disponibilités"),
+    }
+    for device_name, device in (("phone", PHONE), ("desktop", DESKTOP)):
+        context, page = open_as(browser, server, tc_world.w.nurse_a, device)
+        try:
+            for name, (url, title) in pages.items():
+                page.goto(url)
+                expect(page.locator("h1")).to_contain_text(title)
+                # Nothing wider than the screen on a phone.
+                assert (
+                    page.evaluate("document.documentElement.scrollWidth")
+                    <= device["viewport"]["width"]
+                )
+                shoot(page, f"{name}-{device_name}")
+        finally:
+            context.close()

@@ -100,6 +100,11 @@ class Act(models.Model):
 
     class Meta:
         verbose_name = _("acte")
+        # A structure's open requests, and its history newest first (boxes, worklists).
+        indexes = [
+            models.Index(fields=["requesting_structure", "status"], name="act_structure_status"),
+            models.Index(fields=["requesting_structure", "id"], name="act_structure_history"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from telesante.accounts.models import Profession
 from telesante.acts.models import Act, ActStatus, Incident
 from telesante.core import policy
+from telesante.notifications.models import Notification
 from telesante.patients.models import ActKind
 from telesante.rooms import services as rooms
 from telesante.teleconsultation import billing, services
@@ -165,6 +166,8 @@ def test_remote_activity_cap_is_warned(tc_world: TC):
 
 def test_report_pdf_holds_identity_report_codes_and_incidents(tc_world: TC):
     doctor, tc = tc_world.cardiologist, tc_world.consultation
+    tc.act.patient.gp = tc_world.w.doctor_a
+    tc.act.patient.save()
     with pytest.raises(PermissionDenied):
         services.save_report(None, tc_world.w.nurse_a, tc, "Pas moi", finish=True)
     with pytest.raises(ValidationError) as exc:
@@ -189,6 +192,9 @@ def test_report_pdf_holds_identity_report_codes_and_incidents(tc_world: TC):
     ):
         assert expected in text
     assert Incident.objects.filter(act=done.act, automatic=True).count() == 1
+    # The requester and the médecin traitant are told.
+    told = Notification.objects.filter(act=done.act).values_list("user_id", flat=True)
+    assert sorted(told) == sorted([tc_world.w.nurse_a.pk, tc_world.w.doctor_a.pk])
     # The prescriptions are a document of their own in the record.
     rx = done.act.attachments.get(field="ordonnance")
     assert rx.content_type == "application/pdf" and rx.uploaded_by == doctor

@@ -11,6 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from telesante.accounts.models import Membership, Profession, User
 from telesante.acts.models import Act, ActStatus, Incident
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction
+from telesante.notifications.services import notify
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, ConsentDecision
 from telesante.rooms import services as rooms
@@ -241,6 +243,14 @@ def save_report(
             billing.record(tc)
             reports.attach(tc, user)
             rooms.close_room(act)
+            # The report goes to the requester and the médecin traitant (REGULATORY.md).
+            notify(
+                [act.requester, act.patient.gp],
+                _("Compte rendu de %(kind)s pour %(p)s")
+                % {"kind": act.get_kind_display().lower(), "p": act.patient},
+                act=act,
+                url=reverse("teleconsultation_detail", args=[act.pk]),
+            )
         audit.record(request, user, AuditAction.UPDATE, [tc.act], detail="compte rendu")
     return tc
 

@@ -11,6 +11,7 @@ from telesante.accounts.models import Profession
 from telesante.api import api
 from telesante.teleexpertise import services
 from tests.conftest import World, api_client, logged_in, make_user
+from tests.rooms.conftest import TC, tc_world  # noqa: F401
 from tests.teleexpertise.conftest import TE, jpeg, te_world, wound_request  # noqa: F401
 from tests.telesurveillance.conftest import NOW, TSV, tsv  # noqa: F401
 from tests.telesurveillance.test_rules import send
@@ -39,6 +40,8 @@ class Case:
     # Needs the télésurveillance objects of the `tsv_objects` fixture (w.enrolment, w.alert...).
     tsv: bool = False
     multipart: bool = False
+    # Needs the téléconsultation objects of the `tc_objects` fixture (w.tc, w.tc_done, ...).
+    tc: bool = False
 
 
 def patient_url(name: str) -> Callable[[World], str]:
@@ -51,6 +54,43 @@ def te_url(name: str, which: str) -> Callable[[World], str]:
 
 def te_api(which: str, suffix: str = "") -> Callable[[World], str]:
     return lambda w: f"/api/v1/teleexpertise/{getattr(w, which).pk}{suffix}"
+
+
+def tc_url(name: str, which: str = "tc") -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[getattr(w, which).pk])
+
+
+def tc_api(which: str = "tc", suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/teleconsultations/{getattr(w, which).pk}{suffix}"
+
+
+# Téléconsultation w.tc: patient_a, booked by nurse_a (EHPAD A) with w.cardiologist (CH);
+# doctor_a belongs to EHPAD A (sees the act through the structure) but is not a party to it.
+TC_DETAIL = {
+    "anonymous": 302,
+    "nurse_a": 200,
+    "cardiologist": 200,
+    "doctor_a": 200,
+    "nurse_b": 404,
+    "observer": 404,
+}
+# Changes any party to the act may make (doctor_a sees the act but is no party: 403).
+PARTIES_ACT = {
+    "anonymous": 302,
+    "nurse_a": 302,
+    "cardiologist": 302,
+    "doctor_a": 403,
+    "nurse_b": 404,
+    "observer": 404,
+}
+ROOM = {
+    "anonymous": 302,
+    "nurse_a": 200,
+    "cardiologist": 200,
+    "doctor_a": 404,
+    "nurse_b": 404,
+    "observer": 404,
+}
 
 
 PAGES: dict[str, Case] = {
@@ -282,6 +322,100 @@ PAGES: dict[str, Case] = {
         data=lambda w: {"note": "Rappelé"},
         tsv=True,
     ),
+    "teleconsultation_list": Case(
+        "GET",
+        lambda w: reverse("teleconsultation_list"),
+        {"anonymous": 302, "nurse_a": 200, "cardiologist": 200, "observer": 403},
+        tc=True,
+    ),
+    "teleconsultation_create": Case(
+        "GET",
+        lambda w: reverse("teleconsultation_create"),
+        {"anonymous": 302, "nurse_a": 200, "observer": 403, "regional_admin": 403},
+    ),
+    "teleconsultation_detail": Case("GET", tc_url("teleconsultation_detail"), TC_DETAIL, tc=True),
+    "teleconsultation_report_save": Case(
+        "POST",
+        tc_url("teleconsultation_report_save"),
+        {"anonymous": 302, "cardiologist": 302, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"report_text": "Examen rassurant."},
+        tc=True,
+    ),
+    "teleconsultation_report": Case(
+        "GET",
+        tc_url("teleconsultation_report", "tc_done"),
+        {"anonymous": 302, "nurse_a": 200, "cardiologist": 200, "nurse_b": 404, "observer": 404},
+        tc=True,
+    ),
+    "teleconsultation_incident": Case(
+        "POST",
+        tc_url("teleconsultation_incident"),
+        PARTIES_ACT,
+        data=lambda w: {"description": "Son haché"},
+        tc=True,
+    ),
+    "teleconsultation_invite": Case(
+        "POST",
+        tc_url("teleconsultation_invite"),
+        PARTIES_ACT,
+        data=lambda w: {"label": "Fille de la patiente", "relation": "famille", "hours": "2"},
+        tc=True,
+    ),
+    "teleconsultation_assist": Case(
+        "POST",
+        tc_url("teleconsultation_assist"),
+        {"anonymous": 302, "cardiologist": 302, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"expert": str(w.doctor_a.pk)},
+        tc=True,
+    ),
+    "teleconsultation_availability": Case(
+        "GET",
+        lambda w: reverse("teleconsultation_availability"),
+        {"anonymous": 302, "nurse_a": 200, "cardiologist": 200, "observer": 403},
+        tc=True,
+    ),
+    # The agenda feed's signed address is its own key (calendar applications have no session).
+    "teleconsultation_feed": Case(
+        "GET",
+        lambda w: reverse("teleconsultation_feed", args=[w.feed_token]),
+        {"anonymous": 200, "nurse_b": 200},
+        tc=True,
+    ),
+    "teleconsultation_cancel": Case(
+        "POST",
+        tc_url("teleconsultation_cancel"),
+        PARTIES_ACT,
+        data=lambda w: {"reason": "Patiente hospitalisée"},
+        tc=True,
+    ),
+    "teleconsultation_move": Case(
+        "POST",
+        tc_url("teleconsultation_move"),
+        PARTIES_ACT,
+        data=lambda w: {"scheduled_at": "2099-03-02T15:00"},
+        tc=True,
+    ),
+    "room": Case("GET", lambda w: reverse("room", args=[w.room_slug]), ROOM, tc=True),
+    "room_share": Case(
+        "POST",
+        lambda w: reverse("room_share", args=[w.room_slug]),
+        {**ROOM, "nurse_a": 201, "cardiologist": 201},
+        data=lambda w: {"file": jpeg("cliche.jpg")},
+        tc=True,
+    ),
+    "room_token": Case("GET", lambda w: reverse("room_token", args=[w.room_slug]), ROOM, tc=True),
+    # A guest link is its own credential: whoever holds it enters (as that guest only).
+    "room_guest": Case(
+        "GET",
+        lambda w: reverse("room_guest", args=[w.guest_value]),
+        {"anonymous": 200, "nurse_b": 200},
+        tc=True,
+    ),
+    "connection_test": Case(
+        "GET",
+        lambda w: reverse("connection_test"),
+        {"anonymous": 302, "nurse_a": 200, "observer": 403},
+    ),
     "notifications": Case(
         "GET",
         lambda w: reverse("notifications"),
@@ -476,6 +610,68 @@ API: dict[str, Case] = {
         api=True,
         tsv=True,
     ),
+    "POST /api/v1/rooms/test": Case(
+        "POST",
+        lambda w: "/api/v1/rooms/test",
+        {"anonymous": 401, "nurse_a": 201, "observer": 403},
+        api=True,
+    ),
+    "POST /api/v1/rooms/{slug}/token": Case(
+        "POST",
+        lambda w: f"/api/v1/rooms/{w.room_slug}/token",
+        {"anonymous": 401, "nurse_a": 200, "cardiologist": 200, "nurse_b": 404, "observer": 404},
+        api=True,
+        tc=True,
+    ),
+    "GET /api/v1/teleconsultations": Case(
+        "GET",
+        lambda w: "/api/v1/teleconsultations",
+        {"anonymous": 401, "nurse_a": 200, "cardiologist": 200, "observer": 403},
+        api=True,
+        tc=True,
+    ),
+    "POST /api/v1/teleconsultations": Case(
+        "POST",
+        lambda w: "/api/v1/teleconsultations",
+        {"anonymous": 401, "nurse_a": 201, "observer": 403, "nurse_b": 404},
+        data=lambda w: {
+            "patient_id": w.patient_a.pk,
+            "structure_id": w.ehpad_a.pk,
+            "kind": "teleconsultation",
+            "performer_id": w.doctor_a.pk,
+            "scheduled_at": "2099-01-05T10:00:00+01:00",
+            "reason": "Suivi",
+            "information_given": True,
+            "decision": "consent",
+        },
+        api=True,
+    ),
+    "GET /api/v1/teleconsultations/{act_id}": Case(
+        "GET", tc_api(), {**TC_DETAIL, "anonymous": 401}, api=True, tc=True
+    ),
+    "POST /api/v1/teleconsultations/{act_id}/report": Case(
+        "POST",
+        tc_api("tc", "/report"),
+        {"anonymous": 401, "cardiologist": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"report_text": "Examen rassurant."},
+        api=True,
+        tc=True,
+    ),
+    "POST /api/v1/teleconsultations/{act_id}/incidents": Case(
+        "POST",
+        tc_api("tc", "/incidents"),
+        {"anonymous": 401, "nurse_a": 201, "cardiologist": 201, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"description": "Image figée"},
+        api=True,
+        tc=True,
+    ),
+    "GET /api/v1/teleconsultations/{act_id}/report.pdf": Case(
+        "GET",
+        tc_api("tc_done", "/report.pdf"),
+        {"anonymous": 401, "nurse_a": 200, "cardiologist": 200, "nurse_b": 404, "observer": 404},
+        api=True,
+        tc=True,
+    ),
 }
 
 
@@ -486,6 +682,29 @@ def tsv_objects(tsv: TSV) -> World:  # noqa: F811
     w.operator, w.other_operator, w.enrolment = tsv.operator, tsv.other_operator, tsv.enrolment
     send(tsv, ("m1", "spo2", 85, NOW))
     w.alert = tsv.enrolment.alerts.get()
+    return w
+
+
+@pytest.fixture
+def tc_objects(tc_world: TC) -> World:  # noqa: F811
+    """A booked téléconsultation (w.tc), a finished one with its PDF (w.tc_done), a guest link."""
+    from telesante.rooms import services as rooms
+    from telesante.rooms.tokens import guest_value
+    from telesante.teleconsultation import services as tc_services
+    from telesante.teleconsultation.booking import feed_token
+    from tests.rooms.conftest import booking
+
+    w = tc_world.w
+    w.cardiologist, w.tc, w.room_slug = (
+        tc_world.cardiologist,
+        tc_world.consultation,
+        tc_world.room.slug,
+    )
+    done = tc_services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
+    w.tc_done = tc_services.save_report(None, tc_world.cardiologist, done, "RAS", finish=True)
+    guest = rooms.create_guest_link(None, tc_world.cardiologist, tc_world.room, "Fille", "famille")
+    w.guest_value = guest_value(guest.pk)
+    w.feed_token = feed_token(tc_world.cardiologist)
     return w
 
 
@@ -556,6 +775,8 @@ def test_access(world, request, key, role, expected):
         request.getfixturevalue("te_objects")
     if case.tsv:
         request.getfixturevalue("tsv_objects")
+    if case.tc:
+        request.getfixturevalue("tc_objects")
     user = None if role == "anonymous" else getattr(world, role)
     client = api_client(user) if case.api else logged_in(user)
     url = case.url(world)
@@ -566,7 +787,7 @@ def test_access(world, request, key, role, expected):
     else:
         response = client.post(url, case.data(world))
     assert response.status_code == expected, response.content[:300]
-    if role == "anonymous" and not case.api:
+    if role == "anonymous" and not case.api and expected == 302:
         location = response["Location"]
         if location.startswith("/admin/login/"):  # the admin's login hands over to ours
             location = client.get(location)["Location"]

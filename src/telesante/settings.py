@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "telesante.documents",
     "telesante.teleexpertise",
     "telesante.telesurveillance",
+    "telesante.rooms",
+    "telesante.teleconsultation",
     "telesante.notifications",
     "telesante.demo",
 ]
@@ -225,3 +227,16 @@ TELESANTE_MEASUREMENTS_MAX_BYTES = int(env("MEASUREMENTS_MAX_BYTES", str(4 * 102
 # that the ingest shares the test's transaction.
 TELESANTE_INGEST_THREADS = not env_flag("INGEST_INLINE")
 TELESANTE_MQTT_URL = env("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Video rooms: tokens a WebSocket presents live this long; STUN/TURN handed to browsers (coturn
+# REST shared secret → time-limited credentials). Empty lists: direct connections only (a LAN).
+TELESANTE_ROOM_TOKEN_SECONDS = int(env("ROOM_TOKEN_SECONDS", "120"))
+TELESANTE_STUN_URLS = [u for u in env("STUN_URLS").split(",") if u]
+TELESANTE_TURN_URLS = [u for u in env("TURN_URLS").split(",") if u]
+TELESANTE_TURN_SECRET = env("TURN_SECRET")
+TELESANTE_TURN_TTL = int(env("TURN_TTL", "3600"))
+TELESANTE_GUEST_LINK_HOURS = int(env("GUEST_LINK_HOURS", "24"))
+# Remote activity cap of a professional (share of their yearly acts) and when to warn.
+TELESANTE_REMOTE_CAP = float(env("REMOTE_CAP", "0.20"))
+TELESANTE_REMOTE_CAP_WARN = float(env("REMOTE_CAP_WARN", "0.18"))
+# Where guests' link codes go: console (development), email, or an SMS operator's class.
+TELESANTE_GUEST_CODE_BACKEND = env("GUEST_CODE_BACKEND", "telesante.rooms.delivery.ConsoleBackend")

@@ -6,7 +6,9 @@ from telesante.core import views as core_views
 from telesante.documents import views as document_views
 from telesante.notifications import views as notification_views
 from telesante.patients import views as patient_views
+from telesante.rooms import views as room_views
 from telesante.structures import views as structure_views
+from telesante.teleconsultation import views as tc_views
 from telesante.teleexpertise import views as te_views
 from telesante.telesurveillance import views as tsv_views
 
@@ -57,6 +59,37 @@ urlpatterns = [
         tsv_views.resolve,
         name="telesurveillance_resolve",
     ),
+    path("teleconsultations/", tc_views.consultation_list, name="teleconsultation_list"),
+    path("teleconsultations/nouvelle/", tc_views.create, name="teleconsultation_create"),
+    path(
+        "teleconsultations/disponibilites/",
+        tc_views.availability,
+        name="teleconsultation_availability",
+    ),
+    path("teleconsultations/agenda/<str:token>.ics", tc_views.feed, name="teleconsultation_feed"),
+    path("teleconsultations/<int:pk>/", tc_views.detail, name="teleconsultation_detail"),
+    path("teleconsultations/<int:pk>/annuler/", tc_views.cancel, name="teleconsultation_cancel"),
+    path("teleconsultations/<int:pk>/deplacer/", tc_views.move, name="teleconsultation_move"),
+    path(
+        "teleconsultations/<int:pk>/compte-rendu/",
+        tc_views.report_save,
+        name="teleconsultation_report_save",
+    ),
+    path(
+        "teleconsultations/<int:pk>/compte-rendu.pdf",
+        tc_views.report,
+        name="teleconsultation_report",
+    ),
+    path(
+        "teleconsultations/<int:pk>/incident/", tc_views.incident, name="teleconsultation_incident"
+    ),
+    path("teleconsultations/<int:pk>/invite/", tc_views.invite, name="teleconsultation_invite"),
+    path("teleconsultations/<int:pk>/assistance/", tc_views.assist, name="teleconsultation_assist"),
+    path("salle/test/", room_views.connection_test, name="connection_test"),
+    path("salle/invite/<str:value>/", room_views.guest_entry, name="room_guest"),
+    path("salle/<str:slug>/", room_views.room, name="room"),
+    path("salle/<str:slug>/jeton/", room_views.room_token, name="room_token"),
+    path("salle/<str:slug>/document/", room_views.share, name="room_share"),
     path("documents/<int:pk>/", document_views.download, name="attachment"),
     path(
         "documents/<int:pk>/miniature/",

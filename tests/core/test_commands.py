@@ -14,11 +14,14 @@ def test_worker_in_batch_mode_runs_the_escalation_and_stops(settings):
     results = {r.task_path: r for r in DBTaskResult.objects.all()}
     assert set(results) == {
         "telesante.teleexpertise.tasks.escalate",
+        "telesante.teleconsultation.tasks.remind",
         "telesante.telesurveillance.tasks.monitor",
     }
     assert all(r.status == "SUCCESSFUL" for r in results.values())
     escalation = results["telesante.teleexpertise.tasks.escalate"].return_value
     assert escalation == {"widened": 0, "reminded": 0, "coordinator": 0}
+    reminders = results["telesante.teleconsultation.tasks.remind"].return_value
+    assert reminders == {"day": 0, "hour": 0}
     checks = results["telesante.telesurveillance.tasks.monitor"].return_value
     assert checks == {"missing": 0, "delivered": 0, "flagged": 0, "forfaits": 0}
 
@@ -35,7 +38,7 @@ def test_serve_starts_uvicorn_on_the_asgi_application(settings, monkeypatch, cap
     assert options["proxy_headers"] is True
 
 
-def test_serve_in_production_collects_static_files_first(settings, monkeypatch, tmp_path):
+def test_serve_in_production_collects_static_files_first(db, settings, monkeypatch, tmp_path):
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
     settings.DEBUG = False
     settings.DEMO = False

@@ -363,3 +363,15 @@ def test_no_code_for_other_accounts_or_outside_demo_mode(demo, settings):
     _client, html = totp_page(seeding.DEMO_LOGINS[0].email)
     assert 'name="code"' in html  # the ordinary code form
     assert "demo-totp" not in html and "Mode démonstration" not in html
+
+
+def test_demo_teleconsultations_are_booked_with_their_rooms(demo):
+    from telesante.teleconsultation.models import TeleConsultation
+
+    nurse = User.objects.get(email=f"infirmiere@{seeding.DEMO_DOMAIN}")
+    booked = TeleConsultation.objects.filter(act__requester=nurse).select_related("act__room")
+    assert booked.count() == seeding.DEMO_CONSULTATIONS
+    for tc in booked:
+        assert tc.act.performers.get().email == f"expert.cardiologie@{seeding.DEMO_DOMAIN}"
+        assert tc.assistance == "nurse_visit" and tc.act.room.closed_at is None
+        assert tc.scheduled_at > datetime.datetime.now(datetime.UTC)

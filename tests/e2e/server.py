@@ -71,8 +71,12 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def running_server(media_root: Path, log_dir: Path) -> Iterator[Server]:
-    """`telesante serve` on a free port of 127.0.0.1, on the test database; stopped on exit."""
+def running_server(
+    media_root: Path, log_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`telesante serve` on a free port of 127.0.0.1, on the test database; stopped on exit.
+
+    `extra_env` adds settings, e.g. TELESANTE_REDIS_URL for processes sharing rooms."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # One process, its own in-memory channel layer and cache (parallel workers do not mix).
@@ -87,6 +91,8 @@ def running_server(media_root: Path, log_dir: Path) -> Iterator[Server]:
         TELESANTE_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra_env or {})
+    log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

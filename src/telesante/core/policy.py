@@ -28,6 +28,24 @@ def may_handle_patients(user) -> bool:
     return bool(user.is_authenticated and user.is_active and not user.is_observer)
 
 
+def act_party_q(user) -> Q:
+    """Parties to an act: its requester, its performers, and the experts of a téléassistance
+    act that assists it."""
+    return Q(requester=user) | Q(performers=user) | Q(assisted_by__act__performers=user)
+
+
+def act_role(user, act: Act) -> str | None:
+    """ "host" (performs the act or assists it as an expert), "party" (requested it) or None."""
+    if not may_handle_patients(user):
+        return None
+    act_qs = Act.objects.filter(pk=act.pk)
+    if act_qs.filter(Q(performers=user) | Q(assisted_by__act__performers=user)).exists():
+        return "host"
+    if act.requester_id == user.pk:
+        return "party"
+    return None
+
+
 def visible_patients(user) -> QuerySet[Patient]:
     """Patients attached to one of the user's structures, in an act the user is party to, or
     monitored (télésurveillance) by a team the user belongs to."""
@@ -46,6 +64,10 @@ def visible_patients(user) -> QuerySet[Patient]:
             Act.objects.filter(
                 kind=ActKind.TELESURVEILLANCE, performing_structure__in=mine
             ).values_list("patient_id", flat=True),
+            # An expert assisting a colleague's act (téléassistance) is party to it.
+            Act.objects.filter(assisted_by__act__performers=user).values_list(
+                "patient_id", flat=True
+            ),
         )
     )
     return Patient.objects.filter(pk__in=ids)
@@ -73,8 +95,7 @@ def visible_acts(user) -> QuerySet[Act]:
 
     mine = Membership.objects.filter(user=user).values("structure")
     return Act.objects.filter(
-        Q(requester=user)
-        | Q(performers=user)
+        act_party_q(user)
         | Q(requesting_structure__in=mine)
         | Q(performing_structure__in=mine)
         | Q(teleexpertise__named_expert=user)

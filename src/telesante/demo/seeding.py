@@ -40,6 +40,7 @@ from telesante.acts.models import Filiere
 from telesante.core.identifiers import luhn_complete, nir_key
 from telesante.demo import history, monitoring, names
 from telesante.patients.models import (
+    ActKind,
     AttachmentKind,
     EvidenceKind,
     IdentityStatus,
@@ -99,6 +100,14 @@ EHPAD_DEVICES = [
 ]
 HOME_KINDS = (StructureKind.EHPAD, StructureKind.FAM_MAS)
 OFFICE_KINDS = (StructureKind.MSP, StructureKind.CDS, StructureKind.CABINET)
+
+
+DEMO_CONSULTATIONS = 3
+CONSULTATION_REASONS = [
+    "Dyspnée d'effort et œdèmes des membres inférieurs",
+    "Suivi d'insuffisance cardiaque après hospitalisation",
+    "Palpitations nocturnes",
+]
 
 
 @dataclass(frozen=True)
@@ -784,6 +793,34 @@ class Seeder:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Patient]):
                 cursor.execute(sql)
 
+    def create_consultations(self) -> None:
+        """Téléconsultations the demo nurse booked with the demo cardiologist (TLS), for
+        tomorrow: the room, the waiting room and the report can be tried at once."""
+        from telesante.teleconsultation import services as teleconsultation
+
+        nurse = User.objects.get(email=DEMO_LOGINS[0].email)
+        cardiologist = User.objects.get(email=f"expert.cardiologie@{DEMO_DOMAIN}")
+        residents = Patient.objects.filter(
+            attachments__structure=self.sites["ehpad_demo"].structure
+        ).order_by("pk")[:DEMO_CONSULTATIONS]
+        tomorrow = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+        for i, resident in enumerate(residents):
+            teleconsultation.create(
+                None,
+                nurse,
+                teleconsultation.NewConsultation(
+                    patient_id=resident.pk,
+                    structure_id=self.sites["ehpad_demo"].structure.pk,
+                    kind=ActKind.TELECONSULTATION,
+                    performer_id=cardiologist.pk,
+                    scheduled_at=tomorrow + datetime.timedelta(days=1, minutes=30 * i),
+                    reason=CONSULTATION_REASONS[i % len(CONSULTATION_REASONS)],
+                    information_given=True,
+                    decision="consent",
+                    assistance="nurse_visit",
+                ),
+            )
+
     def run(self) -> None:
         self.load_communes()
         self.define_sites()
@@ -793,6 +830,7 @@ class Seeder:
             self.create_patients()
             self.create_history()
             self.create_monitoring()
+            self.create_consultations()
         if connection.vendor == "postgresql":  # fresh statistics for the planner
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")

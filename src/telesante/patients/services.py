@@ -21,6 +21,7 @@ from telesante.core.text import fold
 from telesante.patients.models import (
     AttachmentKind,
     Consent,
+    ConsentDecision,
     EvidenceKind,
     IdentityStatus,
     IdentityStatusChange,
@@ -245,6 +246,18 @@ def change_status(
             detail=f"{old} → {new_status} ({evidence})",
         )
     return change
+
+
+def consent_to_act(request: HttpRequest | None, user, patient, act_kind: str, structure) -> Consent:
+    """The informed patient's consent, recorded with the request of an act."""
+    consent = Consent(
+        patient=patient,
+        act_kind=act_kind,
+        information_given=True,
+        decision=ConsentDecision.CONSENT,
+        structure=structure,
+    )
+    return record_consent(request, user, consent)
 
 
 def record_consent(request: HttpRequest, user, consent: Consent) -> Consent:

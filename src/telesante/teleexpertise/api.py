@@ -2,10 +2,11 @@ import datetime
 from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from telesante.documents import pdf
 from telesante.documents import services as documents
 from telesante.teleexpertise import services
 from telesante.teleexpertise.models import ConsultationNeed, State, Urgency
@@ -174,10 +175,4 @@ def decline(request: HttpRequest, te_id: int, payload: DeclineIn):
 @router.get("/{te_id}/report.pdf", summary="Compte rendu PDF")
 def report(request: HttpRequest, te_id: int):
     te = services.get(request, request.user, te_id)
-    if not te.act.report:
-        raise Http404
-    return FileResponse(
-        te.act.report.open("rb"),
-        content_type="application/pdf",
-        filename=f"teleexpertise-{te.pk}.pdf",
-    )
+    return pdf.report_response(te.act, f"teleexpertise-{te.pk}.pdf")

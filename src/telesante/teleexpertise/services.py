@@ -24,7 +24,7 @@ from telesante.core.models import AuditAction
 from telesante.documents import services as documents
 from telesante.notifications.services import notify
 from telesante.patients import services as patients
-from telesante.patients.models import ActKind, Consent, ConsentDecision
+from telesante.patients.models import ActKind, ConsentDecision
 from telesante.teleexpertise import billing, pools, reports
 from telesante.teleexpertise.models import (
     OPEN_STATES,
@@ -134,17 +134,7 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
     now = timezone.now()
     days = URGENT_DAYS if new.urgency == Urgency.URGENT else filiere.answer_days
     with transaction.atomic():
-        consent = patients.record_consent(
-            request,
-            user,
-            Consent(
-                patient=patient,
-                act_kind=ActKind.TELEEXPERTISE,
-                information_given=True,
-                decision=ConsentDecision.CONSENT,
-                structure=structure,
-            ),
-        )
+        consent = patients.consent_to_act(request, user, patient, ActKind.TELEEXPERTISE, structure)
         act = Act.objects.create(
             kind=ActKind.TELEEXPERTISE,
             filiere=filiere,

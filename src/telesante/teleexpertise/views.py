@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from telesante.acts import filiere_forms
 from telesante.acts.models import Filiere
 from telesante.core import policy
+from telesante.documents import pdf
 from telesante.teleexpertise import billing, services
 from telesante.teleexpertise.models import ConsultationNeed, State, Urgency
 
@@ -211,10 +212,4 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def report(request: HttpRequest, pk: int) -> FileResponse:
     te = services.get(request, request.user, pk)
-    if not te.act.report:
-        raise Http404
-    return FileResponse(
-        te.act.report.open("rb"),
-        content_type="application/pdf",
-        filename=f"teleexpertise-{te.pk}.pdf",
-    )
+    return pdf.report_response(te.act, f"teleexpertise-{te.pk}.pdf")

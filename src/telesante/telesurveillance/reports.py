@@ -1,17 +1,13 @@
 """Monthly and end-of-monitoring reports (PDF) for the prescriber and the patient."""
 
 import datetime
-import io
-from xml.sax.saxutils import escape
 
 from django.core.files.base import ContentFile
 from django.db.models import Avg, Count, Max, Min
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Spacer
 
-from telesante.teleexpertise.reports import _fmt, _pro, _table
+from telesante.documents.pdf import H2, STYLES, TITLE, build, fmt, para, pro, table
 from telesante.telesurveillance import adherence, catalog
 from telesante.telesurveillance.ingest import EMERGENCY_NOTICE
 from telesante.telesurveillance.models import Alert, Enrolment, Measurement
@@ -24,19 +20,17 @@ def _day(d: datetime.date) -> str:
 def render(enrolment: Enrolment, start: datetime.date, end: datetime.date, title: str) -> bytes:
     """Report over [start, end): measurements summarised per type, alerts, adherence."""
     act, patient = enrolment.act, enrolment.act.patient
-    styles = getSampleStyleSheet()
-    body, h2 = styles["BodyText"], styles["Heading2"]
     score = adherence.adherence(enrolment, start, end)
     story = [
-        Paragraph(escape(title), styles["Title"]),
-        Paragraph(escape(f"{enrolment.programme.name} — suivi n° {act.pk}"), body),
-        Paragraph(escape(f"Période du {_day(start)} au {_day(end - datetime.timedelta(1))}"), body),
+        para(title, TITLE),
+        para(f"{enrolment.programme.name} — suivi n° {act.pk}"),
+        para(f"Période du {_day(start)} au {_day(end - datetime.timedelta(1))}"),
         Spacer(1, 0.3 * cm),
-        _table(
+        table(
             [
                 ["Patient", f"{patient} — né(e) le {_day(patient.birth_date)}"],
                 ["Statut de l'identité", patient.get_identity_status_display()],
-                ["Prescripteur", _pro(enrolment.prescriber)],
+                ["Prescripteur", pro(enrolment.prescriber)],
                 ["Équipe opérateur", enrolment.team.name],
                 ["Exploitant", enrolment.exploitant],
                 ["Suivi", f"du {_day(enrolment.starts_on)} au {_day(enrolment.ends_on)}"],
@@ -47,7 +41,7 @@ def render(enrolment: Enrolment, start: datetime.date, end: datetime.date, title
                 ],
             ]
         ),
-        Paragraph("Mesures", h2),
+        para("Mesures", H2),
     ]
     stats = (
         Measurement.objects.filter(enrolment=enrolment, at__date__gte=start, at__date__lt=end)
@@ -63,26 +57,24 @@ def render(enrolment: Enrolment, start: datetime.date, end: datetime.date, title
         ]
         for s in stats
     ]
-    story.append(_table(rows) if rows else Paragraph("Aucune mesure reçue.", body))
-    story.append(Paragraph("Alertes", h2))
+    story.append(table(rows) if rows else para("Aucune mesure reçue."))
+    story.append(para("Alertes", H2))
     alerts = Alert.objects.filter(
         enrolment=enrolment, opened_at__date__gte=start, opened_at__date__lt=end
     ).order_by("opened_at")
     lines = [
         [
-            _fmt(a.opened_at),
+            fmt(a.opened_at),
             f"{a.get_severity_display()} — {a.message} — {a.get_state_display()}"
             + (f" : {a.resolution_note}" if a.resolution_note else ""),
         ]
         for a in alerts
     ]
-    story.append(_table(lines) if lines else Paragraph("Aucune alerte.", body))
+    story.append(table(lines) if lines else para("Aucune alerte."))
     if enrolment.adherence_flag:
-        story.append(Paragraph(escape(enrolment.adherence_flag), body))
-    story += [Spacer(1, 0.4 * cm), Paragraph(escape(EMERGENCY_NOTICE), styles["Heading3"])]
-    out = io.BytesIO()
-    SimpleDocTemplate(out, pagesize=A4, title=title, author="Télésanté").build(story)
-    return out.getvalue()
+        story.append(para(enrolment.adherence_flag))
+    story += [Spacer(1, 0.4 * cm), para(EMERGENCY_NOTICE, STYLES["Heading3"])]
+    return build(story, title)
 
 
 def monthly(enrolment: Enrolment, month: datetime.date) -> bytes:

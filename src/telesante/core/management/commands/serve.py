@@ -17,6 +17,11 @@ class Command(BaseCommand):
             from django.core.management import call_command
 
             call_command("collectstatic", interactive=False, verbosity=0)
+        if not settings.REDIS_URL and workers == 1:
+            # One process owns every room: presences left by its last stop are stale.
+            from telesante.rooms.services import forget_presences
+
+            forget_presences()
         self.stdout.write(f"Télésanté sur http://{host}:{port}/")
         uvicorn.run(
             "telesante.asgi:application",

@@ -1,0 +1,177 @@
+"""The room's signaling WebSocket: presence, waiting room and admission, chat, and the relay of
+the perfect-negotiation messages (descriptions, ICE candidates) between admitted peers.
+
+Each connection knows the admitted peers' channel names, so relaying a signal costs no database
+query. A peer connected to this same process gets it handed over directly; one on another
+process through the channel layer (Redis).
+"""
+
+import json
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async as db
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from telesante.rooms import services, tokens
+from telesante.rooms.ice import ice_servers
+
+REFUSED = 4403  # before accept: the handshake is answered with HTTP 403
+FULL = 4409
+REPLACED = 4000
+
+# This process's room connections by channel name: the signaling hot path skips the layer.
+LOCAL: dict[str, "RoomConsumer"] = {}
+
+
+class RoomConsumer(AsyncJsonWebsocketConsumer):
+    me: services.Peer | None = None
+
+    async def connect(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        raw = parse_qs(self.scope.get("query_string", b"").decode()).get("token", [""])[0]
+        claim = tokens.read(raw, slug)
+        room = await db(services.claim_still_valid)(claim) if claim else None
+        if room is None:
+            await self.close(code=REFUSED)
+            return
+        try:
+            me, replaced, _back = await db(services.join)(room, claim, self.channel_name)
+        except services.RoomFull:
+            await self.close(code=FULL)
+            return
+        self.claim, self.me, self.room_id = claim, me, room.pk
+        self.group = f"room.{room.pk}"
+        self.peers: dict[str, str] = {}
+        self.admitted = me.rank is not None
+        self.leaving = False
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        LOCAL[self.channel_name] = self
+        for old in replaced:
+            await self.channel_layer.send(old.channel, {"type": "room.replaced"})
+            await self.channel_layer.group_send(
+                self.group, {"type": "room.peer_left", "id": old.peer_id}
+            )
+        await self.send_json(
+            {"type": "welcome", "me": me.public(), "ice_servers": ice_servers(claim.party)}
+        )
+        if self.admitted:
+            await self._enter()
+        else:
+            await self.send_json({"type": "waiting"})
+        await self._waiting_changed()
+
+    async def _enter(self) -> None:
+        peers = await db(services.admitted_peers)(self.room_id, self.me.peer_id)
+        self.peers = {p.peer_id: p.channel for p in peers}
+        history = await db(services.chat_history)(self.room_id)
+        await self.send_json(
+            {
+                "type": "admitted",
+                "me": self.me.public(),
+                "peers": [p.public() for p in peers],
+                "chat": history,
+            }
+        )
+        await self.channel_layer.group_send(
+            self.group,
+            {"type": "room.peer_joined", "peer": self.me.public(), "channel": self.channel_name},
+        )
+
+    async def _waiting_changed(self) -> None:
+        await self.channel_layer.group_send(self.group, {"type": "room.waiting"})
+
+    async def disconnect(self, code: int) -> None:
+        LOCAL.pop(self.channel_name, None)
+        if self.me is None:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        gone = await db(services.leave)(self.room_id, self.me.peer_id, not self.leaving)
+        if gone is not None:
+            await self.channel_layer.group_send(
+                self.group, {"type": "room.peer_left", "id": self.me.peer_id}
+            )
+            await self._waiting_changed()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            content = None
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "detail": "Message illisible : JSON attendu."})
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong", "t": content.get("t")})
+        elif kind == "leave":
+            self.leaving = True
+            await self.close()
+        elif not self.admitted:
+            await self.send_json({"type": "error", "detail": "En salle d'attente."})
+        elif kind == "signal":
+            channel = self.peers.get(str(content.get("to")))
+            event = {"type": "room.signal", "from": self.me.peer_id, "data": content.get("data")}
+            local = LOCAL.get(channel or "")
+            if local is not None:
+                await local.room_signal(event)
+            elif channel is not None:
+                await self.channel_layer.send(channel, event)
+        elif kind == "chat":
+            message = await db(services.post_chat)(
+                self.room_id, self.claim, str(content.get("body", ""))
+            )
+            if message is not None:
+                await self.channel_layer.group_send(
+                    self.group, {"type": "room.chat", "message": services.chat_payload(message)}
+                )
+        elif kind == "admit" and self.me.host:
+            peer = await db(services.admit)(self.room_id, str(content.get("id")))
+            if peer is not None:
+                await self.channel_layer.send(
+                    peer.channel, {"type": "room.admitted", "rank": peer.rank}
+                )
+                await self._waiting_changed()
+        else:
+            await self.send_json({"type": "error", "detail": "Message inconnu ou non autorisé."})
+
+    # Channel layer events ----------------------------------------------------------------------
+
+    async def room_peer_joined(self, event: dict) -> None:
+        peer = event["peer"]
+        if not self.admitted or self.me is None or peer["id"] in {self.me.peer_id, *self.peers}:
+            return
+        self.peers[peer["id"]] = event["channel"]
+        await self.send_json({"type": "peer-joined", "peer": peer})
+
+    async def room_peer_left(self, event: dict) -> None:
+        if self.peers.pop(event["id"], None) is not None:
+            await self.send_json({"type": "peer-left", "id": event["id"]})
+
+    async def room_signal(self, event: dict) -> None:
+        if self.admitted:
+            await self.send_json({"type": "signal", "from": event["from"], "data": event["data"]})
+
+    async def room_chat(self, event: dict) -> None:
+        if self.admitted:
+            await self.send_json({"type": "chat", "message": event["message"]})
+
+    async def room_waiting(self, event: dict) -> None:
+        if self.me is not None and self.me.host:
+            waiting = await db(services.waiting_peers)(self.room_id)
+            await self.send_json({"type": "waiting-list", "peers": [p.public() for p in waiting]})
+
+    async def room_admitted(self, event: dict) -> None:
+        self.admitted = True
+        self.me.rank = event["rank"]
+        await self._enter()
+
+    async def room_replaced(self, event: dict) -> None:
+        # The same party connected again (a reconnection): this older connection steps aside.
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        LOCAL.pop(self.channel_name, None)
+        self.me = None
+        await self.close(code=REPLACED)

@@ -1,0 +1,346 @@
+"""Rooms: who may enter (through the wall), tokens, guest links, presence, admission, chat.
+
+The consumer calls the presence functions; pages and API call the others. Presence lives in
+the database so several server processes (sharing Redis for the channel layer) see one room.
+"""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telesante.accounts.models import User
+from telesante.acts.models import ActStatus, Incident
+from telesante.core import audit, policy
+from telesante.core.models import AuditAction
+from telesante.rooms import delivery, tokens
+from telesante.rooms.models import (
+    MAX_PEERS,
+    Admission,
+    ChatMessage,
+    GuestLink,
+    Presence,
+    Room,
+)
+from telesante.rooms.tokens import Claim
+
+CHAT_HISTORY = 50
+CLOSED_STATUSES = {ActStatus.DONE, ActStatus.CANCELLED}
+
+
+def user_claim(user: User, room: Room, seat: str = "") -> Claim | None:
+    """The user's claim on a room, or None when they are not a party to it."""
+    if not user.is_authenticated or room.closed_at is not None:
+        return None
+    if room.is_test:
+        if room.owner_id != user.pk:
+            return None
+        role = "host"
+    else:
+        role = policy.act_role(user, room.act)
+    if role is None:
+        return None
+    party = f"u:{user.pk}" + (f":{seat}" if seat else "")
+    label = user.display_name + (f" ({seat})" if seat else "")
+    return Claim(slug=room.slug, party=party, label=label, host=role == "host")
+
+
+def get_room(request: HttpRequest | None, user: User, slug: str) -> tuple[Room, Claim]:
+    """A room its user is party to (others get a 404); entering an act's room is audited."""
+    room = Room.objects.select_related("act").filter(slug=slug).first()
+    claim = user_claim(user, room) if room is not None else None
+    if claim is None:
+        raise Http404(_("Salle introuvable."))
+    if room.act is not None:
+        audit.record(request, user, AuditAction.READ, [room.act], detail="salle vidéo")
+    return room, claim
+
+
+def create_test_room(user: User) -> Room:
+    """A room of one professional's own (connection check, probe-call): no act, no patient."""
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied(_("Ce compte ne peut pas ouvrir de salle."))
+    return Room.objects.create(owner=user)
+
+
+def own_test_room(user: User) -> Room:
+    """The professional's open test room (the connection check reuses it)."""
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied(_("Ce compte ne peut pas ouvrir de salle."))
+    found = Room.objects.filter(owner=user, act=None, closed_at=None).order_by("-pk").first()
+    return found or Room.objects.create(owner=user)
+
+
+def forget_presences() -> int:
+    """A single process starting: nobody is connected (rows left by a stop are stale)."""
+    return Presence.objects.all().delete()[0]
+
+
+def room_for_act(act) -> Room:
+    room, _created = Room.objects.get_or_create(act=act, defaults={"owner": act.requester})
+    return room
+
+
+# Guest links ---------------------------------------------------------------------------------
+
+
+def create_guest_link(
+    request: HttpRequest | None,
+    user: User,
+    room: Room,
+    label: str,
+    relation: str = "patient",
+    hours: int | None = None,
+    contact: str = "",
+) -> GuestLink:
+    """A signed link for one guest of one act; with `contact` (e-mail or phone), a code sent
+    there through the delivery backend is asked too."""
+    if room.is_test:
+        raise Http404
+    claim = user_claim(user, room)
+    if claim is None:
+        raise PermissionDenied(_("Seules les parties à l'acte invitent."))
+    errors = {}
+    if not label.strip():
+        errors["label"] = [_("Indiquez le nom de la personne invitée.")]
+    hours = hours or settings.TELESANTE_GUEST_LINK_HOURS
+    if not 1 <= hours <= 24 * 7:
+        errors["hours"] = [_("Durée de validité entre 1 heure et 7 jours.")]
+    if room.guest_links.filter(revoked_at__isnull=True).count() >= MAX_PEERS - 1:
+        errors["label"] = [_("Trois invités au plus par salle (quatre participants).")]
+    contact = contact.strip()
+    if len(contact) > 120:
+        errors["contact"] = [_("Adresse ou numéro trop long.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        guest = GuestLink.objects.create(
+            room=room,
+            label=label.strip()[:80],
+            relation=relation[:40],
+            expires_at=timezone.now() + datetime.timedelta(hours=hours),
+            created_by=user,
+            contact=contact,
+        )
+        if contact:
+            code = f"{secrets.randbelow(10**6):06d}"
+            guest.code_hash = _code_digest(guest.pk, code)
+            guest.save(update_fields=["code_hash"])
+            text = _("Code de votre téléconsultation : %(code)s (ne le communiquez pas).") % {
+                "code": code
+            }
+            transaction.on_commit(lambda: delivery.backend().send(contact, text))
+        audit.record(
+            request, user, AuditAction.CREATE, [room.act], detail=f"lien invité {guest.pk}"
+        )
+    return guest
+
+
+MAX_CODE_FAILURES = 5
+
+
+def _code_digest(guest_pk: int, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"guest:{guest_pk}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_code(guest: GuestLink, code: str) -> bool:
+    """The guest's code; after five wrong ones the link is withdrawn."""
+    if hmac.compare_digest(guest.code_hash, _code_digest(guest.pk, code.strip())):
+        return True
+    guest.failed_codes += 1
+    if guest.failed_codes >= MAX_CODE_FAILURES:
+        guest.revoked_at = timezone.now()
+    guest.save(update_fields=["failed_codes", "revoked_at"])
+    return False
+
+
+def guest_valid(guest: GuestLink | None) -> bool:
+    return (
+        guest is not None
+        and guest.revoked_at is None
+        and guest.expires_at > timezone.now()
+        and guest.room.closed_at is None
+    )
+
+
+def guest_from_link(value: str) -> tuple[GuestLink | None, str]:
+    """The guest of a signed link, or None with the French reason it is refused."""
+    pk = tokens.guest_id(value)
+    guest = GuestLink.objects.select_related("room").filter(pk=pk).first() if pk else None
+    if guest is None:
+        return None, _("Ce lien d'invitation n'est pas valide.")
+    if not guest_valid(guest):
+        return None, _("Ce lien d'invitation a expiré ou a été retiré.")
+    return guest, ""
+
+
+def guest_claim(guest: GuestLink) -> Claim:
+    return Claim(slug=guest.room.slug, party=f"g:{guest.pk}", label=guest.label, host=False)
+
+
+def claim_still_valid(claim: Claim) -> Room | None:
+    """At connection time: the room is open and the party still belongs to it."""
+    room = Room.objects.select_related("act").filter(slug=claim.slug, closed_at=None).first()
+    if room is None:
+        return None
+    if room.act is not None and room.act.status in CLOSED_STATUSES:
+        return None
+    kind, _sep, rest = claim.party.partition(":")
+    if kind == "g":
+        guest = GuestLink.objects.select_related("room").filter(pk=int(rest), room=room).first()
+        return room if guest_valid(guest) else None
+    user_id, _sep, seat = rest.partition(":")
+    user = User.objects.filter(pk=int(user_id), is_active=True).first()
+    current = user_claim(user, room, seat) if user is not None else None
+    if current is None or current.host != claim.host:
+        return None
+    return room
+
+
+# Presence, admission, chat (called by the consumer) -------------------------------------------
+
+
+@dataclass
+class Peer:
+    peer_id: str
+    label: str
+    channel: str
+    rank: float | None
+    host: bool
+
+    def public(self) -> dict:
+        return {"id": self.peer_id, "label": self.label, "rank": self.rank, "host": self.host}
+
+
+def _peer(p: Presence) -> Peer:
+    return Peer(p.peer_id, p.label, p.channel, p.admitted_rank, p.host)
+
+
+class RoomFull(Exception):
+    pass
+
+
+def join(room: Room, claim: Claim, channel: str) -> tuple[Peer, list[Peer], bool]:
+    """Record a new connection. Returns it, the connections of the same party it replaces (a
+    reconnection before the server noticed the drop), and whether it comes back after a drop."""
+    with transaction.atomic():
+        replaced = [_peer(p) for p in Presence.objects.filter(room=room, party=claim.party)]
+        Presence.objects.filter(room=room, party=claim.party).delete()
+        if Presence.objects.filter(room=room).count() >= MAX_PEERS:
+            raise RoomFull
+        admission = Admission.objects.filter(room=room, party=claim.party).first()
+        if claim.host and admission is None:
+            try:
+                with transaction.atomic():
+                    admission = Admission.objects.create(room=room, party=claim.party)
+            except IntegrityError:  # the same host in another process, at the same instant
+                admission = Admission.objects.get(room=room, party=claim.party)
+        back_after_drop = bool(admission and admission.dropped_at)
+        if back_after_drop:
+            Admission.objects.filter(pk=admission.pk).update(dropped_at=None)
+        presence = Presence.objects.create(
+            peer_id=secrets.token_hex(8),
+            room=room,
+            party=claim.party,
+            label=claim.label,
+            host=claim.host,
+            channel=channel,
+            admitted_rank=time.time() if admission else None,
+        )
+    if back_after_drop:
+        incident(room, _("Reconnexion de %(who)s.") % {"who": claim.label})
+    return _peer(presence), replaced, back_after_drop
+
+
+def admitted_peers(room_id: int, but: str = "") -> list[Peer]:
+    found = Presence.objects.filter(room_id=room_id, admitted_rank__isnull=False)
+    return [_peer(p) for p in found.exclude(peer_id=but)]
+
+
+def waiting_peers(room_id: int) -> list[Peer]:
+    return [_peer(p) for p in Presence.objects.filter(room_id=room_id, admitted_rank=None)]
+
+
+def admit(room_id: int, peer_id: str) -> Peer | None:
+    """Let a waiting connection in (its party stays admitted if it reconnects)."""
+    with transaction.atomic():
+        presence = Presence.objects.filter(room_id=room_id, peer_id=peer_id).first()
+        if presence is None or presence.admitted_rank is not None:
+            return None
+        Admission.objects.get_or_create(room_id=room_id, party=presence.party)
+        presence.admitted_rank = time.time()
+        presence.save(update_fields=["admitted_rank"])
+    return _peer(presence)
+
+
+def leave(room_id: int, peer_id: str, dropped: bool) -> Peer | None:
+    """Forget a connection; a drop during a call is a technical incident of the act."""
+    presence = Presence.objects.filter(room_id=room_id, peer_id=peer_id).first()
+    if presence is None:
+        return None
+    presence.delete()
+    others = Presence.objects.filter(room_id=room_id, admitted_rank__isnull=False).exists()
+    if dropped and presence.admitted_rank is not None and others:
+        Admission.objects.filter(room_id=room_id, party=presence.party).update(
+            dropped_at=timezone.now()
+        )
+        room = Room.objects.get(pk=room_id)
+        incident(room, _("Coupure de la connexion de %(who)s.") % {"who": presence.label})
+    return _peer(presence)
+
+
+def incident(room: Room, description: str) -> None:
+    if room.act_id is not None:
+        Incident.objects.create(act_id=room.act_id, description=description, automatic=True)
+
+
+def post_chat(room_id: int, claim: Claim, body: str) -> ChatMessage | None:
+    body = body.strip()[:2000]
+    if not body:
+        return None
+    return ChatMessage.objects.create(
+        room_id=room_id, author=claim.label, party=claim.party, body=body
+    )
+
+
+def chat_history(room_id: int) -> list[dict]:
+    latest = ChatMessage.objects.filter(room_id=room_id).order_by("-created_at", "-pk")
+    return [chat_payload(m) for m in reversed(latest[:CHAT_HISTORY])]
+
+
+def chat_payload(m: ChatMessage) -> dict:
+    return {"author": m.author, "body": m.body, "at": m.created_at.isoformat()}
+
+
+def close_room(act) -> None:
+    Room.objects.filter(act=act, closed_at=None).update(closed_at=timezone.now())
+
+
+def share_file(request: HttpRequest | None, user: User, room: Room, upload) -> tuple:
+    """A document or a snapshot of a video, filed into the act's record from the call; the
+    room's chat says so. Returns the attachment and the chat message."""
+    from telesante.documents import services as documents
+
+    if room.is_test or user_claim(user, room) is None:
+        raise PermissionDenied(_("Seules les parties à l'acte versent des documents."))
+    clean = documents.clean_upload(upload)
+    with transaction.atomic():
+        attachment = documents.store(room.act, user, clean, field="salle")
+        audit.record(request, user, AuditAction.CREATE, [attachment], detail="depuis la salle")
+        message = ChatMessage.objects.create(
+            room=room,
+            author=user.display_name,
+            party=f"u:{user.pk}",
+            body=_("Document versé au dossier : %(name)s") % {"name": attachment.original_name},
+        )
+    return attachment, message

@@ -1,0 +1,47 @@
+"""Signed, short-lived room tokens (what a WebSocket presents) and signed guest links."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+
+TOKEN_SALT = "telesante.rooms.token"
+GUEST_SALT = "telesante.rooms.guest"
+
+
+@dataclass(frozen=True)
+class Claim:
+    slug: str
+    party: str  # "u:<user id>[:seat]" or "g:<guest link id>"
+    label: str
+    host: bool
+
+
+def issue(claim: Claim) -> str:
+    return signing.dumps(
+        {"r": claim.slug, "p": claim.party, "n": claim.label, "h": claim.host}, salt=TOKEN_SALT
+    )
+
+
+def read(token: str, slug: str) -> Claim | None:
+    """The claim of a valid, unexpired token for this room; None otherwise."""
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=settings.TELESANTE_ROOM_TOKEN_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("r") != slug:
+        return None
+    return Claim(slug=slug, party=str(data["p"]), label=str(data["n"]), host=bool(data["h"]))
+
+
+def guest_value(guest_id: int) -> str:
+    return signing.dumps(guest_id, salt=GUEST_SALT)
+
+
+def guest_id(value: str) -> int | None:
+    """The guest link id a signed value names (its expiry is checked against the database)."""
+    try:
+        found = signing.loads(value, salt=GUEST_SALT)
+    except signing.BadSignature:
+        return None
+    return found if isinstance(found, int) else None

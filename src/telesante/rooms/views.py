@@ -1,0 +1,136 @@
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+
+from telesante.rooms import services, tokens
+from telesante.rooms.models import GuestLink, Room
+from telesante.rooms.tokens import Claim
+
+
+def _guest_key(slug: str) -> str:
+    return f"room_guest:{slug}"
+
+
+def _page(request: HttpRequest, room: Room, claim: Claim, status: int = 200) -> HttpResponse:
+    config = {
+        "tokenUrl": reverse("room_token", args=[room.slug]),
+        "wsPath": f"/ws/rooms/{room.slug}/",
+        "host": claim.host,
+        "label": claim.label,
+        "csrf": get_token(request),
+        "shareUrl": reverse("room_share", args=[room.slug])
+        if room.act_id and not claim.party.startswith("g:")
+        else "",
+        "reportUrl": reverse("teleconsultation_report_save", args=[room.act_id])
+        if room.act_id and claim.host
+        else "",
+    }
+    return render(
+        request,
+        "rooms/room.html",
+        {"room": room, "claim": claim, "config": config, "guest": claim.party.startswith("g:")},
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+def room(request: HttpRequest, slug: str) -> HttpResponse:
+    room, claim = services.get_room(request, request.user, slug)
+    return _page(request, room, claim)
+
+
+@never_cache
+def room_token(request: HttpRequest, slug: str) -> HttpResponse:
+    """A fresh short-lived token: the page asks again for each (re)connection."""
+    guest_pk = request.session.get(_guest_key(slug))
+    if guest_pk is not None:
+        guest = GuestLink.objects.select_related("room").filter(pk=guest_pk).first()
+        if guest is None or not services.guest_valid(guest):
+            return JsonResponse({"detail": "Lien d'invitation expiré ou retiré."}, status=403)
+        return JsonResponse({"token": tokens.issue(services.guest_claim(guest))})
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    _room, claim = services.get_room(request, request.user, slug)
+    return JsonResponse({"token": tokens.issue(claim)})
+
+
+@require_POST
+@login_required
+def share(request: HttpRequest, slug: str) -> HttpResponse:
+    """A snapshot or a document from the call, filed into the act's record."""
+    room, _claim = services.get_room(request, request.user, slug)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse(
+            {"detail": "Aucun fichier reçu.", "errors": {"file": ["Champ obligatoire."]}},
+            status=400,
+        )
+    try:
+        attachment, message = services.share_file(request, request.user, room, upload)
+    except ValidationError as exc:
+        return JsonResponse(
+            {"detail": " ".join(exc.messages), "errors": {"file": exc.messages}}, status=400
+        )
+    async_to_sync(get_channel_layer().group_send)(
+        f"room.{room.pk}", {"type": "room.chat", "message": services.chat_payload(message)}
+    )
+    return JsonResponse(
+        {
+            "id": attachment.pk,
+            "name": attachment.original_name,
+            "url": reverse("attachment", args=[attachment.pk]),
+        },
+        status=201,
+    )
+
+
+@csrf_protect
+@never_cache
+def guest_entry(request: HttpRequest, value: str) -> HttpResponse:
+    """The patient at home or an invited third party: no account, a signed expiring link."""
+    guest, reason = services.guest_from_link(value)
+    if guest is None:
+        return render(request, "rooms/guest_refused.html", {"reason": reason}, status=403)
+    if guest.code_hash and request.session.get(_guest_key(guest.room.slug)) != guest.pk:
+        error = ""
+        if request.method == "POST":
+            if services.check_code(guest, request.POST.get("code", "")):
+                request.session[_guest_key(guest.room.slug)] = guest.pk
+                return redirect(request.path)
+            error = (
+                _("Code incorrect.")
+                if guest.revoked_at is None
+                else _("Trop d'erreurs : ce lien est retiré. Demandez-en un nouveau.")
+            )
+        return render(
+            request,
+            "rooms/guest_code.html",
+            {"guest": guest, "error": error},
+            status=400 if error else 200,
+        )
+    request.session[_guest_key(guest.room.slug)] = guest.pk
+    return _page(request, guest.room, services.guest_claim(guest))
+
+
+@never_cache
+@login_required
+def connection_test(request: HttpRequest) -> HttpResponse:
+    """Camera, microphone and a real round trip through the server, before any consultation."""
+    room = services.own_test_room(request.user)
+    claim = services.user_claim(request.user, room, "a")
+    return render(
+        request,
+        "rooms/connection_test.html",
+        {"token": tokens.issue(claim), "ws_path": f"/ws/rooms/{room.slug}/"},
+    )

@@ -1,0 +1,457 @@
+// Video room: standard WebRTC only (getUserMedia, RTCPeerConnection), no build step.
+// Signaling over the room WebSocket with the perfect-negotiation pattern; the peer admitted
+// earlier is the polite one. ICE restart after a network loss; the WebSocket reconnects with a
+// fresh token and the calls are set up again.
+
+const config = JSON.parse(document.getElementById("room-config").textContent);
+const $ = (id) => document.getElementById(id);
+const statusLine = $("room-status");
+const videos = $("videos");
+const localVideo = $("local-video");
+
+const state = {
+  ws: null,
+  me: null,
+  admitted: false,
+  leaving: false,
+  retryDelay: 500,
+  iceServers: [],
+  stream: new MediaStream(),
+  peers: new Map(), // peer id -> {pc, polite, makingOffer, ignoreOffer, tile, video}
+};
+// Tests and support staff read the room's state from the console.
+window.telesanteRoom = state;
+
+function say(text) {
+  statusLine.textContent = text;
+}
+
+function send(message) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
+}
+
+// Local media ---------------------------------------------------------------------------------
+
+async function startMedia(videoId, audioId) {
+  const constraints = {
+    video: videoId ? { deviceId: { exact: videoId } } : true,
+    audio: audioId ? { deviceId: { exact: audioId } } : true,
+  };
+  try {
+    return await navigator.mediaDevices.getUserMedia(constraints);
+  } catch (err) {
+    say("Caméra ou micro indisponible : vérifiez les autorisations du navigateur.");
+    return new MediaStream();
+  }
+}
+
+async function fillDevices() {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  for (const [kind, select, track] of [
+    ["videoinput", $("camera-select"), state.stream.getVideoTracks()[0]],
+    ["audioinput", $("mic-select"), state.stream.getAudioTracks()[0]],
+  ]) {
+    const current = track ? track.getSettings().deviceId : "";
+    select.replaceChildren();
+    devices.filter((d) => d.kind === kind).forEach((d, i) => {
+      const option = new Option(d.label || `${kind === "videoinput" ? "Caméra" : "Micro"} ${i + 1}`, d.deviceId);
+      option.selected = d.deviceId === current;
+      select.append(option);
+    });
+  }
+}
+
+// Switch camera or microphone during the call: the new track replaces the old in every call.
+async function switchDevice(kind, deviceId) {
+  const fresh = await startMedia(kind === "video" ? deviceId : null, kind === "audio" ? deviceId : null);
+  const track = kind === "video" ? fresh.getVideoTracks()[0] : fresh.getAudioTracks()[0];
+  fresh.getTracks().filter((t) => t !== track).forEach((t) => t.stop());
+  if (!track) return;
+  const old = kind === "video" ? state.stream.getVideoTracks()[0] : state.stream.getAudioTracks()[0];
+  if (old) {
+    track.enabled = old.enabled;
+    state.stream.removeTrack(old);
+    old.stop();
+  }
+  state.stream.addTrack(track);
+  for (const peer of state.peers.values()) {
+    const sender = peer.pc.getSenders().find((s) => s.track && s.track.kind === track.kind) ||
+      peer.pc.getSenders().find((s) => !s.track);
+    if (sender) await sender.replaceTrack(track);
+    else peer.pc.addTrack(track, state.stream);
+  }
+  localVideo.srcObject = state.stream;
+}
+
+function toggle(kind, button, offText, onText) {
+  const tracks = kind === "video" ? state.stream.getVideoTracks() : state.stream.getAudioTracks();
+  const off = button.getAttribute("aria-pressed") !== "true";
+  tracks.forEach((t) => { t.enabled = !off; });
+  button.setAttribute("aria-pressed", String(off));
+  button.textContent = off ? onText : offText;
+}
+
+// Calls ---------------------------------------------------------------------------------------
+
+function olderThan(a, b) {
+  return a.rank < b.rank || (a.rank === b.rank && a.id < b.id);
+}
+
+function countFrames(video) {
+  video.dataset.frames = "0";
+  if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) {
+    const tick = () => {
+      video.dataset.frames = String(Number(video.dataset.frames) + 1);
+      video.requestVideoFrameCallback(tick);
+    };
+    video.requestVideoFrameCallback(tick);
+  }
+}
+
+// A snapshot of a video (a dermatoscope or otoscope used as a camera), filed into the record.
+async function share(blob, name) {
+  const form = new FormData();
+  form.append("file", blob, name);
+  const response = await fetch(config.shareUrl, {
+    method: "POST",
+    body: form,
+    credentials: "same-origin",
+    headers: { "X-CSRFToken": config.csrf },
+  });
+  const data = await response.json();
+  say(response.ok ? `Versé au dossier : ${data.name}` : data.detail);
+  setTimeout(renderStatus, 4000);
+}
+
+function snapshotButton(tile, video, label) {
+  if (!config.shareUrl) return;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "snap secondary";
+  button.textContent = "Photo";
+  button.setAttribute("aria-label", `Photographier la vidéo : ${label}`);
+  button.onclick = () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob((blob) => blob && share(blob, `cliche-${Date.now()}.jpg`), "image/jpeg", 0.92);
+  };
+  tile.append(button);
+}
+
+function meet(peer) {
+  if (state.peers.has(peer.id)) return state.peers.get(peer.id);
+  const pc = new RTCPeerConnection({ iceServers: state.iceServers });
+  const tile = document.createElement("figure");
+  tile.className = "tile remote";
+  tile.dataset.peer = peer.id;
+  const video = document.createElement("video");
+  video.autoplay = true;
+  video.playsInline = true;
+  const caption = document.createElement("figcaption");
+  caption.textContent = peer.label;
+  tile.append(video, caption);
+  snapshotButton(tile, video, peer.label);
+  videos.append(tile);
+  countFrames(video);
+  const entry = { pc, polite: olderThan(state.me, peer), makingOffer: false, ignoreOffer: false, tile, video, label: peer.label };
+  state.peers.set(peer.id, entry);
+
+  pc.ontrack = ({ track, streams }) => {
+    video.srcObject = streams[0] || new MediaStream([track]);
+  };
+  pc.onicecandidate = ({ candidate }) => {
+    send({ type: "signal", to: peer.id, data: { candidate } });
+  };
+  pc.onnegotiationneeded = async () => {
+    try {
+      entry.makingOffer = true;
+      await pc.setLocalDescription();
+      send({ type: "signal", to: peer.id, data: { description: pc.localDescription } });
+    } catch (err) {
+      console.error(err);
+    } finally {
+      entry.makingOffer = false;
+    }
+  };
+  // A network change: restart ICE without leaving the call.
+  pc.oniceconnectionstatechange = () => {
+    if (pc.iceConnectionState === "failed") pc.restartIce();
+    if (pc.iceConnectionState === "disconnected") {
+      setTimeout(() => { if (pc.iceConnectionState === "disconnected") pc.restartIce(); }, 2000);
+    }
+    renderStatus();
+  };
+  for (const track of state.stream.getTracks()) pc.addTrack(track, state.stream);
+  renderStatus();
+  return entry;
+}
+
+async function onSignal(from, data) {
+  const entry = state.peers.get(from);
+  if (!entry || !data) return;
+  const { pc } = entry;
+  try {
+    if (data.description) {
+      const offerCollision = data.description.type === "offer" &&
+        (entry.makingOffer || pc.signalingState !== "stable");
+      entry.ignoreOffer = !entry.polite && offerCollision;
+      if (entry.ignoreOffer) return;
+      await pc.setRemoteDescription(data.description);
+      if (data.description.type === "offer") {
+        await pc.setLocalDescription();
+        send({ type: "signal", to: from, data: { description: pc.localDescription } });
+      }
+    } else if (data.candidate) {
+      try {
+        await pc.addIceCandidate(data.candidate);
+      } catch (err) {
+        if (!entry.ignoreOffer) throw err;
+      }
+    }
+  } catch (err) {
+    console.error(err);
+  }
+}
+
+function forget(id) {
+  const entry = state.peers.get(id);
+  if (!entry) return;
+  entry.pc.close();
+  entry.tile.remove();
+  state.peers.delete(id);
+  renderStatus();
+}
+
+function forgetAll() {
+  for (const id of [...state.peers.keys()]) forget(id);
+}
+
+function renderStatus() {
+  if (!state.admitted) return;
+  const n = state.peers.size;
+  say(n === 0 ? "Dans la salle : en attente des autres participants." : `En communication (${n + 1} participants).`);
+}
+
+// Connection quality from getStats: round trip and packet loss of the video received.
+async function measureQuality() {
+  const parts = [];
+  for (const entry of state.peers.values()) {
+    const stats = await entry.pc.getStats();
+    let rtt = null;
+    let lost = 0;
+    let received = 0;
+    stats.forEach((s) => {
+      if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime;
+      if (s.type === "inbound-rtp" && s.kind === "video") {
+        lost += s.packetsLost || 0;
+        received += s.packetsReceived || 0;
+      }
+    });
+    const loss = received + lost ? (100 * lost) / (received + lost) : 0;
+    parts.push(`${entry.label} : ${rtt === null ? "—" : Math.round(rtt * 1000) + " ms"}, pertes ${loss.toFixed(1)} %`);
+  }
+  $("quality").textContent = parts.length ? `Qualité : ${parts.join(" · ")}` : "Qualité : —";
+}
+
+// Waiting room, chat --------------------------------------------------------------------------
+
+function renderWaiting(peers) {
+  const list = $("waiting-list");
+  if (!list) return;
+  list.replaceChildren();
+  if (!peers.length) {
+    const li = document.createElement("li");
+    li.className = "muted";
+    li.textContent = "Personne pour l'instant.";
+    list.append(li);
+    return;
+  }
+  for (const peer of peers) {
+    const li = document.createElement("li");
+    li.className = "waiting-peer";
+    const name = document.createElement("span");
+    name.textContent = `${peer.label} `;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Admettre";
+    button.setAttribute("aria-label", `Admettre ${peer.label}`);
+    button.onclick = () => send({ type: "admit", id: peer.id });
+    li.append(name, button);
+    list.append(li);
+  }
+}
+
+function showChat(message) {
+  const li = document.createElement("li");
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = message.author;
+  const body = document.createElement("span");
+  body.textContent = message.body;
+  li.append(who, body);
+  $("chat-log").append(li);
+  li.scrollIntoView({ block: "nearest" });
+}
+
+function setAdmitted(admitted) {
+  state.admitted = admitted;
+  $("waiting-panel").hidden = admitted;
+  $("room").dataset.state = admitted ? "in-call" : "waiting";
+  for (const el of $("chat-form").elements) el.disabled = !admitted;
+}
+
+// Signaling WebSocket -------------------------------------------------------------------------
+
+async function connect() {
+  let token;
+  try {
+    const response = await fetch(config.tokenUrl, { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok) {
+      say(response.status === 403 ? "Votre lien d'accès n'est plus valide." : "Accès à la salle refusé.");
+      return;
+    }
+    token = (await response.json()).token;
+  } catch (err) {
+    retry();
+    return;
+  }
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${scheme}://${location.host}${config.wsPath}?token=${encodeURIComponent(token)}`);
+  state.ws = ws;
+  ws.onopen = () => { state.retryDelay = 500; };
+  ws.onmessage = (event) => handle(JSON.parse(event.data));
+  ws.onclose = (event) => {
+    if (ws !== state.ws) return;
+    setAdmitted(false);
+    $("room").dataset.state = "reconnecting";
+    forgetAll();
+    if (state.leaving) return;
+    if (event.code === 4403) {
+      say("Accès à la salle refusé.");
+      return;
+    }
+    if (event.code === 4000) {
+      say("Vous avez rejoint la salle depuis une autre fenêtre.");
+      return;
+    }
+    if (event.code === 4409) {
+      say("La salle est complète (quatre participants au plus).");
+      return;
+    }
+    say("Connexion perdue : reconnexion…");
+    retry();
+  };
+}
+
+function retry() {
+  setTimeout(connect, state.retryDelay);
+  state.retryDelay = Math.min(state.retryDelay * 2, 10000);
+}
+
+function handle(msg) {
+  switch (msg.type) {
+    case "welcome":
+      state.me = msg.me;
+      state.iceServers = msg.ice_servers;
+      break;
+    case "waiting":
+      setAdmitted(false);
+      say("En salle d'attente.");
+      break;
+    case "admitted":
+      state.me = msg.me;
+      setAdmitted(true);
+      $("chat-log").replaceChildren();
+      msg.chat.forEach(showChat);
+      msg.peers.forEach(meet);
+      renderStatus();
+      break;
+    case "peer-joined":
+      meet(msg.peer);
+      break;
+    case "peer-left":
+      forget(msg.id);
+      break;
+    case "signal":
+      onSignal(msg.from, msg.data);
+      break;
+    case "chat":
+      showChat(msg.message);
+      break;
+    case "waiting-list":
+      renderWaiting(msg.peers);
+      break;
+    default:
+      break;
+  }
+}
+
+// Page wiring ---------------------------------------------------------------------------------
+
+snapshotButton(localVideo.parentElement, localVideo, "votre caméra");
+const fileInput = $("share-file");
+if (fileInput && config.shareUrl) {
+  fileInput.parentElement.hidden = false;
+  fileInput.onchange = () => {
+    for (const file of fileInput.files) share(file, file.name);
+    fileInput.value = "";
+  };
+}
+$("btn-mic").onclick = (e) => toggle("audio", e.currentTarget, "Couper le micro", "Rétablir le micro");
+$("btn-cam").onclick = (e) => toggle("video", e.currentTarget, "Couper la caméra", "Rétablir la caméra");
+$("camera-select").onchange = (e) => switchDevice("video", e.target.value);
+$("mic-select").onchange = (e) => switchDevice("audio", e.target.value);
+$("btn-leave").onclick = () => {
+  state.leaving = true;
+  send({ type: "leave" });
+  forgetAll();
+  state.stream.getTracks().forEach((t) => t.stop());
+  say("Vous avez quitté la salle.");
+};
+$("chat-form").onsubmit = (event) => {
+  event.preventDefault();
+  const input = $("chat-input");
+  if (input.value.trim()) send({ type: "chat", body: input.value });
+  input.value = "";
+};
+const reportForm = $("report-form");
+if (reportForm) {
+  // The report is saved beside the call: the page (and the call) stay.
+  reportForm.onsubmit = async (event) => {
+    event.preventDefault();
+    const response = await fetch(reportForm.action, {
+      method: "POST",
+      body: new FormData(reportForm),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    const data = await response.json();
+    const result = $("report-result");
+    result.replaceChildren();
+    result.textContent = data.message;
+    if (data.pdf_url) {
+      const link = document.createElement("a");
+      link.href = data.pdf_url;
+      link.id = "report-pdf";
+      link.textContent = " Télécharger le PDF";
+      result.append(link);
+    }
+  };
+}
+window.addEventListener("online", () => {
+  for (const entry of state.peers.values()) entry.pc.restartIce();
+});
+window.addEventListener("pagehide", () => {
+  state.leaving = true;
+  send({ type: "leave" });
+});
+
+(async () => {
+  state.stream = await startMedia(null, null);
+  localVideo.srcObject = state.stream;
+  await fillDevices();
+  setInterval(measureQuality, 2000);
+  connect();
+})();

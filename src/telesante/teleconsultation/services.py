@@ -1,0 +1,315 @@
+"""Téléconsultation, télésoin, téléassistance: book, assist, report, incidents, billing.
+
+Views and API handlers call these; each goes through the wall (`core.policy`) and the audit
+trail (`core.audit`), one transaction per step.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telesante.accounts.models import Membership, Profession, User
+from telesante.acts.models import Act, ActStatus, Incident
+from telesante.core import audit, policy
+from telesante.core.models import AuditAction
+from telesante.notifications.services import notify
+from telesante.patients import services as patients
+from telesante.patients.models import ActKind, ConsentDecision
+from telesante.rooms import services as rooms
+from telesante.teleconsultation import billing, reports
+from telesante.teleconsultation.models import Assistance, TeleConsultation
+
+KINDS = [ActKind.TELECONSULTATION, ActKind.TELESOIN, ActKind.TELEASSISTANCE]
+BOOKABLE_KINDS = [ActKind.TELECONSULTATION, ActKind.TELESOIN]
+# Télésoin: pharmacists and auxiliaires médicaux (CSP; REGULATORY.md).
+TELESOIN_PROFESSIONS = {
+    Profession.PHARMACIST,
+    Profession.NURSE,
+    Profession.IPA,
+    Profession.PHYSIO,
+    Profession.PODIATRIST,
+    Profession.OCCUPATIONAL,
+    Profession.PSYCHOMOTOR,
+    Profession.SPEECH,
+    Profession.ORTHOPTIST,
+    Profession.RADIOGRAPHER,
+    Profession.LAB_TECH,
+    Profession.HEARING,
+    Profession.OPTICIAN,
+    Profession.ORTHOTIST,
+    Profession.DIETICIAN,
+}
+NURSES = {Profession.NURSE, Profession.IPA}
+ASSISTANT_PROFESSIONS = {
+    Assistance.NURSE_VISIT: NURSES,
+    Assistance.NURSE_SITE: NURSES,
+    Assistance.NURSE_HOME: NURSES,
+    Assistance.PHARMACY: {Profession.PHARMACIST},
+}
+
+
+@dataclass
+class NewConsultation:
+    patient_id: int
+    structure_id: int
+    kind: str
+    performer_id: int
+    scheduled_at: datetime.datetime | None
+    reason: str
+    information_given: bool
+    decision: str
+    assistance: str = ""
+    duration_minutes: int = 20
+    # Physiotherapy télésoin (REGULATORY.md): never the initial assessment, a face-to-face act
+    # in the last 12 months, and an adult beside a minor.
+    initial_assessment: bool = False
+    seen_in_person_this_year: bool = False
+    adult_present: bool = False
+
+
+def may_book(user: User) -> bool:
+    return policy.may_handle_patients(user) and policy.member_structures(user).exists()
+
+
+def _physio_rules(new: NewConsultation, patient) -> dict[str, list[str]]:
+    errors = {}
+    if new.initial_assessment:
+        errors["initial_assessment"] = [
+            _("Le bilan initial de kinésithérapie se fait en présence.")
+        ]
+    if not new.seen_in_person_this_year:
+        errors["seen_in_person_this_year"] = [
+            _("Un acte en présence dans les 12 derniers mois est requis avant le télésoin.")
+        ]
+    today = timezone.localdate()
+    birth = patient.birth_date
+    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    if age < 18 and not new.adult_present:
+        errors["adult_present"] = [_("Un patient mineur est accompagné d'un adulte.")]
+    return errors
+
+
+def _check(user: User, new: NewConsultation) -> tuple[dict, User | None]:
+    errors: dict[str, list[str]] = {}
+    if new.kind not in BOOKABLE_KINDS:
+        errors["kind"] = [_("Type d'acte inconnu : téléconsultation ou télésoin.")]
+    performer = User.objects.filter(pk=new.performer_id, is_active=True).first()
+    if performer is None:
+        errors["performer"] = [_("Choisissez le professionnel qui consulte à distance.")]
+    elif new.kind == ActKind.TELECONSULTATION and performer.profession != Profession.DOCTOR:
+        errors["performer"] = [_("Une téléconsultation est réalisée par un médecin.")]
+    elif new.kind == ActKind.TELESOIN and performer.profession not in TELESOIN_PROFESSIONS:
+        errors["performer"] = [
+            _("Le télésoin est réservé aux pharmaciens et aux auxiliaires médicaux.")
+        ]
+    if new.scheduled_at is None:
+        errors["scheduled_at"] = [_("Indiquez la date et l'heure.")]
+    elif new.scheduled_at < timezone.now() - datetime.timedelta(hours=1):
+        errors["scheduled_at"] = [_("La date est passée.")]
+    if not new.reason.strip():
+        errors["reason"] = [_("Indiquez le motif.")]
+    if not 5 <= new.duration_minutes <= 120:
+        errors["duration_minutes"] = [_("Durée entre 5 et 120 minutes.")]
+    if new.assistance:
+        allowed = ASSISTANT_PROFESSIONS.get(new.assistance)
+        if allowed is None:
+            errors["assistance"] = [_("Accompagnement inconnu.")]
+        elif new.kind != ActKind.TELECONSULTATION:
+            errors["assistance"] = [_("L'accompagnement concerne la téléconsultation.")]
+        elif user.profession not in allowed:
+            errors["assistance"] = [_("Votre profession ne correspond pas à cet accompagnement.")]
+    if not new.information_given:
+        errors["information_given"] = [_("Le patient doit être informé avant la réservation.")]
+    if new.decision == ConsentDecision.REFUSAL:
+        errors["decision"] = [_("Le patient refuse : l'acte ne peut pas être programmé.")]
+    elif new.decision != ConsentDecision.CONSENT:
+        errors["decision"] = [_("Indiquez si le patient consent.")]
+    return errors, performer
+
+
+def create(request: HttpRequest | None, user: User, new: NewConsultation) -> TeleConsultation:
+    """Book an act for a patient of one's structure, with a remote professional; its room too."""
+    if not may_book(user):
+        raise PermissionDenied(_("Ce compte ne peut pas programmer d'acte."))
+    structure = policy.member_structures(user).filter(pk=new.structure_id).first()
+    patient = policy.visible_patients(user).filter(pk=new.patient_id).first()
+    if structure is None or patient is None:
+        raise Http404
+    errors, performer = _check(user, new)
+    if new.kind == ActKind.TELESOIN and performer and performer.profession == Profession.PHYSIO:
+        errors.update(_physio_rules(new, patient))
+    if errors:
+        raise ValidationError(errors)
+    from telesante.teleconsultation.booking import check_free
+
+    check_free(performer, new.scheduled_at, new.duration_minutes)
+    performing = Membership.objects.filter(user=performer).values_list("structure", flat=True)
+    with transaction.atomic():
+        consent = patients.consent_to_act(request, user, patient, new.kind, structure)
+        act = Act.objects.create(
+            kind=new.kind,
+            patient=patient,
+            requester=user,
+            requesting_structure=structure,
+            performing_structure_id=performing.first(),
+            status=ActStatus.SCHEDULED,
+            consent=consent,
+            requested_at=timezone.now(),
+            due_at=new.scheduled_at,
+        )
+        act.performers.add(performer)
+        tc = TeleConsultation.objects.create(
+            act=act,
+            reason=new.reason.strip()[:300],
+            scheduled_at=new.scheduled_at,
+            duration_minutes=new.duration_minutes,
+            assistance=new.assistance,
+            prescriber=performer if new.assistance else None,
+        )
+        rooms.room_for_act(act)
+        audit.record(request, user, AuditAction.CREATE, [act], detail=new.kind)
+    return tc
+
+
+def get(request: HttpRequest | None, user: User, pk: int, action=AuditAction.READ):
+    act = policy.get_act(request, user, pk, action)
+    tc = (
+        TeleConsultation.objects.select_related("act__patient", "act__requester", "prescriber")
+        .filter(act=act, act__kind__in=KINDS)
+        .first()
+    )
+    if tc is None:
+        raise Http404
+    return tc
+
+
+def listing(user: User) -> QuerySet[TeleConsultation]:
+    acts = policy.visible_acts(user).filter(kind__in=KINDS).values("pk")
+    return (
+        TeleConsultation.objects.filter(act__in=acts)
+        .select_related(
+            "act__patient",
+            "act__requester",
+            "act__requesting_structure",
+            "act__room",
+            "assists__room",
+        )
+        .prefetch_related("act__performers")
+        .order_by("-scheduled_at")
+    )
+
+
+def _host(user: User, tc: TeleConsultation) -> None:
+    # The act's own performer: an expert assisting it writes in their own téléassistance act.
+    if policy.act_role(user, tc.act) is None or not tc.act.performers.filter(pk=user.pk).exists():
+        raise PermissionDenied(_("Seul le professionnel qui consulte peut faire cela."))
+
+
+def _open(tc: TeleConsultation) -> None:
+    if tc.act.status in rooms.CLOSED_STATUSES:
+        raise ValidationError({"__all__": [_("L'acte est clos.")]})
+
+
+def save_report(
+    request: HttpRequest | None,
+    user: User,
+    tc: TeleConsultation,
+    report_text: str,
+    prescriptions: str = "",
+    finish: bool = False,
+) -> TeleConsultation:
+    """Write the report beside the call; finishing closes the act: PDF, codes, room closed."""
+    _host(user, tc)
+    _open(tc)
+    if finish and not report_text.strip():
+        raise ValidationError({"report_text": [_("Rédigez le compte rendu avant de clore.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        tc.report_text = report_text.strip()
+        tc.prescriptions = prescriptions.strip()
+        tc.started_at = tc.started_at or now
+        tc.save(update_fields=["report_text", "prescriptions", "started_at"])
+        if finish:
+            act = tc.act
+            act.status, act.done_at = ActStatus.DONE, now
+            act.save(update_fields=["status", "done_at"])
+            billing.record(tc)
+            reports.attach(tc, user)
+            rooms.close_room(act)
+            # The report goes to the requester and the médecin traitant (REGULATORY.md).
+            notify(
+                [act.requester, act.patient.gp],
+                _("Compte rendu de %(kind)s pour %(p)s")
+                % {"kind": act.get_kind_display().lower(), "p": act.patient},
+                act=act,
+                url=reverse("teleconsultation_detail", args=[act.pk]),
+            )
+        audit.record(request, user, AuditAction.UPDATE, [tc.act], detail="compte rendu")
+    return tc
+
+
+def add_incident(
+    request: HttpRequest | None, user: User, tc: TeleConsultation, description: str
+) -> Incident:
+    """A technical incident recorded by hand (drops and reconnections are recorded alone)."""
+    if policy.act_role(user, tc.act) is None:
+        raise PermissionDenied
+    if not description.strip():
+        raise ValidationError({"description": [_("Décrivez l'incident.")]})
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            act=tc.act, description=description.strip()[:500], recorded_by=user
+        )
+        audit.record(request, user, AuditAction.UPDATE, [tc.act], detail="incident")
+    return incident
+
+
+def assist(
+    request: HttpRequest | None, user: User, tc: TeleConsultation, expert_id: int
+) -> TeleConsultation:
+    """Téléassistance: the consulting professional calls an expert doctor into the ongoing act;
+    the expert's own act shares the room."""
+    _host(user, tc)
+    _open(tc)
+    expert = User.objects.filter(pk=expert_id, is_active=True, profession=Profession.DOCTOR).first()
+    if expert is None or expert.pk == user.pk:
+        raise ValidationError({"expert": [_("Choisissez un médecin expert.")]})
+    act = tc.act
+    with transaction.atomic():
+        assisting = Act.objects.create(
+            kind=ActKind.TELEASSISTANCE,
+            patient=act.patient,
+            requester=user,
+            requesting_structure=act.performing_structure or act.requesting_structure,
+            performing_structure_id=Membership.objects.filter(user=expert)
+            .values_list("structure", flat=True)
+            .first(),
+            status=ActStatus.IN_PROGRESS,
+            consent=act.consent,
+            requested_at=timezone.now(),
+        )
+        assisting.performers.add(expert)
+        detail = TeleConsultation.objects.create(
+            act=assisting,
+            reason=_("Téléassistance de l'acte n° %(pk)s") % {"pk": act.pk},
+            scheduled_at=timezone.now(),
+            assists=act,
+        )
+        audit.record(request, user, AuditAction.CREATE, [assisting], detail="téléassistance")
+    return detail
+
+
+def room_of(tc: TeleConsultation):
+    """The room of the act (a téléassistance act joins the room of the act it assists)."""
+    act = tc.assists if tc.assists_id else tc.act
+    try:
+        return act.room  # loaded with the act in lists
+    except ObjectDoesNotExist:
+        return rooms.room_for_act(act)

@@ -1,0 +1,174 @@
+"""A téléconsultation in Chromium with fake cameras, against the real ASGI server.
+
+The EHPAD's nurse (on a phone) enters the room and waits; the cardiologist (on a PC) admits her;
+both remote videos play (their frame counters advance), a chat message arrives; the nurse's
+WebSocket is cut, her page rejoins and the video resumes (a drop and a reconnection recorded);
+a snapshot goes into the record; the cardiologist writes the report beside the call and closes
+the act: the PDF exists.
+
+Screenshots of the room (phone and desktop) on purpose:
+
+    TELESANTE_SCREENSHOTS=1 TELESANTE_DEBUG=1 TELESANTE_TEST_SQLITE=$PWD/var/e2e-tc.sqlite3 \
+        .venv/bin/pytest tests/e2e/test_teleconsultation_call.py
+
+PNGs go to screenshots/tc-<page>-<phone|desktop>.png (gitignored).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from telesante.acts.models import Act, ActStatus, Incident
+from telesante.documents.models import Attachment
+from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
+from tests.e2e.server import Server, running_server
+from tests.rooms.conftest import TC, tc_world  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+# Frames decoded by a <video>: requestVideoFrameCallback's counter, or the playback quality.
+FRAMES_JS = """(selector) => {
+  const v = document.querySelector(selector);
+  if (!v) return 0;
+  return Math.max(Number(v.dataset.frames || 0), v.getVideoPlaybackQuality().totalVideoFrames);
+}"""
+
+
+@pytest.fixture
+def server(transactional_db, settings, tmp_path) -> Server:
+    with running_server(Path(settings.MEDIA_ROOT), tmp_path / "server") as srv:
+        yield srv
+    print(srv.log.read_text(errors="replace")[-5000:])  # shown when the test fails
+
+
+def shoot(page, name: str) -> None:
+    if os.environ.get("TELESANTE_SCREENSHOTS"):
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=SHOTS / f"tc-{name}.png", full_page=True)
+
+
+def open_as(browser, server: Server, user, device: dict):
+    context = browser.new_context(base_url=server.url, locale="fr-FR", **device)
+    context.set_default_timeout(15_000)
+    login_cookie(context, server.url, user)
+    return context, context.new_page()
+
+
+def frames_advance(page, selector: str, more: int = 5) -> None:
+    # Bounded generously: two Chromium pages decode software video on a shared 2-core machine.
+    start = page.evaluate(FRAMES_JS, selector)
+    page.wait_for_function(f"({FRAMES_JS})('{selector}') >= {start + more}", timeout=45_000)
+
+
+def test_doctor_admits_nurse_video_both_ways_chat_and_report(
+    browser,
+    server: Server,
+    tc_world: TC,  # noqa: F811
+):
+    room, nurse, doctor = tc_world.room, tc_world.w.nurse_a, tc_world.cardiologist
+    url = reverse("room", args=[room.slug])
+    doc_ctx, doc = open_as(browser, server, doctor, DESKTOP)
+    nurse_ctx, nu = open_as(browser, server, nurse, PHONE)
+    try:
+        doc.goto(url)
+        expect(doc.locator("#room")).to_have_attribute("data-state", "in-call")
+        nu.goto(url)
+        expect(nu.locator("#room")).to_have_attribute("data-state", "waiting")
+        expect(nu.locator("#waiting-panel")).to_be_visible()
+        shoot(nu, "waiting-phone")
+        admit = doc.get_by_role("button", name=f"Admettre {nurse.display_name}")
+        admit.click()
+        expect(nu.locator("#room")).to_have_attribute("data-state", "in-call")
+
+        for page in (doc, nu):
+            expect(page.locator(".tile.remote video")).to_have_count(1)
+            frames_advance(page, ".tile.remote video")
+        expect(nu.locator("#room-status")).to_have_text("En communication (2 participants).")
+
+        nu.fill("#chat-input", "Mme Dorvane est installée, tension 14/8.")
+        nu.get_by_role("button", name="Envoyer").click()
+        expect(doc.locator("#chat-log")).to_contain_text("tension 14/8")
+        # The nurse's WebSocket is cut: her page reconnects on its own and the video resumes.
+        first_tile = doc.locator(".tile.remote").get_attribute("data-peer")
+        nu.evaluate("window.telesanteRoom.ws.close()")
+        expect(doc.locator(f".tile.remote[data-peer='{first_tile}']")).to_have_count(0)
+        expect(nu.locator("#room")).to_have_attribute("data-state", "in-call")
+        for page in (doc, nu):
+            expect(page.locator(".tile.remote video")).to_have_count(1)
+            frames_advance(page, ".tile.remote video")
+        label = nurse.display_name
+        assert list(
+            Incident.objects.filter(act_id=tc_world.consultation.pk).values_list(
+                "description", flat=True
+            )
+        ) == [f"Coupure de la connexion de {label}.", f"Reconnexion de {label}."]
+
+        # A snapshot of the nurse's video (her otoscope, say) goes into the record.
+        doc.get_by_role("button", name=f"Photographier la vidéo : {nurse.display_name}").click()
+        expect(doc.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
+        expect(nu.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
+        snapshot = Attachment.objects.get(act_id=tc_world.consultation.pk)
+        assert snapshot.content_type == "image/jpeg" and snapshot.uploaded_by == doctor
+        doc.get_by_role("button", name="Couper le micro").click()
+        expect(doc.locator("#btn-mic")).to_have_attribute("aria-pressed", "true")
+        assert doc.evaluate("window.telesanteRoom.stream.getAudioTracks()[0].enabled") is False
+        expect(doc.locator("#quality")).to_contain_text("ms")
+        shoot(doc, "call-desktop")
+        shoot(nu, "call-phone")
+
+        doc.fill("#report-text", "Insuffisance cardiaque décompensée modérée : furosémide 40 mg.")
+        doc.check("input[name=finish]")
+        doc.get_by_role("button", name="Enregistrer").click()
+        pdf_link = doc.locator("#report-pdf")
+        expect(pdf_link).to_be_visible()
+        response = doc.request.get(pdf_link.get_attribute("href"))
+        assert response.status == 200
+        assert response.body()[:5] == b"%PDF-"
+        act = Act.objects.get(pk=tc_world.consultation.pk)
+        assert act.status == ActStatus.DONE and act.report.name.endswith(".pdf")
+        assert sorted(act.billing_codes.values_list("code", flat=True)) == ["TC", "TLS"]
+    finally:
+        doc_ctx.close()
+        nurse_ctx.close()
+
+
+def test_connection_test_page_measures_a_round_trip(browser, server: Server, tc_world: TC):  # noqa: F811
+    for name, device in (("phone", PHONE), ("desktop", DESKTOP)):
+        context, page = open_as(browser, server, tc_world.w.nurse_a, device)
+        try:
+            page.goto(reverse("connection_test"))
+            expect(page.locator("#test-rtt")).to_contain_text("Connexion prête")
+            expect(page.locator("#test-media")).to_contain_text("Caméra et micro disponibles")
+            shoot(page, f"connection-test-{name}")
+        finally:
+            context.close()
+
+
+def test_teleconsultation_pages_on_phone_and_desktop(browser, server: Server, tc_world: TC):  # noqa: F811
+    pk = tc_world.consultation.pk
+    pages = {
+        "list": (reverse("teleconsultation_list"), "Téléconsultations et télésoins"),
+        "create": (
+            reverse("teleconsultation_create") + f"?performer={tc_world.cardiologist.pk}",
+            "Programmer une téléconsultation ou un télésoin",
+        ),
+        "detail": (reverse("teleconsultation_detail", args=[pk]), f"Téléconsultation #{pk}"),
+        "availability": (reverse("teleconsultation_availability"), "Mes disponibilités"),
+    }
+    for device_name, device in (("phone", PHONE), ("desktop", DESKTOP)):
+        context, page = open_as(browser, server, tc_world.w.nurse_a, device)
+        try:
+            for name, (url, title) in pages.items():
+                page.goto(url)
+                expect(page.locator("h1")).to_contain_text(title)
+                # Nothing wider than the screen on a phone.
+                assert (
+                    page.evaluate("document.documentElement.scrollWidth")
+                    <= device["viewport"]["width"]
+                )
+                shoot(page, f"{name}-{device_name}")
+        finally:
+            context.close()

@@ -1,0 +1,102 @@
+"""Rooms fixtures: a cardiologist of the CH, a téléconsultation booked by the EHPAD's nurse for
+its resident (assisted, TLS), its room; a WebSocket client of the room consumer."""
+
+import datetime
+import itertools
+import json
+from dataclasses import dataclass
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from channels.routing import URLRouter
+from django.urls import path
+from django.utils import timezone
+
+from telesante.accounts.models import Profession, User
+from telesante.rooms import tokens
+from telesante.rooms.consumers import RoomConsumer
+from telesante.rooms.models import Room
+from telesante.rooms.services import user_claim
+from telesante.structures.models import StructureKind
+from telesante.teleconsultation import services
+from telesante.teleconsultation.models import TeleConsultation
+from tests.conftest import World, make_structure, make_user
+
+
+@dataclass
+class TC:
+    w: World
+    cardiologist: User
+    consultation: TeleConsultation
+    room: Room
+
+
+SLOTS = itertools.count(1)  # each booking its own half hour: a slot is booked once
+
+
+def booking(w: World, performer: User, **overrides) -> services.NewConsultation:
+    fields = {
+        "patient_id": w.patient_a.pk,
+        "structure_id": w.ehpad_a.pk,
+        "kind": "teleconsultation",
+        "performer_id": performer.pk,
+        "scheduled_at": timezone.now() + datetime.timedelta(hours=2, minutes=30 * next(SLOTS)),
+        "reason": "Dyspnée d'effort, œdèmes des membres inférieurs",
+        "information_given": True,
+        "decision": "consent",
+        "assistance": "nurse_visit",
+        **overrides,
+    }
+    return services.NewConsultation(**fields)
+
+
+@pytest.fixture
+def tc_world(world) -> TC:
+    ch = make_structure("CH de Laval", kind=StructureKind.CH, finess="530000021")
+    cardio = make_user(
+        "cardio@example.test", structure=ch, profession=Profession.DOCTOR, specialty="cardiologie"
+    )
+    tc = services.create(None, world.nurse_a, booking(world, cardio))
+    return TC(w=world, cardiologist=cardio, consultation=tc, room=tc.act.room)
+
+
+def token_for(user: User, room: Room, seat: str = "") -> str:
+    return tokens.issue(user_claim(user, room, seat))
+
+
+class Socket(ApplicationCommunicator):
+    """A WebSocket client of the room consumer (channels.testing needs daphne)."""
+
+    def __init__(self, slug: str, token: str = ""):
+        app = URLRouter([path("ws/rooms/<str:slug>/", RoomConsumer.as_asgi())])
+        scope = {
+            "type": "websocket",
+            "path": f"/ws/rooms/{slug}/",
+            "query_string": f"token={token}".encode(),
+            "headers": [],
+        }
+        super().__init__(app, scope)
+
+    async def connect(self) -> tuple[bool, int | None]:
+        await self.send_input({"type": "websocket.connect"})
+        event = await self.receive_output(timeout=5)
+        return event["type"] == "websocket.accept", event.get("code")
+
+    async def send_json(self, message: dict) -> None:
+        await self.send_input({"type": "websocket.receive", "text": json.dumps(message)})
+
+    async def receive_json(self, timeout: float = 5) -> dict:
+        event = await self.receive_output(timeout=timeout)
+        assert event["type"] == "websocket.send", event
+        return json.loads(event["text"])
+
+    async def expect(self, kind: str, timeout: float = 5) -> dict:
+        """The next message of this type (others, e.g. waiting-list refreshes, are skipped)."""
+        while True:
+            message = await self.receive_json(timeout)
+            if message["type"] == kind:
+                return message
+
+    async def drop(self, code: int = 1006) -> None:
+        await self.send_input({"type": "websocket.disconnect", "code": code})
+        await self.wait(timeout=5)

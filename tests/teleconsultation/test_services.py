@@ -1,0 +1,266 @@
+"""Booking rules, billing codes, the remote-activity cap, report and PDF, téléassistance."""
+
+import datetime
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils import timezone
+from pypdf import PdfReader
+
+from telesante.accounts.models import Profession
+from telesante.acts.models import Act, ActStatus, Incident
+from telesante.core import policy
+from telesante.notifications.models import Notification
+from telesante.patients.models import ActKind
+from telesante.rooms import services as rooms
+from telesante.teleconsultation import billing, services
+from telesante.teleconsultation.models import ActivityDeclaration, TeleConsultation
+from tests.conftest import make_patient, make_user
+from tests.rooms.conftest import TC, booking
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"kind": "teleexpertise"}, "kind", "Type d'acte inconnu : téléconsultation ou télésoin."),
+        ({"performer_id": 0}, "performer", "Choisissez le professionnel qui consulte à distance."),
+        ({"scheduled_at": None}, "scheduled_at", "Indiquez la date et l'heure."),
+        ({"reason": "  "}, "reason", "Indiquez le motif."),
+        ({"duration_minutes": 300}, "duration_minutes", "Durée entre 5 et 120 minutes."),
+        (
+            {"assistance": "pharmacy"},
+            "assistance",
+            "Votre profession ne correspond pas à cet accompagnement.",
+        ),
+        ({"assistance": "drone"}, "assistance", "Accompagnement inconnu."),
+        (
+            {"information_given": False},
+            "information_given",
+            "Le patient doit être informé avant la réservation.",
+        ),
+        (
+            {"decision": "refusal"},
+            "decision",
+            "Le patient refuse : l'acte ne peut pas être programmé.",
+        ),
+        ({"decision": ""}, "decision", "Indiquez si le patient consent."),
+    ],
+)
+def test_booking_refuses_bad_input_in_french_and_saves_nothing(
+    tc_world: TC, overrides, field, message
+):
+    before = Act.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        services.create(
+            None, tc_world.w.nurse_a, booking(tc_world.w, tc_world.cardiologist, **overrides)
+        )
+    assert exc.value.message_dict[field] == [message]
+    assert Act.objects.count() == before
+
+
+def test_profession_rules_of_each_kind(tc_world: TC):
+    w = tc_world.w
+    with pytest.raises(ValidationError) as exc:
+        services.create(None, w.nurse_a, booking(w, w.nurse_b, assistance=""))
+    assert exc.value.message_dict["performer"] == [
+        "Une téléconsultation est réalisée par un médecin."
+    ]
+    with pytest.raises(ValidationError) as exc:
+        services.create(None, w.nurse_a, booking(w, w.doctor_a, kind="telesoin", assistance=""))
+    assert exc.value.message_dict["performer"] == [
+        "Le télésoin est réservé aux pharmaciens et aux auxiliaires médicaux."
+    ]
+    with pytest.raises(ValidationError) as exc:
+        services.create(None, w.nurse_a, booking(w, w.nurse_b, kind="telesoin"))
+    assert exc.value.message_dict["assistance"] == [
+        "L'accompagnement concerne la téléconsultation."
+    ]
+    past = timezone.now() - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as exc:
+        services.create(None, w.nurse_a, booking(w, w.doctor_a, scheduled_at=past))
+    assert exc.value.message_dict["scheduled_at"] == ["La date est passée."]
+
+
+def test_booking_goes_through_the_wall(tc_world: TC):
+    w = tc_world.w
+    with pytest.raises(Http404):  # patient of another structure
+        services.create(
+            None, w.nurse_b, booking(w, tc_world.cardiologist, structure_id=w.ehpad_b.pk)
+        )
+    with pytest.raises(PermissionDenied):
+        services.create(None, w.observer, booking(w, tc_world.cardiologist))
+    # The cardiologist of another structure now sees the patient, as a party to the act.
+    assert policy.visible_patients(tc_world.cardiologist).filter(pk=w.patient_a.pk).exists()
+    act = tc_world.consultation.act
+    assert act.status == ActStatus.SCHEDULED and act.consent.act_kind == ActKind.TELECONSULTATION
+    assert tc_world.consultation.prescriber == tc_world.cardiologist
+    assert len(tc_world.room.slug) >= 24
+
+
+def _finish(tc: TeleConsultation, doctor) -> TeleConsultation:
+    return services.save_report(None, doctor, tc, "Auscultation normale.", "Furosémide 40 mg", True)
+
+
+@pytest.mark.parametrize(
+    ("specialty", "assistance", "assistant_profession", "codes"),
+    [
+        ("cardiologie", "nurse_visit", Profession.NURSE, ["TC", "TLS"]),
+        ("medecine_generale", "nurse_site", Profession.NURSE, ["TCG", "TLL"]),
+        ("medecine_generale", "nurse_home", Profession.IPA, ["TCG", "TLD"]),
+        ("cardiologie", "pharmacy", Profession.PHARMACIST, ["TC", "TLM"]),
+        ("cardiologie", "", Profession.SECRETARY, ["TC"]),
+    ],
+)
+def test_billing_codes_of_the_doctor_and_the_assisting_professional(
+    tc_world: TC, specialty, assistance, assistant_profession, codes
+):
+    w = tc_world.w
+    doctor = make_user(
+        f"{specialty}.{assistance}@example.test",
+        structure=w.ehpad_b,
+        profession=Profession.DOCTOR,
+        specialty=specialty,
+    )
+    assistant = make_user(
+        f"aide.{assistance}@example.test", structure=w.ehpad_a, profession=assistant_profession
+    )
+    tc = services.create(None, assistant, booking(w, doctor, assistance=assistance))
+    done = _finish(tc, doctor)
+    found = {c.code: c for c in done.act.billing_codes.all()}
+    assert sorted(found) == codes
+    for code, c in found.items():
+        assert c.professional == (doctor if code.startswith("TC") else assistant)
+    if assistance:
+        assert found[codes[1]].warnings == [f"Prescripteur : {doctor.display_name}."]
+
+
+def test_telesoin_nurse_bills_tmi(tc_world: TC):
+    w = tc_world.w
+    tc = services.create(None, w.nurse_a, booking(w, w.nurse_b, kind="telesoin", assistance=""))
+    done = _finish(tc, w.nurse_b)
+    assert list(done.act.billing_codes.values_list("code", flat=True)) == ["TMI"]
+
+
+def test_remote_activity_cap_is_warned(tc_world: TC):
+    doctor, year = tc_world.cardiologist, timezone.localdate().year
+    assert billing.cap_warnings(doctor)[0].startswith(f"Activité {year} non déclarée")
+    ActivityDeclaration.objects.create(professional=doctor, year=year, total_acts=10)
+    assert billing.cap_warnings(doctor) == []
+    tc = _finish(tc_world.consultation, doctor)
+    # 1 remote act of 10 declared (this one counts): 10 %, under the 18 % warning line.
+    assert tc.act.billing_codes.get(code="TC").warnings == []
+    _finish(services.create(None, tc_world.w.nurse_a, booking(tc_world.w, doctor)), doctor)
+    assert billing.cap_warnings(doctor) == [
+        f"Proche du plafond : 20.0 % de l'activité {year} à distance (plafond 20 %)."
+    ]
+    last = _finish(services.create(None, tc_world.w.nurse_a, booking(tc_world.w, doctor)), doctor)
+    assert billing.cap_warnings(doctor) == [
+        f"Plafond dépassé : 30.0 % de l'activité {year} à distance (plafond 20 %)."
+    ]
+    assert last.act.billing_codes.get(code="TC").warnings == [
+        f"Plafond dépassé : 30.0 % de l'activité {year} à distance (plafond 20 %)."
+    ]
+
+
+def test_report_pdf_holds_identity_report_codes_and_incidents(tc_world: TC):
+    doctor, tc = tc_world.cardiologist, tc_world.consultation
+    tc.act.patient.gp = tc_world.w.doctor_a
+    tc.act.patient.save()
+    with pytest.raises(PermissionDenied):
+        services.save_report(None, tc_world.w.nurse_a, tc, "Pas moi", finish=True)
+    with pytest.raises(ValidationError) as exc:
+        services.save_report(None, doctor, tc, "  ", finish=True)
+    assert exc.value.message_dict == {"report_text": ["Rédigez le compte rendu avant de clore."]}
+    services.add_incident(None, tc_world.w.nurse_a, tc, "Image figée 20 secondes")
+    with pytest.raises(ValidationError):
+        services.add_incident(None, tc_world.w.nurse_a, tc, " ")
+    rooms.incident(tc_world.room, "Coupure de la connexion de Nurse.a Test.")
+    services.save_report(None, doctor, tc, "Brouillon")
+    assert Act.objects.get(pk=tc.pk).status == ActStatus.SCHEDULED
+    done = _finish(tc, doctor)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(done.act.report.read())).pages)
+    for expected in (
+        "DORVANE",
+        "Auscultation normale.",
+        "Furosémide 40 mg",
+        "TC (",
+        "TLS (",
+        "Image figée",
+        "Coupure de la connexion",
+    ):
+        assert expected in text
+    assert Incident.objects.filter(act=done.act, automatic=True).count() == 1
+    # The requester and the médecin traitant are told.
+    told = Notification.objects.filter(act=done.act).values_list("user_id", flat=True)
+    assert sorted(told) == sorted([tc_world.w.nurse_a.pk, tc_world.w.doctor_a.pk])
+    # The prescriptions are a document of their own in the record.
+    rx = done.act.attachments.get(field="ordonnance")
+    assert rx.content_type == "application/pdf" and rx.uploaded_by == doctor
+    rx_text = PdfReader(io.BytesIO(rx.file.read())).pages[0].extract_text()
+    assert "Ordonnance" in rx_text and "Furosémide 40 mg" in rx_text and "DORVANE" in rx_text
+    assert (
+        rooms.claim_still_valid(
+            rooms.user_claim(doctor, tc_world.room)
+            or rooms.tokens.Claim(tc_world.room.slug, f"u:{doctor.pk}", "x", True)
+        )
+        is None
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.save_report(None, doctor, Act.objects.get(pk=tc.pk).teleconsultation, "Encore")
+    assert exc.value.message_dict == {"__all__": ["L'acte est clos."]}
+
+
+def test_teleassistance_brings_an_expert_into_the_same_room(tc_world: TC):
+    w, doctor = tc_world.w, tc_world.cardiologist
+    expert = make_user(
+        "rythmo@example.test",
+        structure=w.ehpad_b,
+        profession=Profession.DOCTOR,
+        specialty="cardiologie",
+    )
+    assert rooms.user_claim(expert, tc_world.room) is None
+    with pytest.raises(PermissionDenied):
+        services.assist(None, w.nurse_a, tc_world.consultation, expert.pk)
+    with pytest.raises(ValidationError):
+        services.assist(None, doctor, tc_world.consultation, w.nurse_b.pk)
+    ta = services.assist(None, doctor, tc_world.consultation, expert.pk)
+    assert ta.act.kind == ActKind.TELEASSISTANCE and ta.assists == tc_world.consultation.act
+    assert services.room_of(ta) == tc_world.room
+    assert rooms.user_claim(expert, tc_world.room).host is True
+    assert policy.visible_acts(expert).filter(pk=tc_world.consultation.pk).exists()
+    assert policy.visible_patients(expert).filter(pk=w.patient_a.pk).exists()
+    # The expert writes in their own act, not in the colleague's.
+    with pytest.raises(PermissionDenied):
+        services.save_report(None, expert, tc_world.consultation, "Avis de l'expert")
+    services.save_report(None, expert, ta, "Avis rythmologique : pas de pause.", finish=True)
+    assert ta.act.status == ActStatus.DONE and ta.act.report
+
+
+def test_physiotherapy_telesoin_rules(tc_world: TC):
+    w = tc_world.w
+    physio = make_user("kine@example.test", structure=w.ehpad_b, profession=Profession.PHYSIO)
+    child = make_patient(w.ehpad_a, "QUERNEL", "Lou", birth_date="2015-06-01")
+    new = booking(
+        w, physio, kind="telesoin", assistance="", patient_id=child.pk, initial_assessment=True
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.create(None, w.nurse_a, new)
+    assert exc.value.message_dict == {
+        "initial_assessment": ["Le bilan initial de kinésithérapie se fait en présence."],
+        "seen_in_person_this_year": [
+            "Un acte en présence dans les 12 derniers mois est requis avant le télésoin."
+        ],
+        "adult_present": ["Un patient mineur est accompagné d'un adulte."],
+    }
+    ok = booking(
+        w,
+        physio,
+        kind="telesoin",
+        assistance="",
+        patient_id=child.pk,
+        seen_in_person_this_year=True,
+        adult_present=True,
+    )
+    assert services.create(None, w.nurse_a, ok).act.kind == ActKind.TELESOIN

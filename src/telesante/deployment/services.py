@@ -1,0 +1,157 @@
+"""Recording deployment milestones; the site's deployment status and dates follow from them."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from telesante.accounts.models import RegionalRole
+from telesante.acts.models import Filiere
+from telesante.deployment.models import Milestone, SiteDeployment, Step, Stop
+from telesante.structures.models import DeploymentStatus, Structure, StructureKind
+
+# The site is operational (counted as deployed) once equipped and its professionals trained.
+OPERATIONAL_STEPS = (Step.EQUIPMENT, Step.TRAINING)
+
+
+def may_view(user) -> bool:
+    return bool(user.is_authenticated and (user.regional_role or user.followed_sites.exists()))
+
+
+def may_edit(user, site: SiteDeployment) -> bool:
+    return bool(
+        user.is_authenticated
+        and (user.regional_role == RegionalRole.ADMIN or site.officer_id == user.pk)
+    )
+
+
+def overview(filters_q: Q | None = None) -> QuerySet[Structure]:
+    """Every site with its milestones and officer: the region-wide view (constant queries)."""
+    qs = Structure.objects.select_related(
+        "commune", "departement", "site_deployment__officer"
+    ).prefetch_related(
+        Prefetch("site_deployment__milestones", queryset=Milestone.objects.order_by("pk"))
+    )
+    if filters_q is not None:
+        qs = qs.filter(filters_q)
+    return qs.order_by("departement_id", "name")
+
+
+def status_counts(qs: QuerySet[Structure]) -> dict[str, int]:
+    rows = qs.order_by().values_list("deployment_status").annotate(n=Count("pk"))
+    return {s: dict(rows).get(s, 0) for s in DeploymentStatus.values}
+
+
+def site_for(structure: Structure) -> SiteDeployment:
+    site, _created = SiteDeployment.objects.get_or_create(structure=structure)
+    return site
+
+
+def milestone_map(site: SiteDeployment) -> list[tuple[str, str, Milestone | None]]:
+    """Every step in order with its milestone (None when nothing recorded yet)."""
+    by_step = {m.step: m for m in site.milestones.all()}
+    return [(value, label, by_step.get(value)) for value, label in Step.choices]
+
+
+@dataclass
+class MilestoneInput:
+    step: str
+    planned_on: datetime.date | None
+    done_on: datetime.date | None
+
+
+def _date(raw: str, field: str, errors: dict) -> datetime.date | None:
+    if not raw:
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        errors[field] = [_("Date invalide (format AAAA-MM-JJ).")]
+        return None
+
+
+def parse_milestone(data) -> MilestoneInput:
+    errors: dict[str, list[str]] = {}
+    step = data.get("step", "")
+    if step not in Step.values:
+        errors["step"] = [_("Étape inconnue.")]
+    planned = _date(data.get("planned_on", ""), "planned_on", errors)
+    done = _date(data.get("done_on", ""), "done_on", errors)
+    if done and done > datetime.date.today():
+        errors["done_on"] = [_("Une étape réalisée ne peut pas être datée dans le futur.")]
+    if errors:
+        raise ValidationError(errors)
+    return MilestoneInput(step, planned, done)
+
+
+@transaction.atomic
+def record_milestone(user, site: SiteDeployment, data: MilestoneInput) -> Milestone:
+    if not may_edit(user, site):
+        raise PermissionDenied(_("Seuls l'administration régionale et le chargé d'appui du site "
+                                 "peuvent renseigner ses jalons."))
+    milestone, _created = Milestone.objects.update_or_create(
+        site=site,
+        step=data.step,
+        defaults={"planned_on": data.planned_on, "done_on": data.done_on, "recorded_by": user},
+    )
+    refresh_status(site)
+    return milestone
+
+
+@transaction.atomic
+def set_follow_up(user, site: SiteDeployment, officer_id: int | None, filiere_codes: list[str]):
+    if not (user.is_authenticated and user.regional_role == RegionalRole.ADMIN):
+        raise PermissionDenied(_("Réservé à l'administration régionale."))
+    from telesante.accounts.models import User
+
+    errors = {}
+    officer = None
+    if officer_id:
+        officer = User.objects.filter(pk=officer_id, is_active=True).first()
+        if officer is None:
+            errors["officer"] = [_("Chargé·e d'appui inconnu·e.")]
+    filieres = list(Filiere.objects.filter(pk__in=filiere_codes))
+    if len(filieres) != len(set(filiere_codes)):
+        errors["filieres"] = [_("Filière inconnue.")]
+    if errors:
+        raise ValidationError(errors)
+    site.officer = officer
+    site.save(update_fields=["officer"])
+    site.filieres.set(filieres)
+
+
+def refresh_status(site: SiteDeployment) -> Structure:
+    """Deployment dates and status of the structure, derived from its milestones."""
+    structure = site.structure
+    done = {m.step: m.done_on for m in site.milestones.all() if m.done_on}
+    planned = [m.planned_on for m in site.milestones.all() if m.planned_on]
+    structure.deployment_planned_on = min(planned) if planned else None
+    structure.deployment_started_on = min(done.values()) if done else None
+    operational = [done.get(step) for step in OPERATIONAL_STEPS]
+    structure.deployed_on = max(operational) if all(operational) else None
+    if structure.suspended_on is None:
+        if structure.deployed_on:
+            structure.deployment_status = DeploymentStatus.DEPLOYED
+        elif structure.deployment_started_on:
+            structure.deployment_status = DeploymentStatus.IN_PROGRESS
+        else:
+            structure.deployment_status = DeploymentStatus.PLANNED
+    structure.save(
+        update_fields=[
+            "deployment_planned_on",
+            "deployment_started_on",
+            "deployed_on",
+            "deployment_status",
+        ]
+    )
+    return structure
+
+
+def schedule(unit: Structure, since: datetime.datetime) -> QuerySet[Stop]:
+    """Coming stops of a mobile unit."""
+    if unit.kind != StructureKind.MOBILE:
+        return Stop.objects.none()
+    return unit.stops.filter(ends_at__gte=since).select_related("commune")

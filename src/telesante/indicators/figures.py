@@ -1,0 +1,362 @@
+"""Every activity figure, computed live from the act record and the structures.
+
+Acts count when requested in the period (``Act.requested_at``), drafts and cancelled acts left
+out. Sites are the structures of the territory, with their deployment status at the end of the
+period (from the deployment dates, see ``site_status``). Every figure is one aggregate query:
+the cost does not grow with the number of rows returned.
+"""
+
+import datetime
+import math
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telesante.accounts.models import Membership, User
+from telesante.acts.models import Act, ActStatus, Filiere
+from telesante.indicators.filters import Filters
+from telesante.indicators.geo import centres, haversine_km
+from telesante.patients.models import ActKind
+from telesante.structures.models import DeploymentStatus, Structure, StructureKind
+
+COUNTED = ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED])
+STATUSES = [DeploymentStatus.PLANNED, DeploymentStatus.IN_PROGRESS, DeploymentStatus.DEPLOYED]
+
+
+@dataclass
+class Table:
+    """A titled table: what the dashboard shows and every export writes."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list]
+    # Columns holding counts of acts or people, masked below the threshold in exports.
+    masked: tuple[int, ...] = ()
+
+
+@dataclass
+class Indicators:
+    filters: Filters
+    summary: dict = field(default_factory=dict)
+    tables: list[Table] = field(default_factory=list)
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set percentile (linear interpolation)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Same definition as percentile_cont: interpolate between the two nearest ranks."""
+    position = (len(sorted_values) - 1) * fraction
+    low, high = math.floor(position), math.ceil(position)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def acts(filters: Filters) -> QuerySet[Act]:
+    return Act.objects.filter(COUNTED, filters.act_q())
+
+
+def sites(filters: Filters) -> QuerySet[Structure]:
+    return Structure.objects.filter(filters.structure_q())
+
+
+def site_status(day: datetime.date | None) -> Case | F:
+    """Deployment status on ``day`` from the dates; a site without any date keeps its status."""
+    if day is None:
+        return F("deployment_status")
+    return Case(
+        When(suspended_on__lte=day, then=Value(DeploymentStatus.SUSPENDED)),
+        When(deployed_on__lte=day, then=Value(DeploymentStatus.DEPLOYED)),
+        When(deployment_started_on__lte=day, then=Value(DeploymentStatus.IN_PROGRESS)),
+        When(
+            suspended_on__isnull=True,
+            deployed_on__isnull=True,
+            deployment_started_on__isnull=True,
+            then=F("deployment_status"),
+        ),
+        default=Value(DeploymentStatus.PLANNED),
+        output_field=CharField(),
+    )
+
+
+def _share(part: int, total: int) -> float | None:
+    return round(100 * part / total, 1) if total else None
+
+
+def acts_tables(filters: Filters, summary: dict) -> list[Table]:
+    qs = acts(filters)
+    by_kind = dict(qs.values_list("kind").annotate(n=Count("pk")).order_by())
+    done_by_kind = dict(
+        qs.filter(status=ActStatus.DONE).values_list("kind").annotate(n=Count("pk")).order_by()
+    )
+    summary["acts"] = sum(by_kind.values())
+    summary["acts_by_kind"] = {k: by_kind.get(k, 0) for k in ActKind.values}
+    kinds = Table(
+        "acts_by_kind",
+        _("Actes par type"),
+        [_("Type d'acte"), _("Actes"), _("Réalisés")],
+        [[label, by_kind.get(k, 0), done_by_kind.get(k, 0)] for k, label in ActKind.choices],
+        masked=(1, 2),
+    )
+    names = dict(Filiere.objects.values_list("code", "name"))
+    by_filiere = qs.values_list("filiere_id").annotate(n=Count("pk")).order_by("-n", "filiere_id")
+    filieres = Table(
+        "acts_by_filiere",
+        _("Actes par filière"),
+        [_("Filière"), _("Actes")],
+        [[names.get(code, _("Sans filière")), n] for code, n in by_filiere],
+        masked=(1,),
+    )
+    summary["acts_by_filiere"] = {code or "": n for code, n in by_filiere}
+    months: dict[str, dict[str, int]] = {}
+    monthly = (
+        qs.annotate(month=TruncMonth("requested_at"))
+        .values_list("month", "kind")
+        .annotate(n=Count("pk"))
+        .order_by("month", "kind")
+    )
+    for month, kind, n in monthly:
+        months.setdefault(month.strftime("%Y-%m"), {})[kind] = n
+    series = Table(
+        "acts_by_month",
+        _("Actes par mois et par type"),
+        [_("Mois"), *[str(label) for label in ActKind.labels]],
+        [[m, *[v.get(k, 0) for k in ActKind.values]] for m, v in sorted(months.items())],
+        masked=tuple(range(1, len(ActKind.values) + 1)),
+    )
+    ehpad = qs.filter(requesting_structure__kind=StructureKind.EHPAD).count()
+    summary["ehpad_acts"] = ehpad
+    return [kinds, filieres, series]
+
+
+def answer_delay(filters: Filters) -> dict:
+    """Hours from request to answer of the télé-expertises answered in the period."""
+    qs = Act.objects.filter(
+        filters.act_q(date_field="done_at"),
+        kind=ActKind.TELEEXPERTISE,
+        status=ActStatus.DONE,
+        requested_at__isnull=False,
+        done_at__isnull=False,
+    )
+    if filters.kind and filters.kind != ActKind.TELEEXPERTISE:
+        qs = qs.none()
+    delay = ExpressionWrapper(F("done_at") - F("requested_at"), output_field=DurationField())
+    if connection.vendor == "postgresql":
+        row = qs.aggregate(
+            n=Count("pk"), median=PercentileCont(delay, 0.5), p90=PercentileCont(delay, 0.9)
+        )
+        n, median, p90 = row["n"], row["median"], row["p90"]
+        median_h = median.total_seconds() / 3600 if median is not None else None
+        p90_h = p90.total_seconds() / 3600 if p90 is not None else None
+    else:
+        values = sorted(
+            (done - asked).total_seconds() / 3600
+            for asked, done in qs.values_list("requested_at", "done_at")
+        )
+        n = len(values)
+        median_h = percentile(values, 0.5) if values else None
+        p90_h = percentile(values, 0.9) if values else None
+    return {
+        "answered": n,
+        "median_hours": None if median_h is None else round(median_h, 1),
+        "p90_hours": None if p90_h is None else round(p90_h, 1),
+    }
+
+
+def professionals(filters: Filters) -> dict:
+    """Active accounts of the sites in scope; active users: party to an act of the period."""
+    members = Membership.objects.filter(
+        user__is_active=True, structure__in=sites(filters).values("pk")
+    )
+    if filters.profession:
+        members = members.filter(user__profession=filters.profession)
+    scope = acts(filters)
+    active = User.objects.filter(
+        Q(pk__in=scope.values("requester_id")) | Q(pk__in=scope.values("performers"))
+    )
+    if filters.profession:
+        active = active.filter(profession=filters.profession)
+    return {
+        "with_access": members.values("user_id").distinct().count(),
+        "active": active.count(),
+    }
+
+
+def sites_table(filters: Filters, summary: dict) -> Table:
+    day = filters.period.last_day if filters.period else None
+    counts = (
+        sites(filters)
+        .annotate(status_then=site_status(day))
+        .values_list("kind", "status_then")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    grid: dict[str, dict[str, int]] = {}
+    for kind, status, n in counts:
+        grid.setdefault(kind, {})[status] = n
+    rows, by_type = [], {}
+    totals = dict.fromkeys(DeploymentStatus.values, 0)
+    for kind, label in StructureKind.choices:
+        if kind not in grid:
+            continue
+        cells = {s: grid[kind].get(s, 0) for s in DeploymentStatus.values}
+        total = sum(cells.values())
+        for s, n in cells.items():
+            totals[s] += n
+        by_type[kind] = {
+            **cells,
+            "total": total,
+            "deployed_pct": _share(cells[DeploymentStatus.DEPLOYED], total),
+            "in_progress_pct": _share(cells[DeploymentStatus.IN_PROGRESS], total),
+        }
+        rows.append(_site_row(str(label), cells, total))
+    grand = sum(totals.values())
+    rows.append(_site_row(_("Total"), totals, grand))
+    summary["sites"] = {
+        "by_type": by_type,
+        "total": grand,
+        **totals,
+        "deployed_pct": _share(totals[DeploymentStatus.DEPLOYED], grand),
+        "in_progress_pct": _share(totals[DeploymentStatus.IN_PROGRESS], grand),
+    }
+    return Table(
+        "sites",
+        _("Sites par type et état de déploiement"),
+        [
+            _("Type de structure"),
+            *[str(DeploymentStatus(s).label) for s in DeploymentStatus.values],
+            _("Total"),
+            _("% déployés"),
+            _("% en cours"),
+        ],
+        rows,
+    )
+
+
+def _site_row(label: str, cells: dict[str, int], total: int) -> list:
+    return [
+        label,
+        *[cells[s] for s in DeploymentStatus.values],
+        total,
+        _share(cells[DeploymentStatus.DEPLOYED], total),
+        _share(cells[DeploymentStatus.IN_PROGRESS], total),
+    ]
+
+
+def zones_table(filters: Filters, summary: dict) -> Table:
+    total_acts = summary["acts"]
+    zone_acts = acts(filters).aggregate(
+        underserved=Count("pk", filter=Q(requesting_structure__underserved=True)),
+        rural=Count("pk", filter=Q(requesting_structure__rural=True)),
+    )
+    zone_sites = sites(filters).aggregate(
+        total=Count("pk"),
+        underserved=Count("pk", filter=Q(underserved=True)),
+        rural=Count("pk", filter=Q(rural=True)),
+    )
+    summary["zones"] = {
+        zone: {
+            "acts": zone_acts[zone],
+            "acts_pct": _share(zone_acts[zone], total_acts),
+            "sites": zone_sites[zone],
+            "sites_pct": _share(zone_sites[zone], zone_sites["total"]),
+        }
+        for zone in ("underserved", "rural")
+    }
+    labels = {"underserved": _("Zone sous-dense (APL)"), "rural": _("Zone rurale")}
+    return Table(
+        "zones",
+        _("Actes et sites en zone sous-dense et rurale"),
+        [_("Zone"), _("Actes"), _("% des actes"), _("Sites"), _("% des sites")],
+        [
+            [labels[z], v["acts"], v["acts_pct"], v["sites"], v["sites_pct"]]
+            for z, v in summary["zones"].items()
+        ],
+        masked=(1,),
+    )
+
+
+def trips(filters: Filters) -> dict:
+    """Trips avoided by EHPAD residents: one round trip to the expert's site per act done."""
+    pairs = list(
+        acts(filters)
+        .filter(requesting_structure__kind=StructureKind.EHPAD, status=ActStatus.DONE)
+        .values_list(
+            "requesting_structure__commune_id", "performing_structure__commune_id"
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    points = centres({c for pair in pairs for c in pair[:2] if c})
+    total, km, unknown = 0, 0.0, 0
+    for origin, destination, n in pairs:
+        total += n
+        if origin in points and destination in points:
+            km += n * 2 * haversine_km(points[origin], points[destination])
+        else:
+            unknown += n
+    return {"trips": total, "km": round(km), "without_distance": unknown}
+
+
+def compute(filters: Filters) -> Indicators:
+    """Every figure for the filters: a summary (the API's JSON) and the tables."""
+    result = Indicators(filters)
+    s = result.summary
+    s["period"] = filters.period.label if filters.period else ""
+    s["territory"] = filters.territory.name if filters.territory else ""
+    s["computed_at"] = timezone.now().isoformat(timespec="seconds")
+    result.tables += acts_tables(filters, s)
+    s["teleexpertise_delay"] = answer_delay(filters)
+    s["professionals"] = professionals(filters)
+    result.tables.append(sites_table(filters, s))
+    result.tables.append(zones_table(filters, s))
+    s["trips_avoided"] = trips(filters)
+    delay, pros, trip = s["teleexpertise_delay"], s["professionals"], s["trips_avoided"]
+    result.tables.insert(
+        0,
+        Table(
+            "summary",
+            _("Chiffres clés"),
+            [_("Indicateur"), _("Valeur")],
+            [
+                [_("Actes"), s["acts"]],
+                [_("Actes pour des résidents d'EHPAD"), s["ehpad_acts"]],
+                [_("Télé-expertises répondues"), delay["answered"]],
+                [_("Délai de réponse médian (heures)"), delay["median_hours"]],
+                [_("Délai de réponse, 90e centile (heures)"), delay["p90_hours"]],
+                [_("Professionnels ayant un accès"), pros["with_access"]],
+                [_("Professionnels actifs sur la période"), pros["active"]],
+                [_("Déplacements évités (résidents d'EHPAD)"), trip["trips"]],
+                [_("Kilomètres évités (aller-retour, à vol d'oiseau)"), trip["km"]],
+            ],
+            masked=(1,),
+        ),
+    )
+    return result

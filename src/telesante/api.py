@@ -135,3 +135,5 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("/patients", "telesante.patients.api.router")
 api.add_router("/teleexpertise", "telesante.teleexpertise.api.router")
+api.add_router("/indicators", "telesante.indicators.api.router")
+api.add_router("/directory", "telesante.directory.api.router")

@@ -71,9 +71,7 @@ class Milestone(models.Model):
 class Stop(models.Model):
     """A scheduled stop of a mobile teleconsultation unit (a structure of that type)."""
 
-    unit = models.ForeignKey(
-        "structures.Structure", on_delete=models.CASCADE, related_name="stops"
-    )
+    unit = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="stops")
     commune = models.ForeignKey(
         "structures.Commune", on_delete=models.PROTECT, related_name="+", verbose_name=_("commune")
     )

@@ -90,8 +90,12 @@ def parse_milestone(data) -> MilestoneInput:
 @transaction.atomic
 def record_milestone(user, site: SiteDeployment, data: MilestoneInput) -> Milestone:
     if not may_edit(user, site):
-        raise PermissionDenied(_("Seuls l'administration régionale et le chargé d'appui du site "
-                                 "peuvent renseigner ses jalons."))
+        raise PermissionDenied(
+            _(
+                "Seuls l'administration régionale et le chargé d'appui du site "
+                "peuvent renseigner ses jalons."
+            )
+        )
     milestone, _created = Milestone.objects.update_or_create(
         site=site,
         step=data.step,

@@ -55,7 +55,9 @@ class Practice(models.Model):
     class Meta:
         verbose_name = _("lieu d'exercice")
         constraints = [
-            models.UniqueConstraint(fields=["practitioner", "site_key"], name="one_practice_per_site")
+            models.UniqueConstraint(
+                fields=["practitioner", "site_key"], name="one_practice_per_site"
+            )
         ]
 
     def __str__(self) -> str:

@@ -122,7 +122,7 @@ def acts_tables(filters: Filters, summary: dict) -> list[Table]:
         "acts_by_kind",
         _("Actes par type"),
         [_("Type d'acte"), _("Actes"), _("Réalisés")],
-        [[label, by_kind.get(k, 0), done_by_kind.get(k, 0)] for k, label in ActKind.choices],
+        [[str(label), by_kind.get(k, 0), done_by_kind.get(k, 0)] for k, label in ActKind.choices],
         masked=(1, 2),
     )
     names = dict(Filiere.objects.values_list("code", "name"))
@@ -153,7 +153,35 @@ def acts_tables(filters: Filters, summary: dict) -> list[Table]:
     )
     ehpad = qs.filter(requesting_structure__kind=StructureKind.EHPAD).count()
     summary["ehpad_acts"] = ehpad
-    return [kinds, filieres, series]
+    return [kinds, filieres, series, territory_table(filters, qs)]
+
+
+def territory_table(filters: Filters, qs: QuerySet[Act]) -> Table:
+    """Acts and deployed sites per département."""
+    acts_by_dep = dict(
+        qs.values_list("requesting_structure__departement_id").annotate(n=Count("pk")).order_by()
+    )
+    day = filters.period.last_day if filters.period else None
+    site_rows = (
+        sites(filters)
+        .annotate(status_then=site_status(day))
+        .values_list("departement_id", "departement__name")
+        .annotate(
+            n=Count("pk"),
+            deployed=Count("pk", filter=Q(status_then=DeploymentStatus.DEPLOYED)),
+        )
+        .order_by("departement_id")
+    )
+    return Table(
+        "territories",
+        _("Actes et sites par département"),
+        [_("Département"), _("Actes"), _("Sites"), _("Sites déployés")],
+        [
+            [f"{code} {name}", acts_by_dep.get(code, 0), n, deployed]
+            for code, name, n, deployed in site_rows
+        ],
+        masked=(1,),
+    )
 
 
 def answer_delay(filters: Filters) -> dict:
@@ -308,9 +336,7 @@ def trips(filters: Filters) -> dict:
     pairs = list(
         acts(filters)
         .filter(requesting_structure__kind=StructureKind.EHPAD, status=ActStatus.DONE)
-        .values_list(
-            "requesting_structure__commune_id", "performing_structure__commune_id"
-        )
+        .values_list("requesting_structure__commune_id", "performing_structure__commune_id")
         .annotate(n=Count("pk"))
         .order_by()
     )

@@ -31,8 +31,16 @@ class Dataset:
     msp: Structure  # MSP, Laval
 
 
-def add_act(ds: Dataset, site: Structure, kind: str, asked: datetime.datetime, *,
-            hours: float | None = None, status: str | None = None, filiere: str = "") -> Act:
+def add_act(
+    ds: Dataset,
+    site: Structure,
+    kind: str,
+    asked: datetime.datetime,
+    *,
+    hours: float | None = None,
+    status: str | None = None,
+    filiere: str = "",
+) -> Act:
     """An act requested from ``site`` to the hospital, answered ``hours`` later when given."""
     requester = ds.w.nurse_a if site.pk != ds.msp.pk else ds.w.doctor_a
     done = hours is not None

@@ -102,8 +102,8 @@ def export_pdf(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def billing_csv(request: HttpRequest) -> HttpResponse:
-    professional = billing.target(request.user, request.GET.get("professional", ""))
     try:
+        professional = billing.target(request.user, request.GET.get("professional", ""))
         period = billing.period_of(request.GET.get("period", ""))
     except ValidationError as err:
         return HttpResponse(

@@ -25,7 +25,7 @@ def render(entries: list[dict]) -> SafeString:
 
     dots = format_html_join(
         "",
-        '<a href="#site-{}"><circle cx="{}" cy="{}" r="7" class="site-dot dep-dot-{}">'
+        '<a href="#site-{}"><circle cx="{}" cy="{}" r="9" class="site-dot dep-dot-{}">'
         "<title>{} ({})</title></circle></a>",
         (
             (e["id"], *xy(*e["position"]), e["deployment_status"], e["name"], e["commune"])

@@ -4,7 +4,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 PALETTE = ["#1f5fa8", "#d2691e", "#2e8b57", "#8a2be2", "#b22222", "#4a4a4a"]
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 260, 44, 40, 16
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 280, 40, 44, 16
 
 
 def _ticks(top: int) -> list[int]:
@@ -25,7 +25,7 @@ def lines(labels: list[str], series: dict[str, list[int]], title: str) -> SafeSt
 
     parts = [_axes(ticks, scale)]
     for i, label in enumerate(labels):
-        if len(labels) <= 12 or i % max(1, len(labels) // 12) == 0:
+        if i % max(1, -(-len(labels) // 6)) == 0:  # at most six labels: readable on a phone
             parts.append(
                 format_html(
                     '<text x="{}" y="{}" text-anchor="middle" class="tick">{}</text>',
@@ -57,9 +57,9 @@ def lines(labels: list[str], series: dict[str, list[int]], title: str) -> SafeSt
 def bars(items: list[tuple[str, int]], title: str) -> SafeString:
     """Horizontal bars (acts by filière)."""
     top = max([v for _l, v in items] + [1])
-    row = 26
+    row = 32
     height = row * len(items) + 10
-    label_w = 190
+    label_w = 230
     parts = []
     for i, (label, value) in enumerate(items):
         width = (WIDTH - label_w - 60) * value / top
@@ -67,7 +67,7 @@ def bars(items: list[tuple[str, int]], title: str) -> SafeString:
         parts.append(
             format_html(
                 '<text x="{}" y="{}" text-anchor="end" class="tick">{}</text>'
-                '<rect x="{}" y="{}" width="{}" height="18" fill="{}"><title>{} : {}</title></rect>'
+                '<rect x="{}" y="{}" width="{}" height="24" fill="{}"><title>{} : {}</title></rect>'
                 '<text x="{}" y="{}" class="tick">{}</text>',
                 label_w - 6,
                 y + 13,

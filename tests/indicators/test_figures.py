@@ -136,3 +136,29 @@ def test_percentile_and_distance_definitions():
     assert percentile([1.0], 0.9) == 1.0
     assert percentile([0.0, 10.0], 0.5) == 5.0
     assert haversine_km((0.0, 0.0), (0.0, 1.0)) == pytest.approx(111.195, abs=0.001)
+
+
+def test_figures_stay_live_through_the_monthly_rollup(dataset):
+    from telesante.acts.models import Act, ActStatus
+
+    assert figures(territory="53", period="2022-S1")["acts_by_kind"]["teleexpertise"] == 5
+    pending = Act.objects.get(requested_at__month=3, requested_at__day=20)
+    pending.status = ActStatus.DONE
+    pending.done_at = pending.requested_at
+    pending.save()
+    assert compute(f.parse({"territory": "53", "period": "2022-S1"})).table("acts_by_kind").rows[1][
+        1:
+    ] == [5, 5]
+    pending.delete()
+    assert figures(territory="53", period="2022-S1")["acts"] == 5
+
+
+def test_refresh_command_rebuilds_rows_loaded_behind_the_orm(dataset, capsys):
+    from django.core.management import call_command
+
+    from telesante.indicators.models import ActMonth
+
+    ActMonth.objects.all().delete()
+    call_command("refresh_indicators")
+    assert "Cumul mensuel reconstruit" in capsys.readouterr().out
+    assert figures(territory="53", period="2022-S1")["acts"] == 6

@@ -40,6 +40,7 @@ from telesante.acts.models import Filiere
 from telesante.core.identifiers import luhn_complete, nir_key
 from telesante.demo import names
 from telesante.deployment.models import Milestone, SiteDeployment, Step
+from telesante.indicators import rollup
 from telesante.patients.models import (
     AttachmentKind,
     EvidenceKind,
@@ -789,6 +790,8 @@ class Seeder:
             self.create_people(self.define_people())
             self.create_patients()
             self.create_deployment()
+            # Rows above are bulk-inserted behind the ORM's signals: roll the acts up once.
+            rollup.refresh_all()
 
     # --- deployment follow-up ------------------------------------------------------------
 

@@ -21,17 +21,20 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Membership, User
 from telesante.acts.models import Act, ActStatus, Filiere
+from telesante.indicators import rollup
 from telesante.indicators.filters import Filters
 from telesante.indicators.geo import centres, haversine_km
+from telesante.indicators.models import ActMonth
 from telesante.patients.models import ActKind
 from telesante.structures.models import DeploymentStatus, Structure, StructureKind
 
@@ -83,6 +86,10 @@ def acts(filters: Filters) -> QuerySet[Act]:
     return Act.objects.filter(COUNTED, filters.act_q())
 
 
+def rolled(filters: Filters) -> QuerySet[ActMonth]:
+    return ActMonth.objects.filter(filters.rollup_q())
+
+
 def sites(filters: Filters) -> QuerySet[Structure]:
     return Structure.objects.filter(filters.structure_q())
 
@@ -111,11 +118,12 @@ def _share(part: int, total: int) -> float | None:
 
 
 def acts_tables(filters: Filters, summary: dict) -> list[Table]:
-    qs = acts(filters)
-    by_kind = dict(qs.values_list("kind").annotate(n=Count("pk")).order_by())
-    done_by_kind = dict(
-        qs.filter(status=ActStatus.DONE).values_list("kind").annotate(n=Count("pk")).order_by()
-    )
+    qs = rolled(filters)
+    by_kind, done_by_kind = {}, {}
+    for kind, done, n in qs.values_list("kind", "done").annotate(total=Sum("n")).order_by():
+        by_kind[kind] = by_kind.get(kind, 0) + n
+        if done:
+            done_by_kind[kind] = n
     summary["acts"] = sum(by_kind.values())
     summary["acts_by_kind"] = {k: by_kind.get(k, 0) for k in ActKind.values}
     kinds = Table(
@@ -126,7 +134,9 @@ def acts_tables(filters: Filters, summary: dict) -> list[Table]:
         masked=(1, 2),
     )
     names = dict(Filiere.objects.values_list("code", "name"))
-    by_filiere = qs.values_list("filiere_id").annotate(n=Count("pk")).order_by("-n", "filiere_id")
+    by_filiere = (
+        qs.values_list("filiere_id").annotate(total=Sum("n")).order_by("-total", "filiere_id")
+    )
     filieres = Table(
         "acts_by_filiere",
         _("Actes par filière"),
@@ -136,12 +146,7 @@ def acts_tables(filters: Filters, summary: dict) -> list[Table]:
     )
     summary["acts_by_filiere"] = {code or "": n for code, n in by_filiere}
     months: dict[str, dict[str, int]] = {}
-    monthly = (
-        qs.annotate(month=TruncMonth("requested_at"))
-        .values_list("month", "kind")
-        .annotate(n=Count("pk"))
-        .order_by("month", "kind")
-    )
+    monthly = qs.values_list("month", "kind").annotate(total=Sum("n")).order_by("month", "kind")
     for month, kind, n in monthly:
         months.setdefault(month.strftime("%Y-%m"), {})[kind] = n
     series = Table(
@@ -151,15 +156,15 @@ def acts_tables(filters: Filters, summary: dict) -> list[Table]:
         [[m, *[v.get(k, 0) for k in ActKind.values]] for m, v in sorted(months.items())],
         masked=tuple(range(1, len(ActKind.values) + 1)),
     )
-    ehpad = qs.filter(requesting_structure__kind=StructureKind.EHPAD).count()
-    summary["ehpad_acts"] = ehpad
+    ehpad = qs.filter(requesting_structure__kind=StructureKind.EHPAD).aggregate(t=Sum("n"))["t"]
+    summary["ehpad_acts"] = ehpad or 0
     return [kinds, filieres, series, territory_table(filters, qs)]
 
 
-def territory_table(filters: Filters, qs: QuerySet[Act]) -> Table:
+def territory_table(filters: Filters, qs: QuerySet[ActMonth]) -> Table:
     """Acts and deployed sites per département."""
     acts_by_dep = dict(
-        qs.values_list("requesting_structure__departement_id").annotate(n=Count("pk")).order_by()
+        qs.values_list("requesting_structure__departement_id").annotate(t=Sum("n")).order_by()
     )
     day = filters.period.last_day if filters.period else None
     site_rows = (
@@ -300,9 +305,9 @@ def _site_row(label: str, cells: dict[str, int], total: int) -> list:
 
 def zones_table(filters: Filters, summary: dict) -> Table:
     total_acts = summary["acts"]
-    zone_acts = acts(filters).aggregate(
-        underserved=Count("pk", filter=Q(requesting_structure__underserved=True)),
-        rural=Count("pk", filter=Q(requesting_structure__rural=True)),
+    zone_acts = rolled(filters).aggregate(
+        underserved=Coalesce(Sum("n", filter=Q(requesting_structure__underserved=True)), 0),
+        rural=Coalesce(Sum("n", filter=Q(requesting_structure__rural=True)), 0),
     )
     zone_sites = sites(filters).aggregate(
         total=Count("pk"),
@@ -353,6 +358,7 @@ def trips(filters: Filters) -> dict:
 
 def compute(filters: Filters) -> Indicators:
     """Every figure for the filters: a summary (the API's JSON) and the tables."""
+    rollup.refresh_dirty()
     result = Indicators(filters)
     s = result.summary
     s["period"] = filters.period.label if filters.period else ""

@@ -1,0 +1,42 @@
+"""Monthly roll-up of the act record: what the indicators read, so that their cost follows the
+number of sites and months, not the number of acts (10 million acts stay under a second).
+
+It stays live: saving or deleting an act marks its month dirty (signals.py) and every
+computation first rebuilds the dirty months (rollup.py). Acts written behind the ORM's back
+(SQL, COPY) need ``telesante refresh-indicators``.
+"""
+
+from django.db import models
+
+
+class ActMonth(models.Model):
+    month = models.DateField()  # first day of the month of the request, platform time zone
+    kind = models.CharField(max_length=20)
+    filiere = models.ForeignKey(
+        "acts.Filiere", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    requesting_structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="+"
+    )
+    performing_structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    profession = models.CharField(max_length=30)  # the requester's
+    done = models.BooleanField()
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month", "kind"]),
+            models.Index(fields=["requesting_structure", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.kind} ×{self.n}"
+
+
+class DirtyMonth(models.Model):
+    month = models.DateField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"

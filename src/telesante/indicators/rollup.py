@@ -1,0 +1,91 @@
+"""Rebuilding the monthly roll-up: the dirty months before each computation, or everything."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from telesante.acts.models import Act, ActStatus
+from telesante.indicators.models import ActMonth, DirtyMonth
+
+COUNTED = ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED]) & Q(requested_at__isnull=False)
+KEYS = [
+    "kind",
+    "filiere_id",
+    "requesting_structure_id",
+    "performing_structure_id",
+    "requester__profession",
+]
+
+
+def month_of(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def _bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    following = (month + datetime.timedelta(days=32)).replace(day=1)
+    start = datetime.datetime.combine(month, datetime.time.min)
+    end = datetime.datetime.combine(following, datetime.time.min)
+    return timezone.make_aware(start), timezone.make_aware(end)
+
+
+def rebuild_month(month: datetime.date) -> int:
+    start, end = _bounds(month)
+    groups = (
+        Act.objects.filter(COUNTED, requested_at__gte=start, requested_at__lt=end)
+        .values(*KEYS)
+        .annotate(
+            done_n=Count("pk", filter=Q(status=ActStatus.DONE)),
+            other_n=Count("pk", filter=~Q(status=ActStatus.DONE)),
+        )
+        .order_by()
+    )
+    rows = []
+    for g in groups:
+        for done, n in ((True, g["done_n"]), (False, g["other_n"])):
+            if n:
+                rows.append(
+                    ActMonth(
+                        month=month,
+                        kind=g["kind"],
+                        filiere_id=g["filiere_id"],
+                        requesting_structure_id=g["requesting_structure_id"],
+                        performing_structure_id=g["performing_structure_id"],
+                        profession=g["requester__profession"],
+                        done=done,
+                        n=n,
+                    )
+                )
+    ActMonth.objects.filter(month=month).delete()
+    ActMonth.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
+def refresh_dirty() -> None:
+    """Rebuild the months whose acts changed since the last computation."""
+    months = list(DirtyMonth.objects.values_list("month", flat=True))
+    if not months:
+        return
+    with transaction.atomic():
+        for month in months:
+            rebuild_month(month)
+        DirtyMonth.objects.filter(month__in=months).delete()
+
+
+def refresh_all() -> int:
+    """Rebuild every month from the first to the last request (acts loaded in bulk)."""
+    span = Act.objects.filter(COUNTED).aggregate(
+        first=Min("requested_at"), last=Max("requested_at")
+    )
+    rows = 0
+    with transaction.atomic():
+        ActMonth.objects.all().delete()
+        DirtyMonth.objects.all().delete()
+        if span["first"] is None:
+            return 0
+        month, last = month_of(span["first"]), month_of(span["last"])
+        while month <= last:
+            rows += rebuild_month(month)
+            month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return rows

@@ -100,6 +100,10 @@ class Act(models.Model):
 
     class Meta:
         verbose_name = _("acte")
+        indexes = [
+            # Indicators: télé-expertise answer delays by period (see indicators/figures.py).
+            models.Index(fields=["kind", "status", "done_at"], name="act_kind_status_done"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"

@@ -29,12 +29,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from telesante.accounts.models import Membership, User
+from telesante.accounts.models import Membership
 from telesante.acts.models import Act, ActStatus, Filiere
 from telesante.indicators import rollup
 from telesante.indicators.filters import Filters
 from telesante.indicators.geo import centres, haversine_km
-from telesante.indicators.models import ActMonth
+from telesante.indicators.models import ActMonth, ActorMonth
 from telesante.patients.models import ActKind
 from telesante.structures.models import DeploymentStatus, Structure, StructureKind
 
@@ -230,15 +230,10 @@ def professionals(filters: Filters) -> dict:
     )
     if filters.profession:
         members = members.filter(user__profession=filters.profession)
-    scope = acts(filters)
-    active = User.objects.filter(
-        Q(pk__in=scope.values("requester_id")) | Q(pk__in=scope.values("performers"))
-    )
-    if filters.profession:
-        active = active.filter(profession=filters.profession)
+    active = ActorMonth.objects.filter(filters.rollup_q())
     return {
         "with_access": members.values("user_id").distinct().count(),
-        "active": active.count(),
+        "active": active.values("user_id").distinct().count(),
     }
 
 

@@ -35,6 +35,27 @@ class ActMonth(models.Model):
         return f"{self.month:%Y-%m} {self.kind} ×{self.n}"
 
 
+class ActorMonth(models.Model):
+    """Who took part in acts (requester or performer) in a month, per site, kind and filière."""
+
+    month = models.DateField()
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    requesting_structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=20)
+    filiere = models.ForeignKey(
+        "acts.Filiere", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    profession = models.CharField(max_length=30)  # the user's
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.user_id}"
+
+
 class DirtyMonth(models.Model):
     month = models.DateField(primary_key=True)
 

@@ -7,7 +7,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from telesante.acts.models import Act, ActStatus
-from telesante.indicators.models import ActMonth, DirtyMonth
+from telesante.indicators.models import ActMonth, ActorMonth, DirtyMonth
 
 COUNTED = ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED]) & Q(requested_at__isnull=False)
 KEYS = [
@@ -59,7 +59,36 @@ def rebuild_month(month: datetime.date) -> int:
                 )
     ActMonth.objects.filter(month=month).delete()
     ActMonth.objects.bulk_create(rows, batch_size=5000)
-    return len(rows)
+    return len(rows) + rebuild_actors(month, start, end)
+
+
+def rebuild_actors(month: datetime.date, start, end) -> int:
+    acts = Act.objects.filter(COUNTED, requested_at__gte=start, requested_at__lt=end)
+    common = ("requesting_structure_id", "kind", "filiere_id")
+    seen = set()
+    for role in ("requester", "performers"):
+        seen.update(
+            acts.filter(**{f"{role}__isnull": False})
+            .values_list(f"{role}__id", f"{role}__profession", *common)
+            .distinct()
+            .order_by()
+        )
+    ActorMonth.objects.filter(month=month).delete()
+    ActorMonth.objects.bulk_create(
+        [
+            ActorMonth(
+                month=month,
+                user_id=user,
+                profession=profession,
+                requesting_structure_id=structure,
+                kind=kind,
+                filiere_id=filiere,
+            )
+            for user, profession, structure, kind, filiere in seen
+        ],
+        batch_size=5000,
+    )
+    return len(seen)
 
 
 def refresh_dirty() -> None:
@@ -81,6 +110,7 @@ def refresh_all() -> int:
     rows = 0
     with transaction.atomic():
         ActMonth.objects.all().delete()
+        ActorMonth.objects.all().delete()
         DirtyMonth.objects.all().delete()
         if span["first"] is None:
             return 0

@@ -101,8 +101,14 @@ class Act(models.Model):
     class Meta:
         verbose_name = _("acte")
         indexes = [
-            # Indicators: télé-expertise answer delays by period (see indicators/figures.py).
-            models.Index(fields=["kind", "status", "done_at"], name="act_kind_status_done"),
+            # Indicators (indicators/rollup.py, figures.py): the monthly roll-up reads acts by
+            # request month; answer delays by answer date, index-only on PostgreSQL.
+            models.Index(fields=["requested_at"], name="act_requested_at"),
+            models.Index(
+                fields=["kind", "status", "done_at"],
+                include=["requested_at", "requesting_structure"],
+                name="act_kind_status_done",
+            ),
         ]
 
     def __str__(self) -> str:

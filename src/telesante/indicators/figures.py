@@ -38,7 +38,6 @@ from telesante.indicators.models import ActMonth, ActorMonth
 from telesante.patients.models import ActKind
 from telesante.structures.models import DeploymentStatus, Structure, StructureKind
 
-COUNTED = ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED])
 STATUSES = [DeploymentStatus.PLANNED, DeploymentStatus.IN_PROGRESS, DeploymentStatus.DEPLOYED]
 
 
@@ -80,10 +79,6 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     position = (len(sorted_values) - 1) * fraction
     low, high = math.floor(position), math.ceil(position)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
-
-
-def acts(filters: Filters) -> QuerySet[Act]:
-    return Act.objects.filter(COUNTED, filters.act_q())
 
 
 def rolled(filters: Filters) -> QuerySet[ActMonth]:
@@ -334,10 +329,10 @@ def zones_table(filters: Filters, summary: dict) -> Table:
 def trips(filters: Filters) -> dict:
     """Trips avoided by EHPAD residents: one round trip to the expert's site per act done."""
     pairs = list(
-        acts(filters)
-        .filter(requesting_structure__kind=StructureKind.EHPAD, status=ActStatus.DONE)
+        rolled(filters)
+        .filter(requesting_structure__kind=StructureKind.EHPAD, done=True)
         .values_list("requesting_structure__commune_id", "performing_structure__commune_id")
-        .annotate(n=Count("pk"))
+        .annotate(t=Sum("n"))
         .order_by()
     )
     points = centres({c for pair in pairs for c in pair[:2] if c})

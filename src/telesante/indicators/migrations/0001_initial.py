@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('acts', '0003_indicators_delay_index'),
+        ('acts', '0002_filieres'),
         ('structures', '0002_deployment_mobile_unit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -111,7 +111,7 @@ def prepare(target: int) -> dict:
                 cursor.execute("SET session_replication_role = replica")
                 cursor.execute(GENERATE, {"first": first, "last": last, "total": target})
                 cursor.execute("SET session_replication_role = DEFAULT")
-            print(f"  actes générés : {last:,}".replace(",", " "), flush=True)
+            print(f"  actes générés : {spaced(last)}", flush=True)
         vacuum_analyze()
         facts["generated"] = target - have
         facts["generate_s"] = time.perf_counter() - started
@@ -123,6 +123,10 @@ def prepare(target: int) -> dict:
         vacuum_analyze()
         facts["rollup_s"] = time.perf_counter() - started
     return facts
+
+
+def spaced(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
 
 
 def vacuum_analyze() -> None:
@@ -174,12 +178,12 @@ def report(facts: dict, m: dict, runs: int, command: str) -> str:
         f"Run {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {platform.node()} "
         f"({os.cpu_count()} cores, PostgreSQL), `{command}`.",
         "",
-        f"- Acts in the table: **{m['total']:,}**".replace(",", " "),
+        f"- Acts in the table: **{spaced(m['total'])}**",
     ]
     if facts["generated"]:
         lines.append(
-            f"- Generated this run: {facts['generated']:,} acts in {facts['generate_s']:.0f} s "
-            "(`generate_series`, inside PostgreSQL)".replace(",", " ")
+            f"- Generated this run: {spaced(facts['generated'])} acts in "
+            f"{facts['generate_s']:.0f} s (`generate_series`, inside PostgreSQL)"
         )
     if facts["rollup_s"] is not None:
         lines.append(

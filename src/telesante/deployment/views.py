@@ -56,6 +56,12 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _flash(request: HttpRequest, err: ValidationError) -> None:
+    for field_errors in err.message_dict.values():
+        for message in field_errors:
+            messages.error(request, message)
+
+
 def _structure(pk: int) -> Structure:
     structure = Structure.objects.select_related("commune", "departement").filter(pk=pk).first()
     if structure is None:
@@ -95,9 +101,7 @@ def milestone(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.record_milestone(request.user, follow_up, services.parse_milestone(request.POST))
     except ValidationError as err:
-        for field_errors in err.message_dict.values():
-            for message in field_errors:
-                messages.error(request, message)
+        _flash(request, err)
     else:
         messages.success(request, _("Jalon enregistré."))
     return redirect("deployment_site", pk=pk)
@@ -117,9 +121,7 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             request.POST.getlist("filieres"),
         )
     except ValidationError as err:
-        for field_errors in err.message_dict.values():
-            for message in field_errors:
-                messages.error(request, message)
+        _flash(request, err)
     else:
         messages.success(request, _("Suivi du site enregistré."))
     return redirect("deployment_site", pk=pk)

@@ -92,11 +92,16 @@ def rebuild_actors(month: datetime.date, start, end) -> int:
 
 
 def refresh_dirty() -> None:
-    """Rebuild the months whose acts changed since the last computation."""
-    months = list(DirtyMonth.objects.values_list("month", flat=True))
-    if not months:
-        return
+    """Rebuild the months whose acts changed since the last computation.
+
+    The dirty rows stay locked while their months are rebuilt: a concurrent computation skips
+    them (and reads the last committed roll-up), and an act saved meanwhile waits to mark its
+    month again (signals.py), so no change is lost and no month is rolled up twice.
+    """
     with transaction.atomic():
+        months = list(
+            DirtyMonth.objects.select_for_update(skip_locked=True).values_list("month", flat=True)
+        )
         for month in months:
             rebuild_month(month)
         DirtyMonth.objects.filter(month__in=months).delete()

@@ -11,4 +11,5 @@ from telesante.indicators.rollup import month_of
 @receiver([post_save, post_delete], sender=Act, dispatch_uid="indicators_dirty_month")
 def mark_dirty(sender, instance: Act, **kwargs) -> None:
     if instance.requested_at is not None:
-        DirtyMonth.objects.get_or_create(month=month_of(instance.requested_at))
+        # update_or_create locks the row: it waits for a rebuild in progress (rollup.py).
+        DirtyMonth.objects.update_or_create(month=month_of(instance.requested_at))

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from telesante.indicators import filters as f
-from telesante.indicators.figures import compute, percentile
+from telesante.indicators.figures import compute, weighted_percentile
 from telesante.indicators.geo import haversine_km
 
 
@@ -26,7 +26,7 @@ def test_mayenne_first_semester_2022(dataset):
         "": 1,
     }
     assert s["ehpad_acts"] == 5
-    # Answered delays 4, 10, 20 and 50 hours: median 15, p90 20 + 0.7 × 30.
+    # Answered delays 4, 10, 20 and 50 hours: median 15, p90 20 + 0.7 × 30 (percentile_cont).
     assert s["teleexpertise_delay"] == {"answered": 4, "median_hours": 15.0, "p90_hours": 41.0}
     assert s["professionals"] == {"with_access": 3, "active": 3}
     sites = s["sites"]
@@ -133,8 +133,12 @@ def test_periods():
 
 
 def test_percentile_and_distance_definitions():
-    assert percentile([1.0], 0.9) == 1.0
-    assert percentile([0.0, 10.0], 0.5) == 5.0
+    assert weighted_percentile([(7, 1)], 0.9) == 7
+    assert weighted_percentile([(0, 1), (10, 1)], 0.5) == 5.0
+    # 4, 10, 10, 10, 20: the median and p90 fall inside and across runs of equal values.
+    runs = [(4, 1), (10, 3), (20, 1)]
+    assert weighted_percentile(runs, 0.5) == 10
+    assert weighted_percentile(runs, 0.9) == pytest.approx(16.0)
     assert haversine_km((0.0, 0.0), (0.0, 1.0)) == pytest.approx(111.195, abs=0.001)
 
 

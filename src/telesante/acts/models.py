@@ -101,14 +101,8 @@ class Act(models.Model):
     class Meta:
         verbose_name = _("acte")
         indexes = [
-            # Indicators (indicators/rollup.py, figures.py): the monthly roll-up reads acts by
-            # request month; answer delays by answer date, index-only on PostgreSQL.
+            # The indicators' monthly roll-up reads acts month by month (indicators/rollup.py).
             models.Index(fields=["requested_at"], name="act_requested_at"),
-            models.Index(
-                fields=["kind", "status", "done_at"],
-                include=["requested_at", "requesting_structure"],
-                name="act_kind_status_done",
-            ),
         ]
 
     def __str__(self) -> str:

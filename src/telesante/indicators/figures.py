@@ -10,14 +10,10 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import (
-    Aggregate,
     Case,
     CharField,
     Count,
-    DurationField,
-    ExpressionWrapper,
     F,
     Q,
     QuerySet,
@@ -30,11 +26,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Membership
-from telesante.acts.models import Act, ActStatus, Filiere
+from telesante.acts.models import Filiere
 from telesante.indicators import rollup
 from telesante.indicators.filters import Filters
 from telesante.indicators.geo import centres, haversine_km
-from telesante.indicators.models import ActMonth, ActorMonth
+from telesante.indicators.models import ActMonth, ActorMonth, DelayMonth
 from telesante.patients.models import ActKind
 from telesante.structures.models import DeploymentStatus, Structure, StructureKind
 
@@ -63,22 +59,22 @@ class Indicators:
         return next(t for t in self.tables if t.key == key)
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set percentile (linear interpolation)."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = DurationField()
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Same definition as percentile_cont: interpolate between the two nearest ranks."""
-    position = (len(sorted_values) - 1) * fraction
-    low, high = math.floor(position), math.ceil(position)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+def weighted_percentile(counts: list[tuple[int, int]], fraction: float) -> float:
+    """percentile_cont over values given with their counts, sorted by value: interpolate
+    between the two values around rank (n - 1) × fraction."""
+    total = sum(n for _v, n in counts)
+    position = (total - 1) * fraction
+    low_rank, high_rank = math.floor(position), math.ceil(position)
+    low = high = None
+    seen = 0
+    for value, n in counts:
+        if low is None and low_rank < seen + n:
+            low = value
+        if high_rank < seen + n:
+            high = value
+            break
+        seen += n
+    return low + (high - low) * (position - low_rank)
 
 
 def rolled(filters: Filters) -> QuerySet[ActMonth]:
@@ -185,36 +181,22 @@ def territory_table(filters: Filters, qs: QuerySet[ActMonth]) -> Table:
 
 
 def answer_delay(filters: Filters) -> dict:
-    """Hours from request to answer of the télé-expertises answered in the period."""
-    qs = Act.objects.filter(
-        filters.act_q(date_field="done_at"),
-        kind=ActKind.TELEEXPERTISE,
-        status=ActStatus.DONE,
-        requested_at__isnull=False,
-        done_at__isnull=False,
-    )
+    """Hours from request to answer (rounded to the hour) of the télé-expertises requested in
+    the period and answered: median and 90th percentile."""
     if filters.kind and filters.kind != ActKind.TELEEXPERTISE:
-        qs = qs.none()
-    delay = ExpressionWrapper(F("done_at") - F("requested_at"), output_field=DurationField())
-    if connection.vendor == "postgresql":
-        row = qs.aggregate(
-            n=Count("pk"), median=PercentileCont(delay, 0.5), p90=PercentileCont(delay, 0.9)
-        )
-        n, median, p90 = row["n"], row["median"], row["p90"]
-        median_h = median.total_seconds() / 3600 if median is not None else None
-        p90_h = p90.total_seconds() / 3600 if p90 is not None else None
-    else:
-        values = sorted(
-            (done - asked).total_seconds() / 3600
-            for asked, done in qs.values_list("requested_at", "done_at")
-        )
-        n = len(values)
-        median_h = percentile(values, 0.5) if values else None
-        p90_h = percentile(values, 0.9) if values else None
+        return {"answered": 0, "median_hours": None, "p90_hours": None}
+    counts = list(
+        DelayMonth.objects.filter(filters.rollup_q(with_kind=False))
+        .values_list("hours")
+        .annotate(total=Sum("n"))
+        .order_by("hours")
+    )
+    if not counts:
+        return {"answered": 0, "median_hours": None, "p90_hours": None}
     return {
-        "answered": n,
-        "median_hours": None if median_h is None else round(median_h, 1),
-        "p90_hours": None if p90_h is None else round(p90_h, 1),
+        "answered": sum(n for _h, n in counts),
+        "median_hours": round(weighted_percentile(counts, 0.5), 1),
+        "p90_hours": round(weighted_percentile(counts, 0.9), 1),
     }
 
 

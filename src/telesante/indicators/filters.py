@@ -91,29 +91,17 @@ class Filters:
             q &= Q(**{prefix + "underserved": self.underserved})
         return q
 
-    def _act_dimensions(self, profession_field: str) -> Q:
+    def rollup_q(self, with_kind: bool = True) -> Q:
+        """Conditions on the monthly roll-ups (periods are whole months)."""
         q = self.structure_q("requesting_structure__")
-        if self.kind:
+        if self.kind and with_kind:
             q &= Q(kind=self.kind)
         if self.filiere:
             q &= Q(filiere_id=self.filiere)
         if self.profession:
-            q &= Q(**{profession_field: self.profession})
-        return q
-
-    def rollup_q(self) -> Q:
-        """Conditions on the monthly roll-up (periods are whole months)."""
-        q = self._act_dimensions("profession")
+            q &= Q(profession=self.profession)
         if self.period is not None:
             q &= Q(month__gte=self.period.start, month__lt=self.period.end)
-        return q
-
-    def act_q(self, date_field: str = "requested_at") -> Q:
-        """Conditions on an act: its requesting site, kind, filière, requester and period."""
-        q = self._act_dimensions("requester__profession")
-        if self.period is not None:
-            start, end = self.period.bounds()
-            q &= Q(**{f"{date_field}__gte": start, f"{date_field}__lt": end})
         return q
 
 

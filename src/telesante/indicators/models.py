@@ -56,6 +56,27 @@ class ActorMonth(models.Model):
         return f"{self.month:%Y-%m} {self.user_id}"
 
 
+class DelayMonth(models.Model):
+    """Answered télé-expertises of a request month by answer delay in whole hours."""
+
+    month = models.DateField()
+    requesting_structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="+"
+    )
+    filiere = models.ForeignKey(
+        "acts.Filiere", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    profession = models.CharField(max_length=30)  # the requester's
+    hours = models.PositiveIntegerField()
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "hours"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.hours} h ×{self.n}"
+
+
 class DirtyMonth(models.Model):
     month = models.DateField(primary_key=True)
 

@@ -1,13 +1,15 @@
 """Rebuilding the monthly roll-up: the dirty months before each computation, or everything."""
 
 import datetime
+from collections import Counter
 
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from telesante.acts.models import Act, ActStatus
-from telesante.indicators.models import ActMonth, ActorMonth, DirtyMonth
+from telesante.indicators.models import ActMonth, ActorMonth, DelayMonth, DirtyMonth
+from telesante.patients.models import ActKind
 
 COUNTED = ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED]) & Q(requested_at__isnull=False)
 KEYS = [
@@ -59,7 +61,39 @@ def rebuild_month(month: datetime.date) -> int:
                 )
     ActMonth.objects.filter(month=month).delete()
     ActMonth.objects.bulk_create(rows, batch_size=5000)
-    return len(rows) + rebuild_actors(month, start, end)
+    return len(rows) + rebuild_actors(month, start, end) + rebuild_delays(month, start, end)
+
+
+def rebuild_delays(month: datetime.date, start, end) -> int:
+    answered = Act.objects.filter(
+        kind=ActKind.TELEEXPERTISE,
+        status=ActStatus.DONE,
+        requested_at__gte=start,
+        requested_at__lt=end,
+        done_at__isnull=False,
+    ).values_list(
+        "requesting_structure_id", "filiere_id", "requester__profession", "requested_at", "done_at"
+    )
+    counts: Counter = Counter()
+    for structure, filiere, profession, asked, done in answered.iterator(chunk_size=5000):
+        hours = max(0, round((done - asked).total_seconds() / 3600))
+        counts[structure, filiere, profession, hours] += 1
+    DelayMonth.objects.filter(month=month).delete()
+    DelayMonth.objects.bulk_create(
+        [
+            DelayMonth(
+                month=month,
+                requesting_structure_id=structure,
+                filiere_id=filiere,
+                profession=profession,
+                hours=hours,
+                n=n,
+            )
+            for (structure, filiere, profession, hours), n in counts.items()
+        ],
+        batch_size=5000,
+    )
+    return len(counts)
 
 
 def rebuild_actors(month: datetime.date, start, end) -> int:
@@ -116,6 +150,7 @@ def refresh_all() -> int:
     with transaction.atomic():
         ActMonth.objects.all().delete()
         ActorMonth.objects.all().delete()
+        DelayMonth.objects.all().delete()
         DirtyMonth.objects.all().delete()
         if span["first"] is None:
             return 0

@@ -1,9 +1,10 @@
 """Every activity figure, computed live from the act record and the structures.
 
 Acts count when requested in the period (``Act.requested_at``), drafts and cancelled acts left
-out. Sites are the structures of the territory, with their deployment status at the end of the
-period (from the deployment dates, see ``site_status``). Every figure is one aggregate query:
-the cost does not grow with the number of rows returned.
+out; they are read from the monthly roll-ups of ``models.py`` (rebuilt first where acts changed),
+joined to the structures for the territory and zone filters. Sites are the structures of the
+territory, with their deployment status at the end of the period (from the deployment dates,
+see ``site_status``). Each figure is one aggregate query.
 """
 
 import datetime

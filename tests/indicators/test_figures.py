@@ -166,3 +166,11 @@ def test_refresh_command_rebuilds_rows_loaded_behind_the_orm(dataset, capsys):
     call_command("refresh_indicators")
     assert "Cumul mensuel reconstruit" in capsys.readouterr().out
     assert figures(territory="53", period="2022-S1")["acts"] == 6
+
+
+def test_delays_agree_with_and_without_site_filters(dataset):
+    # No site filter reads the region-wide roll-up; a territory reads the per-site one.
+    region = figures(period="2022-S1")["teleexpertise_delay"]
+    assert region == figures(territory="reg:52", period="2022-S1")["teleexpertise_delay"]
+    assert region == {"answered": 4, "median_hours": 15.0, "p90_hours": 41.0}
+    assert figures(period="2022-S1", filiere="geriatrie")["teleexpertise_delay"]["answered"] == 2

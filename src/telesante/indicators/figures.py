@@ -31,7 +31,7 @@ from telesante.acts.models import Filiere
 from telesante.indicators import rollup
 from telesante.indicators.filters import Filters
 from telesante.indicators.geo import centres, haversine_km
-from telesante.indicators.models import ActMonth, ActorMonth, DelayMonth
+from telesante.indicators.models import ActMonth, ActorMonth, DelayMonth, RegionDelayMonth
 from telesante.patients.models import ActKind
 from telesante.structures.models import DeploymentStatus, Structure, StructureKind
 
@@ -186,8 +186,10 @@ def answer_delay(filters: Filters) -> dict:
     the period and answered: median and 90th percentile."""
     if filters.kind and filters.kind != ActKind.TELEEXPERTISE:
         return {"answered": 0, "median_hours": None, "p90_hours": None}
+    # Without a condition on the sites, the region-wide roll-up is far smaller.
+    table = DelayMonth if filters.structure_q() else RegionDelayMonth
     counts = list(
-        DelayMonth.objects.filter(filters.rollup_q(with_kind=False))
+        table.objects.filter(filters.rollup_q(with_kind=False))
         .values_list("hours")
         .annotate(total=Sum("n"))
         .order_by("hours")

@@ -61,12 +61,37 @@ class DelayMonth(models.Model):
 
     month = models.DateField()
     requesting_structure = models.ForeignKey(
-        "structures.Structure", on_delete=models.CASCADE, related_name="+"
+        "structures.Structure", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     filiere = models.ForeignKey(
         "acts.Filiere", on_delete=models.CASCADE, null=True, related_name="+"
     )
     profession = models.CharField(max_length=30)  # the requester's
+    hours = models.PositiveIntegerField()
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        # A period is a range of months: read from the index alone on PostgreSQL.
+        indexes = [
+            models.Index(
+                fields=["month", "requesting_structure"],
+                include=["hours", "n"],
+                name="delaymonth_month_site",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.hours} h ×{self.n}"
+
+
+class RegionDelayMonth(models.Model):
+    """The same summed over the sites: what a figure without any site filter reads."""
+
+    month = models.DateField()
+    filiere = models.ForeignKey(
+        "acts.Filiere", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    profession = models.CharField(max_length=30)
     hours = models.PositiveIntegerField()
     n = models.PositiveIntegerField()
 

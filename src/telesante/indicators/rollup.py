@@ -8,7 +8,13 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from telesante.acts.models import Act, ActStatus
-from telesante.indicators.models import ActMonth, ActorMonth, DelayMonth, DirtyMonth
+from telesante.indicators.models import (
+    ActMonth,
+    ActorMonth,
+    DelayMonth,
+    DirtyMonth,
+    RegionDelayMonth,
+)
 from telesante.patients.models import ActKind
 
 COUNTED = ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED]) & Q(requested_at__isnull=False)
@@ -78,6 +84,17 @@ def rebuild_delays(month: datetime.date, start, end) -> int:
     for structure, filiere, profession, asked, done in answered.iterator(chunk_size=5000):
         hours = max(0, round((done - asked).total_seconds() / 3600))
         counts[structure, filiere, profession, hours] += 1
+    region: Counter = Counter()
+    for (_structure, filiere, profession, hours), n in counts.items():
+        region[filiere, profession, hours] += n
+    RegionDelayMonth.objects.filter(month=month).delete()
+    RegionDelayMonth.objects.bulk_create(
+        [
+            RegionDelayMonth(month=month, filiere_id=f, profession=p, hours=h, n=n)
+            for (f, p, h), n in region.items()
+        ],
+        batch_size=5000,
+    )
     DelayMonth.objects.filter(month=month).delete()
     DelayMonth.objects.bulk_create(
         [
@@ -151,6 +168,7 @@ def refresh_all() -> int:
         ActMonth.objects.all().delete()
         ActorMonth.objects.all().delete()
         DelayMonth.objects.all().delete()
+        RegionDelayMonth.objects.all().delete()
         DirtyMonth.objects.all().delete()
         if span["first"] is None:
             return 0

@@ -11,17 +11,7 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    F,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-    When,
-)
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +24,6 @@ from telesante.indicators.geo import centres, haversine_km
 from telesante.indicators.models import ActMonth, ActorMonth, DelayMonth, RegionDelayMonth
 from telesante.patients.models import ActKind
 from telesante.structures.models import DeploymentStatus, Structure, StructureKind
-
-STATUSES = [DeploymentStatus.PLANNED, DeploymentStatus.IN_PROGRESS, DeploymentStatus.DEPLOYED]
 
 
 @dataclass

@@ -114,3 +114,8 @@ def test_observer_cannot_reach_acts_through_indicators(dataset):
 
     assert Act.objects.exists()
     assert not visible_acts(dataset.w.observer).exists()
+
+
+def test_home_leads_regional_roles_to_their_pages(world):
+    assert "/indicateurs/" in logged_in(world.observer).get("/").content.decode()
+    assert "/indicateurs/" not in logged_in(world.nurse_a).get("/").content.decode()

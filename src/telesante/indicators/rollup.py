@@ -38,6 +38,11 @@ def _bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]
     return timezone.make_aware(start), timezone.make_aware(end)
 
 
+def _replace(model, month: datetime.date, rows: list) -> None:
+    model.objects.filter(month=month).delete()
+    model.objects.bulk_create(rows, batch_size=5000)
+
+
 def rebuild_month(month: datetime.date) -> int:
     start, end = _bounds(month)
     groups = (
@@ -65,8 +70,7 @@ def rebuild_month(month: datetime.date) -> int:
                         n=n,
                     )
                 )
-    ActMonth.objects.filter(month=month).delete()
-    ActMonth.objects.bulk_create(rows, batch_size=5000)
+    _replace(ActMonth, month, rows)
     return len(rows) + rebuild_actors(month, start, end) + rebuild_delays(month, start, end)
 
 
@@ -87,16 +91,17 @@ def rebuild_delays(month: datetime.date, start, end) -> int:
     region: Counter = Counter()
     for (_structure, filiere, profession, hours), n in counts.items():
         region[filiere, profession, hours] += n
-    RegionDelayMonth.objects.filter(month=month).delete()
-    RegionDelayMonth.objects.bulk_create(
+    _replace(
+        RegionDelayMonth,
+        month,
         [
             RegionDelayMonth(month=month, filiere_id=f, profession=p, hours=h, n=n)
             for (f, p, h), n in region.items()
         ],
-        batch_size=5000,
     )
-    DelayMonth.objects.filter(month=month).delete()
-    DelayMonth.objects.bulk_create(
+    _replace(
+        DelayMonth,
+        month,
         [
             DelayMonth(
                 month=month,
@@ -108,7 +113,6 @@ def rebuild_delays(month: datetime.date, start, end) -> int:
             )
             for (structure, filiere, profession, hours), n in counts.items()
         ],
-        batch_size=5000,
     )
     return len(counts)
 
@@ -124,8 +128,9 @@ def rebuild_actors(month: datetime.date, start, end) -> int:
             .distinct()
             .order_by()
         )
-    ActorMonth.objects.filter(month=month).delete()
-    ActorMonth.objects.bulk_create(
+    _replace(
+        ActorMonth,
+        month,
         [
             ActorMonth(
                 month=month,
@@ -137,7 +142,6 @@ def rebuild_actors(month: datetime.date, start, end) -> int:
             )
             for user, profession, structure, kind, filiere in seen
         ],
-        batch_size=5000,
     )
     return len(seen)
 

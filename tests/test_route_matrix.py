@@ -229,6 +229,12 @@ PAGES: dict[str, Case] = {
         {"anonymous": 302, "regional_admin": 302, "observer": 403, "nurse_a": 403},
         data=lambda w: {"officer": w.regional_admin.pk, "filieres": ["geriatrie"]},
     ),
+    "deployment_stop": Case(
+        "POST",
+        lambda w: reverse("deployment_stop", args=[w.ehpad_a.pk]),
+        {"anonymous": 302, "regional_admin": 302, "observer": 403, "nurse_a": 403},
+        data=lambda w: {"commune": "53130", "place": "Mairie"},
+    ),
     # The directory is public.
     "directory": Case("GET", lambda w: reverse("directory"), {"anonymous": 200, "nurse_a": 200}),
     "notifications": Case(

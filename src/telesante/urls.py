@@ -56,6 +56,7 @@ urlpatterns = [
     path("deploiement/<int:pk>/", deployment_views.site, name="deployment_site"),
     path("deploiement/<int:pk>/jalon/", deployment_views.milestone, name="deployment_milestone"),
     path("deploiement/<int:pk>/suivi/", deployment_views.follow_up, name="deployment_follow_up"),
+    path("deploiement/<int:pk>/etape/", deployment_views.stop, name="deployment_stop"),
     path("annuaire/", directory_views.directory, name="directory"),
     path("notifications/", notification_views.inbox, name="notifications"),
     path("notifications/lues/", notification_views.mark_read, name="notifications_read"),

@@ -130,3 +130,48 @@ def test_mobile_unit_schedule(world):
     assert list(services.schedule(world.ehpad_a, now)) == []
     officer = make_user("appui@example.test")
     assert not services.may_view(officer)
+
+
+def test_adding_stops_to_a_mobile_unit(world):
+    unit = make_structure("Unité mobile du Sud-Mayenne", kind=StructureKind.MOBILE)
+    client = logged_in(world.regional_admin)
+    url = f"/deploiement/{unit.pk}/etape/"
+    page = client.post(
+        url,
+        {"commune": "00000", "place": "", "starts_at": "demain", "ends_at": "2030-01-01T10:00"},
+        follow=True,
+    ).content.decode()
+    assert "Commune inconnue" in page and "Indiquez le lieu" in page and "invalides" in page
+    late = client.post(
+        url,
+        {
+            "commune": "53062",
+            "place": "Halles",
+            "starts_at": "2030-01-01T12:00",
+            "ends_at": "2030-01-01T10:00",
+        },
+        follow=True,
+    )
+    assert "La fin doit suivre le début" in late.content.decode()
+    client.post(
+        url,
+        {
+            "commune": "53062",
+            "place": "Halles",
+            "starts_at": "2030-01-01T09:00",
+            "ends_at": "2030-01-01T12:00",
+        },
+    )
+    stop = Stop.objects.get(unit=unit)
+    assert (stop.place, stop.commune_id) == ("Halles", "53062")
+    other = client.post(
+        f"/deploiement/{world.ehpad_a.pk}/etape/",
+        {
+            "commune": "53130",
+            "place": "X",
+            "starts_at": "2030-01-01T09:00",
+            "ends_at": "2030-01-01T12:00",
+        },
+        follow=True,
+    )
+    assert "Seule une unité mobile" in other.content.decode()

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from telesante.accounts.models import RegionalRole
+from telesante.accounts.models import RegionalRole, User
 from telesante.acts.models import Filiere
 from telesante.deployment.models import Milestone, SiteDeployment, Step, Stop
-from telesante.structures.models import DeploymentStatus, Structure, StructureKind
+from telesante.structures.models import Commune, DeploymentStatus, Structure, StructureKind
 
 # The site is operational (counted as deployed) once equipped and its professionals trained.
 OPERATIONAL_STEPS = (Step.EQUIPMENT, Step.TRAINING)
@@ -109,8 +110,6 @@ def record_milestone(user, site: SiteDeployment, data: MilestoneInput) -> Milest
 def set_follow_up(user, site: SiteDeployment, officer_id: int | None, filiere_codes: list[str]):
     if not (user.is_authenticated and user.regional_role == RegionalRole.ADMIN):
         raise PermissionDenied(_("Réservé à l'administration régionale."))
-    from telesante.accounts.models import User
-
     errors = {}
     officer = None
     if officer_id:
@@ -152,6 +151,42 @@ def refresh_status(site: SiteDeployment) -> Structure:
         ]
     )
     return structure
+
+
+@transaction.atomic
+def add_stop(user, site: SiteDeployment, data) -> Stop:
+    """A stop of a mobile unit: where (commune, place) and when (start and end)."""
+    if not may_edit(user, site):
+        raise PermissionDenied(_("Réservé à l'administration régionale et au chargé d'appui."))
+    errors: dict[str, list[str]] = {}
+    if site.structure.kind != StructureKind.MOBILE:
+        errors["__all__"] = [_("Seule une unité mobile a des étapes.")]
+    commune = Commune.objects.filter(pk=(data.get("commune") or "").strip()).first()
+    if commune is None:
+        errors["commune"] = [_("Commune inconnue (code INSEE, ex. 53130).")]
+    place = (data.get("place") or "").strip()
+    if not place:
+        errors["place"] = [_("Indiquez le lieu de l'étape.")]
+    starts, ends = (
+        _moment(data.get("starts_at"), "starts_at", errors),
+        _moment(data.get("ends_at"), "ends_at", errors),
+    )
+    if starts and ends and ends <= starts:
+        errors["ends_at"] = [_("La fin doit suivre le début.")]
+    if errors:
+        raise ValidationError(errors)
+    return Stop.objects.create(
+        unit=site.structure, commune=commune, place=place[:200], starts_at=starts, ends_at=ends
+    )
+
+
+def _moment(raw: str | None, field: str, errors: dict) -> datetime.datetime | None:
+    try:
+        value = datetime.datetime.fromisoformat(raw or "")
+    except ValueError:
+        errors[field] = [_("Date et heure invalides (AAAA-MM-JJTHH:MM).")]
+        return None
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 def schedule(unit: Structure, since: datetime.datetime) -> QuerySet[Stop]:

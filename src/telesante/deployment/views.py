@@ -125,3 +125,17 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Suivi du site enregistré."))
     return redirect("deployment_site", pk=pk)
+
+
+@login_required
+@require_POST
+def stop(request: HttpRequest, pk: int) -> HttpResponse:
+    _check(request.user)
+    site_ = services.site_for(_structure(pk))
+    try:
+        services.add_stop(request.user, site_, request.POST)
+    except ValidationError as err:
+        _flash(request, err)
+    else:
+        messages.success(request, _("Étape enregistrée."))
+    return redirect("deployment_site", pk=pk)

@@ -216,5 +216,8 @@ TELESANTE_APL_UNDERSERVED = float(env("APL_UNDERSERVED", "2.5"))
 
 # Télé-expertise rules (REGULATORY.md, marked "verify": configurable, not constants).
 TELESANTE_TE2_YEARLY_CAP = int(env("TE2_YEARLY_CAP", "4"))
+# Share of a professional's yearly activity that may be done remotely (flagged in billing).
+TELESANTE_REMOTE_SHARE_CAP = float(env("REMOTE_SHARE_CAP", "0.20"))
+
 # Statistical confidentiality: counts of acts or people below this are masked in exports.
 TELESANTE_INDICATORS_MIN_COUNT = int(env("INDICATORS_MIN_COUNT", "5"))

@@ -3,6 +3,9 @@
 Patient identity never leaves here: a row names the act, not the patient. The TE2 cap of
 REGULATORY.md (at most ``TELESANTE_TE2_YEARLY_CAP`` per patient and expert over the year) is
 checked again on the whole calendar year, and the warnings recorded with each code are kept.
+The cap on remote activity (``TELESANTE_REMOTE_SHARE_CAP`` of the year's activity) needs the
+year's whole activity, which the platform does not see: it is checked against the activity the
+professional declared (``DeclaredActivity``), flagged from 80 % of the cap on.
 """
 
 import csv
@@ -17,6 +20,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import RegionalRole, User
 from telesante.acts.models import BillingCode
 from telesante.indicators.filters import Period, parse_period
+from telesante.indicators.models import DeclaredActivity
 
 HEADER = [
     "date",
@@ -68,9 +72,10 @@ def rows(professional: User, period: Period) -> list[list]:
     )
     cap = settings.TELESANTE_TE2_YEARLY_CAP
     per_patient: Counter = Counter()
+    remote = remote_share_flags(professional, codes)
     out = []
     for code in codes:
-        flags = list(code.warnings)
+        flags = list(code.warnings) + remote.get(code.created_at.year, [])
         if code.code == "TE2" and code.billable:
             key = (code.act.patient_id, code.created_at.year)
             per_patient[key] += 1
@@ -95,6 +100,36 @@ def rows(professional: User, period: Period) -> list[list]:
             ]
         )
     return out
+
+
+def remote_share_flags(professional: User, codes) -> dict[int, list[str]]:
+    """Per calendar year, the flag of the remote-activity cap (empty when far from it)."""
+    cap = settings.TELESANTE_REMOTE_SHARE_CAP
+    years = {c.created_at.year for c in codes}
+    declared = dict(
+        DeclaredActivity.objects.filter(professional=professional, year__in=years).values_list(
+            "year", "total_acts"
+        )
+    )
+    flags = {}
+    for year in years:
+        total = declared.get(year)
+        if not total:
+            continue
+        remote = BillingCode.objects.filter(
+            professional=professional, billable=True, created_at__year=year
+        ).count()
+        share = remote / total
+        if share >= cap * 0.8:
+            word = _("dépassé") if share > cap else _("bientôt atteint")
+            flags[year] = [
+                _(
+                    "Plafond d'activité à distance %(word)s : %(share).0f %% de l'activité "
+                    "déclarée en %(year)d (maximum %(cap).0f %%)."
+                )
+                % {"word": word, "share": 100 * share, "year": year, "cap": 100 * cap}
+            ]
+    return flags
 
 
 def export_csv(professional: User, period: Period) -> str:

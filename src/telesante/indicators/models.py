@@ -107,3 +107,24 @@ class DirtyMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
+
+
+class DeclaredActivity(models.Model):
+    """A professional's total activity for a year (remote and face to face), as declared: what
+    the 20 % cap on remote activity is checked against in the billing export."""
+
+    professional = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="declared_activities"
+    )
+    year = models.PositiveSmallIntegerField("année")
+    total_acts = models.PositiveIntegerField("actes de l'année (toutes modalités)")
+
+    class Meta:
+        verbose_name = "activité annuelle déclarée"
+        verbose_name_plural = "activités annuelles déclarées"
+        constraints = [
+            models.UniqueConstraint(fields=["professional", "year"], name="one_declaration")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.professional} {self.year}"

@@ -76,9 +76,21 @@ def test_milestone_page_flow(world):
     bad = client.post(url + "jalon/", {"step": "needs", "done_on": "32/01"}, follow=True)
     assert "Date invalide" in bad.content.decode()
     client.post(url + "jalon/", {"step": "needs", "done_on": "2022-01-10"})
-    client.post(url + "suivi/", {"officer": world.observer.pk, "filieres": ["geriatrie"]})
+    client.post(
+        url + "suivi/",
+        {
+            "officer": world.observer.pk,
+            "filieres": ["geriatrie"],
+            "acts": ["teleexpertise"],
+            "availability": "Mardi et jeudi",
+            "contact": "Par la plateforme",
+        },
+    )
     page = client.get(url).content.decode()
-    assert "10/01/2022" in page and "Gériatrie" in page
+    assert "10/01/2022" in page and "Gériatrie" in page and "Mardi et jeudi" in page
+    assert services.site_for(world.ehpad_a).acts == ["teleexpertise"]
+    bad = client.post(url + "suivi/", {"acts": ["magie"]}, follow=True)
+    assert "Type d&#x27;acte inconnu" in bad.content.decode()
     wrong = client.post(url + "suivi/", {"officer": "abc"}, follow=True)
     assert "inconnu" in wrong.content.decode()
     assert client.get("/deploiement/999999/").status_code == 404

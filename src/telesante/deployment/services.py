@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import RegionalRole, User
 from telesante.acts.models import Filiere
 from telesante.deployment.models import Milestone, SiteDeployment, Step, Stop
+from telesante.patients.models import ActKind
 from telesante.structures.models import Commune, DeploymentStatus, Structure, StructureKind
 
 # The site is operational (counted as deployed) once equipped and its professionals trained.
@@ -106,8 +107,23 @@ def record_milestone(user, site: SiteDeployment, data: MilestoneInput) -> Milest
     return milestone
 
 
+@dataclass
+class Offer:
+    """What the directory shows of a site: acts offered, availability, how to ask."""
+
+    acts: list[str]
+    availability: str = ""
+    contact: str = ""
+
+
 @transaction.atomic
-def set_follow_up(user, site: SiteDeployment, officer_id: int | None, filiere_codes: list[str]):
+def set_follow_up(
+    user,
+    site: SiteDeployment,
+    officer_id: int | None,
+    filiere_codes: list[str],
+    offer: Offer | None = None,
+) -> None:
     if not (user.is_authenticated and user.regional_role == RegionalRole.ADMIN):
         raise PermissionDenied(_("Réservé à l'administration régionale."))
     errors = {}
@@ -119,10 +135,15 @@ def set_follow_up(user, site: SiteDeployment, officer_id: int | None, filiere_co
     filieres = list(Filiere.objects.filter(pk__in=filiere_codes))
     if len(filieres) != len(set(filiere_codes)):
         errors["filieres"] = [_("Filière inconnue.")]
+    if offer is not None and set(offer.acts) - set(ActKind.values):
+        errors["acts"] = [_("Type d'acte inconnu.")]
     if errors:
         raise ValidationError(errors)
     site.officer = officer
-    site.save(update_fields=["officer"])
+    if offer is not None:
+        site.acts = [a for a in ActKind.values if a in offer.acts]
+        site.availability, site.contact = offer.availability[:300], offer.contact[:300]
+    site.save(update_fields=["officer", "acts", "availability", "contact"])
     site.filieres.set(filieres)
 
 

@@ -12,6 +12,7 @@ from telesante.acts.models import Filiere
 from telesante.deployment import services
 from telesante.deployment.models import Step
 from telesante.indicators import filters
+from telesante.patients.models import ActKind
 from telesante.structures.models import DeploymentStatus, Structure, StructureKind
 
 
@@ -87,6 +88,7 @@ def site(request: HttpRequest, pk: int) -> HttpResponse:
                 is_active=True, regional_role__in=[RegionalRole.ADMIN, RegionalRole.OBSERVER]
             ).order_by("last_name"),
             "filieres": Filiere.objects.order_by("name"),
+            "kinds": ActKind.choices,
             "opened": set(follow_up.filieres.values_list("code", flat=True)),
             "stops": services.schedule(structure, timezone.now()),
         },
@@ -119,6 +121,11 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             site_,
             int(raw) if raw.isdecimal() and len(raw) < 18 else (None if not raw else -1),
             request.POST.getlist("filieres"),
+            services.Offer(
+                request.POST.getlist("acts"),
+                request.POST.get("availability", "").strip(),
+                request.POST.get("contact", "").strip(),
+            ),
         )
     except ValidationError as err:
         _flash(request, err)

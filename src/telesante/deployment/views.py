@@ -89,6 +89,7 @@ def site(request: HttpRequest, pk: int) -> HttpResponse:
             ).order_by("last_name"),
             "filieres": Filiere.objects.order_by("name"),
             "kinds": ActKind.choices,
+            "offered": [label for value, label in ActKind.choices if value in follow_up.acts],
             "opened": set(follow_up.filieres.values_list("code", flat=True)),
             "stops": services.schedule(structure, timezone.now()),
         },

@@ -96,54 +96,51 @@ def site(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def milestone(request: HttpRequest, pk: int) -> HttpResponse:
+def _post(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
+    """Apply a change to the site; French errors or the confirmation come back as messages."""
     _check(request.user)
-    follow_up = services.site_for(_structure(pk))
+    site_ = services.site_for(_structure(pk))
     try:
-        services.record_milestone(request.user, follow_up, services.parse_milestone(request.POST))
+        action(site_)
     except ValidationError as err:
         _flash(request, err)
     else:
-        messages.success(request, _("Jalon enregistré."))
+        messages.success(request, done)
     return redirect("deployment_site", pk=pk)
+
+
+@login_required
+@require_POST
+def milestone(request: HttpRequest, pk: int) -> HttpResponse:
+    def record(site_) -> None:
+        services.record_milestone(request.user, site_, services.parse_milestone(request.POST))
+
+    return _post(request, pk, record, _("Jalon enregistré."))
 
 
 @login_required
 @require_POST
 def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
-    _check(request.user)
-    site_ = services.site_for(_structure(pk))
     raw = request.POST.get("officer", "")
-    try:
+    officer = int(raw) if raw.isdecimal() and len(raw) < 18 else (None if not raw else -1)
+    offer = services.Offer(
+        request.POST.getlist("acts"),
+        request.POST.get("availability", "").strip(),
+        request.POST.get("contact", "").strip(),
+    )
+
+    def update(site_) -> None:
         services.set_follow_up(
-            request.user,
-            site_,
-            int(raw) if raw.isdecimal() and len(raw) < 18 else (None if not raw else -1),
-            request.POST.getlist("filieres"),
-            services.Offer(
-                request.POST.getlist("acts"),
-                request.POST.get("availability", "").strip(),
-                request.POST.get("contact", "").strip(),
-            ),
+            request.user, site_, officer, request.POST.getlist("filieres"), offer
         )
-    except ValidationError as err:
-        _flash(request, err)
-    else:
-        messages.success(request, _("Suivi du site enregistré."))
-    return redirect("deployment_site", pk=pk)
+
+    return _post(request, pk, update, _("Suivi du site enregistré."))
 
 
 @login_required
 @require_POST
 def stop(request: HttpRequest, pk: int) -> HttpResponse:
-    _check(request.user)
-    site_ = services.site_for(_structure(pk))
-    try:
+    def add(site_) -> None:
         services.add_stop(request.user, site_, request.POST)
-    except ValidationError as err:
-        _flash(request, err)
-    else:
-        messages.success(request, _("Étape enregistrée."))
-    return redirect("deployment_site", pk=pk)
+
+    return _post(request, pk, add, _("Étape enregistrée."))

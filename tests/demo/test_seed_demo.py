@@ -16,12 +16,21 @@ from allauth.mfa.models import Authenticator
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import F, Q
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from telesante.accounts.models import Membership, MembershipRole, RegionalRole, User
+from telesante.acts.models import Act, BillingCode
 from telesante.core.identifiers import validate_finess, validate_matricule, validate_rpps
-from telesante.demo import seeding
-from telesante.patients.models import AttachmentKind, IdentityStatus, Patient, PatientAttachment
+from telesante.demo import history, seeding
+from telesante.patients.models import (
+    ActKind,
+    AttachmentKind,
+    IdentityStatus,
+    Patient,
+    PatientAttachment,
+)
 from telesante.patients.services import search_key
 from telesante.structures.models import (
     Commune,
@@ -31,6 +40,7 @@ from telesante.structures.models import (
     Structure,
     StructureKind,
 )
+from telesante.teleexpertise.models import State, TeleExpertise
 from tests.conftest import make_user
 
 LOGIN = "/compte/login/"
@@ -183,6 +193,40 @@ def test_patients(demo):
             assert p.matricule == ""
     assert 500 <= qualified <= 1500
     assert Patient.objects.filter(gp__isnull=False).count() > 1500
+
+
+def test_teleexpertise_history(demo):
+    acts = Act.objects.filter(kind=ActKind.TELEEXPERTISE)
+    assert acts.count() == history.BASE_ACTS
+    assert re.search(r"Télé-expertises : 20\u202f000 sur trois ans, dont \d+", demo)
+    states = Counter(TeleExpertise.objects.values_list("state", flat=True))
+    assert states[State.ANSWERED] > 0.9 * history.BASE_ACTS
+    assert states[State.POOLED] > 0 and states[State.CLAIMED] > 0
+    oldest = acts.order_by("requested_at").first().requested_at
+    sent = list(acts.order_by("pk").values_list("requested_at", flat=True))
+    assert sent == sorted(sent)  # ids follow time, as in real use
+    assert timezone.now() - oldest <= datetime.timedelta(days=history.HISTORY_DAYS + 1)
+    # Every act is about a patient of the requesting site, asked by one of its members.
+    stray = acts.exclude(
+        patient__attachments__structure=F("requesting_structure"),
+        requester__memberships__structure=F("requesting_structure"),
+    )
+    assert not stray.exists()
+    assert not acts.exclude(consent__patient=F("patient")).exists()
+    # Answered requests carry the expert's answer and both codes; open ones none.
+    answered = TeleExpertise.objects.filter(state=State.ANSWERED)
+    assert not answered.filter(Q(answered_at__isnull=True) | Q(opinion="")).exists()
+    assert not answered.exclude(act__performers=F("claimed_by")).exists()
+    codes = Counter(BillingCode.objects.values_list("code", flat=True))
+    assert codes == {"TE2": answered.count(), "RQD": answered.count()}
+    assert not BillingCode.objects.exclude(act__teleexpertise__state=State.ANSWERED).exists()
+    assert not TeleExpertise.objects.filter(state=State.POOLED, claimed_by__isnull=False).exists()
+    # The expert came from the filière's specialty.
+    assert (
+        not acts.filter(performers__isnull=False)
+        .exclude(performers__specialty=F("filiere__specialty"))
+        .exists()
+    )
 
 
 def test_second_run_changes_nothing(demo):

@@ -153,6 +153,9 @@ def test_listing_boxes_and_status(te_world, geriatrician, te):
     assert ids(geriatrician, "") == [te.pk, other.pk]  # inbox by default
     assert api_client(geriatrician).get(f"{BASE}?box=tout").status_code == 404
     assert api_client(geriatrician).get(f"{BASE}?status=perdu").status_code == 422
+    assert ids(geriatrician, "box=inbox&limit=1") == [te.pk]
+    for bad in ("0", "201", "beaucoup"):
+        assert api_client(geriatrician).get(f"{BASE}?limit={bad}").status_code == 422
 
 
 # GET /teleexpertise/{id}

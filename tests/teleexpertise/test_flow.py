@@ -1,20 +1,22 @@
 """The whole loop, through the services: request, pool, claim, questions, answer, decline."""
 
+import datetime
 import io
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from pypdf import PdfReader
 
 from telesante.accounts.models import Membership, Profession
-from telesante.acts.models import ActStatus
+from telesante.acts.models import Act, ActStatus
 from telesante.core.identifiers import luhn_complete
 from telesante.notifications.models import Notification
 from telesante.teleexpertise import services
 from telesante.teleexpertise.models import Decline, State
 from tests.conftest import make_user
-from tests.teleexpertise.conftest import wound_request
+from tests.teleexpertise.conftest import answered, wound_request
 
 
 def notified(user) -> list[str]:
@@ -270,3 +272,16 @@ def test_an_expert_may_not_take_their_own_request(te_world):
         services.claim(None, t.wound_expert, te)
     te = services.claim(None, t.wound_expert_2, te)
     assert te.claimed_by == t.wound_expert_2
+
+
+def test_boxes_list_open_requests_by_deadline_then_the_history_newest_first(te_world):
+    t = te_world
+    old_answer = answered(t)
+    new_answer = answered(t)
+    late = services.create(None, t.w.nurse_a, wound_request(t))
+    soon = services.create(None, t.w.nurse_a, wound_request(t))
+    Act.objects.filter(pk=late.pk).update(due_at=timezone.now() + datetime.timedelta(days=6))
+    Act.objects.filter(pk=soon.pk).update(due_at=timezone.now() + datetime.timedelta(days=1))
+    expected = [soon.pk, late.pk, new_answer.pk, old_answer.pk]
+    for user, box in ((t.w.nurse_a, "outbox"), (t.wound_expert, "inbox")):
+        assert [te.pk for te in services.listing(user, box)] == expected

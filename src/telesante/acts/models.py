@@ -100,7 +100,10 @@ class Act(models.Model):
 
     class Meta:
         verbose_name = _("acte")
+        # A structure's open requests, and its history newest first (boxes, worklists).
         indexes = [
+            models.Index(fields=["requesting_structure", "status"], name="act_structure_status"),
+            models.Index(fields=["requesting_structure", "id"], name="act_structure_history"),
             # The indicators' monthly roll-up reads acts month by month (indicators/rollup.py).
             models.Index(fields=["requested_at"], name="act_requested_at"),
         ]

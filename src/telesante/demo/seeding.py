@@ -38,7 +38,7 @@ from telesante.accounts.models import (
 )
 from telesante.acts.models import Filiere
 from telesante.core.identifiers import luhn_complete, nir_key
-from telesante.demo import names
+from telesante.demo import history, names
 from telesante.deployment.models import Milestone, SiteDeployment, Step
 from telesante.indicators import rollup
 from telesante.patients.models import (
@@ -60,6 +60,7 @@ from telesante.structures.models import (
     Structure,
     StructureKind,
 )
+from telesante.teleexpertise.models import OPEN_STATES, TeleExpertise
 
 DEMO_DOMAIN = "demo.telesante.test"
 # Shared by every named demo login; `telesante demo-accounts` prints them.
@@ -256,6 +257,7 @@ class Seeder:
         self.nurses_by_site: dict[str, list[int]] = defaultdict(list)
         self.gps_by_site: dict[str, list[int]] = defaultdict(list)
         self.gps_by_dept: dict[str, list[int]] = defaultdict(list)
+        self.patients_by_site: dict[str, list[int]] = defaultdict(list)
 
     # --- territory -----------------------------------------------------------------------
 
@@ -774,6 +776,7 @@ class Seeder:
                     patients.append((next_id, *row, now, now))
                     attachments.append((next_id, site.structure.pk, attach.value, today))
                     changes.append((next_id, "", status, evidence, note, created_by, now))
+                    self.patients_by_site[site.key].append(next_id)
                     next_id += 1
                 insert_rows(cursor, Patient, PATIENT_FIELDS, patients)
                 insert_rows(cursor, PatientAttachment, ATTACHMENT_FIELDS, attachments)
@@ -789,9 +792,26 @@ class Seeder:
             self.create_structures()
             self.create_people(self.define_people())
             self.create_patients()
+            self.create_history()
             self.create_deployment()
             # Rows above are bulk-inserted behind the ORM's signals: roll the acts up once.
             rollup.refresh_all()
+        if connection.vendor == "postgresql":  # fresh statistics for the planner
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+
+    def create_history(self) -> None:
+        """Télé-expertises asked by the nurses and GPs of each site about its patients."""
+        requesting = [
+            history.Requesting(
+                structure=site.structure.pk,
+                dept=site.dept,
+                requesters=self.nurses_by_site[key] + self.gps_by_site[key],
+                patients=self.patients_by_site[key],
+            )
+            for key, site in self.sites.items()
+        ]
+        history.History(self.rng, self.scale, self.progress, requesting, insert_rows).run()
 
     # --- deployment follow-up ------------------------------------------------------------
 
@@ -950,6 +970,9 @@ def summary() -> str:
         f"{_n(by_kind[StructureKind.FAM_MAS])} de FAM, {_n(offices)} patients de MSP, centres "
         f"de santé et cabinet), dont {_n(qualified)} identités qualifiées (NIR de test)"
     )
+    acts = TeleExpertise.objects.filter(act__requesting_structure__in=structures)
+    open_ = acts.filter(state__in=OPEN_STATES).count()
+    lines.append(f"Télé-expertises : {_n(acts.count())} sur trois ans, dont {_n(open_)} en cours")
     return "\n".join(lines)
 
 

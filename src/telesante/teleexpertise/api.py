@@ -1,4 +1,5 @@
 import datetime
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
@@ -106,10 +107,16 @@ def create(request: HttpRequest, payload: TeleExpertiseIn):
 
 
 @router.get("", response=list[TeleExpertiseOut], summary="Boîte de réception ou d'envoi")
-def listing(request: HttpRequest, box: str = "inbox", status: State | None = None):
+def listing(
+    request: HttpRequest,
+    box: str = "inbox",
+    status: State | None = None,
+    limit: Annotated[int, Field(ge=1, le=200)] = services.LIST_LIMIT,
+):
+    """Open requests first (nearest deadline on top), then the history, newest first."""
     if box not in ("inbox", "outbox"):
         raise Http404
-    return services.listing(request.user, box, status or "")[:200]
+    return services.listing(request.user, box, status or "", limit)
 
 
 @router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")

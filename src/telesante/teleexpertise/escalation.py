@@ -10,9 +10,7 @@ from django.utils.translation import gettext as _
 
 from telesante.notifications.services import notify
 from telesante.teleexpertise import pools
-from telesante.teleexpertise.models import State, TeleExpertise
-
-OPEN = [State.POOLED, State.CLAIMED, State.WAITING_INFO]
+from telesante.teleexpertise.models import OPEN_STATES, State, TeleExpertise
 
 
 def run(now: datetime.datetime | None = None) -> dict[str, int]:
@@ -36,7 +34,7 @@ def run(now: datetime.datetime | None = None) -> dict[str, int]:
                     url=_url(te),
                 )
             done["widened"] += 1
-    for te in base.filter(state__in=OPEN, act__due_at__lte=now, reminded_at__isnull=True):
+    for te in base.filter(state__in=OPEN_STATES, act__due_at__lte=now, reminded_at__isnull=True):
         with transaction.atomic():
             te.reminded_at = now
             te.save(update_fields=["reminded_at"])
@@ -49,7 +47,7 @@ def run(now: datetime.datetime | None = None) -> dict[str, int]:
             )
         done["reminded"] += 1
     for te in base.filter(
-        state__in=OPEN,
+        state__in=OPEN_STATES,
         reminded_at__isnull=False,
         coordinator_alerted_at__isnull=True,
         act__filiere__coordinator__isnull=False,

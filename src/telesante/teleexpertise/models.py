@@ -20,6 +20,9 @@ class State(models.TextChoices):
     CANCELLED = "cancelled", _("Annulée")
 
 
+OPEN_STATES = [State.POOLED, State.CLAIMED, State.WAITING_INFO]
+
+
 class ConsultationNeed(models.TextChoices):
     NONE = "none", _("Pas de consultation nécessaire")
     ROUTINE = "routine", _("Consultation à programmer")
@@ -68,6 +71,8 @@ class TeleExpertise(models.Model):
 
     class Meta:
         verbose_name = _("télé-expertise")
+        # An expert's history, newest first (their inbox keeps every answered request).
+        indexes = [models.Index(fields=["claimed_by", "act"], name="te_claimed_history")]
 
     def __str__(self) -> str:
         return f"Télé-expertise #{self.act_id}"

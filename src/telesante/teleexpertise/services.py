@@ -26,7 +26,14 @@ from telesante.notifications.services import notify
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, Consent, ConsentDecision
 from telesante.teleexpertise import billing, pools, reports
-from telesante.teleexpertise.models import ConsultationNeed, Message, State, TeleExpertise, Urgency
+from telesante.teleexpertise.models import (
+    OPEN_STATES,
+    ConsultationNeed,
+    Message,
+    State,
+    TeleExpertise,
+    Urgency,
+)
 
 REQUESTER_PROFESSIONS = {
     Profession.DOCTOR,
@@ -169,35 +176,83 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
     return te
 
 
+LIST_LIMIT = 50
+OPEN_ACT_STATUSES = [ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITING_INFO]
+
+
+def _inbox_ids(user: User, open_only: bool) -> QuerySet:
+    """The ids of the requests addressed to the expert (claimed, named, or open in their pool),
+    as a UNION of index-driven arms: an OR across them would test every request."""
+    claimed = TeleExpertise.objects.filter(claimed_by=user)
+    if open_only:
+        claimed = claimed.filter(state__in=OPEN_STATES)
+    return claimed.values_list("pk", flat=True).union(
+        TeleExpertise.objects.filter(named_expert=user, state=State.POOLED).values_list(
+            "pk", flat=True
+        ),
+        TeleExpertise.objects.filter(pools.pool_q(user)).values_list("pk", flat=True),
+    )
+
+
 def inbox(user: User) -> QuerySet[TeleExpertise]:
-    """Requests addressed to the expert: claimed, named, or open in their pool."""
-    return TeleExpertise.objects.filter(
-        Q(claimed_by=user) | Q(named_expert=user, state=State.POOLED) | pools.pool_q(user)
-    ).exclude(act__requester=user)
+    """Requests addressed to the expert, their own requests excepted."""
+    return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, False)).exclude(act__requester=user)
+
+
+def _sent_by(user: User, prefix: str = "") -> Q:
+    """Sent by the user or from one of their structures (prefix: path to the act)."""
+    mine = list(policy.member_structures(user).values_list("pk", flat=True))
+    return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_structure__in": mine})
 
 
 def outbox(user: User) -> QuerySet[TeleExpertise]:
     """Requests sent by the user or from one of their structures."""
-    mine = policy.member_structures(user).values("pk")
-    return TeleExpertise.objects.filter(
-        Q(act__requester=user) | Q(act__requesting_structure__in=mine)
-    )
+    return TeleExpertise.objects.filter(_sent_by(user, "act__"))
 
 
-def listing(user: User, box: str, state: str = "") -> QuerySet[TeleExpertise]:
+def listing(user: User, box: str, state: str = "", limit: int = LIST_LIMIT) -> list[TeleExpertise]:
+    """Open requests first, the nearest deadline on top; then the history, newest first.
+
+    The few open ones are found by id first (an expert's inbox keeps every request they ever
+    answered), then fetched and sorted; the history walks the ids backwards (ids follow time).
+    A constant number of queries, each served by an index."""
     if not policy.may_handle_patients(user):
         raise PermissionDenied
-    items = inbox(user) if box == "inbox" else outbox(user)
+    if box == "inbox":
+        history = TeleExpertise.objects.filter(claimed_by=user).exclude(act__requester=user)
+        items = TeleExpertise.objects.filter(pk__in=list(_inbox_ids(user, True))).exclude(
+            act__requester=user
+        )
+    else:
+        history = outbox(user)
+        # The act's status mirrors the request's state: the structure's open acts are one
+        # index range (acts.act_structure_status).
+        open_acts = Act.objects.filter(
+            _sent_by(user), kind=ActKind.TELEEXPERTISE, status__in=OPEN_ACT_STATUSES
+        )
+        items = TeleExpertise.objects.filter(pk__in=list(open_acts.values_list("pk", flat=True)))
     if state:
-        items = items.filter(state=state)
-    return items.select_related(
+        items, history = items.filter(state=state), history.filter(state=state)
+    related = (
         "act__patient",
         "act__filiere",
         "act__requester",
         "act__requesting_structure",
         "claimed_by",
         "named_expert",
-    ).order_by("act__due_at", "pk")
+    )
+    found = list(
+        items.filter(state__in=OPEN_STATES)
+        .select_related(*related)
+        .order_by("act__due_at", "pk")[:limit]
+    )
+    if len(found) < limit:
+        found += (
+            history.exclude(state__in=OPEN_STATES)
+            .select_related(*related)
+            .order_by("-pk")[: limit - len(found)]
+        )
+    return found
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> TeleExpertise:

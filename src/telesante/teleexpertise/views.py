@@ -22,7 +22,7 @@ def boxes(request: HttpRequest) -> HttpResponse:
     box = request.GET.get("box") or ("inbox" if request.user.specialty else "outbox")
     box = "outbox" if box == "outbox" else "inbox"
     state = request.GET.get("state", "")
-    items = services.listing(request.user, box, state if state in State.values else "")[:200]
+    items = services.listing(request.user, box, state if state in State.values else "")
     return render(
         request,
         "teleexpertise/list.html",

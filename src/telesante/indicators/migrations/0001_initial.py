@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('acts', '0003_indicators_indexes'),
+        ('acts', '0004_indicators_indexes'),
         ('structures', '0002_deployment_mobile_unit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

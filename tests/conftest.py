@@ -59,6 +59,13 @@ def fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def ingest_inline(settings):
+    """Device batches are ingested in another thread in production: here, in the test's own
+    thread and transaction (tests/e2e run the real server, which keeps the thread pool)."""
+    settings.TELESANTE_INGEST_THREADS = False
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploaded files and reports go to a temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"

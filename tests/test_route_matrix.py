@@ -12,6 +12,8 @@ from telesante.api import api
 from telesante.teleexpertise import services
 from tests.conftest import World, api_client, logged_in, make_user
 from tests.teleexpertise.conftest import TE, jpeg, te_world, wound_request  # noqa: F401
+from tests.telesurveillance.conftest import NOW, TSV, tsv  # noqa: F401
+from tests.telesurveillance.test_rules import send
 
 # Whole URL trees whose access rules live in the library that serves them, tested elsewhere.
 EXEMPT_PREFIXES = {
@@ -34,6 +36,8 @@ class Case:
     api: bool = False
     # Needs the télé-expertise objects of the `te_objects` fixture (w.te, w.te_claimed, ...).
     te: bool = False
+    # Needs the télésurveillance objects of the `tsv_objects` fixture (w.enrolment, w.alert...).
+    tsv: bool = False
     multipart: bool = False
 
 
@@ -237,6 +241,84 @@ PAGES: dict[str, Case] = {
     ),
     # The directory is public.
     "directory": Case("GET", lambda w: reverse("directory"), {"anonymous": 200, "nurse_a": 200}),
+    # Télésurveillance: w.enrolment of patient_a, monitored by w.operator's team, prescribed by
+    # doctor_a; w.other_operator belongs to another team; w.alert is open (see `tsv_objects`).
+    "telesurveillance_board": Case(
+        "GET",
+        lambda w: reverse("telesurveillance_board"),
+        {"anonymous": 302, "operator": 200, "nurse_b": 200, "observer": 403},
+        tsv=True,
+    ),
+    "telesurveillance_enrol": Case(
+        "GET",
+        lambda w: reverse("telesurveillance_enrol"),
+        {"anonymous": 302, "operator": 200, "observer": 403},
+        tsv=True,
+    ),
+    "telesurveillance_patient": Case(
+        "GET",
+        lambda w: reverse("telesurveillance_patient", args=[w.enrolment.pk]),
+        {
+            "anonymous": 302,
+            "operator": 200,
+            "doctor_a": 200,
+            "nurse_a": 404,
+            "other_operator": 404,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        tsv=True,
+    ),
+    "telesurveillance_end": Case(
+        "POST",
+        lambda w: reverse("telesurveillance_end", args=[w.enrolment.pk]),
+        {
+            "anonymous": 302,
+            "operator": 302,
+            "doctor_a": 403,
+            "other_operator": 404,
+            "observer": 404,
+        },
+        data=lambda w: {"state": "ended"},
+        tsv=True,
+    ),
+    "telesurveillance_report": Case(
+        "GET",
+        lambda w: reverse("telesurveillance_report", args=[w.enrolment.pk]),
+        {
+            "anonymous": 302,
+            "operator": 200,
+            "doctor_a": 200,
+            "other_operator": 404,
+            "observer": 404,
+        },
+        tsv=True,
+    ),
+    "telesurveillance_acknowledge": Case(
+        "POST",
+        lambda w: reverse("telesurveillance_acknowledge", args=[w.alert.pk]),
+        {
+            "anonymous": 302,
+            "operator": 302,
+            "doctor_a": 404,
+            "other_operator": 404,
+            "observer": 404,
+        },
+        tsv=True,
+    ),
+    "telesurveillance_resolve": Case(
+        "POST",
+        lambda w: reverse("telesurveillance_resolve", args=[w.alert.pk]),
+        {
+            "anonymous": 302,
+            "operator": 302,
+            "doctor_a": 404,
+            "other_operator": 404,
+            "observer": 404,
+        },
+        data=lambda w: {"note": "Rappelé"},
+        tsv=True,
+    ),
     "notifications": Case(
         "GET",
         lambda w: reverse("notifications"),
@@ -386,7 +468,74 @@ API: dict[str, Case] = {
         {"anonymous": 200, "nurse_a": 200},
         api=True,
     ),
+    # Device tokens only (tests/telesurveillance/test_ingest.py): a personal token is refused.
+    "POST /api/v1/telesurveillance/measurements": Case(
+        "POST",
+        lambda w: "/api/v1/telesurveillance/measurements",
+        {"anonymous": 401, "operator": 401, "nurse_a": 401},
+        data=lambda w: {"measurements": []},
+        api=True,
+        tsv=True,
+    ),
+    "GET /api/v1/telesurveillance/alerts": Case(
+        "GET",
+        lambda w: "/api/v1/telesurveillance/alerts",
+        {"anonymous": 401, "operator": 200, "doctor_a": 200, "observer": 403},
+        api=True,
+        tsv=True,
+    ),
+    "POST /api/v1/telesurveillance/alerts/{alert_id}/acknowledge": Case(
+        "POST",
+        lambda w: f"/api/v1/telesurveillance/alerts/{w.alert.pk}/acknowledge",
+        {
+            "anonymous": 401,
+            "operator": 200,
+            "doctor_a": 404,
+            "other_operator": 404,
+            "observer": 404,
+        },
+        api=True,
+        tsv=True,
+    ),
+    "POST /api/v1/telesurveillance/alerts/{alert_id}/resolve": Case(
+        "POST",
+        lambda w: f"/api/v1/telesurveillance/alerts/{w.alert.pk}/resolve",
+        {
+            "anonymous": 401,
+            "operator": 200,
+            "doctor_a": 404,
+            "other_operator": 404,
+            "observer": 404,
+        },
+        data=lambda w: {"note": "Rappelé"},
+        api=True,
+        tsv=True,
+    ),
+    "GET /api/v1/telesurveillance/patients/{patient_id}/measurements": Case(
+        "GET",
+        lambda w: f"/api/v1/telesurveillance/patients/{w.patient_a.pk}/measurements?type=spo2",
+        {
+            "anonymous": 401,
+            "operator": 200,
+            "nurse_a": 200,
+            "other_operator": 404,
+            "nurse_b": 404,
+            "observer": 403,
+        },
+        api=True,
+        tsv=True,
+    ),
 }
+
+
+@pytest.fixture
+def tsv_objects(tsv: TSV) -> World:  # noqa: F811
+    """patient_a monitored by w.operator's team on doctor_a's prescription, with an open alert."""
+    w = tsv.w
+    w.operator, w.other_operator, w.enrolment = tsv.operator, tsv.other_operator, tsv.enrolment
+    send(tsv, ("m1", "spo2", 85, NOW))
+    w.alert = tsv.enrolment.alerts.get()
+    return w
 
 
 @pytest.fixture
@@ -454,6 +603,8 @@ def test_access(world, request, key, role, expected):
     case = {**PAGES, **API}[key]
     if case.te:
         request.getfixturevalue("te_objects")
+    if case.tsv:
+        request.getfixturevalue("tsv_objects")
     user = None if role == "anonymous" else getattr(world, role)
     client = api_client(user) if case.api else logged_in(user)
     url = case.url(world)

@@ -13,8 +13,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import path  # noqa: E402
 
 from telesante.notifications.consumers import NotificationConsumer  # noqa: E402
+from telesante.telesurveillance.consumers import BoardConsumer  # noqa: E402
 
-websocket_urlpatterns = [path("ws/notifications/", NotificationConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
+    path("ws/telesurveillance/equipes/<int:team_id>/", BoardConsumer.as_asgi()),
+]
 
 application = ProtocolTypeRouter(
     {

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "telesante.acts",
     "telesante.documents",
     "telesante.teleexpertise",
+    "telesante.telesurveillance",
     "telesante.notifications",
     "telesante.deployment",
     "telesante.indicators",
@@ -225,3 +226,10 @@ TELESANTE_REMOTE_SHARE_CAP = float(env("REMOTE_SHARE_CAP", "0.20"))
 
 # Statistical confidentiality: counts of acts or people below this are masked in exports.
 TELESANTE_INDICATORS_MIN_COUNT = int(env("INDICATORS_MIN_COUNT", "5"))
+
+# Télésurveillance: a batch of up to 10,000 measurements has its own request size limit.
+TELESANTE_MEASUREMENTS_MAX_BYTES = int(env("MEASUREMENTS_MAX_BYTES", str(4 * 1024 * 1024)))
+# Batches are ingested in a thread pool (each thread its own connection); tests turn it off so
+# that the ingest shares the test's transaction.
+TELESANTE_INGEST_THREADS = not env_flag("INGEST_INLINE")
+TELESANTE_MQTT_URL = env("MQTT_URL", "mqtt://127.0.0.1:1883")

@@ -11,6 +11,7 @@ from telesante.notifications import views as notification_views
 from telesante.patients import views as patient_views
 from telesante.structures import views as structure_views
 from telesante.teleexpertise import views as te_views
+from telesante.telesurveillance import views as tsv_views
 
 # The back office logs in through the same two-factor login as everyone else: the admin's own
 # login form (password only) is never served.
@@ -40,6 +41,25 @@ urlpatterns = [
     path("teleexpertise/<int:pk>/repondre/", te_views.answer, name="teleexpertise_answer"),
     path("teleexpertise/<int:pk>/decliner/", te_views.decline, name="teleexpertise_decline"),
     path("teleexpertise/<int:pk>/compte-rendu.pdf", te_views.report, name="teleexpertise_report"),
+    path("telesurveillance/", tsv_views.board, name="telesurveillance_board"),
+    path("telesurveillance/inscrire/", tsv_views.enrol, name="telesurveillance_enrol"),
+    path("telesurveillance/suivis/<int:pk>/", tsv_views.patient, name="telesurveillance_patient"),
+    path("telesurveillance/suivis/<int:pk>/fin/", tsv_views.end, name="telesurveillance_end"),
+    path(
+        "telesurveillance/suivis/<int:pk>/rapport.pdf",
+        tsv_views.report,
+        name="telesurveillance_report",
+    ),
+    path(
+        "telesurveillance/alertes/<int:pk>/prise-en-compte/",
+        tsv_views.acknowledge,
+        name="telesurveillance_acknowledge",
+    ),
+    path(
+        "telesurveillance/alertes/<int:pk>/resolution/",
+        tsv_views.resolve,
+        name="telesurveillance_resolve",
+    ),
     path("documents/<int:pk>/", document_views.download, name="attachment"),
     path(
         "documents/<int:pk>/miniature/",

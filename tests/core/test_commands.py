@@ -11,10 +11,16 @@ from django_tasks_db.models import DBTaskResult
 def test_worker_in_batch_mode_runs_the_escalation_and_stops(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     call_command("worker", batch=True)
-    result = DBTaskResult.objects.get()
-    assert result.task_path == "telesante.teleexpertise.tasks.escalate"
-    assert result.status == "SUCCESSFUL"
-    assert result.return_value == {"widened": 0, "reminded": 0, "coordinator": 0}
+    results = {r.task_path: r for r in DBTaskResult.objects.all()}
+    assert set(results) == {
+        "telesante.teleexpertise.tasks.escalate",
+        "telesante.telesurveillance.tasks.monitor",
+    }
+    assert all(r.status == "SUCCESSFUL" for r in results.values())
+    escalation = results["telesante.teleexpertise.tasks.escalate"].return_value
+    assert escalation == {"widened": 0, "reminded": 0, "coordinator": 0}
+    checks = results["telesante.telesurveillance.tasks.monitor"].return_value
+    assert checks == {"missing": 0, "delivered": 0, "flagged": 0, "forfaits": 0}
 
 
 def test_serve_starts_uvicorn_on_the_asgi_application(settings, monkeypatch, capsys):

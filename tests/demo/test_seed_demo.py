@@ -23,7 +23,7 @@ from django.utils import timezone
 from telesante.accounts.models import Membership, MembershipRole, RegionalRole, User
 from telesante.acts.models import Act, BillingCode
 from telesante.core.identifiers import validate_finess, validate_matricule, validate_rpps
-from telesante.demo import history, seeding
+from telesante.demo import history, monitoring, seeding
 from telesante.patients.models import (
     ActKind,
     AttachmentKind,
@@ -41,6 +41,8 @@ from telesante.structures.models import (
     StructureKind,
 )
 from telesante.teleexpertise.models import State, TeleExpertise
+from telesante.telesurveillance import alerts
+from telesante.telesurveillance.models import Alert, Measurement
 from tests.conftest import make_user
 
 LOGIN = "/compte/login/"
@@ -265,7 +267,7 @@ def test_demo_accounts(demo):
     call_command("demo_accounts", "--json", stdout=out)
     accounts = json.loads(out.getvalue())
     keys = {"email", "password", "role", "profession", "specialty", "structure", "totp_secret"}
-    assert all(set(a) == keys for a in accounts)
+    assert all(set(a) - {"devices"} == keys for a in accounts)
     roles = Counter(a["role"] for a in accounts)
     assert {"nurse", "expert", "gp", "pharmacist", "structure_admin", "observer"} <= set(roles)
     assert "regional_admin" in roles
@@ -296,6 +298,41 @@ def test_demo_accounts(demo):
     call_command("demo_accounts", stdout=text)
     assert by_role["nurse"]["email"] in text.getvalue()
     assert "Mode démonstration" in text.getvalue()
+
+
+def test_monitoring_operator_devices_and_history(demo):
+    out = io.StringIO()
+    call_command("demo_accounts", "--json", stdout=out)
+    operator = next(a for a in json.loads(out.getvalue()) if a["role"] == "monitoring_operator")
+    assert operator["structure"] == "Centre hospitalier de Laval"
+    devices = operator["devices"]
+    assert len(devices) == len({d["serial"] for d in devices}) >= 8
+    assert {d["programme"] for d in devices} >= {"insuffisance_cardiaque", "diabete"}
+    user = User.objects.get(email=operator["email"])
+    board = list(alerts.board(user))
+    assert len(board) == len(monitoring.PLAN)
+    assert board[0].worst == 4  # the low SpO2 first
+    assert {a.rule for a in Alert.objects.all()} >= {"spo2:below", "weight:rise", "missing"}
+    assert Measurement.objects.count() > 1000
+    scale = next(d for d in devices if d["serial"].startswith("DEMO-SC-"))
+    client = Client(headers={"Authorization": f"Bearer {scale['token']}"})
+    sent = client.post(
+        "/api/v1/telesurveillance/measurements",
+        {
+            "measurements": [
+                {
+                    "id": "demo-1",
+                    "device": scale["serial"],
+                    "type": "weight",
+                    "value": 80,
+                    "unit": "kg",
+                    "at": "2026-01-02T08:00:00+01:00",
+                }
+            ]
+        },
+        content_type="application/json",
+    )
+    assert sent.json()["accepted"] == 1
 
 
 def totp_page(email: str, password: str = seeding.DEMO_PASSWORD) -> tuple[Client, str]:

@@ -34,7 +34,7 @@ def test_dashboard_reads_at_a_glance_and_exports(dataset: Dataset, new_page) -> 
     expect(kpis).to_contain_text("6 actes")
     expect(kpis).to_contain_text("66,7 %")
     expect(kpis).to_contain_text("15,0 h")
-    expect(page.locator("figure.chart svg")).to_have_count(2)
+    expect(page.locator("figure.ind-chart svg")).to_have_count(2)
     expect(
         page.get_by_role("heading", name="Sites par type et état de déploiement")
     ).to_be_visible()

@@ -7,7 +7,7 @@ from telesante.accounts.models import Membership, MembershipRole
 from telesante.acts.models import Act
 from telesante.core import audit
 from telesante.core.models import AuditAction
-from telesante.patients.models import Patient, PatientAttachment
+from telesante.patients.models import ActKind, Patient, PatientAttachment
 from telesante.structures.models import Structure
 
 
@@ -29,10 +29,11 @@ def may_handle_patients(user) -> bool:
 
 
 def visible_patients(user) -> QuerySet[Patient]:
-    """Patients attached to one of the user's structures, or in an act the user is party to."""
+    """Patients attached to one of the user's structures, in an act the user is party to, or
+    monitored (télésurveillance) by a team the user belongs to."""
     if not may_handle_patients(user):
         return Patient.objects.none()
-    # One IN over a UNION of three index-driven id lists: the database starts from the few
+    # One IN over a UNION of index-driven id lists: the database starts from the few
     # patients the user may see instead of testing every patient of the region.
     mine = Membership.objects.filter(user=user).values("structure")
     ids = (
@@ -41,6 +42,10 @@ def visible_patients(user) -> QuerySet[Patient]:
         .union(
             Act.objects.filter(requester=user).values_list("patient_id", flat=True),
             Act.objects.filter(performers=user).values_list("patient_id", flat=True),
+            # Télésurveillance: the members of the opérateur team see the patients it monitors.
+            Act.objects.filter(
+                kind=ActKind.TELESURVEILLANCE, performing_structure__in=mine
+            ).values_list("patient_id", flat=True),
         )
     )
     return Patient.objects.filter(pk__in=ids)

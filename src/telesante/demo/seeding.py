@@ -38,7 +38,7 @@ from telesante.accounts.models import (
 )
 from telesante.acts.models import Filiere
 from telesante.core.identifiers import luhn_complete, nir_key
-from telesante.demo import history, names
+from telesante.demo import history, monitoring, names
 from telesante.deployment.models import Milestone, SiteDeployment, Step
 from telesante.indicators import rollup
 from telesante.patients.models import (
@@ -149,6 +149,9 @@ DEMO_LOGINS = [
               "Gouravel", Profession.PHARMACIST, site="pharmacie_demo"),
     DemoLogin("infirmier.sarthe", "nurse", "Infirmier en EHPAD (Sarthe)", "Erwan", "Tericquet",
               Profession.NURSE, site="ehpad_sarthe_demo"),
+    DemoLogin("operateur.telesurveillance", "monitoring_operator",
+              "Infirmière de télésurveillance (CH de Laval, équipe opérateur)", "Sophie",
+              "Marelin", Profession.NURSE, site="ch_laval"),
     DemoLogin("observateur", "observer", "Observatrice régionale (ARS)", "Nathalie", "Verasset",
               regional_role=RegionalRole.OBSERVER, rpps=False),
     DemoLogin("admin.region", "regional_admin", "Administrateur régional (GRADeS)", "Thomas",
@@ -793,6 +796,7 @@ class Seeder:
             self.create_people(self.define_people())
             self.create_patients()
             self.create_history()
+            self.create_monitoring()
             self.create_deployment()
             # Rows above are bulk-inserted behind the ORM's signals: roll the acts up once.
             rollup.refresh_all()
@@ -812,6 +816,14 @@ class Seeder:
             for key, site in self.sites.items()
         ]
         history.History(self.rng, self.scale, self.progress, requesting, insert_rows).run()
+
+    def create_monitoring(self) -> None:
+        """Télésurveillance: MSP patients followed by the CH de Laval team (demo/monitoring.py)."""
+        team = self.sites["ch_laval"].structure
+        prescriber = User.objects.get(email=f"expert.cardiologie@{DEMO_DOMAIN}")
+        msp = self.sites["msp_demo"].structure
+        patients = list(Patient.objects.filter(attachments__structure=msp).order_by("pk"))
+        monitoring.seed(self.rng, team, prescriber, patients[: len(monitoring.PLAN)])
 
     # --- deployment follow-up ------------------------------------------------------------
 
@@ -997,4 +1009,6 @@ def demo_accounts() -> list[dict]:
                 "totp_secret": DEMO_TOTP_SECRET,
             }
         )
+        if login and login.role == "monitoring_operator":
+            rows[-1]["devices"] = monitoring.devices()
     return rows

@@ -90,7 +90,9 @@ def bars(items: list[tuple[str, int]], title: str) -> SafeString:
         title,
         _join(parts),
     )
-    return format_html('<figure class="chart"><figcaption>{}</figcaption>{}</figure>', title, svg)
+    return format_html(
+        '<figure class="ind-chart"><figcaption>{}</figcaption>{}</figure>', title, svg
+    )
 
 
 def _axes(ticks: list[int], scale: float) -> SafeString:
@@ -119,7 +121,7 @@ def _join(parts: list[SafeString]) -> SafeString:
 
 def _figure(title: str, body: SafeString, legend: SafeString) -> SafeString:
     return format_html(
-        '<figure class="chart"><figcaption>{}</figcaption>'
+        '<figure class="ind-chart"><figcaption>{}</figcaption>'
         '<svg viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>'
         '<ul class="legend">{}</ul></figure>',
         title,

@@ -7,7 +7,17 @@ from django.core.management.base import BaseCommand, CommandError
 from telesante.demo import seeding
 from telesante.demo.management.commands.seed_demo import require_demo_mode
 
-JSON_KEYS = ["email", "password", "role", "profession", "specialty", "structure", "totp_secret"]
+JSON_KEYS = [
+    "email",
+    "password",
+    "role",
+    "profession",
+    "specialty",
+    "structure",
+    "totp_secret",
+    # The monitoring operator's entry lists the demo devices (serial, patient, programme, token).
+    "devices",
+]
 
 
 class Command(BaseCommand):
@@ -28,7 +38,9 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(
                 json.dumps(
-                    [{k: a[k] for k in JSON_KEYS} for a in accounts], ensure_ascii=False, indent=2
+                    [{k: a[k] for k in JSON_KEYS if k in a} for a in accounts],
+                    ensure_ascii=False,
+                    indent=2,
                 )
             )
             return

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TelesurveillanceConfig(AppConfig):
+    name = "telesante.telesurveillance"
+    verbose_name = "Télésurveillance"

@@ -1,0 +1,218 @@
+"""Enrolment in a télésurveillance programme: the act, both consents, the devices."""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telesante.accounts.models import Profession, User
+from telesante.acts.models import Act, ActStatus
+from telesante.core import audit, policy
+from telesante.core.models import AuditAction
+from telesante.patients import services as patients
+from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
+from telesante.structures.models import Structure
+from telesante.telesurveillance import reports
+from telesante.telesurveillance.models import Device, Enrolment, EnrolmentState, Programme
+
+SERIAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+MAX_MONTHS = 12
+
+
+@dataclass
+class NewEnrolment:
+    patient_id: int
+    team_id: int
+    programme: str
+    prescriber_id: int
+    prescribed_on: datetime.date | None
+    act_consent: bool
+    data_consent: bool
+    information_given: bool
+    exploitant: str
+    devices: list[str]
+    starts_on: datetime.date | None
+    ends_on: datetime.date | None
+    reading_start: datetime.time = datetime.time(8)
+    reading_end: datetime.time = datetime.time(18)
+    reading_weekdays: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    device_label: str = ""
+
+
+def prescribers() -> QuerySet[User]:
+    return User.objects.filter(profession=Profession.DOCTOR, is_active=True)
+
+
+def _check(new: NewEnrolment) -> tuple[dict[str, list[str]], Programme | None]:
+    errors: dict[str, list[str]] = {}
+    programme = Programme.objects.filter(pk=new.programme, active=True).first()
+    if programme is None:
+        errors["programme"] = [_("Programme inconnu.")]
+    if not prescribers().filter(pk=new.prescriber_id).exists():
+        errors["prescriber"] = [_("Le prescripteur doit être un médecin inscrit.")]
+    if new.prescribed_on is None:
+        errors["prescribed_on"] = [_("Indiquez la date de la prescription.")]
+    if not new.information_given:
+        errors["information_given"] = [_("Le patient doit être informé avant l'inscription.")]
+    if not new.act_consent:
+        errors["act_consent"] = [_("Le consentement du patient à la télésurveillance manque.")]
+    if not new.data_consent:
+        errors["data_consent"] = [
+            _("Le consentement du patient au traitement de ses données manque.")
+        ]
+    if not new.exploitant.strip():
+        errors["exploitant"] = [_("Indiquez l'exploitant du dispositif.")]
+    serials = [s.strip() for s in new.devices if s.strip()]
+    if not serials:
+        errors["devices"] = [_("Indiquez au moins un dispositif (numéro de série).")]
+    bad = [s for s in serials if not SERIAL.match(s)]
+    if bad:
+        errors["devices"] = [_("Numéro de série invalide : %(s)s.") % {"s": ", ".join(bad)}]
+    elif len(set(serials)) != len(serials):
+        errors["devices"] = [_("Un numéro de série est répété.")]
+    else:
+        taken = list(Device.objects.filter(serial__in=serials).values_list("serial", flat=True))
+        if taken:
+            errors["devices"] = [
+                _("Dispositif déjà attribué : %(s)s.") % {"s": ", ".join(sorted(taken))}
+            ]
+    if new.starts_on is None:
+        errors["starts_on"] = [_("Indiquez la date de début.")]
+    if new.ends_on is None:
+        errors["ends_on"] = [_("Indiquez la date de fin.")]
+    elif new.starts_on is not None:
+        if new.ends_on <= new.starts_on:
+            errors["ends_on"] = [_("La fin doit suivre le début.")]
+        elif (new.ends_on - new.starts_on).days > MAX_MONTHS * 31:
+            errors["ends_on"] = [_("Une prescription couvre au plus 12 mois.")]
+    if new.reading_end <= new.reading_start:
+        errors["reading_end"] = [_("La fin des heures de lecture doit suivre leur début.")]
+    if not new.reading_weekdays or any(d not in range(1, 8) for d in new.reading_weekdays):
+        errors["reading_weekdays"] = [_("Jours de lecture : de 1 (lundi) à 7 (dimanche).")]
+    return errors, programme
+
+
+def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolment:
+    """A member of the opérateur team enrols a patient it may see, on a doctor's prescription."""
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied
+    team = policy.member_structures(user).filter(pk=new.team_id).first()
+    patient = policy.visible_patients(user).filter(pk=new.patient_id).first()
+    if team is None or patient is None:
+        raise Http404
+    errors, programme = _check(new)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        enrolment = store(
+            request,
+            user,
+            patient,
+            team,
+            prescribers().get(pk=new.prescriber_id),
+            programme,
+            {
+                "prescribed_on": new.prescribed_on,
+                "exploitant": new.exploitant.strip(),
+                "starts_on": new.starts_on,
+                "ends_on": new.ends_on,
+                "reading_start": new.reading_start,
+                "reading_end": new.reading_end,
+                "reading_weekdays": ",".join(str(d) for d in sorted(set(new.reading_weekdays))),
+            },
+            {s.strip(): new.device_label for s in new.devices if s.strip()},
+        )
+        audit.record(request, user, AuditAction.CREATE, [enrolment.act], structure_id=team.pk)
+    return enrolment
+
+
+def store(
+    request: HttpRequest | None,
+    user: User,
+    patient: Patient,
+    team: Structure,
+    prescriber: User,
+    programme: Programme,
+    details: dict,
+    devices: dict[str, str],
+) -> Enrolment:
+    """Both consents (collected by `user`), the act, its details and the devices (serial →
+    model), with the programme's thresholds. No checks: `enrol` (and the demo) check first."""
+
+    def consent(note: str) -> Consent:
+        return patients.record_consent(
+            request,
+            user,
+            Consent(
+                patient=patient,
+                act_kind=ActKind.TELESURVEILLANCE,
+                information_given=True,
+                decision=ConsentDecision.CONSENT,
+                note=note,
+                structure=team,
+            ),
+        )
+
+    act = Act.objects.create(
+        kind=ActKind.TELESURVEILLANCE,
+        patient=patient,
+        requester=prescriber,
+        requesting_structure=team,
+        performing_structure=team,
+        status=ActStatus.IN_PROGRESS,
+        consent=consent(_("Télésurveillance")),
+        requested_at=timezone.now(),
+    )
+    enrolment = Enrolment.objects.create(
+        act=act,
+        programme=programme,
+        prescriber=prescriber,
+        data_consent=consent(_("Traitement des données de télésurveillance")),
+        team=team,
+        thresholds=programme.thresholds,
+        **details,
+    )
+    Device.objects.bulk_create(
+        Device(serial=serial, enrolment=enrolment, label=label) for serial, label in devices.items()
+    )
+    return enrolment
+
+
+def visible(user: User) -> QuerySet[Enrolment]:
+    """Enrolments of the user's teams and those the user prescribed."""
+    if not policy.may_handle_patients(user):
+        return Enrolment.objects.none()
+    mine = policy.member_structures(user).values("pk")
+    return Enrolment.objects.filter(team__in=mine) | Enrolment.objects.filter(prescriber=user)
+
+
+def get(request: HttpRequest | None, user: User, pk: int) -> Enrolment:
+    """One enrolment through the wall, audited; others' are a 404."""
+    enrolment = visible(user).filter(pk=pk).select_related("act__patient", "programme").first()
+    if enrolment is None:
+        raise Http404(_("Suivi introuvable."))
+    audit.record(request, user, AuditAction.READ, [enrolment.act])
+    return enrolment
+
+
+def end(request: HttpRequest | None, user: User, enrolment: Enrolment, state: str) -> Enrolment:
+    """End (term reached) or stop (adherence, decision) a monitoring; devices stop counting."""
+    if state not in (EnrolmentState.ENDED, EnrolmentState.STOPPED):
+        raise ValidationError({"state": [_("État de fin inconnu.")]})
+    if not policy.member_structures(user).filter(pk=enrolment.team_id).exists():
+        raise PermissionDenied(_("Seule l'équipe opérateur met fin au suivi."))
+    with transaction.atomic():
+        enrolment.state = state
+        enrolment.save(update_fields=["state"])
+        enrolment.act.status = ActStatus.DONE
+        enrolment.act.done_at = timezone.now()
+        enrolment.act.save(update_fields=["status", "done_at"])
+        audit.record(request, user, AuditAction.UPDATE, [enrolment.act], detail=f"suivi {state}")
+        reports.attach_final(enrolment)
+    return enrolment

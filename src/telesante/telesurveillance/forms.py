@@ -1,0 +1,86 @@
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from telesante.core import policy
+from telesante.telesurveillance import enrolment
+from telesante.telesurveillance.models import Programme
+
+WEEKDAYS = [
+    (1, _("lundi")),
+    (2, _("mardi")),
+    (3, _("mercredi")),
+    (4, _("jeudi")),
+    (5, _("vendredi")),
+    (6, _("samedi")),
+    (7, _("dimanche")),
+]
+DATE = forms.DateInput(attrs={"type": "date"})
+TIME = forms.TimeInput(attrs={"type": "time"})
+
+
+class EnrolmentForm(forms.Form):
+    patient = forms.ModelChoiceField(queryset=None, label=_("Patient"))
+    programme = forms.ModelChoiceField(
+        queryset=Programme.objects.filter(active=True), label=_("Programme (indication)")
+    )
+    team = forms.ModelChoiceField(queryset=None, label=_("Équipe opérateur"))
+    prescriber = forms.ModelChoiceField(queryset=None, label=_("Médecin prescripteur"))
+    prescribed_on = forms.DateField(label=_("Date de la prescription"), widget=DATE)
+    exploitant = forms.CharField(label=_("Exploitant (fournisseur du dispositif)"), max_length=150)
+    devices = forms.CharField(
+        label=_("Dispositifs (un numéro de série par ligne)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    device_label = forms.CharField(label=_("Modèle des dispositifs"), required=False)
+    starts_on = forms.DateField(label=_("Début du suivi"), widget=DATE)
+    ends_on = forms.DateField(label=_("Fin du suivi"), widget=DATE)
+    reading_start = forms.TimeField(
+        label=_("Lecture des données de"), initial=datetime.time(8), widget=TIME
+    )
+    reading_end = forms.TimeField(label=_("à"), initial=datetime.time(18), widget=TIME)
+    reading_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Jours de lecture"),
+        choices=WEEKDAYS,
+        coerce=int,
+        initial=[1, 2, 3, 4, 5],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    information_given = forms.BooleanField(
+        label=_("Le patient a reçu l'information (dont : en cas d'urgence, appeler le 15)"),
+        required=False,
+    )
+    act_consent = forms.BooleanField(
+        label=_("Le patient consent à la télésurveillance"), required=False
+    )
+    data_consent = forms.BooleanField(
+        label=_("Le patient consent au traitement de ses données"), required=False
+    )
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = policy.visible_patients(user).order_by("birth_name")
+        self.fields["team"].queryset = policy.member_structures(user)
+        self.fields["prescriber"].queryset = enrolment.prescribers().order_by("last_name")
+
+    def new(self) -> enrolment.NewEnrolment:
+        d = self.cleaned_data
+        return enrolment.NewEnrolment(
+            patient_id=d["patient"].pk,
+            team_id=d["team"].pk,
+            programme=d["programme"].pk,
+            prescriber_id=d["prescriber"].pk,
+            prescribed_on=d["prescribed_on"],
+            act_consent=d["act_consent"],
+            data_consent=d["data_consent"],
+            information_given=d["information_given"],
+            exploitant=d["exploitant"],
+            devices=d["devices"].split(),
+            device_label=d["device_label"],
+            starts_on=d["starts_on"],
+            ends_on=d["ends_on"],
+            reading_start=d["reading_start"],
+            reading_end=d["reading_end"],
+            reading_weekdays=d["reading_weekdays"],
+        )

@@ -1,0 +1,103 @@
+"""Monthly and end-of-monitoring reports (PDF) for the prescriber and the patient."""
+
+import datetime
+import io
+from xml.sax.saxutils import escape
+
+from django.core.files.base import ContentFile
+from django.db.models import Avg, Count, Max, Min
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from telesante.teleexpertise.reports import _fmt, _pro, _table
+from telesante.telesurveillance import adherence, catalog
+from telesante.telesurveillance.ingest import EMERGENCY_NOTICE
+from telesante.telesurveillance.models import Alert, Enrolment, Measurement
+
+
+def _day(d: datetime.date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def render(enrolment: Enrolment, start: datetime.date, end: datetime.date, title: str) -> bytes:
+    """Report over [start, end): measurements summarised per type, alerts, adherence."""
+    act, patient = enrolment.act, enrolment.act.patient
+    styles = getSampleStyleSheet()
+    body, h2 = styles["BodyText"], styles["Heading2"]
+    score = adherence.adherence(enrolment, start, end)
+    story = [
+        Paragraph(escape(title), styles["Title"]),
+        Paragraph(escape(f"{enrolment.programme.name} — suivi n° {act.pk}"), body),
+        Paragraph(escape(f"Période du {_day(start)} au {_day(end - datetime.timedelta(1))}"), body),
+        Spacer(1, 0.3 * cm),
+        _table(
+            [
+                ["Patient", f"{patient} — né(e) le {_day(patient.birth_date)}"],
+                ["Statut de l'identité", patient.get_identity_status_display()],
+                ["Prescripteur", _pro(enrolment.prescriber)],
+                ["Équipe opérateur", enrolment.team.name],
+                ["Exploitant", enrolment.exploitant],
+                ["Suivi", f"du {_day(enrolment.starts_on)} au {_day(enrolment.ends_on)}"],
+                [
+                    "Observance",
+                    f"{score.percent} % ({score.received} transmissions sur {score.expected} "
+                    "attendues)",
+                ],
+            ]
+        ),
+        Paragraph("Mesures", h2),
+    ]
+    stats = (
+        Measurement.objects.filter(enrolment=enrolment, at__date__gte=start, at__date__lt=end)
+        .values("type", "unit")
+        .annotate(n=Count("id"), low=Min("value"), mean=Avg("value"), high=Max("value"))
+        .order_by("type")
+    )
+    rows = [
+        [
+            catalog.TYPES[s["type"]].label if s["type"] in catalog.TYPES else s["type"],
+            f"{s['n']} mesures ; min {s['low']:g}, moyenne {s['mean']:.1f}, "
+            f"max {s['high']:g} {catalog.SHOWN_UNITS.get(s['unit'], s['unit'])}",
+        ]
+        for s in stats
+    ]
+    story.append(_table(rows) if rows else Paragraph("Aucune mesure reçue.", body))
+    story.append(Paragraph("Alertes", h2))
+    alerts = Alert.objects.filter(
+        enrolment=enrolment, opened_at__date__gte=start, opened_at__date__lt=end
+    ).order_by("opened_at")
+    lines = [
+        [
+            _fmt(a.opened_at),
+            f"{a.get_severity_display()} — {a.message} — {a.get_state_display()}"
+            + (f" : {a.resolution_note}" if a.resolution_note else ""),
+        ]
+        for a in alerts
+    ]
+    story.append(_table(lines) if lines else Paragraph("Aucune alerte.", body))
+    if enrolment.adherence_flag:
+        story.append(Paragraph(escape(enrolment.adherence_flag), body))
+    story += [Spacer(1, 0.4 * cm), Paragraph(escape(EMERGENCY_NOTICE), styles["Heading3"])]
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4, title=title, author="Télésanté").build(story)
+    return out.getvalue()
+
+
+def monthly(enrolment: Enrolment, month: datetime.date) -> bytes:
+    first, following = adherence.month_bounds(month)
+    return render(enrolment, first, following, f"Télésurveillance — bilan de {month:%m/%Y}")
+
+
+def final(enrolment: Enrolment) -> bytes:
+    return render(
+        enrolment,
+        enrolment.starts_on,
+        enrolment.ends_on + datetime.timedelta(days=1),
+        "Télésurveillance — compte rendu de fin de suivi",
+    )
+
+
+def attach_final(enrolment: Enrolment) -> None:
+    enrolment.act.report.save(f"tsv-{enrolment.pk}.pdf", ContentFile(final(enrolment)), save=True)

@@ -1,0 +1,129 @@
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from telesante.core import audit, policy
+from telesante.core.models import AuditAction
+from telesante.teleexpertise.services import Conflict
+from telesante.telesurveillance import adherence, alerts, enrolment, monitoring, reports
+from telesante.telesurveillance.forms import EnrolmentForm
+from telesante.telesurveillance.ingest import EMERGENCY_NOTICE
+from telesante.telesurveillance.models import EnrolmentState
+
+
+def _may(request: HttpRequest) -> None:
+    if not policy.may_handle_patients(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The team board: monitored patients, worst live alert first (refreshed live)."""
+    _may(request)
+    rows = list(alerts.board(request.user)[:500])
+    audit.record(request, request.user, AuditAction.SEARCH, [r.act for r in rows])
+    context = {
+        "rows": rows,
+        "teams": list(policy.member_structures(request.user).values_list("pk", flat=True)),
+    }
+    if request.GET.get("fragment"):
+        return render(request, "telesurveillance/board_rows.html", context)
+    return render(request, "telesurveillance/board.html", context)
+
+
+@login_required
+def enrol(request: HttpRequest) -> HttpResponse:
+    _may(request)
+    form = EnrolmentForm(request.user, request.POST or None, initial=request.GET.dict())
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = enrolment.enrol(request, request.user, form.new())
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(name if name in form.fields else None, error)
+        else:
+            messages.success(request, _("Patient inscrit en télésurveillance."))
+            return redirect("telesurveillance_patient", created.pk)
+    return render(request, "telesurveillance/enrol.html", {"form": form})
+
+
+@login_required
+def patient(request: HttpRequest, pk: int) -> HttpResponse:
+    item = enrolment.get(request, request.user, pk)
+    now = timezone.now()
+    return render(
+        request,
+        "telesurveillance/patient.html",
+        {
+            "e": item,
+            "charts": monitoring.charts_for(item, now),
+            "alerts": monitoring.alerts_of(item),
+            "devices": item.devices.all(),
+            "checkpoints": adherence.checkpoints(item, now.date()),
+            "month": adherence.adherence(item, now.date().replace(day=1), now.date()),
+            "in_team": policy.member_structures(request.user).filter(pk=item.team_id).exists(),
+            "notice": EMERGENCY_NOTICE,
+            "states": [EnrolmentState.ENDED, EnrolmentState.STOPPED],
+        },
+    )
+
+
+def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
+    alert = alerts.get(request, request.user, pk)
+    try:
+        action(alert)
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("telesurveillance_patient", alert.enrolment_id)
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_action(request, pk, lambda a: alerts.acknowledge(request, request.user, a))
+
+
+@login_required
+@require_POST
+def resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    note = request.POST.get("note", "")
+    return _alert_action(request, pk, lambda a: alerts.resolve(request, request.user, a, note))
+
+
+@login_required
+@require_POST
+def end(request: HttpRequest, pk: int) -> HttpResponse:
+    item = enrolment.get(request, request.user, pk)
+    try:
+        enrolment.end(request, request.user, item, request.POST.get("state", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Suivi terminé ; le compte rendu de fin de suivi est prêt."))
+    return redirect("telesurveillance_patient", pk)
+
+
+@login_required
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    """Monthly report (?mois=AAAA-MM) or end-of-monitoring report (no month)."""
+    item = enrolment.get(request, request.user, pk)
+    raw = request.GET.get("mois", "")
+    if raw:
+        try:
+            month = datetime.date.fromisoformat(f"{raw}-01")
+        except ValueError:
+            raise Http404(_("Mois invalide (AAAA-MM).")) from None
+        pdf, name = reports.monthly(item, month), f"telesurveillance-{pk}-{raw}.pdf"
+    else:
+        pdf, name = reports.final(item), f"telesurveillance-{pk}-fin.pdf"
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response

@@ -1,0 +1,142 @@
+"""The HTTP batch API and the ingest service behind it (shared with the MQTT bridge)."""
+
+import datetime
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from telesante.telesurveillance import ingest
+from telesante.telesurveillance.models import Alert, DeviceToken, Measurement
+from tests.telesurveillance.conftest import NOW, item, post
+
+
+def test_a_batch_keeps_valid_items_and_names_the_bad_ones(tsv):
+    items = [
+        item(1),
+        item(2, value="lourd"),
+        item(3, type_="tension"),
+        item(4, unit="lb"),
+        item(5, at="hier"),
+        item(6, at="2026-02-10T08:00:00"),
+        item(7, device="INCONNU-1"),
+        "pas un objet",
+        item("", value=81),
+        item(10, at=(timezone.now() + datetime.timedelta(hours=2)).isoformat()),
+        item(11, value=900),
+        item(12, type_="spo2", value=97),
+    ]
+    response = post(tsv.scale_token, items)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 2
+    assert body["duplicates"] == 0
+    errors = {r["index"]: r["errors"] for r in body["rejected"]}
+    assert set(errors) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+    assert errors[1] == {"value": ["Nombre attendu."]}
+    assert "type" in errors[2] and "weight" in errors[2]["type"][0]
+    assert errors[3]["unit"] == ["Unité non acceptée pour weight ; attendu : kg."]
+    assert "at" in errors[4] and "Fuseau" in errors[5]["at"][0]
+    assert "device" in errors[6]
+    assert errors[7] == {"__all__": ["Objet JSON attendu."]}
+    assert "id" in errors[8]
+    assert "futur" in errors[9]["at"][0]
+    assert "plausibles" in errors[10]["value"][0]
+    assert "15" in body["notice"]
+    assert Measurement.objects.count() == 2
+
+
+def test_a_resend_counts_once(tsv):
+    first = post(tsv.scale_token, [item(1), item(2)]).json()
+    again = post(tsv.scale_token, [item(1), item(2), item(3), item(3)]).json()
+    assert (first["accepted"], first["duplicates"]) == (2, 0)
+    assert (again["accepted"], again["duplicates"]) == (1, 3)
+    assert Measurement.objects.count() == 3
+
+
+def test_late_and_out_of_order_data_are_kept_with_the_device_time(tsv):
+    old = NOW - datetime.timedelta(days=20)
+    post(tsv.scale_token, [item(2, at=NOW), item(1, at=old)])
+    stored = list(Measurement.objects.order_by("at").values_list("message_id", "at"))
+    assert [m for m, _a in stored] == ["1", "2"]
+    assert stored[0][1] == old
+
+
+def test_glucose_in_mg_dl_is_stored_in_mmol_l(tsv):
+    e = tsv.enrolment
+    e.devices.create(serial="GL-0001")
+    scope = ingest.Scope(exploitant=e.exploitant)
+    result = ingest.ingest(
+        [
+            {
+                "id": "g1",
+                "device": "GL-0001",
+                "type": "glucose",
+                "value": 180,
+                "unit": "mg/dL",
+                "at": NOW.isoformat(),
+            }
+        ],
+        scope,
+        NOW,
+    )
+    assert result.accepted == 1
+    m = Measurement.objects.get()
+    assert (round(m.value, 2), m.unit) == (9.99, "mmol/L")
+
+
+def test_a_device_token_sends_only_for_its_device_a_gateway_for_its_exploitant(tsv):
+    oximeter = {"device": "OX-0001", "type": "spo2", "value": 97, "unit": "%"}
+    body = post(tsv.scale_token, [item(1, **oximeter)]).json()
+    assert body["accepted"] == 0 and "device" in body["rejected"][0]["errors"]
+    _t, gateway = DeviceToken.issue(exploitant="CardioSuivi SAS")
+    assert post(gateway, [item(1, **oximeter), item(2)]).json()["accepted"] == 2
+    _t, other = DeviceToken.issue(exploitant="Autre fournisseur")
+    assert post(other, [item(3)]).json()["accepted"] == 0
+
+
+def test_bad_requests_get_french_errors_and_never_a_500(tsv):
+    assert post("dv_faux", [item(1)]).status_code == 401
+    from django.test import Client
+
+    client = Client(headers={"Authorization": f"Bearer {tsv.scale_token}"})
+    url = "/api/v1/telesurveillance/measurements"
+    not_json = client.post(url, "{", content_type="application/json")
+    assert not_json.status_code == 400 and "JSON" in not_json.json()["detail"]
+    wrong = post(tsv.scale_token, {"mesures": []})
+    assert wrong.status_code == 400 and "measurements" in wrong.json()["errors"]
+    too_many = post(tsv.scale_token, [item(i) for i in range(ingest.MAX_ITEMS + 1)])
+    assert too_many.status_code == 400
+    assert too_many.json()["errors"]["measurements"] == ["Au plus 10000 mesures par requête."]
+    revoked = DeviceToken.objects.get()
+    revoked.revoked_at = NOW
+    revoked.save()
+    assert post(tsv.scale_token, [item(1)]).status_code == 401
+
+
+def test_an_ended_monitoring_no_longer_accepts_data(tsv):
+    tsv.enrolment.state = "ended"
+    tsv.enrolment.save()
+    body = post(tsv.scale_token, [item(1)]).json()
+    assert body["rejected"][0]["errors"]["device"] == ["Le suivi de ce dispositif est terminé."]
+
+
+def test_a_batch_costs_a_constant_number_of_queries(tsv):
+    def queries(n: int, offset: int) -> int:
+        batch = [
+            item(offset + i, value=80 + (i % 2), at=NOW - datetime.timedelta(minutes=i))
+            for i in range(n)
+        ]
+        with CaptureQueriesContext(connection) as ctx:
+            assert post(tsv.scale_token, batch).json()["accepted"] == n
+        return len(ctx)
+
+    assert queries(5, 0) == queries(1500, 1000)
+
+
+def test_the_full_batch_of_ten_thousand_is_accepted(tsv):
+    batch = [item(i, at=NOW - datetime.timedelta(seconds=i)) for i in range(ingest.MAX_ITEMS)]
+    body = post(tsv.scale_token, batch).json()
+    assert (body["accepted"], body["rejected"]) == (ingest.MAX_ITEMS, [])
+    assert Measurement.objects.count() == ingest.MAX_ITEMS
+    assert not Alert.objects.exists()

@@ -1,0 +1,103 @@
+"""Adherence at 1 and 2 months, the monthly forfait, reports, the worker's checks."""
+
+import datetime
+import io
+
+from django.core.management import CommandError, call_command
+from pypdf import PdfReader
+
+from telesante.acts.models import BillingCode
+from telesante.telesurveillance import adherence, reports, tasks
+from telesante.telesurveillance.models import Alert, Forfait
+from tests.telesurveillance.conftest import NOW, PARIS, START, TSV
+from tests.telesurveillance.test_rules import send
+
+DAY = datetime.timedelta(days=1)
+
+
+def at(day: int) -> datetime.datetime:
+    """Morning of the n-th day of the monitoring (day 0 is the start)."""
+    return datetime.datetime.combine(START, datetime.time(8), tzinfo=PARIS) + day * DAY
+
+
+def daily(t: TSV, days: range, types=("weight", "heart_rate", "spo2")) -> None:
+    values = {"weight": 80, "heart_rate": 70, "spo2": 96, "systolic_bp": 120}
+    for d in days:
+        send(t, *((f"{ty}-{d}", ty, values[ty], at(d)) for ty in types), now=at(d) + DAY)
+
+
+def test_adherence_counts_one_transmission_a_day_per_expected_type(tsv):
+    daily(tsv, range(30))
+    month1 = adherence.checkpoint(tsv.enrolment, 1)
+    # 6 types expected daily for heart failure; 3 of them sent every day.
+    assert (month1.expected, month1.received, month1.percent) == (180, 90, 50)
+    send(tsv, ("extra", "weight", 80, at(3) + datetime.timedelta(hours=5)), now=at(4))
+    assert adherence.checkpoint(tsv.enrolment, 1).received == 90  # twice a day counts once
+
+
+def test_under_half_at_one_month_is_flagged(tsv):
+    daily(tsv, range(0, 30, 2))
+    assert adherence.check(START + 29 * DAY) == []  # the month is not over
+    flagged = adherence.check(START + 30 * DAY)
+    assert [e.pk for e in flagged] == [tsv.enrolment.pk]
+    tsv.enrolment.refresh_from_db()
+    assert tsv.enrolment.adherence_flag.startswith("Observance 25 % au mois 1")
+    assert adherence.check(START + 61 * DAY) == []  # flagged once
+
+
+def test_the_second_month_is_checked_too(tsv):
+    daily(tsv, range(30), types=("weight", "heart_rate", "spo2", "systolic_bp"))
+    assert adherence.check(START + 31 * DAY) == []
+    daily(tsv, range(30, 60, 3))
+    flagged = adherence.check(START + 60 * DAY)
+    assert len(flagged) == 1 and "au mois 2" in flagged[0].adherence_flag
+
+
+def test_monthly_forfait_is_billed_once_with_its_adherence(tsv):
+    daily(tsv, range(27))  # 5 to 31 January
+    created = adherence.bill_month(datetime.date(2026, 1, 15))
+    assert len(created) == 1
+    forfait = Forfait.objects.get()
+    assert forfait.month == datetime.date(2026, 1, 1) and round(forfait.adherence, 2) == 0.5
+    code = BillingCode.objects.get(act=tsv.enrolment.act)
+    assert code.code == "TSF" and code.warnings == []
+    assert adherence.bill_month(datetime.date(2026, 1, 31)) == []
+    february = adherence.bill_month(datetime.date(2026, 2, 1))
+    assert "sous 50" in february[0].billing_code.warnings[0]
+
+
+def test_reports_carry_measurements_alerts_adherence_and_the_15_notice(tsv):
+    daily(tsv, range(3))
+    send(tsv, ("low", "spo2", 85, at(3)), now=at(4))
+    text = "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(reports.monthly(tsv.enrolment, START))).pages
+    )
+    assert "bilan de 01/2026" in text
+    assert "Saturation en oxygène" in text and "min 85" in text
+    assert "Critique" in text
+    assert "appelez le 15" in text
+    final = PdfReader(io.BytesIO(reports.final(tsv.enrolment))).pages[0].extract_text()
+    assert "fin de suivi" in final and "Insuffisance cardiaque" in final
+
+
+def test_the_worker_tick_runs_every_check(tsv, mailoutbox):
+    send(tsv, ("a", "weight", 80, at(0)), now=at(1))
+    result = tasks.run(at(40))
+    assert result == {"missing": 1, "delivered": 1, "flagged": 1, "forfaits": 1}
+    assert Alert.objects.get().rule == "missing"
+    assert tasks.run(at(40)) == {"missing": 0, "delivered": 0, "flagged": 0, "forfaits": 0}
+
+
+def test_device_and_gateway_tokens_from_the_command(tsv):
+    out = io.StringIO()
+    call_command("create_token", device="OX-0001", stdout=out)
+    assert out.getvalue().startswith("dv_")
+    call_command("create_token", gateway="CardioSuivi SAS", stdout=out)
+    for bad in ({"device": "NOPE"}, {"gateway": "Inconnu"}, {}):
+        try:
+            call_command("create_token", **bad)
+        except CommandError as exc:
+            assert str(exc)
+        else:
+            raise AssertionError(bad)
+    assert NOW

@@ -1,0 +1,98 @@
+"""Threshold rules with a controlled clock: absolute, relative, missing data."""
+
+import datetime
+
+from telesante.core.models import AuditEntry
+from telesante.telesurveillance import catalog, ingest, rules
+from telesante.telesurveillance.models import Alert, AlertState
+from tests.telesurveillance.conftest import NOW, TSV
+
+DAY = datetime.timedelta(days=1)
+
+
+def send(t: TSV, *items: tuple, now=NOW) -> ingest.Result:
+    """items: (message id, type, value, time)."""
+    serial = {"weight": "SC-0001"}
+    batch = [
+        {
+            "id": mid,
+            "device": serial.get(ty, "OX-0001"),
+            "type": ty,
+            "value": v,
+            "unit": catalog.TYPES[ty].unit,
+            "at": at.isoformat(),
+        }
+        for mid, ty, v, at in items
+    ]
+    return ingest.ingest(batch, ingest.Scope(exploitant=t.enrolment.exploitant), now)
+
+
+def test_spo2_under_90_opens_one_critical_alert_until_resolved(tsv):
+    assert send(tsv, ("a", "spo2", 95, NOW)).alerts == 0
+    assert send(tsv, ("b", "spo2", 89, NOW), ("c", "spo2", 87, NOW)).alerts == 1
+    alert = Alert.objects.get()
+    assert (alert.rule, alert.severity, alert.value) == ("spo2:below", 4, 87)
+    assert alert.message == "Saturation en oxygène (SpO2) 87 %, inférieure au seuil (90)"
+    assert alert.patient_id == tsv.w.patient_a.pk and alert.opened_at == NOW
+    assert AuditEntry.objects.filter(object_type="alert", action="create").count() == 1
+    assert send(tsv, ("d", "spo2", 85, NOW)).alerts == 0  # still open: no second alert
+    Alert.objects.update(state=AlertState.RESOLVED)
+    assert send(tsv, ("e", "spo2", 86, NOW)).alerts == 1
+
+
+def test_heart_rate_above_and_below_are_two_rules(tsv):
+    result = send(tsv, ("a", "heart_rate", 130, NOW), ("b", "heart_rate", 40, NOW))
+    assert result.alerts == 2
+    assert set(Alert.objects.values_list("rule", flat=True)) == {
+        "heart_rate:above",
+        "heart_rate:below",
+    }
+
+
+def test_weight_gain_of_2_kg_within_3_days(tsv):
+    send(tsv, ("d1", "weight", 80.0, NOW - 3 * DAY), ("d2", "weight", 81.0, NOW - 2 * DAY))
+    assert not Alert.objects.exists()
+    assert send(tsv, ("d3", "weight", 82.1, NOW - DAY)).alerts == 1
+    alert = Alert.objects.get()
+    assert alert.rule == "weight:rise" and alert.severity == 3
+    assert alert.message == "Poids : +2,1 kg en 3 jours (de 80 à 82,1)"
+
+
+def test_a_slow_gain_over_more_than_3_days_does_not_alert(tsv):
+    send(tsv, ("d1", "weight", 80.0, NOW - 5 * DAY), ("d2", "weight", 81.0, NOW - 3 * DAY))
+    send(tsv, ("d3", "weight", 81.9, NOW - DAY), ("d4", "weight", 82.5, NOW))
+    assert not Alert.objects.exists()
+
+
+def test_late_data_reveal_a_gain_after_the_fact(tsv):
+    send(tsv, ("d3", "weight", 82.0, NOW))
+    assert not Alert.objects.exists()
+    # The reading of two days ago arrives late (the scale was offline).
+    assert send(tsv, ("d1", "weight", 79.5, NOW - 2 * DAY)).alerts == 1
+    assert Alert.objects.get().value == 82.0
+
+
+def test_missing_data_after_48_hours(tsv):
+    send(tsv, ("a", "weight", 80, NOW))
+    assert rules.missing_data(NOW + datetime.timedelta(hours=47)) == []
+    opened = rules.missing_data(NOW + datetime.timedelta(hours=49))
+    assert len(opened) == 1
+    assert opened[0].message == "Aucune donnée reçue depuis 49 h"
+    assert opened[0].severity == 2
+    assert rules.missing_data(NOW + datetime.timedelta(hours=60)) == []  # still open
+
+
+def test_missing_data_counts_from_the_start_when_nothing_ever_came(tsv):
+    start = datetime.datetime.combine(tsv.enrolment.starts_on, datetime.time(), tzinfo=datetime.UTC)
+    assert rules.missing_data(start + datetime.timedelta(hours=47)) == []
+    assert len(rules.missing_data(start + datetime.timedelta(hours=48))) == 1
+
+
+def test_patient_thresholds_override_the_programme(tsv):
+    e = tsv.enrolment
+    e.thresholds = [t for t in e.thresholds if t.get("type") != "spo2"] + [
+        {"type": "spo2", "kind": "below", "value": 92, "severity": 3}
+    ]
+    e.save()
+    assert send(tsv, ("a", "spo2", 91, NOW)).alerts == 1
+    assert Alert.objects.get().severity == 3

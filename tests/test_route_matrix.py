@@ -92,6 +92,7 @@ ROOM = {
     "observer": 404,
 }
 
+REGIONAL_ONLY = {"anonymous": 302, "observer": 200, "regional_admin": 200, "nurse_a": 403}
 
 PAGES: dict[str, Case] = {
     "home": Case(
@@ -244,6 +245,41 @@ PAGES: dict[str, Case] = {
         },
         te=True,
     ),
+    # Indicators: aggregates for the regional roles only.
+    "indicators": Case("GET", lambda w: reverse("indicators"), REGIONAL_ONLY),
+    "indicators_csv": Case("GET", lambda w: reverse("indicators_csv"), REGIONAL_ONLY),
+    "indicators_xlsx": Case("GET", lambda w: reverse("indicators_xlsx"), REGIONAL_ONLY),
+    "indicators_pdf": Case("GET", lambda w: reverse("indicators_pdf"), REGIONAL_ONLY),
+    # Billing: one's own codes; the regional administration may export anyone's.
+    "indicators_billing": Case(
+        "GET",
+        lambda w: reverse("indicators_billing"),
+        {"anonymous": 302, "nurse_a": 200, "regional_admin": 200, "observer": 403},
+    ),
+    "deployment_overview": Case("GET", lambda w: reverse("deployment_overview"), REGIONAL_ONLY),
+    "deployment_site": Case(
+        "GET", lambda w: reverse("deployment_site", args=[w.ehpad_a.pk]), REGIONAL_ONLY
+    ),
+    "deployment_milestone": Case(
+        "POST",
+        lambda w: reverse("deployment_milestone", args=[w.ehpad_a.pk]),
+        {"anonymous": 302, "regional_admin": 302, "observer": 403, "nurse_a": 403},
+        data=lambda w: {"step": "needs", "done_on": "2022-01-10"},
+    ),
+    "deployment_follow_up": Case(
+        "POST",
+        lambda w: reverse("deployment_follow_up", args=[w.ehpad_a.pk]),
+        {"anonymous": 302, "regional_admin": 302, "observer": 403, "nurse_a": 403},
+        data=lambda w: {"officer": w.regional_admin.pk, "filieres": ["geriatrie"]},
+    ),
+    "deployment_stop": Case(
+        "POST",
+        lambda w: reverse("deployment_stop", args=[w.ehpad_a.pk]),
+        {"anonymous": 302, "regional_admin": 302, "observer": 403, "nurse_a": 403},
+        data=lambda w: {"commune": "53130", "place": "Mairie"},
+    ),
+    # The directory is public.
+    "directory": Case("GET", lambda w: reverse("directory"), {"anonymous": 200, "nurse_a": 200}),
     # Télésurveillance: w.enrolment of patient_a, monitored by w.operator's team, prescribed by
     # doctor_a; w.other_operator belongs to another team; w.alert is open (see `tsv_objects`).
     "telesurveillance_board": Case(
@@ -552,6 +588,18 @@ API: dict[str, Case] = {
         {"anonymous": 401, "nurse_a": 200, "wound_expert": 200, "nurse_b": 404, "observer": 404},
         api=True,
         te=True,
+    ),
+    "GET /api/v1/indicators": Case(
+        "GET",
+        lambda w: "/api/v1/indicators?territory=53&period=2022-S1",
+        {"anonymous": 401, "nurse_a": 403, "observer": 200, "regional_admin": 200},
+        api=True,
+    ),
+    "GET /api/v1/directory": Case(
+        "GET",
+        lambda w: "/api/v1/directory?territory=53",
+        {"anonymous": 200, "nurse_a": 200},
+        api=True,
     ),
     # Device tokens only (tests/telesurveillance/test_ingest.py): a personal token is refused.
     "POST /api/v1/telesurveillance/measurements": Case(

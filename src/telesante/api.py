@@ -135,6 +135,8 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("/patients", "telesante.patients.api.router")
 api.add_router("/teleexpertise", "telesante.teleexpertise.api.router")
+api.add_router("/indicators", "telesante.indicators.api.router")
+api.add_router("/directory", "telesante.directory.api.router")
 api.add_router("/telesurveillance", "telesante.telesurveillance.api.router")
 api.add_router("/rooms", "telesante.rooms.api.router")
 api.add_router("/teleconsultations", "telesante.teleconsultation.api.router")

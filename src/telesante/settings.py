@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "telesante.rooms",
     "telesante.teleconsultation",
     "telesante.notifications",
+    "telesante.deployment",
+    "telesante.indicators",
+    "telesante.directory",
     "telesante.demo",
 ]
 
@@ -220,6 +223,11 @@ TELESANTE_APL_UNDERSERVED = float(env("APL_UNDERSERVED", "2.5"))
 
 # Télé-expertise rules (REGULATORY.md, marked "verify": configurable, not constants).
 TELESANTE_TE2_YEARLY_CAP = int(env("TE2_YEARLY_CAP", "4"))
+# Share of a professional's yearly activity that may be done remotely (flagged in billing).
+TELESANTE_REMOTE_SHARE_CAP = float(env("REMOTE_SHARE_CAP", "0.20"))
+
+# Statistical confidentiality: counts of acts or people below this are masked in exports.
+TELESANTE_INDICATORS_MIN_COUNT = int(env("INDICATORS_MIN_COUNT", "5"))
 
 # Télésurveillance: a batch of up to 10,000 measurements has its own request size limit.
 TELESANTE_MEASUREMENTS_MAX_BYTES = int(env("MEASUREMENTS_MAX_BYTES", str(4 * 1024 * 1024)))

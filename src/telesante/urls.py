@@ -3,7 +3,10 @@ from django.urls import include, path
 
 from telesante.api import api
 from telesante.core import views as core_views
+from telesante.deployment import views as deployment_views
+from telesante.directory import views as directory_views
 from telesante.documents import views as document_views
+from telesante.indicators import views as indicator_views
 from telesante.notifications import views as notification_views
 from telesante.patients import views as patient_views
 from telesante.rooms import views as room_views
@@ -97,6 +100,17 @@ urlpatterns = [
         {"thumbnail": True},
         name="attachment_thumbnail",
     ),
+    path("indicateurs/", indicator_views.dashboard, name="indicators"),
+    path("indicateurs/export.csv", indicator_views.export_csv, name="indicators_csv"),
+    path("indicateurs/export.xlsx", indicator_views.export_xlsx, name="indicators_xlsx"),
+    path("indicateurs/synthese.pdf", indicator_views.export_pdf, name="indicators_pdf"),
+    path("indicateurs/facturation.csv", indicator_views.billing_csv, name="indicators_billing"),
+    path("deploiement/", deployment_views.overview, name="deployment_overview"),
+    path("deploiement/<int:pk>/", deployment_views.site, name="deployment_site"),
+    path("deploiement/<int:pk>/jalon/", deployment_views.milestone, name="deployment_milestone"),
+    path("deploiement/<int:pk>/suivi/", deployment_views.follow_up, name="deployment_follow_up"),
+    path("deploiement/<int:pk>/etape/", deployment_views.stop, name="deployment_stop"),
+    path("annuaire/", directory_views.directory, name="directory"),
     path("notifications/", notification_views.inbox, name="notifications"),
     path("notifications/lues/", notification_views.mark_read, name="notifications_read"),
 ]

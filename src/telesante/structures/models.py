@@ -79,6 +79,7 @@ class StructureKind(models.TextChoices):
     PHARMACY = "pharmacie", _("Pharmacie")
     SAMU = "samu", _("SAMU – centre 15")
     CPTS = "cpts", _("CPTS")
+    MOBILE = "unite_mobile", _("Unité mobile de téléconsultation")
     OTHER = "autre", _("Autre")
 
 

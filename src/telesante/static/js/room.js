@@ -18,6 +18,7 @@ const state = {
   iceServers: [],
   stream: new MediaStream(),
   peers: new Map(), // peer id -> {pc, polite, makingOffer, ignoreOffer, tile, video}
+  early: new Map(), // peer id -> signals received before meeting that peer
 };
 // Tests and support staff read the room's state from the console.
 window.telesanteRoom = state;
@@ -155,7 +156,7 @@ function meet(peer) {
   snapshotButton(tile, video, peer.label);
   videos.append(tile);
   countFrames(video);
-  const entry = { pc, polite: olderThan(state.me, peer), makingOffer: false, ignoreOffer: false, tile, video, label: peer.label };
+  const entry = { id: peer.id, pc, polite: olderThan(state.me, peer), makingOffer: false, ignoreOffer: false, tile, video, label: peer.label };
   state.peers.set(peer.id, entry);
 
   pc.ontrack = ({ track, streams }) => {
@@ -183,14 +184,42 @@ function meet(peer) {
     }
     renderStatus();
   };
-  for (const track of state.stream.getTracks()) pc.addTrack(track, state.stream);
+  // Negotiated but ICE never started (candidates lost on the way): gather and send them anew.
+  const watchdog = setInterval(() => {
+    if (state.peers.get(peer.id) !== entry || pc.connectionState === "closed") clearInterval(watchdog);
+    else if (pc.iceConnectionState === "new" && pc.signalingState === "stable" && pc.remoteDescription) pc.restartIce();
+  }, 3000);
+  // The newer peer offers first; the older (polite) one sends its tracks in its answer, so the
+  // two never offer at once (a rolled-back offer can leave its ICE gathering stranded).
+  if (!entry.polite) sendTracks(entry);
+  for (const data of state.early.get(peer.id) || []) onSignal(peer.id, data);
+  state.early.delete(peer.id);
   renderStatus();
   return entry;
 }
 
-async function onSignal(from, data) {
+function sendTracks(entry) {
+  if (entry.sending) return;
+  entry.sending = true;
+  for (const track of state.stream.getTracks()) entry.pc.addTrack(track, state.stream);
+}
+
+// Signals of one peer are handled one after the other: a candidate that overtook the
+// description it belongs to would be refused and lost.
+function onSignal(from, data) {
+  if (!data) return;
   const entry = state.peers.get(from);
-  if (!entry || !data) return;
+  if (!entry) {
+    // A signal may overtake the news that its sender joined: keep it until we meet them.
+    const early = state.early.get(from) || [];
+    if (early.length < 100) early.push(data);
+    state.early.set(from, early);
+    return;
+  }
+  entry.queue = (entry.queue || Promise.resolve()).then(() => handleSignal(entry, data));
+}
+
+async function handleSignal(entry, data) {
   const { pc } = entry;
   try {
     if (data.description) {
@@ -200,8 +229,9 @@ async function onSignal(from, data) {
       if (entry.ignoreOffer) return;
       await pc.setRemoteDescription(data.description);
       if (data.description.type === "offer") {
+        sendTracks(entry);
         await pc.setLocalDescription();
-        send({ type: "signal", to: from, data: { description: pc.localDescription } });
+        send({ type: "signal", to: entry.id, data: { description: pc.localDescription } });
       }
     } else if (data.candidate) {
       try {
@@ -216,6 +246,7 @@ async function onSignal(from, data) {
 }
 
 function forget(id) {
+  state.early.delete(id);
   const entry = state.peers.get(id);
   if (!entry) return;
   entry.pc.close();

@@ -1,0 +1,18 @@
+from django.http import HttpRequest
+from ninja import Router
+
+from telesante.directory import services
+
+router = Router(tags=["annuaire"])
+
+
+@router.get(
+    "",
+    auth=None,
+    summary="Annuaire de l'offre de télésanté (public)",
+    description="Filtres : filiere (code), act (type d'acte), territory (53, reg:52, 53130).",
+)
+def directory(request: HttpRequest, filiere: str = "", act: str = "", territory: str = ""):
+    return services.listing(
+        services.parse({"filiere": filiere, "act": act, "territory": territory})
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DirectoryConfig(AppConfig):
+    name = "telesante.directory"
+    verbose_name = "Annuaire de l'offre de télésanté"

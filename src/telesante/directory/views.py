@@ -1,0 +1,23 @@
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from telesante.acts.models import Filiere
+from telesante.directory import map_svg, services
+from telesante.patients.models import ActKind
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    """Public page: no login, no patient data."""
+    context = {
+        "params": request.GET,
+        "filieres": Filiere.objects.filter(active=True).order_by("name"),
+        "kinds": ActKind.choices,
+    }
+    try:
+        entries = services.listing(services.parse(request.GET))
+    except ValidationError as err:
+        context["errors"] = err.message_dict
+        return render(request, "directory/list.html", context, status=400)
+    context.update(entries=entries, map=map_svg.render(entries))
+    return render(request, "directory/list.html", context)

@@ -1,0 +1,140 @@
+"""Billing export: a professional's billing codes over a period, with the caps flagged.
+
+Patient identity never leaves here: a row names the act, not the patient. The TE2 cap of
+REGULATORY.md (at most ``TELESANTE_TE2_YEARLY_CAP`` per patient and expert over the year) is
+checked again on the whole calendar year, and the warnings recorded with each code are kept.
+The cap on remote activity (``TELESANTE_REMOTE_SHARE_CAP`` of the year's activity) needs the
+year's whole activity, which the platform does not see: it is checked against the activity the
+professional declared (``DeclaredActivity``), flagged from 80 % of the cap on.
+"""
+
+import csv
+import io
+from collections import Counter
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telesante.accounts.models import RegionalRole, User
+from telesante.acts.models import BillingCode
+from telesante.indicators.filters import Period, parse_period
+from telesante.indicators.models import DeclaredActivity
+
+HEADER = [
+    "date",
+    "acte",
+    "type_acte",
+    "code",
+    "rpps",
+    "professionnel",
+    "structure_demandeuse",
+    "facturable",
+    "alertes",
+]
+
+
+def target(user, raw_id: str) -> User:
+    """Whose codes: one's own, or anyone's for the regional administration."""
+    if not raw_id or raw_id == str(user.pk):
+        if user.is_observer:
+            raise PermissionDenied(_("Export de facturation réservé aux professionnels."))
+        return user
+    if user.regional_role != RegionalRole.ADMIN:
+        raise PermissionDenied(
+            _("Seule l'administration régionale exporte pour un autre professionnel.")
+        )
+    found = User.objects.filter(pk=raw_id).first() if raw_id.isdecimal() else None
+    if found is None:
+        raise ValidationError({"professional": [_("Professionnel inconnu.")]})
+    return found
+
+
+def period_of(raw: str) -> Period:
+    try:
+        return parse_period(raw or str(timezone.localdate().year))
+    except ValueError:
+        raise ValidationError(
+            {"period": [_("Période invalide : AAAA, AAAA-S1, AAAA-S2 ou AAAA-MM.")]}
+        ) from None
+
+
+def rows(professional: User, period: Period) -> list[list]:
+    start, end = period.bounds()
+    year_start = start.replace(month=1, day=1)
+    codes = (
+        BillingCode.objects.filter(
+            professional=professional, created_at__gte=year_start, created_at__lt=end
+        )
+        .select_related("act__requesting_structure")
+        .order_by("created_at", "pk")
+    )
+    cap = settings.TELESANTE_TE2_YEARLY_CAP
+    per_patient: Counter = Counter()
+    remote = remote_share_flags(professional, codes)
+    out = []
+    for code in codes:
+        flags = list(code.warnings) + remote.get(code.created_at.year, [])
+        if code.code == "TE2" and code.billable:
+            key = (code.act.patient_id, code.created_at.year)
+            per_patient[key] += 1
+            if per_patient[key] > cap:
+                flags.append(
+                    _("Plafond TE2 dépassé : %(n)d pour ce patient sur l'année (maximum %(cap)d).")
+                    % {"n": per_patient[key], "cap": cap}
+                )
+        if code.created_at < start:
+            continue  # counted for the cap, outside the exported period
+        out.append(
+            [
+                timezone.localtime(code.created_at).date().isoformat(),
+                code.act_id,
+                code.act.kind,
+                code.code,
+                professional.rpps or "",
+                professional.display_name,
+                code.act.requesting_structure.name,
+                "oui" if code.billable else "non",
+                " | ".join(flags),
+            ]
+        )
+    return out
+
+
+def remote_share_flags(professional: User, codes) -> dict[int, list[str]]:
+    """Per calendar year, the flag of the remote-activity cap (empty when far from it)."""
+    cap = settings.TELESANTE_REMOTE_SHARE_CAP
+    years = {c.created_at.year for c in codes}
+    declared = dict(
+        DeclaredActivity.objects.filter(professional=professional, year__in=years).values_list(
+            "year", "total_acts"
+        )
+    )
+    flags = {}
+    for year in years:
+        total = declared.get(year)
+        if not total:
+            continue
+        remote = BillingCode.objects.filter(
+            professional=professional, billable=True, created_at__year=year
+        ).count()
+        share = remote / total
+        if share >= cap * 0.8:
+            word = _("dépassé") if share > cap else _("bientôt atteint")
+            flags[year] = [
+                _(
+                    "Plafond d'activité à distance %(word)s : %(share).0f %% de l'activité "
+                    "déclarée en %(year)d (maximum %(cap).0f %%)."
+                )
+                % {"word": word, "share": 100 * share, "year": year, "cap": 100 * cap}
+            ]
+    return flags
+
+
+def export_csv(professional: User, period: Period) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows(rows(professional, period))
+    return buffer.getvalue()

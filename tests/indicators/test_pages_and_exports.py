@@ -1,0 +1,121 @@
+"""Dashboard, exports and API on the known dataset: aggregates only, small counts masked."""
+
+import csv
+import io
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from telesante.acts.models import Act
+from tests.conftest import api_client, logged_in
+from tests.indicators.conftest import add_act, at
+
+QUERY = {"territory": "53", "period": "2022-S1"}
+
+
+def test_api_json_has_sites_and_acts_with_small_counts_masked(dataset, settings):
+    settings.TELESANTE_INDICATORS_MIN_COUNT = 5
+    body = api_client(dataset.w.observer).get("/api/v1/indicators", QUERY).json()
+    assert body["acts"] == 6
+    assert body["acts_by_kind"]["teleexpertise"] == 5
+    assert body["acts_by_kind"]["teleconsultation"] == "< 5"
+    assert body["acts_by_kind"]["telesoin"] == 0
+    # Sites are not people: never masked; shares and delays stay.
+    assert body["sites"]["by_type"]["ehpad"]["deployed"] == 1
+    assert body["sites"]["deployed_pct"] == 66.7
+    assert body["teleexpertise_delay"]["median_hours"] == 15.0
+    assert body["trips_avoided"]["km"] == 578
+
+
+def test_api_threshold_is_configurable(dataset, settings):
+    settings.TELESANTE_INDICATORS_MIN_COUNT = 1
+    body = api_client(dataset.w.regional_admin).get("/api/v1/indicators", QUERY).json()
+    assert body["acts_by_kind"]["teleconsultation"] == 1
+
+
+def test_api_csv(dataset):
+    response = api_client(dataset.w.observer).get("/api/v1/indicators", {**QUERY, "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode()), delimiter=";"))
+    assert rows[0] == ["table", "ligne", "colonne", "valeur"]
+    assert ["acts_by_kind", "Télé-expertise", "Actes", "5"] in rows
+    assert ["sites", "Total", "% déployés", "66,7"] in rows
+
+
+def test_api_bad_filters_are_400_naming_fields(dataset):
+    client = api_client(dataset.w.observer)
+    response = client.get("/api/v1/indicators", {"period": "2022-S9", "territory": "xx"})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"period", "territory"}
+    bad_format = client.get("/api/v1/indicators", {"format": "xml"})
+    assert bad_format.status_code == 400 and "format" in bad_format.json()["errors"]
+
+
+def test_dashboard_shows_figures_and_charts_without_patient_data(dataset):
+    page = logged_in(dataset.w.observer).get("/indicateurs/", QUERY)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "<svg" in html and "Actes par filière" in html and "66,7 %" in html
+    assert "DORVANE" not in html and "ORLENNE" not in html
+
+
+def test_dashboard_bad_filter_is_a_french_400(dataset):
+    page = logged_in(dataset.w.observer).get("/indicateurs/", {"period": "hier"})
+    assert page.status_code == 400
+    assert "Période invalide" in page.content.decode()
+
+
+def test_dashboard_costs_constant_queries(dataset):
+    client = logged_in(dataset.w.observer)
+    client.get("/indicateurs/", QUERY)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/indicateurs/", QUERY)
+    for day in range(1, 25):
+        add_act(dataset, dataset.e2, "teleexpertise", at(f"2022-03-{day:02d}"), hours=day)
+    client.get("/indicateurs/", QUERY)  # rebuilds the month the new acts dirtied
+    with CaptureQueriesContext(connection) as many:
+        client.get("/indicateurs/", QUERY)
+    assert len(many) == len(few)
+
+
+def test_csv_of_one_table_masks_small_counts(dataset):
+    response = logged_in(dataset.w.observer).get(
+        "/indicateurs/export.csv", {**QUERY, "table": "acts_by_filiere"}
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode()), delimiter=";"))
+    assert rows[0] == ["Filière", "Actes"]
+    assert ["Gériatrie", "< 5"] in rows
+    missing = logged_in(dataset.w.observer).get("/indicateurs/export.csv", {"table": "nope"})
+    assert missing.status_code == 404
+
+
+def test_xlsx_has_a_sheet_per_table(dataset):
+    response = logged_in(dataset.w.observer).get("/indicateurs/export.xlsx", QUERY)
+    book = load_workbook(io.BytesIO(response.content))
+    assert "sites" in book.sheetnames and "acts_by_kind" in book.sheetnames
+    sheet = book["summary"]
+    values = {row[0]: row[1] for row in sheet.iter_rows(min_row=4, values_only=True)}
+    assert values["Actes"] == 6
+    assert values["Délai de réponse médian (heures)"] == 15.0
+
+
+def test_pdf_summary(dataset):
+    response = logged_in(dataset.w.observer).get("/indicateurs/synthese.pdf", QUERY)
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "2022-S1" in text and "Mayenne" in text and "Sites par type" in text
+
+
+def test_observer_cannot_reach_acts_through_indicators(dataset):
+    # The wall is unchanged: an observer sees no act, whatever the indicators show.
+    from telesante.core.policy import visible_acts
+
+    assert Act.objects.exists()
+    assert not visible_acts(dataset.w.observer).exists()
+
+
+def test_home_leads_regional_roles_to_their_pages(world):
+    assert "/indicateurs/" in logged_in(world.observer).get("/").content.decode()
+    assert "/indicateurs/" not in logged_in(world.nurse_a).get("/").content.decode()

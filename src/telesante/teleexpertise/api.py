@@ -117,7 +117,7 @@ def listing(
     """Open requests first (nearest deadline on top), then the history, newest first."""
     if box not in ("inbox", "outbox"):
         raise Http404
-    return services.listing(request.user, box, status or "", limit)
+    return services.listing(request.user, box, status or "", limit, related=("act",))
 
 
 @router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")

@@ -167,6 +167,15 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
 
 
 LIST_LIMIT = 50
+# What the pages show of each request; the API lists ids only and asks for the act alone.
+LIST_RELATED = (
+    "act__patient",
+    "act__filiere",
+    "act__requester",
+    "act__requesting_structure",
+    "claimed_by",
+    "named_expert",
+)
 OPEN_ACT_STATUSES = [ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITING_INFO]
 
 
@@ -200,7 +209,13 @@ def outbox(user: User) -> QuerySet[TeleExpertise]:
     return TeleExpertise.objects.filter(_sent_by(user, "act__"))
 
 
-def listing(user: User, box: str, state: str = "", limit: int = LIST_LIMIT) -> list[TeleExpertise]:
+def listing(
+    user: User,
+    box: str,
+    state: str = "",
+    limit: int = LIST_LIMIT,
+    related: tuple[str, ...] = LIST_RELATED,
+) -> list[TeleExpertise]:
     """Open requests first, the nearest deadline on top; then the history, newest first.
 
     The few open ones are found by id first (an expert's inbox keeps every request they ever
@@ -223,14 +238,6 @@ def listing(user: User, box: str, state: str = "", limit: int = LIST_LIMIT) -> l
         items = TeleExpertise.objects.filter(pk__in=list(open_acts.values_list("pk", flat=True)))
     if state:
         items, history = items.filter(state=state), history.filter(state=state)
-    related = (
-        "act__patient",
-        "act__filiere",
-        "act__requester",
-        "act__requesting_structure",
-        "claimed_by",
-        "named_expert",
-    )
     found = list(
         items.filter(state__in=OPEN_STATES)
         .select_related(*related)

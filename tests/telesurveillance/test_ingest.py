@@ -1,8 +1,12 @@
 """The HTTP batch API and the ingest service behind it (shared with the MQTT bridge)."""
 
 import datetime
+import threading
+import time
 
-from django.db import connection
+import psycopg
+import pytest
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -140,3 +144,51 @@ def test_the_full_batch_of_ten_thousand_is_accepted(tsv):
     assert (body["accepted"], body["rejected"]) == (ingest.MAX_ITEMS, [])
     assert Measurement.objects.count() == ingest.MAX_ITEMS
     assert not Alert.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_committed_by_a_concurrent_batch_counts_once(tsv):
+    """The staged insert meets a message another batch is storing at the same instant: it waits
+    on the unique key, fails when the other commits, and redoes the insert skipping it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite writes one transaction at a time")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+    )
+    device = tsv.enrolment.devices.get(serial="SC-0001")
+    other.execute(
+        f"INSERT INTO {Measurement._meta.db_table} (enrolment_id, device_id, type, value, unit, "
+        "at, received_at, message_id) VALUES (%s, %s, 'weight', 80, 'kg', now(), now(), '1')",
+        [tsv.enrolment.pk, device.pk],
+    )
+    results = []
+
+    def batch() -> None:
+        try:
+            results.append(ingest.ingest([item(1), item(2)], ingest.Scope(serial="SC-0001")))
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=batch)
+    worker.start()
+    with psycopg.connect(other.info.dsn, password=settings["PASSWORD"] or None) as watcher:
+        for _ in range(200):  # until the batch waits on the other transaction's row
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = %s",
+                [settings["NAME"]],
+            ).fetchone()[0]
+            if waiting:
+                break
+            time.sleep(0.05)
+    assert waiting == 1
+    other.commit()
+    other.close()
+    worker.join(30)
+    assert (results[0].accepted, results[0].duplicates) == (1, 1)
+    assert sorted(Measurement.objects.values_list("message_id", flat=True)) == ["1", "2"]

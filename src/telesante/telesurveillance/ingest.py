@@ -6,10 +6,14 @@ resend counts once, and only new rows reach the rules), all in one transaction.
 """
 
 import datetime
+import functools
+import json
 import math
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -135,40 +139,45 @@ def _check(item, devices: dict[str, _DeviceInfo], scope: Scope, now) -> tuple[tu
     return (device.enrolment_id, device.id, kind.code, value, kind.unit, at, message_id), {}
 
 
+@functools.lru_cache(maxsize=4096)
+def _rules(text: str) -> list:
+    """Thresholds as stored (JSON text), decoded once per distinct text: most patients keep
+    their programme's defaults, so a batch holds few distinct texts. Read-only."""
+    return json.loads(text)
+
+
 def _devices(items: list) -> dict[str, _DeviceInfo]:
     serials = {i.get("device") for i in items if isinstance(i, dict)}
-    serials = {s for s in serials if isinstance(s, str)}
-    rows = Device.objects.filter(serial__in=serials).values_list(
-        "serial",
-        "id",
-        "enrolment_id",
-        "enrolment__act__patient_id",
-        "enrolment__exploitant",
-        "enrolment__state",
-        "enrolment__thresholds",
-    )
+    serials = [s for s in serials if isinstance(s, str)]
+    if connection.vendor == "postgresql":
+        rows = pgfast.devices(serials)
+    else:
+        rows = (
+            Device.objects.filter(serial__in=serials)
+            .annotate(rules=Cast("enrolment__thresholds", TextField()))
+            .values_list(
+                "serial",
+                "id",
+                "enrolment_id",
+                "enrolment__act__patient_id",
+                "enrolment__exploitant",
+                "enrolment__state",
+                "rules",
+            )
+        )
     return {
-        serial: _DeviceInfo(did, eid, pid, exploitant, state == EnrolmentState.ACTIVE, thresholds)
-        for serial, did, eid, pid, exploitant, state, thresholds in rows
+        serial: _DeviceInfo(did, eid, pid, exploitant, state == EnrolmentState.ACTIVE, _rules(text))
+        for serial, did, eid, pid, exploitant, state, text in rows
     }
 
 
 def _insert(rows: list[tuple], received_at: datetime.datetime) -> set[tuple[int, str]]:
-    """Insert, skipping (device, message id) already stored; the keys actually inserted."""
+    """Insert, skipping (device, message id) already stored; the keys that were skipped."""
+    if connection.vendor == "postgresql":
+        return pgfast.insert_measurements(rows, received_at)
     table = Measurement._meta.db_table
     columns = "enrolment_id, device_id, type, value, unit, at, received_at, message_id"
     inserted: set[tuple[int, str]] = set()
-    if connection.vendor == "postgresql":
-        return set(
-            pgfast.rows(
-                f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names are ours, values bound)
-                "SELECT e, d, t, v, u, a, %b, m FROM unnest("
-                "%b::bigint[], %b::bigint[], %b::text[], %b::float8[], %b::text[], "
-                "%b::timestamptz[], %b::text[]) AS x(e, d, t, v, u, a, m) "
-                "ON CONFLICT (device_id, message_id) DO NOTHING RETURNING device_id, message_id",
-                [received_at, *(list(col) for col in zip(*rows, strict=True))],
-            )
-        )
     with connection.cursor() as cursor:
         # SQLite keeps datetimes as naive UTC text, as the ORM writes them.
         stamp = connection.ops.adapt_datetimefield_value
@@ -185,7 +194,7 @@ def _insert(rows: list[tuple], received_at: datetime.datetime) -> set[tuple[int,
                 params,
             )
             inserted.update(cursor.fetchall())
-    return inserted
+    return {(r[1], r[6]) for r in rows} - inserted
 
 
 def ingest(
@@ -215,8 +224,8 @@ def ingest(
     thresholds = {d.enrolment_id: d.thresholds for d in devices.values()}
     patients = {d.enrolment_id: d.patient_id for d in devices.values()}
     with transaction.atomic():
-        inserted = _insert(rows, now)
-        new = [r for r in rows if (r[1], r[6]) in inserted]
+        stored = _insert(rows, now)
+        new = [r for r in rows if (r[1], r[6]) not in stored] if stored else rows
         alerts = rules.evaluate(new, thresholds, patients, now)
         if deliver:
             deliver_after_commit(alerts)

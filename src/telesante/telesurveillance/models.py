@@ -149,8 +149,20 @@ class DeviceToken(models.Model):
 
 
 class Measurement(models.Model):
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="measurements")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    # Tens of thousands of rows a second: no database foreign keys (their per-row triggers,
+    # deferred to the commit, cost more than the insert itself) and no single-column indexes
+    # (the unique key and the series index lead with these columns). The ingest resolves the
+    # device and its enrolment in the same transaction; deletion cascades in the ORM.
+    enrolment = models.ForeignKey(
+        Enrolment,
+        on_delete=models.CASCADE,
+        related_name="measurements",
+        db_constraint=False,
+        db_index=False,
+    )
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     type = models.CharField(max_length=20)
     value = models.FloatField()  # in the type's canonical UCUM unit (catalog.py)
     unit = models.CharField(max_length=10)

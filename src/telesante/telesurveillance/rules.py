@@ -7,7 +7,7 @@ import datetime
 from collections import defaultdict, deque
 
 from django.db import connection
-from django.db.models import OuterRef, Subquery
+from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from telesante.core import audit
@@ -85,22 +85,37 @@ def _relative(series: list[tuple], new_rows: list[tuple], rule: dict) -> list[tu
 
 
 def _series(rule: dict, rows: list[tuple]) -> dict[int, list[tuple]]:
-    """Stored points of the rule's type around the new rows, per enrolment, by time."""
+    """Stored points of the rule's type around the new rows, per enrolment, by time, for the
+    enrolments whose values spread by the rule's amount over that span: a change of that
+    amount within a window needs it, so the database leaves out the steady majority."""
     window = datetime.timedelta(days=rule.get("days", 3))
-    enrolments = {r[0] for r in rows}
+    enrolments = list({r[0] for r in rows})
     low = min(r[5] for r in rows) - window
     high = max(r[5] for r in rows) + window
-    points = Measurement.objects.filter(
-        enrolment_id__in=enrolments, type=rule["type"], at__gte=low, at__lte=high
-    )
-    if connection.vendor == "postgresql":  # thousands of rows a batch: binary results
-        sql = (
-            f"SELECT enrolment_id, at, value FROM {Measurement._meta.db_table} "  # noqa: S608
-            "WHERE enrolment_id = ANY(%s) AND type = %s AND at BETWEEN %s AND %s ORDER BY at"
+    if connection.vendor == "postgresql":  # thousands of enrolments: one bound array
+        points = pgfast.rows(
+            "SELECT enrolment_id, at, value FROM (SELECT enrolment_id, at, value, "  # noqa: S608
+            "max(value) OVER w - min(value) OVER w AS spread "
+            f"FROM {Measurement._meta.db_table} "
+            "WHERE enrolment_id = ANY(%s) AND type = %s AND at BETWEEN %s AND %s "
+            "WINDOW w AS (PARTITION BY enrolment_id)) AS x WHERE spread >= %s ORDER BY at",
+            [enrolments, rule["type"], low, high, rule["value"]],
         )
-        points = pgfast.rows(sql, [list(enrolments), rule["type"], low, high])
     else:
-        points = points.order_by("at").values_list("enrolment_id", "at", "value")
+        around = Measurement.objects.filter(
+            enrolment_id__in=enrolments, type=rule["type"], at__gte=low, at__lte=high
+        )
+        moving = (
+            around.values("enrolment_id")
+            .annotate(spread=Max("value") - Min("value"))
+            .filter(spread__gte=rule["value"])
+            .values("enrolment_id")
+        )
+        points = (
+            around.filter(enrolment_id__in=moving)
+            .order_by("at")
+            .values_list("enrolment_id", "at", "value")
+        )
     series: dict[int, list[tuple]] = defaultdict(list)
     for eid, at, value in points:
         series[eid].append((at, value))
@@ -128,10 +143,19 @@ def evaluate(
             candidates[key] = (rule["severity"], found)
 
     relative: dict[tuple, tuple[dict, list]] = {}
+    # Patients mostly share their programme's thresholds (one list object): index each list
+    # by measurement type once per call, not each rule for each of thousands of rows.
+    indexed: dict[int, dict[str, list[dict]]] = {}
     for row in rows:
-        for rule in thresholds.get(row[0], ()):
-            if rule.get("type") != row[2]:
-                continue
+        rules = thresholds.get(row[0])
+        if not rules:
+            continue
+        by_type = indexed.get(id(rules))
+        if by_type is None:
+            by_type = indexed[id(rules)] = defaultdict(list)
+            for rule in rules:
+                by_type[rule.get("type")].append(rule)
+        for rule in by_type.get(row[2], ()):
             if rule["kind"] in ("below", "above"):
                 found = _absolute(row, rule)
                 if found is not None:
@@ -144,8 +168,8 @@ def evaluate(
         by_enrolment: dict[int, list[tuple]] = defaultdict(list)
         for row in matching:
             by_enrolment[row[0]].append(row)
-        for eid, new_rows in by_enrolment.items():
-            for found in _relative(series.get(eid, []), new_rows, rule):
+        for eid, points in series.items():
+            for found in _relative(points, by_enrolment[eid], rule):
                 keep(eid, rule, found)
     if not candidates:
         return []

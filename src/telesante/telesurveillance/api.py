@@ -108,19 +108,23 @@ def _body(request: HttpRequest) -> dict:
     },
 )
 async def post_measurements(request: HttpRequest):
-    items = _body(request)["measurements"]
-    # In a thread of its own (its own database connection): a batch of 10,000 does not hold up
-    # the worker's other requests, and several batches overlap their database waits.
+    # Parsed and stored in a thread of its own (its own database connection): a batch of
+    # 10,000 holds up neither the worker's event loop nor its other requests, and several
+    # batches overlap their database waits.
     if not settings.TELESANTE_INGEST_THREADS:
-        result = await sync_to_async(ingest.ingest)(items, request.scope)
+        result = await sync_to_async(_ingest)(request)
     else:
-        result = await sync_to_async(_pooled, thread_sensitive=False)(items, request.scope)
+        result = await sync_to_async(_pooled, thread_sensitive=False)(request)
     return result.as_dict()
 
 
-def _pooled(items: list, scope: ingest.Scope) -> ingest.Result:
+def _ingest(request: HttpRequest) -> ingest.Result:
+    return ingest.ingest(_body(request)["measurements"], request.scope)
+
+
+def _pooled(request: HttpRequest) -> ingest.Result:
     close_old_connections()  # this pool thread's connection may have outlived its age
-    return ingest.ingest(items, scope)
+    return _ingest(request)
 
 
 class AlertOut(Schema):

@@ -79,7 +79,7 @@ def _number(raw) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _time(raw, now: datetime.datetime) -> tuple[datetime.datetime | None, str]:
+def _time(raw, latest: datetime.datetime) -> tuple[datetime.datetime | None, str]:
     if not isinstance(raw, str):
         return None, _("Date et heure ISO 8601 attendues (ex. 2026-03-01T08:15:00+01:00).")
     try:
@@ -88,13 +88,14 @@ def _time(raw, now: datetime.datetime) -> tuple[datetime.datetime | None, str]:
         return None, _("Date et heure ISO 8601 attendues (ex. 2026-03-01T08:15:00+01:00).")
     if at.tzinfo is None:
         return None, _("Fuseau horaire manquant (ex. +01:00 ou Z).")
-    if at > now + FUTURE_TOLERANCE:
+    if at > latest:
         return None, _("Date dans le futur : horloge du dispositif à vérifier.")
     return at, ""
 
 
-def _check(item, devices: dict[str, _DeviceInfo], scope: Scope, now) -> tuple[tuple, dict]:
-    """One item: its row values, or its errors by field (French)."""
+def _check(item, devices: dict[str, _DeviceInfo], latest) -> tuple[tuple, dict]:
+    """One item: its row values, or its errors by field (French). `devices` holds only those
+    the token may send for; `latest` is the latest acceptable device time."""
     if not isinstance(item, dict):
         return (), {"__all__": [_("Objet JSON attendu.")]}
     errors: dict[str, list[str]] = {}
@@ -105,7 +106,7 @@ def _check(item, devices: dict[str, _DeviceInfo], scope: Scope, now) -> tuple[tu
         errors["id"] = [_("Identifiant du message attendu (texte de 1 à 64 caractères).")]
     serial = item.get("device")
     device = devices.get(serial) if isinstance(serial, str) else None
-    if device is None or not scope.allows(serial, device.exploitant):
+    if device is None:
         errors["device"] = [_("Dispositif inconnu ou non autorisé pour ce jeton.")]
     elif not device.active:
         errors["device"] = [_("Le suivi de ce dispositif est terminé.")]
@@ -131,7 +132,7 @@ def _check(item, devices: dict[str, _DeviceInfo], scope: Scope, now) -> tuple[tu
                 % {"lo": kind.low, "hi": kind.high, "u": kind.unit}
             ]
         value = converted
-    at, problem = _time(item.get("at"), now)
+    at, problem = _time(item.get("at"), latest)
     if problem:
         errors["at"] = [problem]
     if errors:
@@ -207,11 +208,12 @@ def ingest(
     if not isinstance(items, list):
         result.rejected.append({"index": None, "errors": {"measurements": [_("Liste attendue.")]}})
         return result
-    devices = _devices(items)
+    devices = {s: d for s, d in _devices(items).items() if scope.allows(s, d.exploitant)}
+    latest = now + FUTURE_TOLERANCE
     rows: list[tuple] = []
     seen: set[tuple[int, str]] = set()
     for index, item in enumerate(items):
-        row, errors = _check(item, devices, scope, now)
+        row, errors = _check(item, devices, latest)
         if errors:
             result.rejected.append({"index": index, "errors": errors})
         elif (row[1], row[6]) in seen:

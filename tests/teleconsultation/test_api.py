@@ -195,6 +195,8 @@ def test_guest_links_are_made_listed_and_revoked(
     assert [g["id"] for g in listed] == [guest["id"]] and "url" not in listed[0]
     revoked = post(doctor, f"{url}/{guest['id']}/revoke", {})
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    twice = post(doctor, f"{url}/{guest['id']}/revoke", {})
+    assert twice.json()["revoked_at"] == revoked.json()["revoked_at"]
     assert logged_in(None).get(link).status_code == 403
     # A guest link of another act is not found through this one.
     other = services.create(

@@ -28,24 +28,27 @@ def sms_sent(capsys) -> list[tuple[str, str]]:
     return SMS.findall(capsys.readouterr().out)
 
 
+def only_booking(tc_world: TC, ahead: datetime.timedelta, **fields) -> TeleConsultation:
+    """The fixture's own act cancelled, and one booked `ahead` of now, alone to remind."""
+    Act.objects.filter(pk=tc_world.consultation.pk).update(status=ActStatus.CANCELLED)
+    booked = new_booking(
+        tc_world.w, tc_world.cardiologist, scheduled_at=timezone.now() + ahead, **fields
+    )
+    return services.create(None, tc_world.w.nurse_a, booked)
+
+
 @pytest.fixture
 def at_home(tc_world: TC) -> TeleConsultation:
     """Tomorrow's téléconsultation of a patient at home (no one at her side), with her e-mail
     and mobile; a relative invited with a number, the patient invited by her own address too,
     a guest without any, and a withdrawn link. The fixture's own act is cancelled."""
     w, doctor = tc_world.w, tc_world.cardiologist
-    Act.objects.filter(pk=tc_world.consultation.pk).update(status=ActStatus.CANCELLED)
-    tc = services.create(
-        None,
-        w.nurse_a,
-        new_booking(
-            w,
-            doctor,
-            assistance="",
-            scheduled_at=timezone.now() + datetime.timedelta(hours=23),
-            patient_email="alix.dorvane@example.test",
-            patient_phone="06 11 22 33 44",
-        ),
+    tc = only_booking(
+        tc_world,
+        datetime.timedelta(hours=23),
+        assistance="",
+        patient_email="alix.dorvane@example.test",
+        patient_phone="06 11 22 33 44",
     )
     room = tc.act.room
     rooms.create_guest_link(None, doctor, room, "Fils", "famille", 48, "07 55 66 77 88")
@@ -122,17 +125,7 @@ def test_a_worker_that_read_the_act_before_another_sent_it_sends_nothing(
 def test_two_workers_at_once_remind_each_recipient_once(tc_world: TC, capsys):
     if connection.vendor != "postgresql":
         pytest.skip("Plusieurs workers ne tournent que sur PostgreSQL (SQLite : un seul).")
-    Act.objects.filter(pk=tc_world.consultation.pk).update(status=ActStatus.CANCELLED)
-    tc = services.create(
-        None,
-        tc_world.w.nurse_a,
-        new_booking(
-            tc_world.w,
-            tc_world.cardiologist,
-            scheduled_at=timezone.now() + datetime.timedelta(hours=23),
-            patient_phone="0611223344",
-        ),
-    )
+    tc = only_booking(tc_world, datetime.timedelta(hours=23), patient_phone="0611223344")
     now, start, results, failures = timezone.now(), threading.Barrier(2), [], []
 
     def worker() -> None:
@@ -179,17 +172,7 @@ def test_moving_withdraws_the_patient_link_and_the_new_time_is_reminded(
 def test_a_patient_assisted_on_site_gets_the_time_without_a_link(
     tc_world: TC, capsys, django_capture_on_commit_callbacks
 ):
-    Act.objects.filter(pk=tc_world.consultation.pk).update(status=ActStatus.CANCELLED)
-    services.create(
-        None,
-        tc_world.w.nurse_a,
-        new_booking(
-            tc_world.w,
-            tc_world.cardiologist,
-            scheduled_at=timezone.now() + datetime.timedelta(minutes=40),
-            patient_phone="+33 6 11 22 33 44",
-        ),
-    )
+    only_booking(tc_world, datetime.timedelta(minutes=40), patient_phone="+33 6 11 22 33 44")
     with django_capture_on_commit_callbacks(execute=True):
         assert reminders.send_reminders() == {"day": 0, "hour": 3}
     [(to, text)] = sms_sent(capsys)
@@ -208,6 +191,12 @@ def test_booking_checks_the_patient_contacts(tc_world: TC):
                 tc_world.w, tc_world.cardiologist, patient_email="alix@", patient_phone="12"
             ),
         )
+    booked = services.create(
+        None,
+        tc_world.w.nurse_a,
+        new_booking(tc_world.w, tc_world.cardiologist, patient_phone="0033 6 11 22 33 44"),
+    )
+    assert booked.patient_phone == "+33611223344"
     assert exc.value.message_dict == {
         "patient_email": ["Adresse e-mail invalide."],
         "patient_phone": [

@@ -135,7 +135,7 @@ class Reminder(models.Model):
     kind = models.CharField(max_length=4, choices=ReminderKind.choices)
     scheduled_at = models.DateTimeField()
     # "u:<user id>" for a professional; the address or number for the patient and guests.
-    recipient = models.CharField(max_length=160)
+    recipient = models.CharField(max_length=254)
     sent_at = models.DateTimeField()
 
     class Meta:

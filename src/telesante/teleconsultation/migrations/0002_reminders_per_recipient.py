@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('day', 'la veille'), ('hour', 'une heure avant')], max_length=4)),
                 ('scheduled_at', models.DateTimeField()),
-                ('recipient', models.CharField(max_length=160)),
+                ('recipient', models.CharField(max_length=254)),
                 ('sent_at', models.DateTimeField()),
                 ('teleconsultation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='teleconsultation.teleconsultation')),
             ],

@@ -1,11 +1,13 @@
 """Who gets what: every page and API operation, for the right user, anonymous, the wrong role
 and another structure. `test_every_route_is_in_the_matrix` fails when a route has no case."""
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from telesante.accounts.models import Profession
 from telesante.api import api
@@ -397,6 +399,12 @@ PAGES: dict[str, Case] = {
         data=lambda w: {"label": "Fille de la patiente", "relation": "famille", "hours": "2"},
         tc=True,
     ),
+    "teleconsultation_revoke_guest": Case(
+        "POST",
+        lambda w: reverse("teleconsultation_revoke_guest", args=[w.tc.pk, w.guest.pk]),
+        PARTIES_ACT,
+        tc=True,
+    ),
     "teleconsultation_assist": Case(
         "POST",
         tc_url("teleconsultation_assist"),
@@ -713,6 +721,89 @@ API: dict[str, Case] = {
         api=True,
         tc=True,
     ),
+    # Booking: one's own availabilities; any professional's free slots (bookers of every
+    # structure choose among them); a slot booked for a patient of one's structure.
+    "GET /api/v1/teleconsultations/availabilities": Case(
+        "GET",
+        lambda w: "/api/v1/teleconsultations/availabilities",
+        {"anonymous": 401, "cardiologist": 200, "nurse_b": 200, "observer": 403},
+        api=True,
+        tc=True,
+    ),
+    "POST /api/v1/teleconsultations/availabilities": Case(
+        "POST",
+        lambda w: "/api/v1/teleconsultations/availabilities",
+        # nurse_b names a structure she does not belong to: a field error.
+        {"anonymous": 401, "cardiologist": 201, "nurse_b": 400, "observer": 403},
+        data=lambda w: {"structure_id": w.ch.pk, "weekday": 1, "start": "09:00", "end": "10:00"},
+        api=True,
+        tc=True,
+    ),
+    "DELETE /api/v1/teleconsultations/availabilities/{availability_id}": Case(
+        "DELETE",
+        lambda w: f"/api/v1/teleconsultations/availabilities/{w.availability.pk}",
+        {"anonymous": 401, "cardiologist": 204, "nurse_a": 404, "nurse_b": 404, "observer": 403},
+        api=True,
+        tc=True,
+    ),
+    "GET /api/v1/teleconsultations/slots": Case(
+        "GET",
+        lambda w: f"/api/v1/teleconsultations/slots?performer_id={w.cardiologist.pk}",
+        {"anonymous": 401, "nurse_a": 200, "nurse_b": 200, "observer": 403},
+        api=True,
+        tc=True,
+    ),
+    "POST /api/v1/teleconsultations/bookings": Case(
+        "POST",
+        lambda w: "/api/v1/teleconsultations/bookings",
+        {"anonymous": 401, "nurse_a": 201, "nurse_b": 404, "observer": 403},
+        data=lambda w: {
+            "patient_id": w.patient_a.pk,
+            "structure_id": w.ehpad_a.pk,
+            "kind": "teleconsultation",
+            "performer_id": w.cardiologist.pk,
+            "scheduled_at": w.slot_start.isoformat(),
+            "reason": "Suivi",
+            "information_given": True,
+            "decision": "consent",
+        },
+        api=True,
+        tc=True,
+    ),
+    "POST /api/v1/teleconsultations/{act_id}/cancel": Case(
+        "POST",
+        tc_api("tc", "/cancel"),
+        {**PARTIES_ACT, "anonymous": 401, "nurse_a": 200, "cardiologist": 200},
+        data=lambda w: {"reason": "Patiente hospitalisée"},
+        api=True,
+        tc=True,
+    ),
+    "POST /api/v1/teleconsultations/{act_id}/move": Case(
+        "POST",
+        tc_api("tc", "/move"),
+        {**PARTIES_ACT, "anonymous": 401, "nurse_a": 200, "cardiologist": 200},
+        data=lambda w: {"scheduled_at": "2099-03-02T15:00:00+01:00"},
+        api=True,
+        tc=True,
+    ),
+    "GET /api/v1/teleconsultations/{act_id}/guests": Case(
+        "GET", tc_api("tc", "/guests"), {**TC_DETAIL, "anonymous": 401}, api=True, tc=True
+    ),
+    "POST /api/v1/teleconsultations/{act_id}/guests": Case(
+        "POST",
+        tc_api("tc", "/guests"),
+        {**PARTIES_ACT, "anonymous": 401, "nurse_a": 201, "cardiologist": 201},
+        data=lambda w: {"label": "Fille de la patiente", "relation": "famille", "hours": 2},
+        api=True,
+        tc=True,
+    ),
+    "POST /api/v1/teleconsultations/{act_id}/guests/{guest_id}/revoke": Case(
+        "POST",
+        lambda w: f"/api/v1/teleconsultations/{w.tc.pk}/guests/{w.guest.pk}/revoke",
+        {**PARTIES_ACT, "anonymous": 401, "nurse_a": 200, "cardiologist": 200},
+        api=True,
+        tc=True,
+    ),
     "GET /api/v1/teleconsultations/{act_id}/report.pdf": Case(
         "GET",
         tc_api("tc_done", "/report.pdf"),
@@ -735,9 +826,12 @@ def tsv_objects(tsv: TSV) -> World:  # noqa: F811
 
 @pytest.fixture
 def tc_objects(tc_world: TC) -> World:  # noqa: F811
-    """A booked téléconsultation (w.tc), a finished one with its PDF (w.tc_done), a guest link."""
+    """A booked téléconsultation (w.tc), a finished one with its PDF (w.tc_done), a guest link
+    (w.guest), the cardiologist's availability at the CH (w.availability, w.ch) and his first
+    free slot (w.slot_start)."""
     from telesante.rooms import services as rooms
     from telesante.rooms.tokens import guest_value
+    from telesante.teleconsultation import booking as tc_booking
     from telesante.teleconsultation import services as tc_services
     from telesante.teleconsultation.booking import feed_token
     from tests.rooms.conftest import booking
@@ -751,8 +845,14 @@ def tc_objects(tc_world: TC) -> World:  # noqa: F811
     done = tc_services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
     w.tc_done = tc_services.save_report(None, tc_world.cardiologist, done, "RAS", finish=True)
     guest = rooms.create_guest_link(None, tc_world.cardiologist, tc_world.room, "Fille", "famille")
-    w.guest_value = guest_value(guest.pk)
+    w.guest, w.guest_value = guest, guest_value(guest.pk)
     w.feed_token = feed_token(tc_world.cardiologist)
+    w.ch = tc_world.cardiologist.memberships.get().structure
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).weekday()
+    w.availability = tc_booking.add_availability(
+        None, tc_world.cardiologist, w.ch.pk, tomorrow, datetime.time(9), datetime.time(12)
+    )
+    w.slot_start = tc_booking.free_slots(tc_world.cardiologist)[0].start
     return w
 
 
@@ -830,6 +930,8 @@ def test_access(world, request, key, role, expected):
     url = case.url(world)
     if case.method == "GET":
         response = client.get(url)
+    elif case.method == "DELETE":
+        response = client.delete(url)
     elif case.api and not case.multipart:
         response = client.post(url, case.data(world), content_type="application/json")
     else:

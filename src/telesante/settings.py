@@ -248,5 +248,10 @@ TELESANTE_GUEST_LINK_HOURS = int(env("GUEST_LINK_HOURS", "24"))
 # Remote activity cap of a professional (share of their yearly acts) and when to warn.
 TELESANTE_REMOTE_CAP = float(env("REMOTE_CAP", "0.20"))
 TELESANTE_REMOTE_CAP_WARN = float(env("REMOTE_CAP_WARN", "0.18"))
-# Where guests' link codes go: console (development), email, or an SMS operator's class.
-TELESANTE_GUEST_CODE_BACKEND = env("GUEST_CODE_BACKEND", "telesante.rooms.delivery.ConsoleBackend")
+# Messages to patients and guests (guest codes, reminders): e-mail through EMAIL_*, SMS through
+# this class (`send(to, text)`): the console (development) or an SMS operator's.
+TELESANTE_SMS_BACKEND = env("SMS_BACKEND", "telesante.notifications.delivery.ConsoleSMSBackend")
+# The platform's public address, for the links the worker sends (it has no request to ask).
+TELESANTE_BASE_URL = env(
+    "BASE_URL", "http://127.0.0.1:8000" if DEBUG or DEMO else f"https://{ALLOWED_HOSTS[0]}"
+).rstrip("/")

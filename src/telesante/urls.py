@@ -87,6 +87,11 @@ urlpatterns = [
         "teleconsultations/<int:pk>/incident/", tc_views.incident, name="teleconsultation_incident"
     ),
     path("teleconsultations/<int:pk>/invite/", tc_views.invite, name="teleconsultation_invite"),
+    path(
+        "teleconsultations/<int:pk>/invite/<int:guest_id>/retirer/",
+        tc_views.revoke_guest,
+        name="teleconsultation_revoke_guest",
+    ),
     path("teleconsultations/<int:pk>/assistance/", tc_views.assist, name="teleconsultation_assist"),
     path("salle/test/", room_views.connection_test, name="connection_test"),
     path("salle/invite/<str:value>/", room_views.guest_entry, name="room_guest"),

@@ -19,10 +19,14 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from PIL import Image
 from playwright.sync_api import expect
 
 from telesante.acts.models import Act, ActStatus, Incident
 from telesante.documents.models import Attachment
+from telesante.rooms import services as rooms
+from telesante.rooms import tokens
+from telesante.teleconsultation.models import TeleConsultation
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
 from tests.e2e.server import Server, running_server
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
@@ -135,6 +139,52 @@ def test_doctor_admits_nurse_video_both_ways_chat_and_report(
         nurse_ctx.close()
 
 
+def test_patient_at_home_files_a_document_once_admitted(
+    browser,
+    server: Server,
+    tc_world: TC,  # noqa: F811
+    tmp_path,
+):
+    """The patient joins from home by her guest link (phone), the doctor admits her, she files
+    a photo of her prescription; the doctor's chat says so, and she gets no link to the record."""
+    room, doctor = tc_world.room, tc_world.cardiologist
+    guest = rooms.create_guest_link(None, doctor, room, "Mme Dorvane", "patient", 2)
+    photo = tmp_path / "ordonnance.jpg"
+    Image.new("RGB", (320, 240), (240, 240, 230)).save(photo, "JPEG")
+    doc_ctx, doc = open_as(browser, server, doctor, DESKTOP)
+    contexts = [doc_ctx]
+    try:
+        doc.goto(reverse("room", args=[room.slug]))
+        expect(doc.locator("#room")).to_have_attribute("data-state", "in-call")
+        for device_name, device in (("phone", PHONE), ("desktop", DESKTOP)):
+            context = browser.new_context(base_url=server.url, locale="fr-FR", **device)
+            context.set_default_timeout(15_000)
+            contexts.append(context)
+            patient = context.new_page()
+            patient.goto(tokens.guest_path(guest.pk))
+            if device_name == "phone":
+                doc.get_by_role("button", name="Admettre Mme Dorvane").click()
+            # Admitted once: on another device she enters at once.
+            expect(patient.locator("#room")).to_have_attribute("data-state", "in-call")
+            assert (
+                patient.evaluate("document.documentElement.scrollWidth")
+                <= device["viewport"]["width"]
+            )
+            shoot(patient, f"guest-room-{device_name}")
+        patient.locator("#share-file").set_input_files(str(photo))
+        expect(patient.locator("#room-status")).to_contain_text("Versé au dossier : ordonnance.jpg")
+        expect(doc.locator("#chat-log")).to_contain_text(
+            "Document versé au dossier : ordonnance.jpg"
+        )
+        filed = Attachment.objects.get(act_id=tc_world.consultation.pk)
+        assert filed.uploaded_by is None and filed.uploaded_by_guest_id == guest.pk
+        answer = patient.request.get(reverse("attachment", args=[filed.pk]), max_redirects=0)
+        assert answer.status == 302
+    finally:
+        for context in contexts:
+            context.close()
+
+
 def test_connection_test_page_measures_a_round_trip(browser, server: Server, tc_world: TC):  # noqa: F811
     for name, device in (("phone", PHONE), ("desktop", DESKTOP)):
         context, page = open_as(browser, server, tc_world.w.nurse_a, device)
@@ -148,7 +198,13 @@ def test_connection_test_page_measures_a_round_trip(browser, server: Server, tc_
 
 
 def test_teleconsultation_pages_on_phone_and_desktop(browser, server: Server, tc_world: TC):  # noqa: F811
-    pk = tc_world.consultation.pk
+    pk, room, doctor = tc_world.consultation.pk, tc_world.room, tc_world.cardiologist
+    TeleConsultation.objects.filter(pk=pk).update(
+        patient_email="alix.dorvane@example.test", patient_phone="+33611223344"
+    )
+    rooms.create_guest_link(None, doctor, room, "M. Valmorin (fils)", "famille", 2, "0755667788")
+    gone = rooms.create_guest_link(None, doctor, room, "Interprète", "interprete", 2)
+    rooms.revoke_guest_link(None, doctor, room, gone.pk)
     pages = {
         "list": (reverse("teleconsultation_list"), "Téléconsultations et télésoins"),
         "create": (

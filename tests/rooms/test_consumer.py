@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -211,3 +212,32 @@ def test_connection_check_reuses_its_room_and_a_lone_server_forgets_stale_presen
     assert services.forget_presences() == 1
     with pytest.raises(PermissionDenied):
         services.own_test_room(world.observer)
+
+
+def test_a_revoked_guest_is_sent_out_and_cannot_come_back(tc_world: TC):
+    room, doctor = tc_world.room, tc_world.cardiologist
+    guest = services.create_guest_link(None, doctor, room, "M. Valmorin (fils)", "famille", 2)
+    guest_token, host_token = tokens.issue(services.guest_claim(guest)), token_for(doctor, room)
+
+    async def scenario():
+        host = Socket(room.slug, host_token)
+        assert (await host.connect())[0]
+        await host.expect("admitted")
+        visitor = Socket(room.slug, guest_token)
+        assert (await visitor.connect())[0]
+        me = (await visitor.expect("welcome"))["me"]
+        await host.send_json({"type": "admit", "id": me["id"]})
+        await visitor.expect("admitted")
+        await database_sync_to_async(services.revoke_guest_link)(None, doctor, room, guest.pk)
+        event = await visitor.receive_output(timeout=5)
+        while event["type"] != "websocket.close":
+            event = await visitor.receive_output(timeout=5)
+        assert event["code"] == 4403
+        await visitor.drop(4403)
+        assert (await host.expect("peer-left"))["id"] == me["id"]
+        assert await Socket(room.slug, guest_token).connect() == (False, 4403)
+
+    async_to_sync(scenario)()
+    # Sent out on purpose: not a drop of the connection.
+    assert not Incident.objects.filter(act=tc_world.consultation.act).exists()
+    assert list(Presence.objects.values_list("party", flat=True)) == [f"u:{doctor.pk}"]

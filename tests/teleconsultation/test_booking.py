@@ -10,7 +10,7 @@ from django.utils import timezone
 from telesante.acts.models import ActStatus
 from telesante.notifications.models import Notification
 from telesante.teleconsultation import booking, services
-from telesante.teleconsultation.models import Availability, TeleConsultation
+from telesante.teleconsultation.models import Availability
 from tests.conftest import logged_in
 from tests.rooms.conftest import TC
 from tests.rooms.conftest import booking as new_booking
@@ -66,10 +66,8 @@ def test_cancel_and_move_tell_the_other_party(tc_world: TC):
     other = services.create(None, w.nurse_a, new_booking(w, doctor, scheduled_at=later))
     with pytest.raises(ValidationError):
         booking.move(None, w.nurse_a, tc, later + datetime.timedelta(minutes=5))
-    TeleConsultation.objects.filter(pk=tc.pk).update(reminded_day_at=timezone.now())
-    tc.refresh_from_db()
     moved = booking.move(None, w.nurse_a, tc, later + datetime.timedelta(hours=1))
-    assert moved.reminded_day_at is None and moved.act.due_at == later + datetime.timedelta(hours=1)
+    assert moved.act.due_at == later + datetime.timedelta(hours=1)
     assert Notification.objects.get(user=doctor).text.startswith("Acte déplacé au ")
     with pytest.raises(ValidationError):
         booking.cancel(None, doctor, other, "  ")
@@ -82,28 +80,6 @@ def test_cancel_and_move_tell_the_other_party(tc_world: TC):
     with pytest.raises(ValidationError) as exc:
         booking.move(None, doctor, other, later)
     assert exc.value.message_dict == {"__all__": ["Seul un acte programmé se déplace ou s'annule."]}
-
-
-def test_reminders_the_day_before_and_the_hour_before_once(
-    tc_world: TC, mailoutbox, django_capture_on_commit_callbacks
-):
-    tc, now = tc_world.consultation, timezone.now()
-    TeleConsultation.objects.filter(pk=tc.pk).update(
-        scheduled_at=now + datetime.timedelta(hours=23)
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        assert booking.send_reminders(now) == {"day": 1, "hour": 0}
-        assert booking.send_reminders(now) == {"day": 0, "hour": 0}
-    assert {tuple(m.to) for m in mailoutbox} == {
-        (tc_world.w.nurse_a.email, tc_world.cardiologist.email)
-    }
-    assert mailoutbox[0].subject.startswith(f"Télésanté — Rappel : Téléconsultation n° {tc.pk} le ")
-    with django_capture_on_commit_callbacks(execute=True):
-        assert booking.send_reminders(now + datetime.timedelta(hours=22, minutes=30)) == {
-            "day": 0,
-            "hour": 1,
-        }
-    assert Notification.objects.filter(user=tc_world.cardiologist).count() == 2
 
 
 def test_agenda_feed_lists_open_acts_without_patient_identity(tc_world: TC):

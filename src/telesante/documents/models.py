@@ -16,8 +16,12 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     taken_on = models.DateField(_("photo prise le"), null=True, blank=True)
+    # A professional, or a guest of the act's room (patient at home, family, interpreter).
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    uploaded_by_guest = models.ForeignKey(
+        "rooms.GuestLink", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 

@@ -81,11 +81,21 @@ def clean_upload(upload: UploadedFile) -> CleanFile:
 
 
 def store(
-    act, user, clean: CleanFile, *, field: str = "", message_id: int | None = None, taken_on=None
+    act,
+    user,
+    clean: CleanFile,
+    *,
+    guest=None,
+    field: str = "",
+    message_id: int | None = None,
+    taken_on=None,
 ) -> Attachment:
+    """Save a checked file into the act's record; `user` is None when a guest of the act's room
+    (`guest`) files it."""
     attachment = Attachment(
         act=act,
         uploaded_by=user,
+        uploaded_by_guest=guest,
         field=field,
         message_id=message_id,
         taken_on=taken_on,

@@ -169,6 +169,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.me.rank = event["rank"]
         await self._enter()
 
+    async def room_revoked(self, event: dict) -> None:
+        # A party withdrew this guest's link: out of the room, and no way back with it.
+        self.leaving = True
+        await self.close(code=REFUSED)
+
     async def room_replaced(self, event: dict) -> None:
         # The same party connected again (a reconnection): this older connection steps aside.
         await self.channel_layer.group_discard(self.group, self.channel_name)

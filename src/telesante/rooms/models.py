@@ -37,20 +37,30 @@ class Room(models.Model):
         return self.act_id is None
 
 
+class GuestRelation(models.TextChoices):
+    PATIENT = "patient", _("Patient (à domicile)")
+    FAMILY = "famille", _("Famille, aidant")
+    INTERPRETER = "interprete", _("Interprète")
+    SPECIALIST = "specialiste", _("Second spécialiste")
+
+
 class GuestLink(models.Model):
     """A patient at home or an invited third party: no account, a signed link for one act."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="guest_links")
     label = models.CharField(_("nom affiché"), max_length=80)
-    relation = models.CharField(_("qualité"), max_length=40, default="patient")
+    relation = models.CharField(
+        _("qualité"), max_length=40, choices=GuestRelation.choices, default=GuestRelation.PATIENT
+    )
     expires_at = models.DateTimeField(_("expire le"))
     # Optional second proof: a code sent apart from the link (e-mail or SMS), kept hashed.
     contact = models.CharField(_("envoi du code à"), max_length=120, blank=True)
     code_hash = models.CharField(max_length=64, blank=True)
     failed_codes = models.PositiveSmallIntegerField(default=0)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # None: the platform minted it for the patient's reminders (`patient_link`).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

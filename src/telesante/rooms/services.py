@@ -11,6 +11,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -22,12 +24,14 @@ from telesante.accounts.models import User
 from telesante.acts.models import ActStatus, Incident
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction
-from telesante.rooms import delivery, tokens
+from telesante.notifications import delivery
+from telesante.rooms import tokens
 from telesante.rooms.models import (
     MAX_PEERS,
     Admission,
     ChatMessage,
     GuestLink,
+    GuestRelation,
     Presence,
     Room,
 )
@@ -112,21 +116,24 @@ def create_guest_link(
     errors = {}
     if not label.strip():
         errors["label"] = [_("Indiquez le nom de la personne invitée.")]
+    if relation not in GuestRelation.values:
+        errors["relation"] = [_("Qualité inconnue.")]
     hours = hours or settings.TELESANTE_GUEST_LINK_HOURS
     if not 1 <= hours <= 24 * 7:
         errors["hours"] = [_("Durée de validité entre 1 heure et 7 jours.")]
     if room.guest_links.filter(revoked_at__isnull=True).count() >= MAX_PEERS - 1:
         errors["label"] = [_("Trois invités au plus par salle (quatre participants).")]
-    contact = contact.strip()
-    if len(contact) > 120:
-        errors["contact"] = [_("Adresse ou numéro trop long.")]
+    try:
+        contact = delivery.clean_contact(contact)
+    except ValidationError as exc:
+        errors["contact"] = exc.messages
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         guest = GuestLink.objects.create(
             room=room,
             label=label.strip()[:80],
-            relation=relation[:40],
+            relation=relation,
             expires_at=timezone.now() + datetime.timedelta(hours=hours),
             created_by=user,
             contact=contact,
@@ -138,11 +145,70 @@ def create_guest_link(
             text = _("Code de votre téléconsultation : %(code)s (ne le communiquez pas).") % {
                 "code": code
             }
-            transaction.on_commit(lambda: delivery.backend().send(contact, text))
+            delivery.send(contact, _("Votre code de téléconsultation"), text)
         audit.record(
             request, user, AuditAction.CREATE, [room.act], detail=f"lien invité {guest.pk}"
         )
     return guest
+
+
+def revoke_guest_link(
+    request: HttpRequest | None, user: User, room: Room, guest_pk: int
+) -> GuestLink:
+    """Withdraw a guest's link (a party to the act does it); a guest in the room is sent out."""
+    if room.is_test:
+        raise Http404
+    if user_claim(user, room) is None:
+        raise PermissionDenied(_("Seules les parties à l'acte retirent un lien invité."))
+    guest = room.guest_links.filter(pk=guest_pk).first()
+    if guest is None:
+        raise Http404
+    if guest.revoked_at is not None:
+        return guest
+    with transaction.atomic():
+        guest.revoked_at = timezone.now()
+        guest.save(update_fields=["revoked_at"])
+        audit.record(
+            request, user, AuditAction.UPDATE, [room.act], detail=f"lien invité {guest.pk} retiré"
+        )
+        channels = list(
+            Presence.objects.filter(room=room, party=f"g:{guest.pk}").values_list(
+                "channel", flat=True
+            )
+        )
+        transaction.on_commit(lambda: _send_out(channels))
+    return guest
+
+
+def _send_out(channels: list[str]) -> None:
+    layer = get_channel_layer()
+    for channel in channels:
+        async_to_sync(layer.send)(channel, {"type": "room.revoked"})
+
+
+def patient_link(act, until: datetime.datetime, now: datetime.datetime) -> GuestLink:
+    """The patient's own link to the act's room, sent with the reminders: minted by the platform
+    once per appointment (no code: it goes to the patient's own address), valid until `until`.
+    Moving the act withdraws it (`withdraw_patient_links`)."""
+    room = room_for_act(act)
+    found = room.guest_links.filter(created_by=None, revoked_at=None, expires_at__gt=now).first()
+    if found is not None:
+        return found
+    guest = GuestLink.objects.create(
+        room=room,
+        label=str(act.patient)[:80],
+        relation=GuestRelation.PATIENT,
+        expires_at=until,
+        created_by=None,
+    )
+    audit.record(None, None, AuditAction.CREATE, [act], detail=f"lien invité {guest.pk} (rappel)")
+    return guest
+
+
+def withdraw_patient_links(act) -> None:
+    GuestLink.objects.filter(room__act=act, created_by=None, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
 
 
 MAX_CODE_FAILURES = 5
@@ -326,21 +392,53 @@ def close_room(act) -> None:
     Room.objects.filter(act=act, closed_at=None).update(closed_at=timezone.now())
 
 
+@dataclass(frozen=True)
+class GuestActor:
+    """A guest as the audit trail names them: no account, so no actor id."""
+
+    guest: GuestLink
+    pk = None
+
+    def __str__(self) -> str:
+        return _("Invité·e « %(label)s » (lien n° %(pk)s)") % {
+            "label": self.guest.label,
+            "pk": self.guest.pk,
+        }
+
+
 def share_file(request: HttpRequest | None, user: User, room: Room, upload) -> tuple:
-    """A document or a snapshot of a video, filed into the act's record from the call; the
-    room's chat says so. Returns the attachment and the chat message."""
+    """A document or a snapshot of a video, filed into the act's record from the call by a
+    party to the act; the room's chat says so. Returns the attachment and the chat message."""
+    claim = None if room.is_test else user_claim(user, room)
+    if claim is None:
+        raise PermissionDenied(_("Seules les parties à l'acte versent des documents."))
+    return _file_into_record(request, room, upload, user, claim, user=user)
+
+
+def guest_share_file(request: HttpRequest | None, guest: GuestLink, upload) -> tuple:
+    """The same from a guest once admitted (patient at home, family, interpreter); a guest
+    files documents but reads none of the record."""
+    room = guest.room
+    if room.is_test or not guest_valid(guest):
+        raise PermissionDenied(_("Ce lien d'invitation a expiré ou a été retiré."))
+    if not Admission.objects.filter(room=room, party=f"g:{guest.pk}").exists():
+        raise PermissionDenied(_("Le professionnel doit d'abord vous admettre dans la salle."))
+    return _file_into_record(
+        request, room, upload, GuestActor(guest), guest_claim(guest), user=None, guest=guest
+    )
+
+
+def _file_into_record(request, room: Room, upload, actor, claim: Claim, **uploader) -> tuple:
     from telesante.documents import services as documents
 
-    if room.is_test or user_claim(user, room) is None:
-        raise PermissionDenied(_("Seules les parties à l'acte versent des documents."))
     clean = documents.clean_upload(upload)
     with transaction.atomic():
-        attachment = documents.store(room.act, user, clean, field="salle")
-        audit.record(request, user, AuditAction.CREATE, [attachment], detail="depuis la salle")
+        attachment = documents.store(room.act, clean=clean, field="salle", **uploader)
+        audit.record(request, actor, AuditAction.CREATE, [attachment], detail="depuis la salle")
         message = ChatMessage.objects.create(
             room=room,
-            author=user.display_name,
-            party=f"u:{user.pk}",
+            author=claim.label,
+            party=claim.party,
             body=_("Document versé au dossier : %(name)s") % {"name": attachment.original_name},
         )
     return attachment, message

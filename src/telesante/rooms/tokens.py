@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 
 TOKEN_SALT = "telesante.rooms.token"
 GUEST_SALT = "telesante.rooms.guest"
@@ -36,6 +37,12 @@ def read(token: str, slug: str) -> Claim | None:
 
 def guest_value(guest_id: int) -> str:
     return signing.dumps(guest_id, salt=GUEST_SALT)
+
+
+def guest_path(guest_id: int) -> str:
+    """The address of a guest's link (the page makes it absolute; the worker prefixes
+    TELESANTE_BASE_URL)."""
+    return reverse("room_guest", args=[guest_value(guest_id)])
 
 
 def guest_id(value: str) -> int | None:

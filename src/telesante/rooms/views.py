@@ -2,7 +2,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -28,9 +28,7 @@ def _page(request: HttpRequest, room: Room, claim: Claim, status: int = 200) -> 
         "host": claim.host,
         "label": claim.label,
         "csrf": get_token(request),
-        "shareUrl": reverse("room_share", args=[room.slug])
-        if room.act_id and not claim.party.startswith("g:")
-        else "",
+        "shareUrl": reverse("room_share", args=[room.slug]) if room.act_id else "",
         "reportUrl": reverse("teleconsultation_report_save", args=[room.act_id])
         if room.act_id and claim.host
         else "",
@@ -50,14 +48,27 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
     return _page(request, room, claim)
 
 
+def _session_guest(request: HttpRequest, slug: str) -> tuple[GuestLink | None, bool]:
+    """The guest this browser entered the room as (None if it did not enter by a link), and
+    whether that link still holds."""
+    guest_pk = request.session.get(_guest_key(slug))
+    if guest_pk is None:
+        return None, True
+    guest = GuestLink.objects.select_related("room").filter(pk=guest_pk).first()
+    return guest, guest is not None and services.guest_valid(guest)
+
+
+def _link_gone() -> JsonResponse:
+    return JsonResponse({"detail": _("Lien d'invitation expiré ou retiré.")}, status=403)
+
+
 @never_cache
 def room_token(request: HttpRequest, slug: str) -> HttpResponse:
     """A fresh short-lived token: the page asks again for each (re)connection."""
-    guest_pk = request.session.get(_guest_key(slug))
-    if guest_pk is not None:
-        guest = GuestLink.objects.select_related("room").filter(pk=guest_pk).first()
-        if guest is None or not services.guest_valid(guest):
-            return JsonResponse({"detail": "Lien d'invitation expiré ou retiré."}, status=403)
+    guest, valid = _session_guest(request, slug)
+    if not valid:
+        return _link_gone()
+    if guest is not None:
         return JsonResponse({"token": tokens.issue(services.guest_claim(guest))})
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -66,33 +77,40 @@ def room_token(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-@login_required
 def share(request: HttpRequest, slug: str) -> HttpResponse:
-    """A snapshot or a document from the call, filed into the act's record."""
-    room, _claim = services.get_room(request, request.user, slug)
+    """A snapshot or a document from the call, filed into the act's record by a party to the
+    act or by an admitted guest of this room (who gets no address back: guests read nothing of
+    the record)."""
+    guest, valid = _session_guest(request, slug)
+    if not valid:
+        return _link_gone()
+    if guest is None and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    room = guest.room if guest else services.get_room(request, request.user, slug)[0]
     upload = request.FILES.get("file")
     if upload is None:
         return JsonResponse(
-            {"detail": "Aucun fichier reçu.", "errors": {"file": ["Champ obligatoire."]}},
+            {"detail": _("Aucun fichier reçu."), "errors": {"file": [_("Champ obligatoire.")]}},
             status=400,
         )
     try:
-        attachment, message = services.share_file(request, request.user, room, upload)
+        if guest is not None:
+            attachment, message = services.guest_share_file(request, guest, upload)
+        else:
+            attachment, message = services.share_file(request, request.user, room, upload)
     except ValidationError as exc:
         return JsonResponse(
             {"detail": " ".join(exc.messages), "errors": {"file": exc.messages}}, status=400
         )
+    except PermissionDenied as exc:
+        return JsonResponse({"detail": str(exc)}, status=403)
     async_to_sync(get_channel_layer().group_send)(
         f"room.{room.pk}", {"type": "room.chat", "message": services.chat_payload(message)}
     )
-    return JsonResponse(
-        {
-            "id": attachment.pk,
-            "name": attachment.original_name,
-            "url": reverse("attachment", args=[attachment.pk]),
-        },
-        status=201,
-    )
+    body = {"id": attachment.pk, "name": attachment.original_name}
+    if guest is None:
+        body["url"] = reverse("attachment", args=[attachment.pk])
+    return JsonResponse(body, status=201)
 
 
 @csrf_protect

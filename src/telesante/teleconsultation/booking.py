@@ -1,13 +1,14 @@
-"""Booking: weekly availabilities cut into slots, a slot free only once, cancel and move,
-reminders the day before and the hour before (run by `telesante worker`), the iCalendar feed."""
+"""Booking: weekly availabilities cut into slots, a slot free only once, booking a published
+slot, cancel and move, the iCalendar feed. Reminders: `reminders.py`."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from telesante.core import audit, policy
 from telesante.core.models import AuditAction
 from telesante.notifications.services import notify
 from telesante.rooms import services as rooms
+from telesante.teleconsultation import services
 from telesante.teleconsultation.models import Availability, TeleConsultation
 
 OPEN_STATUSES = [ActStatus.SCHEDULED, ActStatus.IN_PROGRESS]
@@ -62,7 +64,11 @@ def free_slots(
 ) -> list[Slot]:
     """The professional's free slots of the next `days` days, in local time."""
     now = now or timezone.now()
-    openings = list(Availability.objects.filter(professional=professional))
+    openings = list(
+        Availability.objects.filter(professional=professional).select_related(
+            "structure", "filiere"
+        )
+    )
     if not openings:
         return []
     first = timezone.localtime(now).date()
@@ -86,6 +92,41 @@ def free_slots(
                     slots.append(Slot(start, end, opening))
                 start += step
     return sorted(slots, key=lambda s: s.start)
+
+
+def slots_of(user: User, performer_id: int, days: int = HORIZON_DAYS) -> list[Slot]:
+    """The free slots a booking professional may choose from (any active professional's)."""
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied(_("Ce compte ne peut pas programmer d'acte."))
+    performer = User.objects.filter(pk=performer_id, is_active=True).first()
+    if performer is None:
+        raise Http404
+    return free_slots(performer, days=days)
+
+
+def book_slot(
+    request: HttpRequest | None, user: User, new: services.NewConsultation
+) -> TeleConsultation:
+    """Book one of the performer's published free slots for a patient: the act lasts the
+    slot's length; the rest is the ordinary booking (`services.create`)."""
+    services.booking_side(user, new)
+    performer = User.objects.filter(pk=new.performer_id, is_active=True).first()
+    free = free_slots(performer) if performer is not None else []
+    slot = next((s for s in free if s.start == new.scheduled_at), None)
+    if slot is None:
+        raise ValidationError(
+            {"scheduled_at": [_("Ce créneau n'est pas proposé par ce professionnel ou est pris.")]}
+        )
+    return services.create(
+        request, user, replace(new, duration_minutes=slot.availability.slot_minutes)
+    )
+
+
+def openings(user: User) -> QuerySet[Availability]:
+    """The professional's own weekly availabilities."""
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied
+    return Availability.objects.filter(professional=user).select_related("structure", "filiere")
 
 
 def add_availability(
@@ -130,6 +171,14 @@ def add_availability(
     )
 
 
+def remove_availability(user: User, pk: int) -> None:
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied
+    removed, _kinds = Availability.objects.filter(pk=pk, professional=user).delete()
+    if not removed:
+        raise Http404
+
+
 def _may_change(user: User, tc: TeleConsultation) -> None:
     if policy.act_role(user, tc.act) is None:
         raise PermissionDenied(_("Seules les parties à l'acte le déplacent ou l'annulent."))
@@ -137,7 +186,7 @@ def _may_change(user: User, tc: TeleConsultation) -> None:
         raise ValidationError({"__all__": [_("Seul un acte programmé se déplace ou s'annule.")]})
 
 
-def _parties(act: Act) -> list[User]:
+def parties(act: Act) -> list[User]:
     return [act.requester, *act.performers.all()]
 
 
@@ -153,7 +202,7 @@ def cancel(request: HttpRequest | None, user: User, tc: TeleConsultation, reason
         audit.record(request, user, AuditAction.UPDATE, [act], detail=f"annulé : {reason[:200]}")
         when = timezone.localtime(tc.scheduled_at).strftime("%d/%m/%Y %H:%M")
         notify(
-            [p for p in _parties(act) if p.pk != user.pk],
+            [p for p in parties(act) if p.pk != user.pk],
             _("Acte du %(when)s annulé : %(reason)s") % {"when": when, "reason": reason.strip()},
             act=act,
             url=reverse("teleconsultation_detail", args=[act.pk]),
@@ -170,54 +219,21 @@ def move(
     for performer in act.performers.all():
         check_free(performer, when, tc.duration_minutes, exclude=tc.pk)
     with transaction.atomic():
-        tc.scheduled_at, tc.reminded_day_at, tc.reminded_hour_at = when, None, None
-        tc.save(update_fields=["scheduled_at", "reminded_day_at", "reminded_hour_at"])
+        tc.scheduled_at = when
+        tc.save(update_fields=["scheduled_at"])
         act.due_at = when
         act.save(update_fields=["due_at"])
+        # The patient's link was sent with the old time: the next reminder brings a new one.
+        rooms.withdraw_patient_links(act)
         audit.record(request, user, AuditAction.UPDATE, [act], detail="déplacé")
         local = timezone.localtime(when).strftime("%d/%m/%Y %H:%M")
         notify(
-            [p for p in _parties(act) if p.pk != user.pk],
+            [p for p in parties(act) if p.pk != user.pk],
             _("Acte déplacé au %(when)s") % {"when": local},
             act=act,
             url=reverse("teleconsultation_detail", args=[act.pk]),
         )
     return tc
-
-
-def send_reminders(now: datetime.datetime | None = None) -> dict[str, int]:
-    """E-mail and in-app reminders the day before and the hour before; idempotent."""
-    now = now or timezone.now()
-    counts = {"day": 0, "hour": 0}
-    windows = [
-        ("day", "reminded_day_at", datetime.timedelta(hours=24), datetime.timedelta(hours=1)),
-        ("hour", "reminded_hour_at", datetime.timedelta(hours=1), datetime.timedelta(0)),
-    ]
-    for name, field, ahead, after in windows:
-        due = TeleConsultation.objects.filter(
-            act__status=ActStatus.SCHEDULED,
-            scheduled_at__gt=now + after,
-            scheduled_at__lte=now + ahead,
-            **{f"{field}__isnull": True},
-        ).select_related("act__requester")
-        for tc in due:
-            with transaction.atomic():
-                # Another worker may have sent it: only the one that marks it sends.
-                marked = TeleConsultation.objects.filter(
-                    pk=tc.pk, **{f"{field}__isnull": True}
-                ).update(**{field: now})
-                if not marked:
-                    continue
-                local = timezone.localtime(tc.scheduled_at).strftime("%d/%m/%Y à %H:%M")
-                notify(
-                    _parties(tc.act),
-                    _("Rappel : %(kind)s n° %(pk)s le %(when)s")
-                    % {"kind": tc.act.get_kind_display(), "pk": tc.pk, "when": local},
-                    act=tc.act,
-                    url=reverse("teleconsultation_detail", args=[tc.pk]),
-                )
-                counts[name] += 1
-    return counts
 
 
 def feed_token(user: User) -> str:

@@ -46,9 +46,9 @@ class TeleConsultation(models.Model):
         verbose_name=_("acte assisté"),
     )
     started_at = models.DateTimeField(null=True, blank=True)
-    # Reminders sent (the day before, the hour before); cleared when the act moves.
-    reminded_day_at = models.DateTimeField(null=True, blank=True)
-    reminded_hour_at = models.DateTimeField(null=True, blank=True)
+    # Where the patient gets the reminders (and, joining from home, the link to the room).
+    patient_email = models.EmailField(_("e-mail du patient"), blank=True)
+    patient_phone = models.CharField(_("téléphone mobile du patient"), max_length=16, blank=True)
     report_text = models.TextField(_("compte rendu"), blank=True)
     prescriptions = models.TextField(_("prescriptions"), blank=True)
 
@@ -118,3 +118,33 @@ class Availability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class ReminderKind(models.TextChoices):
+    DAY = "day", _("la veille")
+    HOUR = "hour", _("une heure avant")
+
+
+class Reminder(models.Model):
+    """A reminder sent to one recipient for one appointment time: the unique constraint makes
+    it once, whichever worker gets there first (a moved act is reminded again)."""
+
+    teleconsultation = models.ForeignKey(
+        TeleConsultation, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(max_length=4, choices=ReminderKind.choices)
+    scheduled_at = models.DateTimeField()
+    # "u:<user id>" for a professional; the address or number for the patient and guests.
+    recipient = models.CharField(max_length=254)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["teleconsultation", "kind", "scheduled_at", "recipient"],
+                name="one_reminder_per_recipient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.teleconsultation_id} {self.kind} {self.recipient}"

@@ -19,6 +19,7 @@ from telesante.accounts.models import Membership, Profession, User
 from telesante.acts.models import Act, ActStatus, Incident
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction
+from telesante.notifications import delivery
 from telesante.notifications.services import notify
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, ConsentDecision
@@ -72,6 +73,9 @@ class NewConsultation:
     initial_assessment: bool = False
     seen_in_person_this_year: bool = False
     adult_present: bool = False
+    # Where the patient gets the reminders (optional).
+    patient_email: str = ""
+    patient_phone: str = ""
 
 
 def may_book(user: User) -> bool:
@@ -134,17 +138,41 @@ def _check(user: User, new: NewConsultation) -> tuple[dict, User | None]:
     return errors, performer
 
 
-def create(request: HttpRequest | None, user: User, new: NewConsultation) -> TeleConsultation:
-    """Book an act for a patient of one's structure, with a remote professional; its room too."""
+def _patient_contacts(new: NewConsultation) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The patient's e-mail and phone, normalised, and the errors of those given wrong."""
+    found, errors = {}, {}
+    for field, clean in (
+        ("patient_email", delivery.clean_email),
+        ("patient_phone", delivery.clean_phone),
+    ):
+        raw = getattr(new, field).strip()
+        try:
+            found[field] = clean(raw) if raw else ""
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    return found, errors
+
+
+def booking_side(user: User, new: NewConsultation) -> tuple:
+    """The requesting structure and the patient of a booking, through the wall (a structure or
+    a patient out of the user's reach is a 404)."""
     if not may_book(user):
         raise PermissionDenied(_("Ce compte ne peut pas programmer d'acte."))
     structure = policy.member_structures(user).filter(pk=new.structure_id).first()
     patient = policy.visible_patients(user).filter(pk=new.patient_id).first()
     if structure is None or patient is None:
         raise Http404
+    return structure, patient
+
+
+def create(request: HttpRequest | None, user: User, new: NewConsultation) -> TeleConsultation:
+    """Book an act for a patient of one's structure, with a remote professional; its room too."""
+    structure, patient = booking_side(user, new)
     errors, performer = _check(user, new)
     if new.kind == ActKind.TELESOIN and performer and performer.profession == Profession.PHYSIO:
         errors.update(_physio_rules(new, patient))
+    contacts, contact_errors = _patient_contacts(new)
+    errors.update(contact_errors)
     if errors:
         raise ValidationError(errors)
     from telesante.teleconsultation.booking import check_free
@@ -172,6 +200,7 @@ def create(request: HttpRequest | None, user: User, new: NewConsultation) -> Tel
             duration_minutes=new.duration_minutes,
             assistance=new.assistance,
             prescriber=performer if new.assistance else None,
+            **contacts,
         )
         rooms.room_for_act(act)
         audit.record(request, user, AuditAction.CREATE, [act], detail=new.kind)

@@ -1,8 +1,8 @@
 from django_tasks import task
 
-from telesante.teleconsultation import booking
+from telesante.teleconsultation import reminders
 
 
 @task()
 def remind() -> dict[str, int]:
-    return booking.send_reminders()
+    return reminders.send_reminders()

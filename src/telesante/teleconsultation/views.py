@@ -17,8 +17,9 @@ from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
+from telesante.rooms.models import GuestRelation
 from telesante.teleconsultation import billing, booking, services
-from telesante.teleconsultation.models import Assistance, Availability, Weekday
+from telesante.teleconsultation.models import Assistance, Weekday
 
 
 def _id(raw: str | None) -> int:
@@ -67,6 +68,8 @@ def create(request: HttpRequest) -> HttpResponse:
             initial_assessment=source.get("initial_assessment") == "on",
             seen_in_person_this_year=source.get("seen_in_person_this_year") == "on",
             adult_present=source.get("adult_present") == "on",
+            patient_email=source.get("patient_email", ""),
+            patient_phone=source.get("patient_phone", ""),
         )
         try:
             tc = services.create(request, request.user, new)
@@ -124,6 +127,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "role": role,
             "is_host": role == "host",
             "guests": guests,
+            "relations": GuestRelation.choices,
             "new_guest": new_guest,
             "incidents": act.incidents.all(),
             "attachments": act.attachments.all(),
@@ -212,10 +216,19 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
             _id(request.POST.get("hours")) or None,
             request.POST.get("contact", ""),
         )
-        link = reverse("room_guest", args=[tokens.guest_value(guest.pk)])
-        request.session["new_guest_link"] = request.build_absolute_uri(link)
+        request.session["new_guest_link"] = request.build_absolute_uri(tokens.guest_path(guest.pk))
 
     return _back(request, pk, make)
+
+
+@require_POST
+@login_required
+def revoke_guest(request: HttpRequest, pk: int, guest_id: int) -> HttpResponse:
+    return _back(
+        request,
+        pk,
+        lambda tc: rooms.revoke_guest_link(request, request.user, services.room_of(tc), guest_id),
+    )
 
 
 @require_POST
@@ -243,9 +256,7 @@ def availability(request: HttpRequest) -> HttpResponse:
     errors: dict = {}
     if request.method == "POST":
         if request.POST.get("remove"):
-            Availability.objects.filter(
-                pk=_id(request.POST.get("remove")), professional=request.user
-            ).delete()
+            booking.remove_availability(request.user, _id(request.POST.get("remove")))
             return redirect("teleconsultation_availability")
         try:
             booking.add_availability(
@@ -271,9 +282,7 @@ def availability(request: HttpRequest) -> HttpResponse:
         request,
         "teleconsultation/availability.html",
         {
-            "openings": Availability.objects.filter(professional=request.user).select_related(
-                "structure", "filiere"
-            ),
+            "openings": booking.openings(request.user),
             "slots": booking.free_slots(request.user, days=7)[:40],
             "structures": policy.member_structures(request.user),
             "filieres": Filiere.objects.filter(active=True),

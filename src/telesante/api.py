@@ -11,7 +11,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from ninja.security import HttpBearer
 
 from telesante.accounts.models import ApiToken, hash_token
-from telesante.teleexpertise.services import Conflict
+from telesante.core.actions import Conflict
 
 
 class TokenAuth(HttpBearer):

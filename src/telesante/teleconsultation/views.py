@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from telesante.accounts.models import Profession, User
 from telesante.acts.models import Filiere
 from telesante.core import audit, policy
+from telesante.core.actions import run_then_back
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.rooms import services as rooms
@@ -145,12 +146,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _back(request: HttpRequest, pk: int, action) -> HttpResponse:
     tc = services.get(request, request.user, pk)
-    try:
-        action(tc)
-    except ValidationError as exc:
-        for errs in exc.message_dict.values():
-            messages.error(request, " ".join(errs))
-    return redirect("teleconsultation_detail", pk=pk)
+    return run_then_back(request, tc, action, "teleconsultation_detail", pk)
 
 
 @require_POST

@@ -20,6 +20,7 @@ from telesante.accounts.models import Profession, User
 from telesante.acts import filiere_forms
 from telesante.acts.models import Act, ActStatus, Filiere
 from telesante.core import audit, policy
+from telesante.core.actions import Conflict
 from telesante.core.models import AuditAction
 from telesante.documents import services as documents
 from telesante.notifications.services import notify
@@ -45,10 +46,6 @@ REQUESTER_PROFESSIONS = {
     Profession.SPEECH,
 }
 URGENT_DAYS = 2
-
-
-class Conflict(Exception):
-    """The request changed under the user (e.g. already claimed)."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from telesante.acts import filiere_forms
 from telesante.acts.models import Filiere
 from telesante.core import policy
+from telesante.core.actions import run_then_back
 from telesante.documents import pdf
 from telesante.teleexpertise import billing, services
 from telesante.teleexpertise.models import ConsultationNeed, State, Urgency
@@ -149,14 +150,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _act_on(request: HttpRequest, pk: int, action) -> HttpResponse:
     te = services.get(request, request.user, pk)
-    try:
-        action(te)
-    except ValidationError as exc:
-        for errs in exc.message_dict.values():
-            messages.error(request, " ".join(errs))
-    except services.Conflict as exc:
-        messages.error(request, str(exc))
-    return redirect("teleexpertise_detail", pk=pk)
+    return run_then_back(request, te, action, "teleexpertise_detail", pk)
 
 
 @require_POST

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import User
 from telesante.core import audit, policy
+from telesante.core.actions import Conflict
 from telesante.core.models import AuditAction
 from telesante.notifications.services import notify
-from telesante.teleexpertise.services import Conflict
 from telesante.telesurveillance.models import Alert, AlertState, Enrolment, EnrolmentState
 
 LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)

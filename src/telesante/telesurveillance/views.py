@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from telesante.core import audit, policy
+from telesante.core.actions import run_then_back
 from telesante.core.models import AuditAction
-from telesante.teleexpertise.services import Conflict
 from telesante.telesurveillance import adherence, alerts, enrolment, monitoring, reports
 from telesante.telesurveillance.forms import EnrolmentForm
 from telesante.telesurveillance.ingest import EMERGENCY_NOTICE
@@ -78,11 +78,7 @@ def patient(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
     alert = alerts.get(request, request.user, pk)
-    try:
-        action(alert)
-    except (Conflict, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    return redirect("telesurveillance_patient", alert.enrolment_id)
+    return run_then_back(request, alert, action, "telesurveillance_patient", alert.enrolment_id)
 
 
 @login_required

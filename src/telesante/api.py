@@ -87,6 +87,11 @@ SCHEMA_MESSAGES = {
     "literal_error": "Valeur non autorisée ; attendu : {expected}.",
     "model_attributes_type": "Objet JSON attendu.",
     "dict_type": "Objet JSON attendu.",
+    "list_type": "Liste attendue.",
+    "float_parsing": "Nombre attendu.",
+    "float_type": "Nombre attendu.",
+    "time_parsing": "Heure invalide (format HH:MM).",
+    "time_type": "Heure invalide (format HH:MM).",
 }
 
 
@@ -138,5 +143,6 @@ api.add_router("/teleexpertise", "telesante.teleexpertise.api.router")
 api.add_router("/indicators", "telesante.indicators.api.router")
 api.add_router("/directory", "telesante.directory.api.router")
 api.add_router("/telesurveillance", "telesante.telesurveillance.api.router")
+api.add_router("/telesurveillance/enrolments", "telesante.telesurveillance.api_enrolments.router")
 api.add_router("/rooms", "telesante.rooms.api.router")
 api.add_router("/teleconsultations", "telesante.teleconsultation.api.router")

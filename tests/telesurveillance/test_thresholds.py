@@ -120,7 +120,7 @@ def test_the_page_changes_adds_and_removes_thresholds_and_the_charts_draw_them(t
     client = logged_in(tsv.operator)
     url = reverse("telesurveillance_thresholds", args=[tsv.enrolment.pk])
     page = client.get(url).content.decode()
-    assert page.count('class="threshold') == len(tsv.enrolment.thresholds) + 1
+    assert page.count('<fieldset class="threshold') == len(tsv.enrolment.thresholds) + 1
     assert "Valeur du programme." in page and "Ajouter un seuil" in page
     rules = tsv.enrolment.thresholds
     spo2 = rules.index(SPO2)

@@ -26,10 +26,10 @@ from telesante.telesurveillance.models import Enrolment, Severity
 from telesante.telesurveillance.rules import rule_key
 
 KINDS = {
-    "below": gettext_lazy("Valeur minimale (alerte en dessous)"),
-    "above": gettext_lazy("Valeur maximale (alerte au-dessus)"),
-    "rise": gettext_lazy("Hausse sur quelques jours"),
-    "fall": gettext_lazy("Baisse sur quelques jours"),
+    "below": gettext_lazy("Minimum (alerte en dessous)"),
+    "above": gettext_lazy("Maximum (alerte au-dessus)"),
+    "rise": gettext_lazy("Hausse en N jours"),
+    "fall": gettext_lazy("Baisse en N jours"),
     "missing": gettext_lazy("Absence de données"),
 }
 ABSOLUTE, RELATIVE = ("below", "above"), ("rise", "fall")

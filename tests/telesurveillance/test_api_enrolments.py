@@ -166,3 +166,6 @@ def test_thresholds_are_read_changed_and_reset_through_the_api(tsv: TSV):
     reset = client.post(f"{url}/reset").json()
     assert reset["thresholds"] == reset["programme_defaults"] and reset["changes"]
     assert client.get(url).json()["thresholds"] == reset["programme_defaults"]
+    client.post(f"{BASE}/{tsv.enrolment.pk}/end", {"state": "ended"}, "application/json")
+    ended = client.put(url, {"thresholds": [spo2]}, content_type="application/json")
+    assert ended.status_code == 409

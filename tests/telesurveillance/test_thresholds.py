@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from telesante.core.models import AuditEntry
+from telesante.teleexpertise.services import Conflict
+from telesante.telesurveillance import enrolment as enrolments
 from telesante.telesurveillance import thresholds
 from telesante.telesurveillance.models import Alert, Programme
 from tests.conftest import logged_in
@@ -97,6 +99,20 @@ def test_only_the_operator_team_changes_thresholds(tsv: TSV):
         thresholds.change(None, tsv.w.doctor_a, tsv.enrolment, [SPO2])
     with pytest.raises(PermissionDenied):
         thresholds.reset(None, tsv.w.doctor_a, tsv.enrolment)
+
+
+def test_an_ended_monitoring_keeps_its_thresholds(tsv: TSV):
+    enrolments.end(None, tsv.operator, tsv.enrolment, "ended")
+    with pytest.raises(Conflict, match="Ce suivi est terminé"):
+        thresholds.change(None, tsv.operator, tsv.enrolment, [SPO2])
+    client = logged_in(tsv.operator)
+    patient = reverse("telesurveillance_patient", args=[tsv.enrolment.pk])
+    assert "Modifier les seuils" not in client.get(patient).content.decode()
+    url = reverse("telesurveillance_thresholds", args=[tsv.enrolment.pk])
+    page = client.post(url, form_data(tsv.enrolment.thresholds), follow=True).content.decode()
+    assert "ses seuils ne changent plus" in page
+    reset = reverse("telesurveillance_thresholds_reset", args=[tsv.enrolment.pk])
+    assert "ses seuils ne changent plus" in client.post(reset, follow=True).content.decode()
 
 
 def form_data(rules: list[dict], extra: dict | None = None, **changes) -> dict:

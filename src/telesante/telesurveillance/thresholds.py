@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy
 from telesante.accounts.models import User
 from telesante.core import audit, policy
 from telesante.core.models import AuditAction, AuditEntry
+from telesante.teleexpertise.services import Conflict
 from telesante.telesurveillance import catalog
-from telesante.telesurveillance.models import Enrolment, Severity
+from telesante.telesurveillance.models import Enrolment, EnrolmentState, Severity
 from telesante.telesurveillance.rules import rule_key
 
 KINDS = {
@@ -199,6 +200,8 @@ def change(
     """Replace the patient's thresholds; the lines written to the audit trail."""
     if not may_change(user, enrolment):
         raise PermissionDenied(_("Seule l'équipe opérateur modifie les seuils."))
+    if enrolment.state != EnrolmentState.ACTIVE:
+        raise Conflict(_("Ce suivi est terminé : ses seuils ne changent plus."))
     rules = check(raw)
     with transaction.atomic():
         current = Enrolment.objects.select_for_update().get(pk=enrolment.pk)

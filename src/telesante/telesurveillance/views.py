@@ -141,6 +141,9 @@ def threshold_edit(request: HttpRequest, pk: int) -> HttpResponse:
             lines = thresholds.change(request, request.user, item, [f.rule() for f in kept])
         except ValidationError as exc:
             formset.name_errors(exc, kept)
+        except Conflict as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("telesurveillance_patient", pk)
         else:
             if lines:
                 messages.success(request, _("Seuils enregistrés : ") + " ; ".join(lines))
@@ -165,7 +168,11 @@ def threshold_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def threshold_reset(request: HttpRequest, pk: int) -> HttpResponse:
     item = enrolment.get(request, request.user, pk)
-    lines = thresholds.reset(request, request.user, item)
+    try:
+        lines = thresholds.reset(request, request.user, item)
+    except Conflict as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("telesurveillance_patient", pk)
     if lines:
         messages.success(request, _("Seuils du programme rétablis : ") + " ; ".join(lines))
     else:

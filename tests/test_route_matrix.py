@@ -94,6 +94,29 @@ ROOM = {
     "observer": 404,
 }
 
+# What only the opérateur team changes on w.enrolment: the prescriber (doctor_a) reads it (403).
+TSV_TEAM_CHANGE = {
+    "anonymous": 302,
+    "operator": 302,
+    "doctor_a": 403,
+    "other_operator": 404,
+    "observer": 404,
+}
+TSV_TEAM_CHANGE_API = {**TSV_TEAM_CHANGE, "anonymous": 401, "operator": 200}
+TSV_READ_API = {
+    "anonymous": 401,
+    "operator": 200,
+    "doctor_a": 200,
+    "nurse_a": 404,
+    "other_operator": 404,
+    "observer": 404,
+}
+
+
+def enrolment_api(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/telesurveillance/enrolments/{w.enrolment.pk}{suffix}"
+
+
 REGIONAL_ONLY = {"anonymous": 302, "observer": 200, "regional_admin": 200, "nurse_a": 403}
 
 PAGES: dict[str, Case] = {
@@ -358,6 +381,18 @@ PAGES: dict[str, Case] = {
             "observer": 404,
         },
         data=lambda w: {"note": "Rappelé"},
+        tsv=True,
+    ),
+    "telesurveillance_thresholds": Case(
+        "GET",
+        lambda w: reverse("telesurveillance_thresholds", args=[w.enrolment.pk]),
+        TSV_TEAM_CHANGE | {"operator": 200, "nurse_b": 404},
+        tsv=True,
+    ),
+    "telesurveillance_thresholds_reset": Case(
+        "POST",
+        lambda w: reverse("telesurveillance_thresholds_reset", args=[w.enrolment.pk]),
+        TSV_TEAM_CHANGE,
         tsv=True,
     ),
     "teleconsultation_list": Case(
@@ -666,6 +701,59 @@ API: dict[str, Case] = {
         api=True,
         tsv=True,
     ),
+    "GET /api/v1/telesurveillance/enrolments": Case(
+        "GET",
+        lambda w: "/api/v1/telesurveillance/enrolments",
+        {"anonymous": 401, "operator": 200, "doctor_a": 200, "nurse_a": 200, "observer": 403},
+        api=True,
+        tsv=True,
+    ),
+    "POST /api/v1/telesurveillance/enrolments": Case(
+        "POST",
+        lambda w: "/api/v1/telesurveillance/enrolments",
+        {"anonymous": 401, "operator": 201, "observer": 403, "other_operator": 404},
+        data=lambda w: {
+            "patient_id": w.patient_a.pk,
+            "team_id": w.enrolment.team_id,
+            "programme": "diabete",
+            "prescriber_id": w.doctor_a.pk,
+            "prescribed_on": "2026-02-01",
+            "information_given": True,
+            "act_consent": True,
+            "data_consent": True,
+            "exploitant": "GlucoSuivi",
+            "devices": ["GL-7001"],
+            "starts_on": "2026-02-02",
+            "ends_on": "2026-08-01",
+        },
+        api=True,
+        tsv=True,
+    ),
+    "GET /api/v1/telesurveillance/enrolments/{enrolment_id}": Case(
+        "GET", enrolment_api(), TSV_READ_API, api=True, tsv=True
+    ),
+    "POST /api/v1/telesurveillance/enrolments/{enrolment_id}/end": Case(
+        "POST",
+        enrolment_api("/end"),
+        TSV_TEAM_CHANGE_API,
+        data=lambda w: {"state": "ended"},
+        api=True,
+        tsv=True,
+    ),
+    "GET /api/v1/telesurveillance/enrolments/{enrolment_id}/thresholds": Case(
+        "GET", enrolment_api("/thresholds"), TSV_READ_API, api=True, tsv=True
+    ),
+    "PUT /api/v1/telesurveillance/enrolments/{enrolment_id}/thresholds": Case(
+        "PUT",
+        enrolment_api("/thresholds"),
+        TSV_TEAM_CHANGE_API,
+        data=lambda w: {"thresholds": [{"kind": "missing", "hours": 24, "severity": 3}]},
+        api=True,
+        tsv=True,
+    ),
+    "POST /api/v1/telesurveillance/enrolments/{enrolment_id}/thresholds/reset": Case(
+        "POST", enrolment_api("/thresholds/reset"), TSV_TEAM_CHANGE_API, api=True, tsv=True
+    ),
     "POST /api/v1/rooms/test": Case(
         "POST",
         lambda w: "/api/v1/rooms/test",
@@ -932,6 +1020,8 @@ def test_access(world, request, key, role, expected):
         response = client.get(url)
     elif case.method == "DELETE":
         response = client.delete(url)
+    elif case.method == "PUT":
+        response = client.put(url, case.data(world), content_type="application/json")
     elif case.api and not case.multipart:
         response = client.post(url, case.data(world), content_type="application/json")
     else:

@@ -95,6 +95,9 @@ SCHEMA_MESSAGES = {
     "less_than_equal": "Au plus {le}.",
     "model_attributes_type": "Objet JSON attendu.",
     "dict_type": "Objet JSON attendu.",
+    "list_type": "Liste attendue.",
+    "float_parsing": "Nombre attendu.",
+    "float_type": "Nombre attendu.",
 }
 
 
@@ -146,5 +149,6 @@ api.add_router("/teleexpertise", "telesante.teleexpertise.api.router")
 api.add_router("/indicators", "telesante.indicators.api.router")
 api.add_router("/directory", "telesante.directory.api.router")
 api.add_router("/telesurveillance", "telesante.telesurveillance.api.router")
+api.add_router("/telesurveillance/enrolments", "telesante.telesurveillance.api_enrolments.router")
 api.add_router("/rooms", "telesante.rooms.api.router")
 api.add_router("/teleconsultations", "telesante.teleconsultation.api.router")

@@ -48,6 +48,16 @@ urlpatterns = [
     path("telesurveillance/suivis/<int:pk>/", tsv_views.patient, name="telesurveillance_patient"),
     path("telesurveillance/suivis/<int:pk>/fin/", tsv_views.end, name="telesurveillance_end"),
     path(
+        "telesurveillance/suivis/<int:pk>/seuils/",
+        tsv_views.threshold_edit,
+        name="telesurveillance_thresholds",
+    ),
+    path(
+        "telesurveillance/suivis/<int:pk>/seuils/programme/",
+        tsv_views.threshold_reset,
+        name="telesurveillance_thresholds_reset",
+    ),
+    path(
         "telesurveillance/suivis/<int:pk>/rapport.pdf",
         tsv_views.report,
         name="telesurveillance_report",

@@ -42,7 +42,7 @@ from telesante.structures.models import (
 )
 from telesante.teleexpertise.models import State, TeleExpertise
 from telesante.telesurveillance import alerts
-from telesante.telesurveillance.models import Alert, Measurement
+from telesante.telesurveillance.models import Alert, Enrolment, Forfait, Measurement
 from tests.conftest import make_user
 
 LOGIN = "/compte/login/"
@@ -219,9 +219,10 @@ def test_teleexpertise_history(demo):
     answered = TeleExpertise.objects.filter(state=State.ANSWERED)
     assert not answered.filter(Q(answered_at__isnull=True) | Q(opinion="")).exists()
     assert not answered.exclude(act__performers=F("claimed_by")).exists()
-    codes = Counter(BillingCode.objects.values_list("code", flat=True))
+    te_codes = BillingCode.objects.filter(act__kind=ActKind.TELEEXPERTISE)
+    codes = Counter(te_codes.values_list("code", flat=True))
     assert codes == {"TE2": answered.count(), "RQD": answered.count()}
-    assert not BillingCode.objects.exclude(act__teleexpertise__state=State.ANSWERED).exists()
+    assert not te_codes.exclude(act__teleexpertise__state=State.ANSWERED).exists()
     assert not TeleExpertise.objects.filter(state=State.POOLED, claimed_by__isnull=False).exists()
     # The expert came from the filière's specialty.
     assert (
@@ -314,6 +315,13 @@ def test_monitoring_operator_devices_and_history(demo):
     assert board[0].worst == 4  # the low SpO2 first
     assert {a.rule for a in Alert.objects.all()} >= {"spo2:below", "weight:rise", "missing"}
     assert Measurement.objects.count() > 1000
+    # The worker's work over the 45 days: the poor adherence flagged, each month over billed.
+    assert Enrolment.objects.exclude(adherence_flag="").count() >= 1
+    start = timezone.localdate() - datetime.timedelta(days=monitoring.HISTORY_DAYS)
+    today = timezone.localdate()
+    months_over = (today.year - start.year) * 12 + today.month - start.month
+    assert Forfait.objects.count() == len(monitoring.PLAN) * months_over >= len(monitoring.PLAN)
+    assert not Forfait.objects.exclude(act__billing_codes__code="TSF").exists()
     scale = next(d for d in devices if d["serial"].startswith("DEMO-SC-"))
     client = Client(headers={"Authorization": f"Bearer {scale['token']}"})
     sent = client.post(

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from telesante.telesurveillance import alerts
+from telesante.telesurveillance import alerts, forfaits
 from telesante.telesurveillance.models import DeviceToken
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
 from tests.e2e.server import Server
@@ -106,6 +106,30 @@ def test_board_shows_a_new_alert_live_and_the_team_resolves_it(
     expect(page.locator(".tsv-alerts")).to_contain_text("Patient rappelé, oxygène vérifié")
 
 
+def test_the_team_changes_a_threshold_on_a_phone_and_the_chart_draws_it(
+    tsv: TSV,  # noqa: F811
+    server: Server,  # noqa: F811
+    open_page,  # noqa: F811
+    quiet,
+):
+    recent(tsv)
+    page = open_page(PHONE)
+    login_cookie(page.context, server.url, tsv.operator)
+    page.goto(reverse("telesurveillance_patient", args=[tsv.enrolment.pk]))
+    page.get_by_role("link", name="Modifier les seuils").click()
+    expect(page.locator("h1")).to_contain_text("Seuils d'alerte du patient")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    spo2 = page.locator("fieldset.threshold").filter(has=page.locator("option[value=spo2]:checked"))
+    spo2.get_by_label("Seuil ou variation").fill("150")
+    page.get_by_role("button", name="Enregistrer les seuils").click()
+    expect(spo2.locator(".error")).to_contain_text("Seuil hors des valeurs possibles")
+    spo2.get_by_label("Seuil ou variation").fill("88,5")
+    page.get_by_role("button", name="Enregistrer les seuils").click()
+    expect(page.locator(".messages")).to_contain_text("minimum 88,5 %")
+    line = page.locator('svg.chart[data-type="spo2"] line.chart-threshold')
+    expect(line).to_have_attribute("data-threshold", "88.5")
+
+
 @pytest.mark.skipif(not os.environ.get("TELESANTE_SCREENSHOTS"), reason="captures sur demande")
 def test_screenshots(tsv: TSV, server: Server, open_page, quiet):  # noqa: F811
     recent(tsv)
@@ -114,7 +138,9 @@ def test_screenshots(tsv: TSV, server: Server, open_page, quiet):  # noqa: F811
         "board": reverse("telesurveillance_board"),
         "patient": reverse("telesurveillance_patient", args=[tsv.enrolment.pk]),
         "enrol": reverse("telesurveillance_enrol"),
+        "thresholds": reverse("telesurveillance_thresholds", args=[tsv.enrolment.pk]),
     }
+    forfaits.bill(timezone.localdate())
     for device, spec in {"phone": PHONE, "desktop": DESKTOP}.items():
         page = open_page(spec)
         login_cookie(page.context, server.url, tsv.operator)
@@ -126,3 +152,8 @@ def test_screenshots(tsv: TSV, server: Server, open_page, quiet):  # noqa: F811
         page.get_by_role("button", name="Inscrire").click()
         page.wait_for_load_state("networkidle")
         page.screenshot(path=SHOTS / f"tsv-enrol-errors-{device}.png", full_page=True)
+        page.goto(pages["thresholds"])
+        page.locator("input[name$=-value]").first.fill("abc")
+        page.get_by_role("button", name="Enregistrer les seuils").click()
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=SHOTS / f"tsv-thresholds-errors-{device}.png", full_page=True)

@@ -1,4 +1,4 @@
-"""Adherence at 1 and 2 months, the monthly forfait, reports, the worker's checks."""
+"""Adherence at 1 and 2 months, reports, the worker's checks."""
 
 import datetime
 import io
@@ -6,9 +6,8 @@ import io
 from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
-from telesante.acts.models import BillingCode
 from telesante.telesurveillance import adherence, reports, tasks
-from telesante.telesurveillance.models import Alert, Forfait
+from telesante.telesurveillance.models import Alert
 from tests.telesurveillance.conftest import NOW, PARIS, START, TSV
 from tests.telesurveillance.test_rules import send
 
@@ -51,19 +50,6 @@ def test_the_second_month_is_checked_too(tsv):
     daily(tsv, range(30, 60, 3))
     flagged = adherence.check(START + 60 * DAY)
     assert len(flagged) == 1 and "au mois 2" in flagged[0].adherence_flag
-
-
-def test_monthly_forfait_is_billed_once_with_its_adherence(tsv):
-    daily(tsv, range(27))  # 5 to 31 January
-    created = adherence.bill_month(datetime.date(2026, 1, 15))
-    assert len(created) == 1
-    forfait = Forfait.objects.get()
-    assert forfait.month == datetime.date(2026, 1, 1) and round(forfait.adherence, 2) == 0.5
-    code = BillingCode.objects.get(act=tsv.enrolment.act)
-    assert code.code == "TSF" and code.warnings == []
-    assert adherence.bill_month(datetime.date(2026, 1, 31)) == []
-    february = adherence.bill_month(datetime.date(2026, 2, 1))
-    assert "sous 50" in february[0].billing_code.warnings[0]
 
 
 def test_reports_carry_measurements_alerts_adherence_and_the_15_notice(tsv):

@@ -4,6 +4,7 @@ to the test), and a broker of our own restarted in the middle of a stream."""
 import io
 import json
 import os
+import queue
 import subprocess
 import threading
 import time
@@ -56,8 +57,8 @@ def message(serial: str, *ids: str, value: float = 80.0, device: str | None = No
 
 
 @contextmanager
-def running_bridge(url: str, prefix: str) -> Iterator[Bridge]:
-    bridge = Bridge(url, prefix=prefix, client_id=f"tsv-bridge-{uuid.uuid4().hex[:8]}")
+def running_bridge(url: str, prefix: str, **options) -> Iterator[Bridge]:
+    bridge = Bridge(url, prefix=prefix, client_id=f"tsv-bridge-{uuid.uuid4().hex[:8]}", **options)
     stop = threading.Event()
 
     def run() -> None:
@@ -138,6 +139,58 @@ def test_measurements_published_over_mqtt_are_stored_once(tsv):
         assert wait_for(lambda: bridge.stats.messages >= 5)
     assert sorted(Measurement.objects.values_list("message_id", flat=True)) == ["1", "2", "3"]
     assert (bridge.stats.accepted, bridge.stats.duplicates, bridge.stats.rejected) == (3, 1, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refused_items_are_published_back_to_their_device(tsv):
+    require_service("Mosquitto", MQTT_URL, 1883)
+    prefix = f"test-{uuid.uuid4().hex}/"
+    devices = f"{prefix}telesante/v1/devices"
+    port = int(MQTT_URL.rsplit(":", 1)[1])
+    replies: queue.Queue = queue.Queue()
+    subscribed = threading.Event()
+    good = json.loads(message("SC-0001", "r1"))["measurements"][0]
+    scale = {
+        "measurements": [
+            good,
+            {**good, "id": "r2", "value": -1},
+            {**good, "id": "r3", "device": "OX-0001"},
+            {**good, "id": "r4", "unit": "lb"},
+        ]
+    }
+    oximeter = {"measurements": [{**good, "id": "o1", "device": "OX-0001", "type": "spo2"}]}
+    # A long flush time puts the three messages in one batch: ranks are counted per message.
+    with (
+        running_bridge(MQTT_URL, prefix, flush_seconds=1.0) as bridge,
+        publisher(port) as device,
+    ):
+        device.on_message = lambda _c, _u, m: replies.put((m.topic, json.loads(m.payload)))
+        device.on_subscribe = lambda *_args: subscribed.set()
+        device.subscribe(f"{devices}/+/rejected", qos=1)
+        assert subscribed.wait(10), "abonnement refusé"
+        device.publish(f"{devices}/OX-0001/measurements", json.dumps(oximeter), qos=1)
+        device.publish(f"{devices}/SC-0001/measurements", json.dumps(scale), qos=1)
+        device.publish(f"{devices}/SC-0001/measurements", b"{pas du json", qos=1)
+        got = [replies.get(timeout=WAIT_SECONDS) for _ in range(3)]
+        assert wait_for(lambda: bridge.stats.messages >= 3)
+    assert got[0] == (
+        f"{devices}/OX-0001/rejected",
+        {"rejected": [{"index": 0, "id": "o1", "errors": got[0][1]["rejected"][0]["errors"]}]},
+    )
+    assert list(got[0][1]["rejected"][0]["errors"]) == ["unit"]  # kg is no SpO2 unit
+    topic, body = got[1]
+    assert topic == f"{devices}/SC-0001/rejected"
+    assert [(r["index"], r["id"], list(r["errors"])) for r in body["rejected"]] == [
+        (1, "r2", ["value"]),
+        (2, "r3", ["device"]),
+        (3, "r4", ["unit"]),
+    ]
+    assert body["rejected"][1]["errors"]["device"] == ["Autre dispositif que le sujet."]
+    assert got[2] == (
+        f"{devices}/SC-0001/rejected",
+        {"rejected": [{"index": None, "errors": {"__all__": ["JSON illisible."]}}]},
+    )
+    assert list(Measurement.objects.values_list("message_id", flat=True)) == ["r1"]
 
 
 @contextmanager

@@ -241,6 +241,12 @@ def test_reading_hours_default_to_weekdays(tsv):
     e = enrolments.enrol(
         None,
         tsv.operator,
-        new_enrolment(tsv.w, tsv.team, devices=["WK-0001"], reading_weekdays=[1, 2, 3, 4, 5]),
+        new_enrolment(
+            tsv.w,
+            tsv.team,
+            programme="diabete",
+            devices=["WK-0001"],
+            reading_weekdays=[1, 2, 3, 4, 5],
+        ),
     )
     assert e.reading_weekdays == "1,2,3,4,5" and ALWAYS["reading_start"] == e.reading_start

@@ -1,5 +1,7 @@
 """Demo télésurveillance: patients of the MSP followed by the CH de Laval team, with devices,
-45 days of readings (through the ingest service, so the rules fire) and demo device tokens."""
+45 days of readings (through the ingest service, so the rules fire), demo device tokens, and
+what the worker would have done over those days: adherence checked at one month, the forfait
+act of each month over."""
 
 import datetime
 import random
@@ -9,7 +11,7 @@ from django.utils import timezone
 from telesante.accounts.models import hash_token
 from telesante.patients.models import Patient
 from telesante.structures.models import Structure
-from telesante.telesurveillance import catalog, ingest, rules
+from telesante.telesurveillance import adherence, catalog, forfaits, ingest, rules
 from telesante.telesurveillance import enrolment as enrolments
 from telesante.telesurveillance.models import (
     Alert,
@@ -146,6 +148,8 @@ def seed(rng: random.Random, team: Structure, prescriber, patients: list[Patient
         items = _readings(rng, serials, scenario, start)
         ingest.ingest(items, ingest.Scope(trusted=True), now, deliver=False)
     rules.missing_data(now)
+    adherence.check(timezone.localdate())
+    forfaits.bill(timezone.localdate())
     # The history is past: its alerts are on the board, not sent again by a worker.
     Alert.objects.filter(enrolment__team=team, delivered_at__isnull=True).update(delivered_at=now)
 

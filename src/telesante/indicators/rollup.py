@@ -17,7 +17,14 @@ from telesante.indicators.models import (
 )
 from telesante.patients.models import ActKind
 
-COUNTED = ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED]) & Q(requested_at__isnull=False)
+# Télésurveillance counts by its months: the opérateur's monthly acts (telesurveillance/
+# forfaits.py) are the acts done and billed; the enrolment's act, which frames them (prescription,
+# consents, final report), is not counted a second time.
+COUNTED = (
+    ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED])
+    & Q(requested_at__isnull=False)
+    & Q(telesurveillance__isnull=True)
+)
 KEYS = [
     "kind",
     "filiere_id",

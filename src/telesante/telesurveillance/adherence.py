@@ -1,4 +1,4 @@
-"""Adherence (share of the expected transmissions received) and the monthly forfait.
+"""Adherence: the share of the expected transmissions received.
 
 A transmission is a day with a measurement of an expected type, counted at most once a day and
 at most `per_week` times a week; adherence under 50 % over the first or the second month flags
@@ -8,21 +8,13 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
-from telesante.acts.models import BillingCode
-from telesante.telesurveillance.models import (
-    Enrolment,
-    EnrolmentState,
-    Forfait,
-    Measurement,
-)
+from telesante.telesurveillance.models import Enrolment, EnrolmentState, Measurement
 
 THRESHOLD = 0.5
 MONTH_DAYS = 30
-FORFAIT_CODE = "TSF"  # the opérateur's monthly forfait
 
 
 @dataclass
@@ -112,31 +104,3 @@ def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
     first = month.replace(day=1)
     following = (first + datetime.timedelta(days=32)).replace(day=1)
     return first, following
-
-
-def bill_month(month: datetime.date) -> list[Forfait]:
-    """The opérateur's forfait for each enrolment monitored during the month (idempotent)."""
-    first, following = month_bounds(month)
-    enrolments = (
-        Enrolment.objects.filter(starts_on__lt=following, ends_on__gte=first)
-        .exclude(forfaits__month=first)
-        .select_related("act")
-    )
-    created = []
-    for enrolment in enrolments:
-        share = adherence(enrolment, first, following).share
-        with transaction.atomic():
-            code = BillingCode.objects.create(
-                act=enrolment.act,
-                code=FORFAIT_CODE,
-                professional=enrolment.prescriber,
-                warnings=[]
-                if share >= THRESHOLD
-                else [_("Observance du mois sous 50 %% (%(p)s %%).") % {"p": round(100 * share)}],
-            )
-            created.append(
-                Forfait.objects.create(
-                    enrolment=enrolment, month=first, billing_code=code, adherence=share
-                )
-            )
-    return created

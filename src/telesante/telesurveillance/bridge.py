@@ -1,5 +1,8 @@
 """`telesante mqtt-bridge`: devices publish to `telesante/v1/devices/{serial}/measurements`
-(QoS 1, the JSON of the HTTP batch API); the bridge feeds the same ingest service.
+(QoS 1, the JSON of the HTTP batch API); the bridge feeds the same ingest service. What a
+message had refused goes back to its device on `telesante/v1/devices/{serial}/rejected` (QoS 1):
+`{"rejected": [{"index", "errors", "id"}]}`, the HTTP answer's list, `index` counted within that
+message and `id` the item's own when it had one.
 
 Nothing is lost across a broker or bridge restart: the session is persistent (fixed client id,
 clean_session false, so the broker keeps the subscription and queues QoS 1 messages while the
@@ -7,6 +10,7 @@ bridge is away) and a message is acknowledged only once its batch is committed. 
 delivered twice (acknowledgement lost in a restart) is absorbed by the message ids.
 """
 
+import bisect
 import json
 import logging
 import queue
@@ -22,6 +26,7 @@ from telesante.telesurveillance import ingest
 
 log = logging.getLogger(__name__)
 TOPIC = "telesante/v1/devices/+/measurements"
+REPLY_TOPIC = "telesante/v1/devices/{serial}/rejected"
 CLIENT_ID = "telesante-mqtt-bridge"
 
 
@@ -40,25 +45,46 @@ def serial_of(topic: str, prefix: str) -> str:
     return parts[3] if len(parts) == 5 and parts[4] == "measurements" else ""
 
 
+def rejection(index: int | None, errors: dict, item=None) -> dict:
+    """One entry of a reply: the HTTP answer's `{index, errors}`, with the item's `id`."""
+    entry = {"index": index, "errors": errors}
+    if isinstance(item, dict) and isinstance(item.get("id"), str | int):
+        entry["id"] = item["id"]
+    return entry
+
+
 def items_of(payload: bytes, serial: str) -> tuple[list, list[dict]]:
     """The message's items for its own device only (the broker's ACL binds a device to its
     topic; an item naming another device is refused here)."""
     try:
         body = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
-        return [], [{"index": None, "errors": {"__all__": ["JSON illisible."]}}]
+        return [], [rejection(None, {"__all__": ["JSON illisible."]})]
     items = body.get("measurements") if isinstance(body, dict) else None
     if not isinstance(items, list) or len(items) > ingest.MAX_ITEMS:
-        return [], [{"index": None, "errors": {"measurements": ["Liste attendue."]}}]
+        return [], [rejection(None, {"measurements": ["Liste attendue."]})]
     kept, refused = [], []
     for index, item in enumerate(items):
         if isinstance(item, dict) and item.get("device", serial) == serial:
             kept.append({**item, "device": serial})
         else:
-            refused.append(
-                {"index": index, "errors": {"device": ["Autre dispositif que le sujet."]}}
-            )
+            refused.append(rejection(index, {"device": ["Autre dispositif que le sujet."]}, item))
     return kept, refused
+
+
+@dataclass
+class _Span:
+    """Where a message's kept items sit in the batch."""
+
+    start: int
+    serial: str
+    refused: list[dict]
+    # Rank in the message of each kept item, when some were refused before ingest.
+    ranks: list[int] | None = None
+
+    def rank(self, position: int) -> int:
+        local = position - self.start
+        return self.ranks[local] if self.ranks is not None else local
 
 
 class Bridge:
@@ -117,16 +143,23 @@ class Bridge:
         return messages
 
     def process(self, messages: list) -> ingest.Result:
-        """Ingest the items of several messages in one transaction, then acknowledge them."""
-        items, refused = [], 0
+        """Ingest the items of several messages in one transaction, tell each device what it
+        had refused, then acknowledge the messages."""
+        items, refused, spans = [], 0, []
         for message in messages:
             serial = serial_of(message.topic, self.prefix)
             kept, bad = items_of(message.payload, serial) if serial else ([], [{}])
+            span = _Span(len(items), serial, bad)
+            if bad and kept:
+                skipped = {b["index"] for b in bad}
+                span.ranks = [i for i in range(len(kept) + len(bad)) if i not in skipped]
+            spans.append(span)
             items += kept
             refused += len(bad)
             for problem in bad:
                 log.warning("Message MQTT refusé (%s) : %s", message.topic, problem)
         result = ingest.ingest(items, ingest.Scope(trusted=True)) if items else ingest.Result()
+        self._reply(spans, items, result.rejected)
         for message in messages:
             self.client.ack(message.mid, message.qos)
         self.stats.messages += len(messages)
@@ -135,6 +168,24 @@ class Bridge:
         self.stats.rejected += len(result.rejected) + refused
         self.stats.last_message_at = time.monotonic()
         return result
+
+    def _reply(self, spans: list[_Span], items: list, rejected: list[dict]) -> None:
+        """Publish each message's refused items to its device's reply topic."""
+        starts = [span.start for span in spans]
+        for problem in rejected:
+            # The last message starting at or before the item (an empty one holds none).
+            span = spans[bisect.bisect_right(starts, problem["index"]) - 1]
+            span.refused.append(
+                rejection(span.rank(problem["index"]), problem["errors"], items[problem["index"]])
+            )
+        for span in spans:
+            if span.refused and span.serial:
+                ordered = sorted(
+                    span.refused, key=lambda r: -1 if r["index"] is None else r["index"]
+                )
+                body = {"rejected": ordered}
+                topic = self.prefix + REPLY_TOPIC.format(serial=span.serial)
+                self.client.publish(topic, json.dumps(body, ensure_ascii=False), qos=1)
 
     def run(self, stop: threading.Event, idle_seconds: float | None = None) -> Stats:
         """Until `stop` is set (or nothing came for `idle_seconds`)."""

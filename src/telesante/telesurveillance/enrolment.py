@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import Profession, User
 from telesante.acts.models import Act, ActStatus
 from telesante.core import audit, policy
+from telesante.core.actions import Conflict
 from telesante.core.models import AuditAction
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
@@ -107,6 +108,11 @@ def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolme
     if team is None or patient is None:
         raise Http404
     errors, programme = _check(new)
+    if (
+        programme is not None
+        and programme.enrolments.filter(act__patient=patient, state=EnrolmentState.ACTIVE).exists()
+    ):
+        errors["programme"] = [_("Ce patient est déjà suivi dans ce programme.")]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -201,17 +207,26 @@ def get(request: HttpRequest | None, user: User, pk: int) -> Enrolment:
     return enrolment
 
 
-def end(request: HttpRequest | None, user: User, enrolment: Enrolment, state: str) -> Enrolment:
-    """End (term reached) or stop (adherence, decision) a monitoring; devices stop counting."""
+def end(
+    request: HttpRequest | None,
+    user: User,
+    enrolment: Enrolment,
+    state: str,
+    now: datetime.datetime | None = None,
+) -> Enrolment:
+    """End (term reached) or stop (adherence, decision) a monitoring; devices stop counting and
+    no forfait is billed after that day."""
     if state not in (EnrolmentState.ENDED, EnrolmentState.STOPPED):
         raise ValidationError({"state": [_("État de fin inconnu.")]})
     if not policy.member_structures(user).filter(pk=enrolment.team_id).exists():
         raise PermissionDenied(_("Seule l'équipe opérateur met fin au suivi."))
+    if enrolment.state != EnrolmentState.ACTIVE:
+        raise Conflict(_("Ce suivi est déjà terminé."))
     with transaction.atomic():
         enrolment.state = state
         enrolment.save(update_fields=["state"])
         enrolment.act.status = ActStatus.DONE
-        enrolment.act.done_at = timezone.now()
+        enrolment.act.done_at = now or timezone.now()
         enrolment.act.save(update_fields=["status", "done_at"])
         audit.record(request, user, AuditAction.UPDATE, [enrolment.act], detail=f"suivi {state}")
         reports.attach_final(enrolment)

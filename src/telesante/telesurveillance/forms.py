@@ -1,11 +1,12 @@
 import datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from telesante.core import policy
-from telesante.telesurveillance import enrolment
-from telesante.telesurveillance.models import Programme
+from telesante.telesurveillance import catalog, enrolment, thresholds
+from telesante.telesurveillance.models import Programme, Severity
 
 WEEKDAYS = [
     (1, _("lundi")),
@@ -84,3 +85,66 @@ class EnrolmentForm(forms.Form):
             reading_end=d["reading_end"],
             reading_weekdays=d["reading_weekdays"],
         )
+
+
+class ThresholdForm(forms.Form):
+    """One rule. Every field is optional here: thresholds.check names what a rule lacks."""
+
+    type = forms.ChoiceField(
+        label=_("Mesure"),
+        choices=[("", _("— (absence de données : toutes)"))]
+        + [(code, kind.label) for code, kind in catalog.TYPES.items()],
+        required=False,
+    )
+    kind = forms.ChoiceField(
+        label=_("Règle"), choices=[("", "—"), *thresholds.KINDS.items()], required=False
+    )
+    value = forms.FloatField(
+        label=_("Seuil ou variation"),
+        required=False,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    days = forms.IntegerField(label=_("Sur (jours)"), required=False)
+    hours = forms.IntegerField(label=_("Sans données depuis (heures)"), required=False)
+    severity = forms.TypedChoiceField(
+        label=_("Gravité"),
+        choices=[("", "—"), *Severity.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def rule(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "DELETE" and v not in ("", None)}
+
+
+class BaseThresholdFormSet(forms.BaseFormSet):
+    def kept(self) -> list[ThresholdForm]:
+        """Rows to save: the existing ones not removed, and the new ones filled in."""
+        return [
+            f
+            for f in self.forms
+            if not self._should_delete_form(f) and (f.initial or f.has_changed())
+        ]
+
+    def name_errors(self, exc: ValidationError, kept: list[ThresholdForm]) -> None:
+        """Put the service's `thresholds.<rank>.<field>` errors on their rows."""
+        for key, messages in exc.message_dict.items():
+            parts = key.split(".")
+            form = kept[int(parts[1])] if len(parts) == 3 else None
+            for message in messages:
+                if form is None:
+                    self._non_form_errors.append(message)
+                else:
+                    form.add_error(parts[2] if parts[2] in form.fields else None, message)
+
+
+ThresholdFormSet = forms.formset_factory(
+    ThresholdForm, formset=BaseThresholdFormSet, extra=1, can_delete=True
+)
+
+
+def threshold_rows(rules: list[dict]) -> list[dict]:
+    """The stored rules as the formset's initial rows."""
+    return [{"type": "", **rule} for rule in rules]

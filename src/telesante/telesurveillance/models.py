@@ -220,16 +220,19 @@ class Alert(models.Model):
 
 
 class Forfait(models.Model):
-    """The opérateur's monthly forfait: one per enrolment and month, with its billing code."""
+    """The opérateur's monthly forfait, an act of its own: one per enrolment and month of
+    monitoring (kind télésurveillance, the opérateur team performing it, its `TSF` billing code
+    on that act). The unique constraint lets several workers bill without doubles."""
 
+    act = models.OneToOneField(Act, on_delete=models.CASCADE, related_name="forfait")
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="forfaits")
-    month = models.DateField()  # first day of the month
-    billing_code = models.OneToOneField(
-        "acts.BillingCode", on_delete=models.CASCADE, related_name="+"
-    )
-    adherence = models.FloatField()
+    month = models.DateField(_("mois"))  # first day of the month
+    adherence = models.FloatField(_("observance du mois"))
 
     class Meta:
+        verbose_name = _("forfait mensuel de l'opérateur")
+        verbose_name_plural = _("forfaits mensuels de l'opérateur")
+        ordering = ["month"]
         constraints = [
             models.UniqueConstraint(fields=["enrolment", "month"], name="one_forfait_per_month")
         ]

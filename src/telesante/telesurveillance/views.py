@@ -10,10 +10,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from telesante.core import audit, policy
-from telesante.core.actions import run_then_back
+from telesante.core.actions import Conflict, run_then_back
 from telesante.core.models import AuditAction
-from telesante.telesurveillance import adherence, alerts, enrolment, monitoring, reports
-from telesante.telesurveillance.forms import EnrolmentForm
+from telesante.telesurveillance import (
+    adherence,
+    alerts,
+    enrolment,
+    forfaits,
+    monitoring,
+    reports,
+    thresholds,
+)
+from telesante.telesurveillance.forms import EnrolmentForm, ThresholdFormSet, threshold_rows
 from telesante.telesurveillance.ingest import EMERGENCY_NOTICE
 from telesante.telesurveillance.models import EnrolmentState
 
@@ -69,11 +77,17 @@ def patient(request: HttpRequest, pk: int) -> HttpResponse:
             "devices": item.devices.all(),
             "checkpoints": adherence.checkpoints(item, now.date()),
             "month": adherence.adherence(item, now.date().replace(day=1), now.date()),
+            "forfaits": forfaits.of(item),
+            "thresholds": [thresholds.describe(r) for r in item.thresholds],
             "in_team": policy.member_structures(request.user).filter(pk=item.team_id).exists(),
             "notice": EMERGENCY_NOTICE,
             "states": [EnrolmentState.ENDED, EnrolmentState.STOPPED],
         },
     )
+
+
+def _error_text(exc: Exception) -> str:
+    return " ".join(getattr(exc, "messages", [str(exc)]))
 
 
 def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
@@ -100,10 +114,65 @@ def end(request: HttpRequest, pk: int) -> HttpResponse:
     item = enrolment.get(request, request.user, pk)
     try:
         enrolment.end(request, request.user, item, request.POST.get("state", ""))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("Suivi terminé ; le compte rendu de fin de suivi est prêt."))
+    return redirect("telesurveillance_patient", pk)
+
+
+@login_required
+def threshold_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The opérateur team changes the patient's thresholds (the prescriber reads them on the
+    patient page)."""
+    item = enrolment.get(request, request.user, pk)
+    if not thresholds.may_change(request.user, item):
+        raise PermissionDenied
+    formset = ThresholdFormSet(
+        request.POST or None, initial=threshold_rows(item.thresholds), prefix="seuils"
+    )
+    if request.method == "POST" and formset.is_valid():
+        kept = formset.kept()
+        try:
+            lines = thresholds.change(request, request.user, item, [f.rule() for f in kept])
+        except ValidationError as exc:
+            formset.name_errors(exc, kept)
+        except Conflict as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("telesurveillance_patient", pk)
+        else:
+            if lines:
+                messages.success(request, _("Seuils enregistrés : ") + " ; ".join(lines))
+            else:
+                messages.info(request, _("Aucun seuil modifié."))
+            return redirect("telesurveillance_patient", pk)
+    hints = thresholds.hints(item)
+    return render(
+        request,
+        "telesurveillance/thresholds.html",
+        {
+            "e": item,
+            "formset": formset,
+            "rows": [(f, hints[i] if i < len(hints) else "") for i, f in enumerate(formset)],
+            "defaults": [thresholds.describe(r) for r in item.programme.thresholds],
+            "history": thresholds.history(item),
+        },
+    )
+
+
+@login_required
+@require_POST
+def threshold_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    item = enrolment.get(request, request.user, pk)
+    try:
+        lines = thresholds.reset(request, request.user, item)
+    except Conflict as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("telesurveillance_patient", pk)
+    if lines:
+        messages.success(request, _("Seuils du programme rétablis : ") + " ; ".join(lines))
+    else:
+        messages.info(request, _("Les seuils sont déjà ceux du programme."))
     return redirect("telesurveillance_patient", pk)
 
 

@@ -10,7 +10,8 @@ from telesante.telesurveillance.bridge import CLIENT_ID, Bridge
 class Command(BaseCommand):
     help = (
         "Pont MQTT de télésurveillance : reçoit les mesures publiées sur "
-        "telesante/v1/devices/{série}/measurements (QoS 1) et les enregistre."
+        "telesante/v1/devices/{série}/measurements (QoS 1), les enregistre et renvoie les "
+        "mesures refusées sur telesante/v1/devices/{série}/rejected."
     )
 
     def add_arguments(self, parser) -> None:

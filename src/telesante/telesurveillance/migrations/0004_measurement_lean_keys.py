@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("telesurveillance", "0002_programmes"),
+        ("telesurveillance", "0003_forfait_acts"),
     ]
 
     operations = [

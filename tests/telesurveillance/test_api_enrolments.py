@@ -1,0 +1,171 @@
+"""The enrolment API: enrol through the form's service, list and read, end, thresholds."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from telesante.acts.models import Act
+from telesante.core.models import AuditEntry
+from telesante.patients.models import Consent
+from telesante.telesurveillance.models import Enrolment
+from tests.conftest import api_client, make_patient
+from tests.telesurveillance.conftest import TSV
+from tests.telesurveillance.test_pages import enrol_more
+
+BASE = "/api/v1/telesurveillance/enrolments"
+
+
+def payload(t: TSV, **overrides) -> dict:
+    patient = make_patient(t.team, birth_name="ENVOYE", first_names="Lise")
+    return {
+        "patient_id": patient.pk,
+        "team_id": t.team.pk,
+        "programme": "insuffisance_respiratoire",
+        "prescriber_id": t.w.doctor_a.pk,
+        "prescribed_on": "2026-03-01",
+        "information_given": True,
+        "act_consent": True,
+        "data_consent": True,
+        "exploitant": "RespiHome",
+        "devices": ["OXY-9001", "TH-9001"],
+        "device_label": "Oxymètre",
+        "starts_on": "2026-03-02",
+        "ends_on": "2026-09-01",
+        "reading_start": "07:30",
+        "reading_end": "19:00",
+        "reading_weekdays": [1, 2, 3, 4, 5, 6],
+        **overrides,
+    }
+
+
+def test_an_enrolment_created_through_the_api_is_the_forms(tsv: TSV):
+    response = api_client(tsv.operator).post(BASE, payload(tsv), content_type="application/json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    created = Enrolment.objects.get(pk=body["id"])
+    assert body["programme"] == "insuffisance_respiratoire" and body["state"] == "active"
+    assert body["reading_start"] == "07:30:00" and body["reading_weekdays"] == [1, 2, 3, 4, 5, 6]
+    assert [d["serial"] for d in body["devices"]] == ["OXY-9001", "TH-9001"]
+    assert body["thresholds"] == created.programme.thresholds and body["forfaits"] == []
+    assert created.act.performing_structure == tsv.team and created.act.requester == tsv.w.doctor_a
+    assert created.act.consent.note == "Télésurveillance"
+    assert created.data_consent.note == "Traitement des données de télésurveillance"
+    assert AuditEntry.objects.filter(action="create", object_id=str(created.pk), via="api").exists()
+
+
+def counts() -> tuple[int, int, int]:
+    return Enrolment.objects.count(), Consent.objects.count(), Act.objects.count()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"prescribed_on": "hier"}, "prescribed_on", "Date invalide (format AAAA-MM-JJ)."),
+        ({"reading_start": "matin"}, "reading_start", "Heure invalide (format HH:MM)."),
+        ({"devices": "SC-1"}, "devices", "Liste attendue."),
+        ({"act_consent": "peut-être"}, "act_consent", "Booléen attendu (true ou false)."),
+        ({"team_id": None}, "team_id", "Nombre entier attendu."),
+    ],
+)
+def test_a_malformed_enrolment_is_refused_in_french_with_422(tsv: TSV, overrides, field, message):
+    before = counts()
+    body = payload(tsv, **overrides)
+    response = api_client(tsv.operator).post(BASE, body, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["errors"][field] == [message]
+    assert counts() == before
+
+
+def test_a_missing_field_is_named(tsv: TSV):
+    body = payload(tsv)
+    del body["exploitant"]
+    response = api_client(tsv.operator).post(BASE, body, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"exploitant": ["Champ obligatoire."]}
+
+
+def test_rules_refuse_an_enrolment_field_by_field_and_save_nothing(tsv: TSV):
+    before = counts()
+    body = payload(tsv, data_consent=False, devices=["SC-0001", "a b"], ends_on="2026-01-01")
+    response = api_client(tsv.operator).post(BASE, body, content_type="application/json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors["data_consent"] == [
+        "Le consentement du patient au traitement de ses données manque."
+    ]
+    assert errors["devices"] == ["Numéro de série invalide : a b."]
+    assert errors["ends_on"] == ["La fin doit suivre le début."]
+    again = payload(tsv, patient_id=tsv.w.patient_a.pk, programme="insuffisance_cardiaque")
+    twice = api_client(tsv.operator).post(BASE, again, content_type="application/json")
+    assert twice.json()["errors"]["programme"] == ["Ce patient est déjà suivi dans ce programme."]
+    assert counts()[0] == before[0]
+
+
+def test_the_list_shows_the_teams_enrolments_at_a_constant_cost(tsv: TSV):
+    client = api_client(tsv.operator)
+
+    def listed() -> tuple[list, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(BASE)
+        assert response.status_code == 200
+        return response.json(), len(ctx)
+
+    listed()  # the token's first use is recorded once
+    rows, one = listed()
+    assert [r["id"] for r in rows] == [tsv.enrolment.pk]
+    assert [d["serial"] for d in rows[0]["devices"]] == ["SC-0001", "OX-0001"]
+    enrol_more(tsv, 4)
+    rows, five = listed()
+    assert len(rows) == 5 and five == one
+    assert AuditEntry.objects.filter(action="search", via="api").count() == 7
+    assert api_client(tsv.other_operator).get(BASE).json() == []
+    assert [r["id"] for r in api_client(tsv.w.doctor_a).get(BASE).json()][-1] == tsv.enrolment.pk
+    assert client.get(BASE, {"state": "ended"}).json() == []
+    assert client.get(BASE, {"state": "perdu"}).status_code == 422
+    assert len(client.get(BASE, {"limit": 2}).json()) == 2
+    assert client.get(BASE, {"limit": 0}).status_code == 422
+
+
+def test_end_stops_once_then_answers_409(tsv: TSV):
+    client = api_client(tsv.operator)
+    url = f"{BASE}/{tsv.enrolment.pk}/end"
+    bad = client.post(url, {"state": "pause"}, content_type="application/json")
+    assert bad.status_code == 422 and "state" in bad.json()["errors"]
+    done = client.post(url, {"state": "stopped"}, content_type="application/json")
+    assert done.status_code == 200 and done.json()["state"] == "stopped"
+    again = client.post(url, {"state": "ended"}, content_type="application/json")
+    assert again.status_code == 409 and again.json()["detail"] == "Ce suivi est déjà terminé."
+    tsv.enrolment.act.refresh_from_db()
+    assert tsv.enrolment.act.status == "done" and tsv.enrolment.act.report
+
+
+def test_thresholds_are_read_changed_and_reset_through_the_api(tsv: TSV):
+    client = api_client(tsv.operator)
+    url = f"{BASE}/{tsv.enrolment.pk}/thresholds"
+    read = client.get(url).json()
+    assert read["thresholds"] == read["programme_defaults"] and read["changes"] == []
+    spo2 = {"type": "spo2", "kind": "below", "value": 88.0, "severity": 4}
+    changed = client.put(url, {"thresholds": [spo2]}, content_type="application/json")
+    assert changed.status_code == 200
+    body = changed.json()
+    assert body["thresholds"] == [spo2]
+    assert body["changes"][0].startswith(
+        "seuil modifié : Saturation en oxygène (SpO2) : minimum 90"
+    )
+    out_of_range = client.put(
+        url, {"thresholds": [{**spo2, "value": 101}]}, content_type="application/json"
+    )
+    assert out_of_range.status_code == 400
+    assert out_of_range.json()["errors"]["thresholds.0.value"] == [
+        "Seuil hors des valeurs possibles (30 à 100 %)."
+    ]
+    unknown = client.put(
+        url, {"thresholds": [{**spo2, "kind": "autour"}]}, content_type="application/json"
+    )
+    assert unknown.status_code == 422 and "thresholds.0.kind" in unknown.json()["errors"]
+    reset = client.post(f"{url}/reset").json()
+    assert reset["thresholds"] == reset["programme_defaults"] and reset["changes"]
+    assert client.get(url).json()["thresholds"] == reset["programme_defaults"]
+    client.post(f"{BASE}/{tsv.enrolment.pk}/end", {"state": "ended"}, "application/json")
+    ended = client.put(url, {"thresholds": [spo2]}, content_type="application/json")
+    assert ended.status_code == 409

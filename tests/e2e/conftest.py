@@ -31,20 +31,30 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1366, "height": 768}}
 
 
-# Module scope: the sync API keeps an event loop running in the test thread while it is open,
-# and tests of other modules sharing this process call async_to_sync.
-@pytest.fixture(scope="module")
-def browser():
+def require_chromium() -> None:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} absent : apt-get install chromium (tests navigateur)."
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def chromium_args() -> list[str]:
+    """Chromium's flags; a module overrides this fixture for other fake devices."""
+    return CHROMIUM_ARGS
+
+
+# Module scope: the sync API keeps an event loop running in the test thread while it is open,
+# and tests of other modules sharing this process call async_to_sync.
+@pytest.fixture(scope="module")
+def browser(chromium_args):
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(CHROMIUM), args=chromium_args, headless=True
         )
         yield browser
         browser.close()

@@ -63,29 +63,32 @@ def frames_advance(page, selector: str, more: int = 5) -> None:
     page.wait_for_function(f"({FRAMES_JS})('{selector}') >= {start + more}", timeout=45_000)
 
 
+def start_call(doc, nu, tc_world: TC) -> None:  # noqa: F811
+    """The cardiologist enters, the nurse waits, is admitted, and video flows both ways."""
+    url = reverse("room", args=[tc_world.room.slug])
+    doc.goto(url)
+    expect(doc.locator("#room")).to_have_attribute("data-state", "in-call")
+    nu.goto(url)
+    expect(nu.locator("#room")).to_have_attribute("data-state", "waiting")
+    expect(nu.locator("#waiting-panel")).to_be_visible()
+    shoot(nu, "waiting-phone")
+    doc.get_by_role("button", name=f"Admettre {tc_world.w.nurse_a.display_name}").click()
+    expect(nu.locator("#room")).to_have_attribute("data-state", "in-call")
+    for page in (doc, nu):
+        expect(page.locator(".tile.remote video")).to_have_count(1)
+        frames_advance(page, ".tile.remote video")
+
+
 def test_doctor_admits_nurse_video_both_ways_chat_and_report(
     browser,
     server: Server,
     tc_world: TC,  # noqa: F811
 ):
-    room, nurse, doctor = tc_world.room, tc_world.w.nurse_a, tc_world.cardiologist
-    url = reverse("room", args=[room.slug])
+    nurse, doctor = tc_world.w.nurse_a, tc_world.cardiologist
     doc_ctx, doc = open_as(browser, server, doctor, DESKTOP)
     nurse_ctx, nu = open_as(browser, server, nurse, PHONE)
     try:
-        doc.goto(url)
-        expect(doc.locator("#room")).to_have_attribute("data-state", "in-call")
-        nu.goto(url)
-        expect(nu.locator("#room")).to_have_attribute("data-state", "waiting")
-        expect(nu.locator("#waiting-panel")).to_be_visible()
-        shoot(nu, "waiting-phone")
-        admit = doc.get_by_role("button", name=f"Admettre {nurse.display_name}")
-        admit.click()
-        expect(nu.locator("#room")).to_have_attribute("data-state", "in-call")
-
-        for page in (doc, nu):
-            expect(page.locator(".tile.remote video")).to_have_count(1)
-            frames_advance(page, ".tile.remote video")
+        start_call(doc, nu, tc_world)
         expect(nu.locator("#room-status")).to_have_text("En communication (2 participants).")
 
         nu.fill("#chat-input", "Mme Dorvane est installée, tension 14/8.")

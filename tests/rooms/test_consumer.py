@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from telesante.acts.models import ActStatus, Incident
-from telesante.rooms import services, tokens
+from telesante.rooms import consumers, services, tokens
 from telesante.rooms.models import ChatMessage, GuestLink, Presence
 from tests.rooms.conftest import TC, Socket, token_for
 
@@ -211,3 +211,66 @@ def test_connection_check_reuses_its_room_and_a_lone_server_forgets_stale_presen
     assert services.forget_presences() == 1
     with pytest.raises(PermissionDenied):
         services.own_test_room(world.observer)
+
+
+def test_a_media_cut_and_its_recovery_are_recorded_once_each(tc_world: TC):
+    room, w, doctor = tc_world.room, tc_world.w, tc_world.cardiologist
+    host_token, nurse_token = token_for(doctor, room), token_for(w.nurse_a, room)
+
+    async def scenario():
+        host = Socket(room.slug, host_token)
+        await host.connect()
+        host_id = (await host.expect("admitted"))["me"]["id"]
+        nurse = Socket(room.slug, nurse_token)
+        await nurse.connect()
+        nurse_id = (await nurse.expect("welcome"))["me"]["id"]
+        await nurse.send_json({"type": "media", "to": host_id, "state": "lost"})
+        assert (await nurse.expect("error"))["detail"] == "En salle d'attente."
+        await host.send_json({"type": "admit", "id": nurse_id})
+        await nurse.expect("admitted")
+        for message in (
+            {"to": host_id, "state": "restored"},  # nothing was lost
+            {"to": host_id, "state": "lost"},
+            {"to": host_id, "state": "lost"},  # the same cut, reported again
+            {"to": "unknown", "state": "lost"},
+            {"to": host_id, "state": "autre"},
+            {"to": host_id, "state": "restored"},
+        ):
+            await nurse.send_json({"type": "media", **message})
+        await nurse.send_json({"type": "ping", "t": 1})  # handled after the messages above
+        await nurse.expect("pong")
+        await nurse.send_json({"type": "leave"})
+        await nurse.drop(1000)
+        await host.drop(1000)
+
+    async_to_sync(scenario)()
+    pair = f"{w.nurse_a.display_name} et {doctor.display_name}"
+    assert list(Incident.objects.values_list("description", "automatic")) == [
+        (f"Coupure du flux audio-vidéo entre {pair} : redémarrage ICE.", True),
+        (f"Flux audio-vidéo rétabli entre {pair}.", True),
+    ]
+
+
+def test_media_incidents_of_one_connection_are_capped(tc_world: TC):
+    room, doctor = tc_world.room, tc_world.cardiologist
+    host_token, other_token = token_for(doctor, room), token_for(doctor, room, "b")
+
+    async def scenario():
+        host = Socket(room.slug, host_token)
+        await host.connect()
+        await host.expect("admitted")
+        other = Socket(room.slug, other_token)
+        await other.connect()
+        other_id = (await other.expect("admitted"))["me"]["id"]
+        await host.expect("peer-joined")
+        for _ in range(consumers.MEDIA_INCIDENTS):
+            for state in ("lost", "restored"):
+                await host.send_json({"type": "media", "to": other_id, "state": state})
+        await host.send_json({"type": "ping", "t": 1})
+        await host.expect("pong")
+        await other.send_json({"type": "leave"})
+        await other.drop(1000)
+        await host.drop(1000)
+
+    async_to_sync(scenario)()
+    assert Incident.objects.count() == consumers.MEDIA_INCIDENTS

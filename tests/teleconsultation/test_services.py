@@ -138,8 +138,8 @@ def test_billing_codes_of_the_doctor_and_the_assisting_professional(
 
 def test_telesoin_nurse_bills_tmi(tc_world: TC):
     w = tc_world.w
-    tc = services.create(None, w.nurse_a, booking(w, w.nurse_b, kind="telesoin", assistance=""))
-    done = _finish(tc, w.nurse_b)
+    new = booking(w, w.nurse_b, kind="telesoin", assistance="", video_suitable=True)
+    done = _finish(services.create(None, w.nurse_a, new), w.nurse_b)
     assert list(done.act.billing_codes.values_list("code", flat=True)) == ["TMI"]
 
 
@@ -243,7 +243,13 @@ def test_physiotherapy_telesoin_rules(tc_world: TC):
     physio = make_user("kine@example.test", structure=w.ehpad_b, profession=Profession.PHYSIO)
     child = make_patient(w.ehpad_a, "QUERNEL", "Lou", birth_date="2015-06-01")
     new = booking(
-        w, physio, kind="telesoin", assistance="", patient_id=child.pk, initial_assessment=True
+        w,
+        physio,
+        kind="telesoin",
+        assistance="",
+        patient_id=child.pk,
+        initial_assessment=True,
+        video_suitable=True,
     )
     with pytest.raises(ValidationError) as exc:
         services.create(None, w.nurse_a, new)
@@ -262,5 +268,6 @@ def test_physiotherapy_telesoin_rules(tc_world: TC):
         patient_id=child.pk,
         seen_in_person_this_year=True,
         adult_present=True,
+        video_suitable=True,
     )
     assert services.create(None, w.nurse_a, ok).act.kind == ActKind.TELESOIN

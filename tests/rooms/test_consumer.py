@@ -11,7 +11,7 @@ from django.utils import timezone
 from telesante.acts.models import ActStatus, Incident
 from telesante.rooms import consumers, services, tokens
 from telesante.rooms.models import ChatMessage, GuestLink, Presence
-from tests.rooms.conftest import TC, Socket, token_for
+from tests.rooms.conftest import TC, Socket, call_of_two, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the consumer reads from another thread
 
@@ -94,14 +94,8 @@ def test_a_drop_and_the_reconnection_are_incidents_of_the_act(tc_world: TC):
     host_token, nurse_token = token_for(doctor, room), token_for(w.nurse_a, room)
 
     async def scenario():
-        host = Socket(room.slug, host_token)
-        await host.connect()
-        await host.expect("admitted")
-        nurse = Socket(room.slug, nurse_token)
-        await nurse.connect()
-        nurse_id = (await nurse.expect("welcome"))["me"]["id"]
-        await host.send_json({"type": "admit", "id": nurse_id})
-        await nurse.expect("admitted")
+        host, nurse, ids = await call_of_two(room.slug, host_token, nurse_token)
+        nurse_id = ids["other"]
         await nurse.drop()
         assert (await host.expect("peer-left"))["id"] == nurse_id
         # Back with a new token: admitted already, no waiting room.
@@ -218,16 +212,8 @@ def test_a_media_cut_and_its_recovery_are_recorded_once_each(tc_world: TC):
     host_token, nurse_token = token_for(doctor, room), token_for(w.nurse_a, room)
 
     async def scenario():
-        host = Socket(room.slug, host_token)
-        await host.connect()
-        host_id = (await host.expect("admitted"))["me"]["id"]
-        nurse = Socket(room.slug, nurse_token)
-        await nurse.connect()
-        nurse_id = (await nurse.expect("welcome"))["me"]["id"]
-        await nurse.send_json({"type": "media", "to": host_id, "state": "lost"})
-        assert (await nurse.expect("error"))["detail"] == "En salle d'attente."
-        await host.send_json({"type": "admit", "id": nurse_id})
-        await nurse.expect("admitted")
+        host, nurse, ids = await call_of_two(room.slug, host_token, nurse_token)
+        host_id = ids["host"]
         for message in (
             {"to": host_id, "state": "restored"},  # nothing was lost
             {"to": host_id, "state": "lost"},
@@ -253,16 +239,11 @@ def test_a_media_cut_and_its_recovery_are_recorded_once_each(tc_world: TC):
 
 def test_media_incidents_of_one_connection_are_capped(tc_world: TC):
     room, doctor = tc_world.room, tc_world.cardiologist
-    host_token, other_token = token_for(doctor, room), token_for(doctor, room, "b")
+    host_token, other_token = token_for(doctor, room), token_for(tc_world.w.nurse_a, room)
 
     async def scenario():
-        host = Socket(room.slug, host_token)
-        await host.connect()
-        await host.expect("admitted")
-        other = Socket(room.slug, other_token)
-        await other.connect()
-        other_id = (await other.expect("admitted"))["me"]["id"]
-        await host.expect("peer-joined")
+        host, other, ids = await call_of_two(room.slug, host_token, other_token)
+        other_id = ids["other"]
         for _ in range(consumers.MEDIA_INCIDENTS):
             for state in ("lost", "restored"):
                 await host.send_json({"type": "media", "to": other_id, "state": state})

@@ -242,17 +242,9 @@ def test_physiotherapy_telesoin_rules(tc_world: TC):
     w = tc_world.w
     physio = make_user("kine@example.test", structure=w.ehpad_b, profession=Profession.PHYSIO)
     child = make_patient(w.ehpad_a, "QUERNEL", "Lou", birth_date="2015-06-01")
-    new = booking(
-        w,
-        physio,
-        kind="telesoin",
-        assistance="",
-        patient_id=child.pk,
-        initial_assessment=True,
-        video_suitable=True,
-    )
+    fields = {"kind": "telesoin", "assistance": "", "patient_id": child.pk, "video_suitable": True}
     with pytest.raises(ValidationError) as exc:
-        services.create(None, w.nurse_a, new)
+        services.create(None, w.nurse_a, booking(w, physio, initial_assessment=True, **fields))
     assert exc.value.message_dict == {
         "initial_assessment": ["Le bilan initial de kinésithérapie se fait en présence."],
         "seen_in_person_this_year": [
@@ -260,14 +252,5 @@ def test_physiotherapy_telesoin_rules(tc_world: TC):
         ],
         "adult_present": ["Un patient mineur est accompagné d'un adulte."],
     }
-    ok = booking(
-        w,
-        physio,
-        kind="telesoin",
-        assistance="",
-        patient_id=child.pk,
-        seen_in_person_this_year=True,
-        adult_present=True,
-        video_suitable=True,
-    )
+    ok = booking(w, physio, seen_in_person_this_year=True, adult_present=True, **fields)
     assert services.create(None, w.nurse_a, ok).act.kind == ActKind.TELESOIN

@@ -284,7 +284,9 @@ def heartbeat(peer_ids: list[str]) -> list[tuple[int, str]]:
     """One server process's periodic beat: mark its own connections alive, then forget the
     connections no process refreshed in time (their process stopped without closing them: a
     drop, as for a closed socket). Returns (room id, peer id) of each one forgotten here."""
-    Presence.objects.filter(peer_id__in=peer_ids).update(seen_at=timezone.now())
+    now = timezone.now()
+    for start in range(0, len(peer_ids), 500):  # bounded IN lists (SQLite's variable limit)
+        Presence.objects.filter(peer_id__in=peer_ids[start : start + 500]).update(seen_at=now)
     cutoff = _stale_before()
     gone = []
     for room_id, peer_id in Presence.objects.filter(seen_at__lt=cutoff).values_list(

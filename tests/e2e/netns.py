@@ -66,12 +66,22 @@ def udp_cut(netns: str) -> Iterator[None]:
         restore_udp(netns)
 
 
+def _forget_orphans() -> None:
+    """Namespaces left by a test run that was killed (its process is gone)."""
+    for name in _ip("netns", "list").stdout.split():
+        parts = name.split("-")
+        ours = len(parts) == 3 and parts[0] == "telesante" and parts[1].isdecimal()
+        if ours and not Path(f"/proc/{parts[1]}").exists():
+            _ip("netns", "del", name)
+
+
 @contextmanager
 def namespace() -> Iterator[str]:
     """A fresh namespace with its loopback up, deleted on exit; skips where it cannot be made
     or where its UDP cannot be cut."""
     if os.geteuid() != 0 or not (shutil.which("ip") and shutil.which("tc")):
         pytest.skip("Coupure réseau impossible : il faut root (CAP_NET_ADMIN), ip et tc.")
+    _forget_orphans()
     name = f"telesante-{os.getpid()}-{secrets.token_hex(3)}"
     made = _ip("netns", "add", name)
     if made.returncode:

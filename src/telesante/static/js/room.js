@@ -225,8 +225,8 @@ function watchIce(entry) {
     return;
   }
   if (ice !== "disconnected" && ice !== "failed") return;
-  const wait = entry.polite ? POLITE_RESTART_AFTER_MS : ice === "failed" ? 0 : RESTART_AFTER_MS;
   if (entry.polite && ice !== "failed") return;
+  const wait = entry.polite ? POLITE_RESTART_AFTER_MS : ice === "failed" ? 0 : RESTART_AFTER_MS;
   setTimeout(() => {
     if (state.peers.get(entry.id) !== entry || pc.iceConnectionState !== ice) return;
     if (!entry.lost) send({ type: "media", to: entry.id, state: "lost" });

@@ -4,16 +4,14 @@ Pages load from http://localhost:<port>, a secure context (camera, clipboard, We
 """
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pyotp
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tests.conftest import TOTP_SECRET
+from tests.conftest import TOTP_SECRET, totp_now
 
 # live_server serves from a thread over transactional databases while the sync Playwright API
 # keeps an event loop running in the test thread: Django's ORM would refuse to run there.
@@ -102,13 +100,9 @@ def login_cookie(context, base_url: str, user) -> None:
     )
 
 
-def fresh_code(secret: str = TOTP_SECRET, margin: float = 3.0) -> str:
-    """The current TOTP code, with at least `margin` seconds left in its 30-second window:
-    allauth accepts the current window only (MFA_TOTP_TOLERANCE defaults to 0)."""
-    left = 30 - time.time() % 30
-    if left < margin:
-        time.sleep(left + 0.05)
-    return pyotp.TOTP(secret).now()
+def fresh_code(secret: str = TOTP_SECRET) -> str:
+    """A TOTP code with time left to type it in a browser."""
+    return totp_now(secret, margin=3.0)
 
 
 def log_in(page, email: str, password: str, code: str | Callable[[], str]) -> None:

@@ -245,6 +245,9 @@ TELESANTE_TURN_URLS = [u for u in env("TURN_URLS").split(",") if u]
 TELESANTE_TURN_SECRET = env("TURN_SECRET")
 TELESANTE_TURN_TTL = int(env("TURN_TTL", "3600"))
 TELESANTE_GUEST_LINK_HOURS = int(env("GUEST_LINK_HOURS", "24"))
+# A room connection not refreshed for this long is gone (its server process stopped without
+# closing it); each process refreshes its own connections every third of it.
+TELESANTE_PRESENCE_SECONDS = float(env("PRESENCE_SECONDS", "45"))
 # Remote activity cap of a professional (share of their yearly acts) and when to warn.
 TELESANTE_REMOTE_CAP = float(env("REMOTE_CAP", "0.20"))
 TELESANTE_REMOTE_CAP_WARN = float(env("REMOTE_CAP_WARN", "0.18"))

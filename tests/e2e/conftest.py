@@ -4,16 +4,14 @@ Pages load from http://localhost:<port>, a secure context (camera, clipboard, We
 """
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pyotp
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tests.conftest import TOTP_SECRET
+from tests.conftest import TOTP_SECRET, totp_now
 
 # live_server serves from a thread over transactional databases while the sync Playwright API
 # keeps an event loop running in the test thread: Django's ORM would refuse to run there.
@@ -31,20 +29,30 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1366, "height": 768}}
 
 
-# Module scope: the sync API keeps an event loop running in the test thread while it is open,
-# and tests of other modules sharing this process call async_to_sync.
-@pytest.fixture(scope="module")
-def browser():
+def require_chromium() -> None:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} absent : apt-get install chromium (tests navigateur)."
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def chromium_args() -> list[str]:
+    """Chromium's flags; a module overrides this fixture for other fake devices."""
+    return CHROMIUM_ARGS
+
+
+# Module scope: the sync API keeps an event loop running in the test thread while it is open,
+# and tests of other modules sharing this process call async_to_sync.
+@pytest.fixture(scope="module")
+def browser(chromium_args):
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(CHROMIUM), args=chromium_args, headless=True
         )
         yield browser
         browser.close()
@@ -92,13 +100,9 @@ def login_cookie(context, base_url: str, user) -> None:
     )
 
 
-def fresh_code(secret: str = TOTP_SECRET, margin: float = 3.0) -> str:
-    """The current TOTP code, with at least `margin` seconds left in its 30-second window:
-    allauth accepts the current window only (MFA_TOTP_TOLERANCE defaults to 0)."""
-    left = 30 - time.time() % 30
-    if left < margin:
-        time.sleep(left + 0.05)
-    return pyotp.TOTP(secret).now()
+def fresh_code(secret: str = TOTP_SECRET) -> str:
+    """A TOTP code with time left to type it in a browser."""
+    return totp_now(secret, margin=3.0)
 
 
 def log_in(page, email: str, password: str, code: str | Callable[[], str]) -> None:

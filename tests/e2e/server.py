@@ -31,10 +31,15 @@ STOP_SECONDS = 5
 class Server:
     url: str
     log: Path
+    proc: subprocess.Popen
 
 
-def database_url(settings_dict: dict) -> str:
-    """A TELESANTE_DATABASE_URL for the database the test runs on (its test name included)."""
+PG_SOCKETS = Path("/var/run/postgresql")
+
+
+def database_url(settings_dict: dict, over_socket: bool = False) -> str:
+    """A TELESANTE_DATABASE_URL for the database the test runs on (its test name included);
+    PostgreSQL through its Unix socket when `over_socket` (a server in a network namespace)."""
     name = str(settings_dict["NAME"])
     if settings_dict["ENGINE"].endswith("sqlite3"):
         if name == ":memory:" or name.startswith("file:memorydb") or "mode=memory" in name:
@@ -52,6 +57,10 @@ def database_url(settings_dict: dict) -> str:
         auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
         host = settings_dict.get("HOST") or "127.0.0.1"
         port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+        if over_socket:
+            if not (PG_SOCKETS / ".s.PGSQL.5432").exists():
+                pytest.skip(f"Pas de socket PostgreSQL dans {PG_SOCKETS}.")
+            host, port = quote(str(PG_SOCKETS), safe=""), ""
         return f"postgres://{auth}{host}{port}/{quote(name, safe='')}"
     pytest.skip(f"Moteur non géré par le serveur de test : {settings_dict['ENGINE']}")
 
@@ -62,7 +71,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _healthy(url: str) -> bool:
+def _healthy(url: str, netns: str | None) -> bool:
+    if netns:  # the server's loopback is the namespace's: ask from there
+        probe = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)"
+        command = ["ip", "netns", "exec", netns, sys.executable, "-c", probe, f"{url}/healthz"]
+        return subprocess.run(command, capture_output=True, timeout=10).returncode == 0
     try:
         with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
             return response.status == 200
@@ -72,11 +85,15 @@ def _healthy(url: str) -> bool:
 
 @contextmanager
 def running_server(
-    media_root: Path, log_dir: Path, extra_env: dict[str, str] | None = None
+    media_root: Path,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    netns: str | None = None,
 ) -> Iterator[Server]:
     """`telesante serve` on a free port of 127.0.0.1, on the test database; stopped on exit.
 
-    `extra_env` adds settings, e.g. TELESANTE_REDIS_URL for processes sharing rooms."""
+    `extra_env` adds settings, e.g. TELESANTE_REDIS_URL for processes sharing rooms; `netns`
+    runs it in that network namespace (tests/e2e/netns.py)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # One process, its own in-memory channel layer and cache (parallel workers do not mix).
@@ -85,7 +102,7 @@ def running_server(
     env.update(
         TELESANTE_DEBUG="1",
         TELESANTE_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
-        TELESANTE_DATABASE_URL=database_url(connection.settings_dict),
+        TELESANTE_DATABASE_URL=database_url(connection.settings_dict, over_socket=bool(netns)),
         TELESANTE_MEDIA_ROOT=str(media_root),
         TELESANTE_VAR_DIR=str(log_dir / "var"),
         TELESANTE_LOG_LEVEL="WARNING",
@@ -95,8 +112,9 @@ def running_server(
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / "server.log"
     with log.open("wb") as out:
+        inside = ["ip", "netns", "exec", netns] if netns else []
         proc = subprocess.Popen(
-            [str(TELESANTE), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*inside, str(TELESANTE), "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -104,11 +122,11 @@ def running_server(
         )
         try:
             deadline = time.monotonic() + START_SECONDS
-            while not _healthy(url):
+            while not _healthy(url, netns):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"Le serveur n'a pas démarré :\n{log.read_text(errors='replace')}")
                 time.sleep(0.1)
-            yield Server(url=url, log=log)
+            yield Server(url=url, log=log, proc=proc)
         finally:
             proc.terminate()
             try:

@@ -115,6 +115,7 @@ def test_nurse_searches_creates_patient_then_duplicate_needs_confirmation(
     expect(page.get_by_text("Aucun patient trouvé.")).to_be_visible()
 
     page.get_by_role("link", name="Nouveau patient").click()
+    page.wait_for_url(f"**{reverse('patient_create')}")  # measured on the new page, not mid-way
     assert no_horizontal_scroll(page)
     submit(page)  # empty: every strict trait is flagged, nothing saved
     expect(page.locator(".error-summary")).to_contain_text("Nom de naissance")

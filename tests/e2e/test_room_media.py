@@ -9,12 +9,15 @@ import asyncio
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from telesante.accounts.models import ApiToken
-from telesante.rooms import probe
+from telesante.acts.models import Incident
+from telesante.rooms import probe, services, tokens
+from telesante.rooms.models import Presence
 from tests.conftest import require_service
 from tests.e2e.server import TELESANTE, Server, running_server
 from tests.rooms.conftest import TC, tc_world, token_for  # noqa: F401
@@ -137,3 +140,64 @@ def test_probe_call_prints_one_json_line_and_fails_without_access(server: Server
     )
     assert refused.returncode != 0
     assert "HTTP 401" in refused.stderr
+
+
+def test_a_crashed_process_leaves_no_ghost_in_the_room(
+    settings,
+    tmp_path,
+    tc_world: TC,  # noqa: F811
+):
+    """The nurse (in the call) and her daughter (waiting) are on a process that is killed: no
+    disconnect handler runs there. The cardiologist's process, sharing Redis, forgets them once
+    unrefreshed: the call and the waiting list empty, and the nurse's drop is recorded."""
+    require_service("Redis", REDIS_URL, 6379)
+    room, nurse, doctor = tc_world.room, tc_world.w.nurse_a, tc_world.cardiologist
+    guest = services.create_guest_link(None, doctor, room, "Mme Dorvane (fille)", "famille", 2)
+    tokens_ = {
+        "doctor": token_for(doctor, room),
+        "nurse": token_for(nurse, room),
+        "guest": tokens.issue(services.guest_claim(guest)),
+    }
+    shared = {"TELESANTE_REDIS_URL": REDIS_URL, "TELESANTE_PRESENCE_SECONDS": "2"}
+    media = Path(settings.MEDIA_ROOT)
+
+    async def until(condition, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, "délai dépassé"
+            await asyncio.sleep(0.05)
+
+    async def scenario(crashing: Server, staying: Server) -> None:
+        host = probe.ProbePeer(staying.url, room.slug)
+        on_crashing = [probe.ProbePeer(crashing.url, room.slug) for _ in range(2)]
+        nurse_peer, guest_peer = on_crashing
+        try:
+            await host.connect(tokens_["doctor"])
+            await asyncio.wait_for(host.admitted.wait(), 10)
+            await nurse_peer.connect(tokens_["nurse"])
+            await until(lambda: host.waiting)
+            await host.send({"type": "admit", "id": host.waiting[0]["id"]})
+            await asyncio.wait_for(nurse_peer.admitted.wait(), 10)
+            await guest_peer.connect(tokens_["guest"])
+            await until(lambda: [p["label"] for p in host.waiting] == [guest.label])
+            assert len(host.pcs) == 1
+
+            crashing.proc.kill()
+            await until(lambda: not host.pcs and not host.waiting)
+            present = await asyncio.to_thread(
+                lambda: list(Presence.objects.values_list("party", flat=True))
+            )
+            assert present == [f"u:{doctor.pk}"]
+        finally:
+            await host.close()
+            for peer in on_crashing:
+                await peer.close()
+
+    with (
+        running_server(media, tmp_path / "crashing", shared) as crashing,
+        running_server(media, tmp_path / "staying", shared) as staying,
+    ):
+        asyncio.run(scenario(crashing, staying))
+    assert list(Incident.objects.filter(automatic=True).values_list("description", flat=True)) == [
+        f"Coupure de la connexion de {nurse.display_name}."
+    ]

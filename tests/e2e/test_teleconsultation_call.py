@@ -67,73 +67,30 @@ def frames_advance(page, selector: str, more: int = 5) -> None:
     page.wait_for_function(f"({FRAMES_JS})('{selector}') >= {start + more}", timeout=45_000)
 
 
-def test_doctor_admits_nurse_video_both_ways_chat_and_report(
-    browser,
-    server: Server,
-    tc_world: TC,  # noqa: F811
-):
-    room, nurse, doctor = tc_world.room, tc_world.w.nurse_a, tc_world.cardiologist
-    url = reverse("room", args=[room.slug])
-    doc_ctx, doc = open_as(browser, server, doctor, DESKTOP)
-    nurse_ctx, nu = open_as(browser, server, nurse, PHONE)
+def start_call(doc, nu, tc_world: TC) -> None:  # noqa: F811
+    """The cardiologist enters, the nurse waits, is admitted, and video flows both ways."""
+    url = reverse("room", args=[tc_world.room.slug])
+    doc.goto(url)
+    expect(doc.locator("#room")).to_have_attribute("data-state", "in-call")
+    nu.goto(url)
+    expect(nu.locator("#room")).to_have_attribute("data-state", "waiting")
+    expect(nu.locator("#waiting-panel")).to_be_visible()
+    shoot(nu, "waiting-phone")
+    doc.get_by_role("button", name=f"Admettre {tc_world.w.nurse_a.display_name}").click()
+    expect(nu.locator("#room")).to_have_attribute("data-state", "in-call")
+    for page in (doc, nu):
+        expect(page.locator(".tile.remote video")).to_have_count(1)
+        frames_advance(page, ".tile.remote video")
+
+
+@pytest.fixture
+def call(browser, server: Server, tc_world: TC):  # noqa: F811
+    """The cardiologist on a PC and the EHPAD's nurse on a phone, in the call."""
+    doc_ctx, doc = open_as(browser, server, tc_world.cardiologist, DESKTOP)
+    nurse_ctx, nu = open_as(browser, server, tc_world.w.nurse_a, PHONE)
     try:
-        doc.goto(url)
-        expect(doc.locator("#room")).to_have_attribute("data-state", "in-call")
-        nu.goto(url)
-        expect(nu.locator("#room")).to_have_attribute("data-state", "waiting")
-        expect(nu.locator("#waiting-panel")).to_be_visible()
-        shoot(nu, "waiting-phone")
-        admit = doc.get_by_role("button", name=f"Admettre {nurse.display_name}")
-        admit.click()
-        expect(nu.locator("#room")).to_have_attribute("data-state", "in-call")
-
-        for page in (doc, nu):
-            expect(page.locator(".tile.remote video")).to_have_count(1)
-            frames_advance(page, ".tile.remote video")
-        expect(nu.locator("#room-status")).to_have_text("En communication (2 participants).")
-
-        nu.fill("#chat-input", "Mme Dorvane est installée, tension 14/8.")
-        nu.get_by_role("button", name="Envoyer").click()
-        expect(doc.locator("#chat-log")).to_contain_text("tension 14/8")
-        # The nurse's WebSocket is cut: her page reconnects on its own and the video resumes.
-        first_tile = doc.locator(".tile.remote").get_attribute("data-peer")
-        nu.evaluate("window.telesanteRoom.ws.close()")
-        expect(doc.locator(f".tile.remote[data-peer='{first_tile}']")).to_have_count(0)
-        expect(nu.locator("#room")).to_have_attribute("data-state", "in-call")
-        for page in (doc, nu):
-            expect(page.locator(".tile.remote video")).to_have_count(1)
-            frames_advance(page, ".tile.remote video")
-        label = nurse.display_name
-        assert list(
-            Incident.objects.filter(act_id=tc_world.consultation.pk).values_list(
-                "description", flat=True
-            )
-        ) == [f"Coupure de la connexion de {label}.", f"Reconnexion de {label}."]
-
-        # A snapshot of the nurse's video (her otoscope, say) goes into the record.
-        doc.get_by_role("button", name=f"Photographier la vidéo : {nurse.display_name}").click()
-        expect(doc.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
-        expect(nu.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
-        snapshot = Attachment.objects.get(act_id=tc_world.consultation.pk)
-        assert snapshot.content_type == "image/jpeg" and snapshot.uploaded_by == doctor
-        doc.get_by_role("button", name="Couper le micro").click()
-        expect(doc.locator("#btn-mic")).to_have_attribute("aria-pressed", "true")
-        assert doc.evaluate("window.telesanteRoom.stream.getAudioTracks()[0].enabled") is False
-        expect(doc.locator("#quality")).to_contain_text("ms")
-        shoot(doc, "call-desktop")
-        shoot(nu, "call-phone")
-
-        doc.fill("#report-text", "Insuffisance cardiaque décompensée modérée : furosémide 40 mg.")
-        doc.check("input[name=finish]")
-        doc.get_by_role("button", name="Enregistrer").click()
-        pdf_link = doc.locator("#report-pdf")
-        expect(pdf_link).to_be_visible()
-        response = doc.request.get(pdf_link.get_attribute("href"))
-        assert response.status == 200
-        assert response.body()[:5] == b"%PDF-"
-        act = Act.objects.get(pk=tc_world.consultation.pk)
-        assert act.status == ActStatus.DONE and act.report.name.endswith(".pdf")
-        assert sorted(act.billing_codes.values_list("code", flat=True)) == ["TC", "TLS"]
+        start_call(doc, nu, tc_world)
+        yield doc, nu
     finally:
         doc_ctx.close()
         nurse_ctx.close()
@@ -183,6 +140,55 @@ def test_patient_at_home_files_a_document_once_admitted(
     finally:
         for context in contexts:
             context.close()
+
+
+def test_doctor_admits_nurse_video_both_ways_chat_and_report(call, tc_world: TC):  # noqa: F811
+    nurse, doctor = tc_world.w.nurse_a, tc_world.cardiologist
+    doc, nu = call
+    expect(nu.locator("#room-status")).to_have_text("En communication (2 participants).")
+
+    nu.fill("#chat-input", "Mme Dorvane est installée, tension 14/8.")
+    nu.get_by_role("button", name="Envoyer").click()
+    expect(doc.locator("#chat-log")).to_contain_text("tension 14/8")
+    # The nurse's WebSocket is cut: her page reconnects on its own and the video resumes.
+    first_tile = doc.locator(".tile.remote").get_attribute("data-peer")
+    nu.evaluate("window.telesanteRoom.ws.close()")
+    expect(doc.locator(f".tile.remote[data-peer='{first_tile}']")).to_have_count(0)
+    expect(nu.locator("#room")).to_have_attribute("data-state", "in-call")
+    for page in (doc, nu):
+        expect(page.locator(".tile.remote video")).to_have_count(1)
+        frames_advance(page, ".tile.remote video")
+    label = nurse.display_name
+    assert list(
+        Incident.objects.filter(act_id=tc_world.consultation.pk).values_list(
+            "description", flat=True
+        )
+    ) == [f"Coupure de la connexion de {label}.", f"Reconnexion de {label}."]
+
+    # A snapshot of the nurse's video (her otoscope, say) goes into the record.
+    doc.get_by_role("button", name=f"Photographier la vidéo : {nurse.display_name}").click()
+    expect(doc.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
+    expect(nu.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
+    snapshot = Attachment.objects.get(act_id=tc_world.consultation.pk)
+    assert snapshot.content_type == "image/jpeg" and snapshot.uploaded_by == doctor
+    doc.get_by_role("button", name="Couper le micro").click()
+    expect(doc.locator("#btn-mic")).to_have_attribute("aria-pressed", "true")
+    assert doc.evaluate("window.telesanteRoom.stream.getAudioTracks()[0].enabled") is False
+    expect(doc.locator("#quality")).to_contain_text("ms")
+    shoot(doc, "call-desktop")
+    shoot(nu, "call-phone")
+
+    doc.fill("#report-text", "Insuffisance cardiaque décompensée modérée : furosémide 40 mg.")
+    doc.check("input[name=finish]")
+    doc.get_by_role("button", name="Enregistrer").click()
+    pdf_link = doc.locator("#report-pdf")
+    expect(pdf_link).to_be_visible()
+    response = doc.request.get(pdf_link.get_attribute("href"))
+    assert response.status == 200
+    assert response.body()[:5] == b"%PDF-"
+    act = Act.objects.get(pk=tc_world.consultation.pk)
+    assert act.status == ActStatus.DONE and act.report.name.endswith(".pdf")
+    assert sorted(act.billing_codes.values_list("code", flat=True)) == ["TC", "TLS"]
 
 
 def test_connection_test_page_measures_a_round_trip(browser, server: Server, tc_world: TC):  # noqa: F811

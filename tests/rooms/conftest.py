@@ -100,3 +100,17 @@ class Socket(ApplicationCommunicator):
     async def drop(self, code: int = 1006) -> None:
         await self.send_input({"type": "websocket.disconnect", "code": code})
         await self.wait(timeout=5)
+
+
+async def call_of_two(slug: str, host_token: str, other_token: str) -> tuple[Socket, Socket, dict]:
+    """The host enters, the other waits and is admitted. Returns both sockets and their ids
+    ("host", "other")."""
+    host = Socket(slug, host_token)
+    await host.connect()
+    host_id = (await host.expect("admitted"))["me"]["id"]
+    other = Socket(slug, other_token)
+    await other.connect()
+    other_id = (await other.expect("welcome"))["me"]["id"]
+    await host.send_json({"type": "admit", "id": other_id})
+    await other.expect("admitted")
+    return host, other, {"host": host_id, "other": other_id}

@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from telesante.acts.models import ActStatus, Incident
-from telesante.rooms import services, tokens
+from telesante.rooms import consumers, services, tokens
 from telesante.rooms.models import ChatMessage, GuestLink, Presence
-from tests.rooms.conftest import TC, Socket, token_for
+from tests.rooms.conftest import TC, Socket, call_of_two, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the consumer reads from another thread
 
@@ -95,14 +95,8 @@ def test_a_drop_and_the_reconnection_are_incidents_of_the_act(tc_world: TC):
     host_token, nurse_token = token_for(doctor, room), token_for(w.nurse_a, room)
 
     async def scenario():
-        host = Socket(room.slug, host_token)
-        await host.connect()
-        await host.expect("admitted")
-        nurse = Socket(room.slug, nurse_token)
-        await nurse.connect()
-        nurse_id = (await nurse.expect("welcome"))["me"]["id"]
-        await host.send_json({"type": "admit", "id": nurse_id})
-        await nurse.expect("admitted")
+        host, nurse, ids = await call_of_two(room.slug, host_token, nurse_token)
+        nurse_id = ids["other"]
         await nurse.drop()
         assert (await host.expect("peer-left"))["id"] == nurse_id
         # Back with a new token: admitted already, no waiting room.
@@ -241,3 +235,53 @@ def test_a_revoked_guest_is_sent_out_and_cannot_come_back(tc_world: TC):
     # Sent out on purpose: not a drop of the connection.
     assert not Incident.objects.filter(act=tc_world.consultation.act).exists()
     assert list(Presence.objects.values_list("party", flat=True)) == [f"u:{doctor.pk}"]
+
+
+def test_a_media_cut_and_its_recovery_are_recorded_once_each(tc_world: TC):
+    room, w, doctor = tc_world.room, tc_world.w, tc_world.cardiologist
+    host_token, nurse_token = token_for(doctor, room), token_for(w.nurse_a, room)
+
+    async def scenario():
+        host, nurse, ids = await call_of_two(room.slug, host_token, nurse_token)
+        host_id = ids["host"]
+        for message in (
+            {"to": host_id, "state": "restored"},  # nothing was lost
+            {"to": host_id, "state": "lost"},
+            {"to": host_id, "state": "lost"},  # the same cut, reported again
+            {"to": "unknown", "state": "lost"},
+            {"to": host_id, "state": "autre"},
+            {"to": host_id, "state": "restored"},
+        ):
+            await nurse.send_json({"type": "media", **message})
+        await nurse.send_json({"type": "ping", "t": 1})  # handled after the messages above
+        await nurse.expect("pong")
+        await nurse.send_json({"type": "leave"})
+        await nurse.drop(1000)
+        await host.drop(1000)
+
+    async_to_sync(scenario)()
+    pair = f"{w.nurse_a.display_name} et {doctor.display_name}"
+    assert list(Incident.objects.values_list("description", "automatic")) == [
+        (f"Coupure du flux audio-vidéo entre {pair} : redémarrage ICE.", True),
+        (f"Flux audio-vidéo rétabli entre {pair}.", True),
+    ]
+
+
+def test_media_incidents_of_one_connection_are_capped(tc_world: TC):
+    room, doctor = tc_world.room, tc_world.cardiologist
+    host_token, other_token = token_for(doctor, room), token_for(tc_world.w.nurse_a, room)
+
+    async def scenario():
+        host, other, ids = await call_of_two(room.slug, host_token, other_token)
+        other_id = ids["other"]
+        for _ in range(consumers.MEDIA_INCIDENTS):
+            for state in ("lost", "restored"):
+                await host.send_json({"type": "media", "to": other_id, "state": state})
+        await host.send_json({"type": "ping", "t": 1})
+        await host.expect("pong")
+        await other.send_json({"type": "leave"})
+        await other.drop(1000)
+        await host.drop(1000)
+
+    async_to_sync(scenario)()
+    assert Incident.objects.count() == consumers.MEDIA_INCIDENTS

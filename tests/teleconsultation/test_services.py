@@ -138,8 +138,8 @@ def test_billing_codes_of_the_doctor_and_the_assisting_professional(
 
 def test_telesoin_nurse_bills_tmi(tc_world: TC):
     w = tc_world.w
-    tc = services.create(None, w.nurse_a, booking(w, w.nurse_b, kind="telesoin", assistance=""))
-    done = _finish(tc, w.nurse_b)
+    new = booking(w, w.nurse_b, kind="telesoin", assistance="", video_suitable=True)
+    done = _finish(services.create(None, w.nurse_a, new), w.nurse_b)
     assert list(done.act.billing_codes.values_list("code", flat=True)) == ["TMI"]
 
 
@@ -242,11 +242,9 @@ def test_physiotherapy_telesoin_rules(tc_world: TC):
     w = tc_world.w
     physio = make_user("kine@example.test", structure=w.ehpad_b, profession=Profession.PHYSIO)
     child = make_patient(w.ehpad_a, "QUERNEL", "Lou", birth_date="2015-06-01")
-    new = booking(
-        w, physio, kind="telesoin", assistance="", patient_id=child.pk, initial_assessment=True
-    )
+    fields = {"kind": "telesoin", "assistance": "", "patient_id": child.pk, "video_suitable": True}
     with pytest.raises(ValidationError) as exc:
-        services.create(None, w.nurse_a, new)
+        services.create(None, w.nurse_a, booking(w, physio, initial_assessment=True, **fields))
     assert exc.value.message_dict == {
         "initial_assessment": ["Le bilan initial de kinésithérapie se fait en présence."],
         "seen_in_person_this_year": [
@@ -254,13 +252,5 @@ def test_physiotherapy_telesoin_rules(tc_world: TC):
         ],
         "adult_present": ["Un patient mineur est accompagné d'un adulte."],
     }
-    ok = booking(
-        w,
-        physio,
-        kind="telesoin",
-        assistance="",
-        patient_id=child.pk,
-        seen_in_person_this_year=True,
-        adult_present=True,
-    )
+    ok = booking(w, physio, seen_in_person_this_year=True, adult_present=True, **fields)
     assert services.create(None, w.nurse_a, ok).act.kind == ActKind.TELESOIN

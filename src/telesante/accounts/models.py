@@ -23,11 +23,18 @@ class Profession(models.TextChoices):
     ORTHOPTIST = "orthoptiste", _("Orthoptiste")
     OCCUPATIONAL = "ergotherapeute", _("Ergothérapeute")
     PSYCHOMOTOR = "psychomotricien", _("Psychomotricien·ne")
-    RADIOGRAPHER = "manipulateur_radio", _("Manipulateur·rice en électroradiologie")
-    LAB_TECH = "technicien_labo", _("Technicien·ne de laboratoire")
+    RADIOGRAPHER = "manipulateur_radio", _("Manipulateur·rice d'électroradiologie médicale")
+    LAB_TECH = "technicien_labo", _("Technicien·ne de laboratoire médical")
     HEARING = "audioprothesiste", _("Audioprothésiste")
     OPTICIAN = "opticien", _("Opticien·ne-lunetier")
-    ORTHOTIST = "orthoprothesiste", _("Orthoprothésiste / podo-orthésiste")
+    # The appareilleurs of the CSP (Annuaire Santé codes 81 to 85).
+    ORTHOTIST = (
+        "orthoprothesiste",
+        _(
+            "Appareilleur·se (orthoprothésiste, podo-orthésiste, orthopédiste-orthésiste, "
+            "oculariste, épithésiste)"
+        ),
+    )
     DIETICIAN = "dieteticien", _("Diététicien·ne")
     SECRETARY = "secretaire", _("Secrétaire médical·e")
     OTHER = "autre", _("Autre")

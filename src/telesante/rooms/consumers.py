@@ -4,23 +4,66 @@ the perfect-negotiation messages (descriptions, ICE candidates) between admitted
 Each connection knows the admitted peers' channel names, so relaying a signal costs no database
 query. A peer connected to this same process gets it handed over directly; one on another
 process through the channel layer (Redis).
+
+Each process beats while it holds connections: it marks them alive in the presence table and
+forgets the ones no process refreshed (a process that crashed runs no disconnect handler).
 """
 
+import asyncio
 import json
+import logging
+import weakref
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async as db
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
 
 from telesante.rooms import services, tokens
 from telesante.rooms.ice import ice_servers
 
+log = logging.getLogger(__name__)
 REFUSED = 4403  # before accept: the handshake is answered with HTTP 403
 FULL = 4409
 REPLACED = 4000
+# Media incidents one connection may have recorded (a cut and its recovery are two).
+MEDIA_INCIDENTS = 20
 
 # This process's room connections by channel name: the signaling hot path skips the layer.
 LOCAL: dict[str, "RoomConsumer"] = {}
+# The heartbeat task of each event loop (one per server process).
+BEATS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _start_heartbeat() -> None:
+    loop = asyncio.get_running_loop()
+    task = BEATS.get(loop)
+    if task is None or task.done():
+        BEATS[loop] = loop.create_task(_heartbeat())
+
+
+def _stop_heartbeat() -> None:
+    task = BEATS.pop(asyncio.get_running_loop(), None)
+    if task is not None:
+        task.cancel()
+
+
+async def _heartbeat() -> None:
+    layer = get_channel_layer()
+    while True:
+        await asyncio.sleep(settings.TELESANTE_PRESENCE_SECONDS / 3)
+        mine = [c.me.peer_id for c in list(LOCAL.values()) if c.me is not None]
+        try:
+            gone = await db(services.heartbeat)(mine)
+            for room_id, peer_id in gone:
+                group = f"room.{room_id}"
+                await layer.group_send(group, {"type": "room.peer_left", "id": peer_id})
+                await layer.group_send(group, {"type": "room.waiting"})
+        except Exception:  # the database or Redis away for a moment: beat again later
+            log.exception("Battement de présence des salles en échec")
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -44,9 +87,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.peers: dict[str, str] = {}
         self.admitted = me.rank is not None
         self.leaving = False
+        self.media_lost: set[str] = set()  # peers whose media path is being restored
+        self.media_incidents = 0
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         LOCAL[self.channel_name] = self
+        _start_heartbeat()
         for old in replaced:
             await self.channel_layer.send(old.channel, {"type": "room.replaced"})
             await self.channel_layer.group_send(
@@ -83,6 +129,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         LOCAL.pop(self.channel_name, None)
+        if not LOCAL:
+            _stop_heartbeat()
         if self.me is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -128,6 +176,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_send(
                     self.group, {"type": "room.chat", "message": services.chat_payload(message)}
                 )
+        elif kind == "media":
+            await self._media(str(content.get("to")), content.get("state"))
         elif kind == "admit" and self.me.host:
             peer = await db(services.admit)(self.room_id, str(content.get("id")))
             if peer is not None:
@@ -137,6 +187,20 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 await self._waiting_changed()
         else:
             await self.send_json({"type": "error", "detail": "Message inconnu ou non autorisé."})
+
+    async def _media(self, peer_id: str, state: object) -> None:
+        """The media path to a peer was lost (the browser restarts ICE) or is back: an incident
+        of the act. Each cut is recorded once, then its recovery once."""
+        if peer_id not in self.peers or self.media_incidents >= MEDIA_INCIDENTS:
+            return
+        if state == "lost" and peer_id not in self.media_lost:
+            self.media_lost.add(peer_id)
+        elif state == "restored" and peer_id in self.media_lost:
+            self.media_lost.discard(peer_id)
+        else:
+            return
+        self.media_incidents += 1
+        await db(services.media_incident)(self.room_id, self.me.label, peer_id, state == "lost")
 
     # Channel layer events ----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 MAX_PEERS = 4
@@ -89,7 +90,10 @@ class Admission(models.Model):
 
 
 class Presence(models.Model):
-    """One open WebSocket in a room (shared by every server process through the database)."""
+    """One open WebSocket in a room (shared by every server process through the database).
+
+    Its process refreshes `seen_at` while the socket lives; a row left unrefreshed past
+    TELESANTE_PRESENCE_SECONDS belongs to a process that stopped without closing it."""
 
     peer_id = models.CharField(max_length=24, primary_key=True)
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="presences")
@@ -98,6 +102,7 @@ class Presence(models.Model):
     host = models.BooleanField(default=False)
     channel = models.CharField(max_length=200)
     joined_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Order of admission: the later peer makes the first offer (aiortc cannot roll back).
     admitted_rank = models.FloatField(null=True, blank=True)
 

@@ -302,7 +302,7 @@ def join(room: Room, claim: Claim, channel: str) -> tuple[Peer, list[Peer], bool
     with transaction.atomic():
         replaced = [_peer(p) for p in Presence.objects.filter(room=room, party=claim.party)]
         Presence.objects.filter(room=room, party=claim.party).delete()
-        if Presence.objects.filter(room=room).count() >= MAX_PEERS:
+        if _live().filter(room=room).count() >= MAX_PEERS:
             raise RoomFull
         admission = Admission.objects.filter(room=room, party=claim.party).first()
         if claim.host and admission is None:
@@ -328,13 +328,39 @@ def join(room: Room, claim: Claim, channel: str) -> tuple[Peer, list[Peer], bool
     return _peer(presence), replaced, back_after_drop
 
 
+def _stale_before() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(seconds=settings.TELESANTE_PRESENCE_SECONDS)
+
+
+def _live():
+    """Connections whose process still refreshes them (a crashed process's are ghosts)."""
+    return Presence.objects.filter(seen_at__gte=_stale_before())
+
+
 def admitted_peers(room_id: int, but: str = "") -> list[Peer]:
-    found = Presence.objects.filter(room_id=room_id, admitted_rank__isnull=False)
+    found = _live().filter(room_id=room_id, admitted_rank__isnull=False)
     return [_peer(p) for p in found.exclude(peer_id=but)]
 
 
 def waiting_peers(room_id: int) -> list[Peer]:
-    return [_peer(p) for p in Presence.objects.filter(room_id=room_id, admitted_rank=None)]
+    return [_peer(p) for p in _live().filter(room_id=room_id, admitted_rank=None)]
+
+
+def heartbeat(peer_ids: list[str]) -> list[tuple[int, str]]:
+    """One server process's periodic beat: mark its own connections alive, then forget the
+    connections no process refreshed in time (their process stopped without closing them: a
+    drop, as for a closed socket). Returns (room id, peer id) of each one forgotten here."""
+    now = timezone.now()
+    for start in range(0, len(peer_ids), 500):  # bounded IN lists (SQLite's variable limit)
+        Presence.objects.filter(peer_id__in=peer_ids[start : start + 500]).update(seen_at=now)
+    cutoff = _stale_before()
+    gone = []
+    for room_id, peer_id in Presence.objects.filter(seen_at__lt=cutoff).values_list(
+        "room_id", "peer_id"
+    ):
+        if leave(room_id, peer_id, dropped=True, stale_before=cutoff) is not None:
+            gone.append((room_id, peer_id))
+    return gone
 
 
 def admit(room_id: int, peer_id: str) -> Peer | None:
@@ -349,12 +375,19 @@ def admit(room_id: int, peer_id: str) -> Peer | None:
     return _peer(presence)
 
 
-def leave(room_id: int, peer_id: str, dropped: bool) -> Peer | None:
-    """Forget a connection; a drop during a call is a technical incident of the act."""
+def leave(
+    room_id: int, peer_id: str, dropped: bool, stale_before: datetime.datetime | None = None
+) -> Peer | None:
+    """Forget a connection (only if unrefreshed since `stale_before`, when given); a drop
+    during a call is a technical incident of the act. None when another process forgot it."""
     presence = Presence.objects.filter(room_id=room_id, peer_id=peer_id).first()
     if presence is None:
         return None
-    presence.delete()
+    gone = Presence.objects.filter(pk=presence.pk)
+    if stale_before is not None:
+        gone = gone.filter(seen_at__lt=stale_before)
+    if not gone.delete()[0]:
+        return None
     others = Presence.objects.filter(room_id=room_id, admitted_rank__isnull=False).exists()
     if dropped and presence.admitted_rank is not None and others:
         Admission.objects.filter(room_id=room_id, party=presence.party).update(
@@ -363,6 +396,18 @@ def leave(room_id: int, peer_id: str, dropped: bool) -> Peer | None:
         room = Room.objects.get(pk=room_id)
         incident(room, _("Coupure de la connexion de %(who)s.") % {"who": presence.label})
     return _peer(presence)
+
+
+def media_incident(room_id: int, reporter: str, peer_id: str, lost: bool) -> None:
+    """The media path between two parties lost (ICE restarted without leaving the call), or
+    back."""
+    other = Presence.objects.filter(room_id=room_id, peer_id=peer_id).first()
+    names = {"a": reporter, "b": other.label if other else _("un participant")}
+    if lost:
+        text = _("Coupure du flux audio-vidéo entre %(a)s et %(b)s : redémarrage ICE.") % names
+    else:
+        text = _("Flux audio-vidéo rétabli entre %(a)s et %(b)s.") % names
+    incident(Room.objects.get(pk=room_id), text)
 
 
 def incident(room: Room, description: str) -> None:

@@ -27,6 +27,10 @@ class SlotBookingIn(Schema):
     information_given: bool
     decision: str = Field(description="consent ou refusal")
     assistance: Assistance = Assistance.NONE
+    video_suitable: bool = Field(
+        False,
+        description="télésoin : réalisable en vidéo, sans contact physique ni matériel manquant",
+    )
     initial_assessment: bool = False
     seen_in_person_this_year: bool = False
     adult_present: bool = False
@@ -49,6 +53,7 @@ class ConsultationOut(Schema):
     duration_minutes: int
     assistance: str
     prescriber_id: int | None
+    video_suitable: bool
     room_slug: str | None = None
     report_text: str
     patient_email: str

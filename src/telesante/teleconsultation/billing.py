@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import Profession, Specialty
 from telesante.acts.models import Act, ActStatus, BillingCode
 from telesante.patients.models import ActKind
+from telesante.teleconsultation import telesoin
 from telesante.teleconsultation.models import ActivityDeclaration, Assistance, TeleConsultation
 
 REMOTE_KINDS = [
@@ -68,7 +69,7 @@ def performer_code(tc: TeleConsultation, performer) -> str | None:
     kind = tc.act.kind
     if kind == ActKind.TELECONSULTATION and performer.profession == Profession.DOCTOR:
         return "TCG" if performer.specialty == Specialty.GENERAL else "TC"
-    if kind == ActKind.TELESOIN and performer.profession in {Profession.NURSE, Profession.IPA}:
+    if kind == ActKind.TELESOIN and performer.profession in telesoin.NURSES:
         return "TMI"
     return None
 

@@ -36,6 +36,9 @@ class TeleConsultation(models.Model):
         related_name="+",
         verbose_name=_("prescripteur"),
     )
+    # Télésoin: the booking professional declared it feasible by video (no physical contact, no
+    # equipment the patient lacks), as every profession's rule asks.
+    video_suitable = models.BooleanField(_("réalisable en vidéo (déclaré)"), default=False)
     # Téléassistance: the colleague's act this one assists (they share its room).
     assists = models.ForeignKey(
         Act,

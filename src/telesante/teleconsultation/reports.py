@@ -5,6 +5,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, Spacer
 
 from telesante.documents.pdf import H2, TITLE, build, fmt, identity, incidents, para, pro, table
+from telesante.patients.models import ActKind
 from telesante.teleconsultation.models import TeleConsultation
 
 
@@ -22,6 +23,9 @@ def render(tc: TeleConsultation) -> bytes:
     ]
     if tc.assists_id:
         people.append(["Acte assisté", f"n° {tc.assists_id}"])
+    if act.kind == ActKind.TELESOIN:
+        feasible = "déclaré sans contact ni matériel manquant" if tc.video_suitable else "non"
+        people.append(["Réalisable en vidéo", feasible])
     story = [
         Paragraph(f"Compte rendu — {act.get_kind_display()}", TITLE),
         para(f"Acte n° {act.pk} — motif : {tc.reason}"),

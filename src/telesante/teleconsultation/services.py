@@ -24,34 +24,15 @@ from telesante.notifications.services import notify
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, ConsentDecision
 from telesante.rooms import services as rooms
-from telesante.teleconsultation import billing, reports
+from telesante.teleconsultation import billing, reports, telesoin
 from telesante.teleconsultation.models import Assistance, TeleConsultation
 
 KINDS = [ActKind.TELECONSULTATION, ActKind.TELESOIN, ActKind.TELEASSISTANCE]
 BOOKABLE_KINDS = [ActKind.TELECONSULTATION, ActKind.TELESOIN]
-# Télésoin: pharmacists and auxiliaires médicaux (CSP; REGULATORY.md).
-TELESOIN_PROFESSIONS = {
-    Profession.PHARMACIST,
-    Profession.NURSE,
-    Profession.IPA,
-    Profession.PHYSIO,
-    Profession.PODIATRIST,
-    Profession.OCCUPATIONAL,
-    Profession.PSYCHOMOTOR,
-    Profession.SPEECH,
-    Profession.ORTHOPTIST,
-    Profession.RADIOGRAPHER,
-    Profession.LAB_TECH,
-    Profession.HEARING,
-    Profession.OPTICIAN,
-    Profession.ORTHOTIST,
-    Profession.DIETICIAN,
-}
-NURSES = {Profession.NURSE, Profession.IPA}
 ASSISTANT_PROFESSIONS = {
-    Assistance.NURSE_VISIT: NURSES,
-    Assistance.NURSE_SITE: NURSES,
-    Assistance.NURSE_HOME: NURSES,
+    Assistance.NURSE_VISIT: telesoin.NURSES,
+    Assistance.NURSE_SITE: telesoin.NURSES,
+    Assistance.NURSE_HOME: telesoin.NURSES,
     Assistance.PHARMACY: {Profession.PHARMACIST},
 }
 
@@ -68,8 +49,9 @@ class NewConsultation:
     decision: str
     assistance: str = ""
     duration_minutes: int = 20
-    # Physiotherapy télésoin (REGULATORY.md): never the initial assessment, a face-to-face act
-    # in the last 12 months, and an adult beside a minor.
+    # Télésoin, every profession: declared feasible by video (no contact, no equipment missing).
+    video_suitable: bool = False
+    # Physiotherapy télésoin (telesoin.physio_rules).
     initial_assessment: bool = False
     seen_in_person_this_year: bool = False
     adult_present: bool = False
@@ -82,24 +64,6 @@ def may_book(user: User) -> bool:
     return policy.may_handle_patients(user) and policy.member_structures(user).exists()
 
 
-def _physio_rules(new: NewConsultation, patient) -> dict[str, list[str]]:
-    errors = {}
-    if new.initial_assessment:
-        errors["initial_assessment"] = [
-            _("Le bilan initial de kinésithérapie se fait en présence.")
-        ]
-    if not new.seen_in_person_this_year:
-        errors["seen_in_person_this_year"] = [
-            _("Un acte en présence dans les 12 derniers mois est requis avant le télésoin.")
-        ]
-    today = timezone.localdate()
-    birth = patient.birth_date
-    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-    if age < 18 and not new.adult_present:
-        errors["adult_present"] = [_("Un patient mineur est accompagné d'un adulte.")]
-    return errors
-
-
 def _check(user: User, new: NewConsultation) -> tuple[dict, User | None]:
     errors: dict[str, list[str]] = {}
     if new.kind not in BOOKABLE_KINDS:
@@ -109,10 +73,8 @@ def _check(user: User, new: NewConsultation) -> tuple[dict, User | None]:
         errors["performer"] = [_("Choisissez le professionnel qui consulte à distance.")]
     elif new.kind == ActKind.TELECONSULTATION and performer.profession != Profession.DOCTOR:
         errors["performer"] = [_("Une téléconsultation est réalisée par un médecin.")]
-    elif new.kind == ActKind.TELESOIN and performer.profession not in TELESOIN_PROFESSIONS:
-        errors["performer"] = [
-            _("Le télésoin est réservé aux pharmaciens et aux auxiliaires médicaux.")
-        ]
+    elif new.kind == ActKind.TELESOIN:
+        errors.update(telesoin.rules(performer.profession, new.video_suitable))
     if new.scheduled_at is None:
         errors["scheduled_at"] = [_("Indiquez la date et l'heure.")]
     elif new.scheduled_at < timezone.now() - datetime.timedelta(hours=1):
@@ -170,7 +132,14 @@ def create(request: HttpRequest | None, user: User, new: NewConsultation) -> Tel
     structure, patient = booking_side(user, new)
     errors, performer = _check(user, new)
     if new.kind == ActKind.TELESOIN and performer and performer.profession == Profession.PHYSIO:
-        errors.update(_physio_rules(new, patient))
+        errors.update(
+            telesoin.physio_rules(
+                patient.birth_date,
+                new.initial_assessment,
+                new.seen_in_person_this_year,
+                new.adult_present,
+            )
+        )
     contacts, contact_errors = _patient_contacts(new)
     errors.update(contact_errors)
     if errors:
@@ -201,6 +170,7 @@ def create(request: HttpRequest | None, user: User, new: NewConsultation) -> Tel
             assistance=new.assistance,
             prescriber=performer if new.assistance else None,
             **contacts,
+            video_suitable=new.kind == ActKind.TELESOIN and new.video_suitable,
         )
         rooms.room_for_act(act)
         audit.record(request, user, AuditAction.CREATE, [act], detail=new.kind)

@@ -19,7 +19,7 @@ from telesante.documents import pdf
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
 from telesante.rooms.models import GuestRelation
-from telesante.teleconsultation import billing, booking, services
+from telesante.teleconsultation import billing, booking, services, telesoin
 from telesante.teleconsultation.models import Assistance, Weekday
 
 
@@ -66,6 +66,7 @@ def create(request: HttpRequest) -> HttpResponse:
             decision=source.get("decision", ""),
             assistance=source.get("assistance", ""),
             duration_minutes=_id(source.get("duration_minutes")) or 20,
+            video_suitable=source.get("video_suitable") == "on",
             initial_assessment=source.get("initial_assessment") == "on",
             seen_in_person_this_year=source.get("seen_in_person_this_year") == "on",
             adult_present=source.get("adult_present") == "on",
@@ -85,7 +86,7 @@ def create(request: HttpRequest) -> HttpResponse:
     slots = booking.free_slots(chosen)[:60] if chosen else []
     professionals = User.objects.filter(
         is_active=True,
-        profession__in=[Profession.DOCTOR, *services.TELESOIN_PROFESSIONS],
+        profession__in=[Profession.DOCTOR, *telesoin.PROFESSIONS],
         memberships__isnull=False,
     ).distinct()
     return render(

@@ -33,24 +33,25 @@ function send(message) {
 
 // Local media ---------------------------------------------------------------------------------
 
-async function startMedia(videoId, audioId) {
-  const constraints = {
-    video: videoId ? { deviceId: { exact: videoId } } : true,
-    audio: audioId ? { deviceId: { exact: audioId } } : true,
-  };
+// `constraints`: {video, audio}, each true, false or a device id.
+async function startMedia(constraints) {
+  const ask = (choice) => (typeof choice === "string" ? { deviceId: { exact: choice } } : choice);
   try {
-    return await navigator.mediaDevices.getUserMedia(constraints);
+    return await navigator.mediaDevices.getUserMedia({ video: ask(constraints.video), audio: ask(constraints.audio) });
   } catch (err) {
     say("Caméra ou micro indisponible : vérifiez les autorisations du navigateur.");
     return new MediaStream();
   }
 }
 
+const localTrack = (kind) => state.stream.getTracks().find((t) => t.kind === kind);
+
+// The device lists; run again when a camera (an otoscope, a dermatoscope) is plugged in.
 async function fillDevices() {
   const devices = await navigator.mediaDevices.enumerateDevices();
   for (const [kind, select, track] of [
-    ["videoinput", $("camera-select"), state.stream.getVideoTracks()[0]],
-    ["audioinput", $("mic-select"), state.stream.getAudioTracks()[0]],
+    ["videoinput", $("camera-select"), localTrack("video")],
+    ["audioinput", $("mic-select"), localTrack("audio")],
   ]) {
     const current = track ? track.getSettings().deviceId : "";
     select.replaceChildren();
@@ -62,26 +63,32 @@ async function fillDevices() {
   }
 }
 
-// Switch camera or microphone during the call: the new track replaces the old in every call.
+// Switch camera or microphone during the call: only that device is opened, and its track
+// replaces the old one in every call already sending (no new negotiation). A call that has not
+// sent yet takes the new track when it does.
 async function switchDevice(kind, deviceId) {
-  const fresh = await startMedia(kind === "video" ? deviceId : null, kind === "audio" ? deviceId : null);
-  const track = kind === "video" ? fresh.getVideoTracks()[0] : fresh.getAudioTracks()[0];
-  fresh.getTracks().filter((t) => t !== track).forEach((t) => t.stop());
-  if (!track) return;
-  const old = kind === "video" ? state.stream.getVideoTracks()[0] : state.stream.getAudioTracks()[0];
+  const fresh = await startMedia({ video: kind === "video" && deviceId, audio: kind === "audio" && deviceId });
+  const track = fresh.getTracks().find((t) => t.kind === kind);
+  if (!track) {
+    await fillDevices(); // back to the device still in use
+    return;
+  }
+  const old = localTrack(kind);
   if (old) {
-    track.enabled = old.enabled;
+    track.enabled = old.enabled; // a muted micro or a camera off stays so
     state.stream.removeTrack(old);
-    old.stop();
   }
   state.stream.addTrack(track);
-  for (const peer of state.peers.values()) {
-    const sender = peer.pc.getSenders().find((s) => s.track && s.track.kind === track.kind) ||
-      peer.pc.getSenders().find((s) => !s.track);
-    if (sender) await sender.replaceTrack(track);
-    else peer.pc.addTrack(track, state.stream);
+  for (const entry of state.peers.values()) {
+    if (!entry.sending) continue;
+    const transceiver = entry.pc.getTransceivers().find((t) => t.receiver.track.kind === kind && t.sender.track !== null) ||
+      entry.pc.getTransceivers().find((t) => t.receiver.track.kind === kind);
+    if (transceiver) await transceiver.sender.replaceTrack(track);
+    else entry.pc.addTrack(track, state.stream);
   }
-  localVideo.srcObject = state.stream;
+  if (old) old.stop();
+  // A fresh preview stream: the local <video> (and its snapshot) shows the new camera at once.
+  localVideo.srcObject = new MediaStream(state.stream.getTracks());
 }
 
 function toggle(kind, button, offText, onText) {
@@ -156,7 +163,10 @@ function meet(peer) {
   snapshotButton(tile, video, peer.label);
   videos.append(tile);
   countFrames(video);
-  const entry = { id: peer.id, pc, polite: olderThan(state.me, peer), makingOffer: false, ignoreOffer: false, tile, video, label: peer.label };
+  const entry = {
+    id: peer.id, pc, polite: olderThan(state.me, peer), makingOffer: false, ignoreOffer: false,
+    tile, video, label: peer.label, iceRestarts: 0, lost: false,
+  };
   state.peers.set(peer.id, entry);
 
   pc.ontrack = ({ track, streams }) => {
@@ -176,18 +186,14 @@ function meet(peer) {
       entry.makingOffer = false;
     }
   };
-  // A network change: restart ICE without leaving the call.
   pc.oniceconnectionstatechange = () => {
-    if (pc.iceConnectionState === "failed") pc.restartIce();
-    if (pc.iceConnectionState === "disconnected") {
-      setTimeout(() => { if (pc.iceConnectionState === "disconnected") pc.restartIce(); }, 2000);
-    }
+    watchIce(entry);
     renderStatus();
   };
   // Negotiated but ICE never started (candidates lost on the way): gather and send them anew.
   const watchdog = setInterval(() => {
     if (state.peers.get(peer.id) !== entry || pc.connectionState === "closed") clearInterval(watchdog);
-    else if (pc.iceConnectionState === "new" && pc.signalingState === "stable" && pc.remoteDescription) pc.restartIce();
+    else if (pc.iceConnectionState === "new" && pc.signalingState === "stable" && pc.remoteDescription) restartIce(entry);
   }, 3000);
   // The newer peer offers first; the older (polite) one sends its tracks in its answer, so the
   // two never offer at once (a rolled-back offer can leave its ICE gathering stranded).
@@ -196,6 +202,37 @@ function meet(peer) {
   state.early.delete(peer.id);
   renderStatus();
   return entry;
+}
+
+function restartIce(entry) {
+  entry.iceRestarts += 1;
+  entry.pc.restartIce();
+}
+
+// A network loss without leaving the call: the side that offers (the newer one) restarts ICE,
+// after 2 s of "disconnected" or at once when ICE failed, and the other side answers; so the
+// two never restart at once. The polite side restarts only a call that stays failed (a peer
+// that never restarts). The restarting side has the cut and the recovery recorded on the act.
+const RESTART_AFTER_MS = 2000;
+const POLITE_RESTART_AFTER_MS = 6000;
+
+function watchIce(entry) {
+  const { pc } = entry;
+  const ice = pc.iceConnectionState;
+  if (ice === "connected" || ice === "completed") {
+    if (entry.lost) send({ type: "media", to: entry.id, state: "restored" });
+    entry.lost = false;
+    return;
+  }
+  if (ice !== "disconnected" && ice !== "failed") return;
+  if (entry.polite && ice !== "failed") return;
+  const wait = entry.polite ? POLITE_RESTART_AFTER_MS : ice === "failed" ? 0 : RESTART_AFTER_MS;
+  setTimeout(() => {
+    if (state.peers.get(entry.id) !== entry || pc.iceConnectionState !== ice) return;
+    if (!entry.lost) send({ type: "media", to: entry.id, state: "lost" });
+    entry.lost = true;
+    restartIce(entry);
+  }, wait);
 }
 
 function sendTracks(entry) {
@@ -434,6 +471,7 @@ $("btn-mic").onclick = (e) => toggle("audio", e.currentTarget, "Couper le micro"
 $("btn-cam").onclick = (e) => toggle("video", e.currentTarget, "Couper la caméra", "Rétablir la caméra");
 $("camera-select").onchange = (e) => switchDevice("video", e.target.value);
 $("mic-select").onchange = (e) => switchDevice("audio", e.target.value);
+navigator.mediaDevices.addEventListener("devicechange", fillDevices);
 $("btn-leave").onclick = () => {
   state.leaving = true;
   send({ type: "leave" });
@@ -471,8 +509,9 @@ if (reportForm) {
     }
   };
 }
+// Back on a network: new paths may exist (the offering side looks for them).
 window.addEventListener("online", () => {
-  for (const entry of state.peers.values()) entry.pc.restartIce();
+  for (const entry of state.peers.values()) if (!entry.polite) restartIce(entry);
 });
 window.addEventListener("pagehide", () => {
   state.leaving = true;
@@ -480,7 +519,7 @@ window.addEventListener("pagehide", () => {
 });
 
 (async () => {
-  state.stream = await startMedia(null, null);
+  state.stream = await startMedia({ video: true, audio: true });
   localVideo.srcObject = state.stream;
   await fillDevices();
   setInterval(measureQuality, 2000);

@@ -129,7 +129,10 @@ def test_patient_at_home_files_a_document_once_admitted(
             )
             shoot(patient, f"guest-room-{device_name}")
         patient.locator("#share-file").set_input_files(str(photo))
-        expect(patient.locator("#room-status")).to_contain_text("Versé au dossier : ordonnance.jpg")
+        # In her chat log (the status line is rewritten as people come and go).
+        expect(patient.locator("#chat-log")).to_contain_text(
+            "Document versé au dossier : ordonnance.jpg"
+        )
         expect(doc.locator("#chat-log")).to_contain_text(
             "Document versé au dossier : ordonnance.jpg"
         )

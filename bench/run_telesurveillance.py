@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Télésurveillance ingest benchmark, through the real production server (`telesante serve`).
 
-    .venv/bin/python bench/run_telesurveillance.py [--measurements 600000] [--workers 2]
+    .venv/bin/python bench/run_telesurveillance.py [--measurements 3000000] [--workers 2]
 
 1. Baseline: a raw psycopg `COPY` of the very rows the API will store, into a copy of the
    measurements table (same columns, indexes and unique key), in the same database and run.
@@ -27,6 +27,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -399,6 +400,86 @@ class Probe:
         conn.close()
 
 
+# ----------------------------------------------------------------------------- CPU
+
+
+def _cpu_seconds(pid: int, children: bool) -> float:
+    """User + system CPU of a process (and of its finished, waited-for children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = [int(f) for f in fields[11:15]]  # utime, stime, cutime, cstime
+    return sum(ticks if children else ticks[:2]) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds of a process tree: the server's master and its workers, live or exited."""
+    parent_of = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            parent_of[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        with contextlib.suppress(OSError):
+            total += _cpu_seconds(pid, children=True)
+        todo += [child for child, parent in parent_of.items() if parent == pid]
+    return total
+
+
+def database_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL process serving the bench database, and of the server's
+    own processes (WAL writer, checkpointer…), by pid. The database runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR datname IS NULL"
+        )
+        pids = [pid for (pid,) in cursor.fetchall()]
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            seconds[pid] = _cpu_seconds(pid, children=False)
+    return seconds
+
+
+class CpuMeter:
+    """CPU spent during a phase by the server, PostgreSQL and this bench process (the HTTP
+    clients and the probe): where a 2-core machine's time goes."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+
+    def __enter__(self) -> "CpuMeter":
+        self.server = tree_cpu(self.server_pid)
+        self.database = database_cpu()
+        self.client = self._own()
+        self.wall = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.server = tree_cpu(self.server_pid) - self.server
+        self.database = sum(s - self.database.get(pid, 0.0) for pid, s in database_cpu().items())
+        self.client = self._own() - self.client
+
+    @staticmethod
+    def _own() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def figures(self, batches: int) -> dict:
+        busy = (self.server + self.database + self.client) / (self.wall * (os.cpu_count() or 1))
+        per_batch = {
+            name: 1000 * seconds / batches
+            for name, seconds in (
+                ("server", self.server),
+                ("database", self.database),
+                ("client", self.client),
+            )
+        }
+        return {"cpu_ms_per_batch": per_batch, "cores_busy": busy}
+
+
 # ----------------------------------------------------------------------------- MQTT
 
 
@@ -499,6 +580,7 @@ def percentile(samples: list[float], q: int) -> float:
 
 def body(args, facts, copy, load, probe, mqtt_result) -> str:
     ratio = load["rate"] / copy["rate"]
+    cpu = load["cpu_ms_per_batch"]
     p50, p99 = percentile(probe, 50), percentile(probe, 99)
     return "\n".join(
         [
@@ -523,6 +605,10 @@ def body(args, facts, copy, load, probe, mqtt_result) -> str:
             f"{load['alerts']} alerts opened by the load's readings; rejected "
             f"{load['rejected']}, duplicates {load['duplicates']}.",
             "",
+            f"CPU a batch of {BATCH:,} during the HTTP phase: server {cpu['server']:.0f} ms, "
+            f"PostgreSQL {cpu['database']:.0f} ms, bench clients and probe "
+            f"{cpu['client']:.0f} ms; the cores were {load['cores_busy']:.0%} busy.",
+            "",
             f"Alert latency under that load (POST of a low SpO2 → alert on the team's "
             f"WebSocket), {len(probe)} probes: **p50 {p50:.0f} ms, p99 {p99:.0f} ms** "
             f"(max {max(probe, default=0):.0f} ms).",
@@ -541,8 +627,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
-    parser.add_argument("--measurements", type=int, default=600_000)
-    parser.add_argument("--mqtt-measurements", type=int, default=120_000)
+    parser.add_argument("--measurements", type=int, default=3_000_000)
+    parser.add_argument("--mqtt-measurements", type=int, default=300_000)
     parser.add_argument("--patients", type=int, default=5_000)
     parser.add_argument("--probes", type=int, default=400)
     parser.add_argument("--workers", type=int, default=2)
@@ -579,7 +665,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit("probe WebSocket did not connect")
         sender = threading.Thread(target=probe.send, daemon=True)
         sender.start()
-        load = http_load(server.port, setup.token, items, args.clients)
+        with CpuMeter(server.proc.pid) as cpu:
+            load = http_load(server.port, setup.token, items, args.clients)
+        load |= cpu.figures(load["batches"])
         probe.stop.set()
         sender.join(30)
         listener.join(30)

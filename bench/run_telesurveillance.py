@@ -162,6 +162,7 @@ def populate(patients: int, probes: int) -> Setup:
                 act=a,
                 programme=programme,
                 prescriber=doctor,
+                operator=doctor,
                 prescribed_on=today,
                 data_consent=c,
                 team=t,

@@ -717,6 +717,7 @@ API: dict[str, Case] = {
             "team_id": w.enrolment.team_id,
             "programme": "diabete",
             "prescriber_id": w.doctor_a.pk,
+            "operator_id": w.enrolment.operator_id,
             "prescribed_on": "2026-02-01",
             "information_given": True,
             "act_consent": True,

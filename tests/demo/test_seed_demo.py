@@ -322,6 +322,18 @@ def test_monitoring_operator_devices_and_history(demo):
     months_over = (today.year - start.year) * 12 + today.month - start.month
     assert Forfait.objects.count() == len(monitoring.PLAN) * months_over >= len(monitoring.PLAN)
     assert not Forfait.objects.exclude(act__billing_codes__code="TSF").exists()
+    # On the MSP GP's prescription, under the CH's cardiologist, who performs and bills each month.
+    gp, cardiologist = (
+        User.objects.get(email=f"{local}@{seeding.DEMO_DOMAIN}")
+        for local in ("medecin.generaliste", "expert.cardiologie")
+    )
+    assert set(Enrolment.objects.values_list("prescriber", "operator", "team__name")) == {
+        (gp.pk, cardiologist.pk, operator["structure"])
+    }
+    assert cardiologist.memberships.filter(structure__name=operator["structure"]).exists()
+    assert set(
+        Forfait.objects.values_list("act__performers", "act__billing_codes__professional")
+    ) == {(cardiologist.pk, cardiologist.pk)}
     scale = next(d for d in devices if d["serial"].startswith("DEMO-SC-"))
     client = Client(headers={"Authorization": f"Bearer {scale['token']}"})
     sent = client.post(

@@ -1,5 +1,6 @@
-"""Télésurveillance fixtures: an opérateur team at the CH, a heart-failure patient with a scale
-and an oximeter, and a controlled clock (every service takes `now`)."""
+"""Télésurveillance fixtures: an opérateur team at the CH (a nurse and a cardiologist, the
+médecin opérateur), a heart-failure patient with a scale and an oximeter, and a controlled clock
+(every service takes `now`)."""
 
 import datetime
 import json
@@ -28,18 +29,21 @@ ALWAYS = {"reading_start": datetime.time(0), "reading_end": datetime.time(23, 59
 class TSV:
     w: World
     team: Structure
-    operator: User  # member of the opérateur team
+    operator: User  # member of the opérateur team (a nurse)
+    team_doctor: User  # doctor of the opérateur team: the enrolment's médecin opérateur
     other_operator: User  # member of another team
     enrolment: Enrolment
     scale_token: str  # device token of the scale SC-0001
 
 
-def new_enrolment(w: World, team: Structure, **overrides) -> enrolments.NewEnrolment:
+def new_enrolment(w: World, team: Structure, doctor: User, **overrides) -> enrolments.NewEnrolment:
+    """Patient A in `team`'s heart-failure programme under `doctor`, on doctor_a's prescription."""
     fields = {
         "patient_id": w.patient_a.pk,
         "team_id": team.pk,
         "programme": "insuffisance_cardiaque",
         "prescriber_id": w.doctor_a.pk,
+        "operator_id": doctor.pk,
         "prescribed_on": START,
         "act_consent": True,
         "data_consent": True,
@@ -63,13 +67,20 @@ def tsv(world) -> TSV:
     )
     other = make_structure("CH du Mans — télésurveillance", kind=StructureKind.CH, commune="72181")
     operator = make_user("operateur@example.test", structure=team, profession=Profession.NURSE)
+    doctor = make_user(
+        "cardiologue@example.test",
+        structure=team,
+        profession=Profession.DOCTOR,
+        specialty="cardiologie",
+    )
     PatientAttachment.objects.create(patient=world.patient_a, structure=team)
-    enrolment = enrolments.enrol(None, operator, new_enrolment(world, team))
+    enrolment = enrolments.enrol(None, operator, new_enrolment(world, team, doctor))
     _token, raw = DeviceToken.issue(device=enrolment.devices.get(serial="SC-0001"))
     return TSV(
         w=world,
         team=team,
         operator=operator,
+        team_doctor=doctor,
         other_operator=make_user("operateur.mans@example.test", structure=other),
         enrolment=enrolment,
         scale_token=raw,

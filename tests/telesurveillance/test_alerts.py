@@ -67,7 +67,8 @@ def test_an_alert_reaches_the_board_live_and_the_team_by_email(tsv):
     async_to_sync(scenario)()
     alert = Alert.objects.get()
     assert alert.delivered_at is not None
-    assert [m.to for m in mail.outbox] == [[tsv.operator.email]]
+    # Every member of the team, its doctor too.
+    assert [sorted(m.to) for m in mail.outbox] == [[tsv.team_doctor.email, tsv.operator.email]]
     assert "critique" in mail.outbox[0].subject
     assert Notification.objects.filter(user=tsv.operator).count() == 1
 

@@ -22,6 +22,7 @@ def payload(t: TSV, **overrides) -> dict:
         "team_id": t.team.pk,
         "programme": "insuffisance_respiratoire",
         "prescriber_id": t.w.doctor_a.pk,
+        "operator_id": t.team_doctor.pk,
         "prescribed_on": "2026-03-01",
         "information_given": True,
         "act_consent": True,
@@ -48,6 +49,8 @@ def test_an_enrolment_created_through_the_api_is_the_forms(tsv: TSV):
     assert [d["serial"] for d in body["devices"]] == ["OXY-9001", "TH-9001"]
     assert body["thresholds"] == created.programme.thresholds and body["forfaits"] == []
     assert created.act.performing_structure == tsv.team and created.act.requester == tsv.w.doctor_a
+    assert body["operator_id"] == created.operator_id == tsv.team_doctor.pk
+    assert list(created.act.performers.all()) == [tsv.team_doctor]
     assert created.act.consent.note == "Télésurveillance"
     assert created.data_consent.note == "Traitement des données de télésurveillance"
     assert AuditEntry.objects.filter(action="create", object_id=str(created.pk), via="api").exists()
@@ -82,6 +85,30 @@ def test_a_missing_field_is_named(tsv: TSV):
     response = api_client(tsv.operator).post(BASE, body, content_type="application/json")
     assert response.status_code == 422
     assert response.json()["errors"] == {"exploitant": ["Champ obligatoire."]}
+
+
+@pytest.mark.parametrize(
+    ("who", "message"),
+    [
+        # A nurse of the team, then a doctor from outside it.
+        (lambda t: t.operator, "Le médecin opérateur doit être un médecin inscrit."),
+        (
+            lambda t: t.w.doctor_a,
+            "Le médecin opérateur doit être membre de l'équipe opérateur choisie.",
+        ),
+    ],
+)
+def test_the_operator_must_be_a_doctor_of_the_team(tsv: TSV, who, message):
+    before = counts()
+    body = payload(tsv, operator_id=who(tsv).pk)
+    response = api_client(tsv.operator).post(BASE, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"operator": [message]}
+    del body["operator_id"]
+    missing = api_client(tsv.operator).post(BASE, body, content_type="application/json")
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == {"operator_id": ["Champ obligatoire."]}
+    assert counts() == before
 
 
 def test_rules_refuse_an_enrolment_field_by_field_and_save_nothing(tsv: TSV):

@@ -43,8 +43,10 @@ def test_a_month_over_gets_one_act_with_its_code_and_adherence(tsv: TSV):
     assert act.consent_id == tsv.enrolment.act.consent_id
     # From the first day of monitoring to the end of the month.
     assert (act.requested_at, act.done_at) == (midnight(START), midnight(FEBRUARY))
+    # The médecin opérateur performs the month and bills it, not the prescriber (doctor_a).
+    assert list(act.performers.all()) == [tsv.team_doctor]
     [code] = act.billing_codes.all()
-    assert (code.code, code.professional_id, code.warnings) == ("TSF", tsv.w.doctor_a.pk, [])
+    assert (code.code, code.professional_id, code.warnings) == ("TSF", tsv.team_doctor.pk, [])
     assert not tsv.enrolment.act.billing_codes.exists()  # the enrolment's act bills nothing
     assert forfaits.bill(datetime.date(2026, 2, 20)) == []  # a rerun creates nothing
 
@@ -72,6 +74,7 @@ def test_no_forfait_before_the_start_nor_after_a_stop(tsv: TSV):
     later = new_enrolment(
         tsv.w,
         tsv.team,
+        tsv.team_doctor,
         devices=["LATE-0001"],
         starts_on=datetime.date(2026, 6, 1),
         ends_on=datetime.date(2026, 9, 1),

@@ -11,13 +11,16 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from pypdf import PdfReader
 
+from telesante.accounts.models import Membership, Profession
 from telesante.core.models import AuditEntry
-from telesante.patients.models import Consent
+from telesante.patients.models import Consent, Patient
+from telesante.structures.models import StructureKind
 from telesante.telesurveillance import enrolment as enrolments
 from telesante.telesurveillance.models import Enrolment
-from tests.conftest import api_client, logged_in, make_patient
+from tests.conftest import api_client, logged_in, make_patient, make_structure, make_user
 from tests.telesurveillance.conftest import ALWAYS, TSV, new_enrolment
 from tests.telesurveillance.test_rules import send
 
@@ -35,7 +38,9 @@ def enrol_more(t: TSV, n: int) -> None:
     for i in range(n):
         p = make_patient(t.team, birth_name=f"SUIVI{i}", first_names="Jean")
         enrolments.enrol(
-            None, t.operator, new_enrolment(t.w, t.team, patient_id=p.pk, devices=[f"SCX-{i:04}"])
+            None,
+            t.operator,
+            new_enrolment(t.w, t.team, t.team_doctor, patient_id=p.pk, devices=[f"SCX-{i:04}"]),
         )
 
 
@@ -77,6 +82,7 @@ def test_patient_page_draws_a_chart_per_measurement_with_its_thresholds(tsv):
     assert "seuil min 90" in html and 'class="chart-alert"' in html
     assert "appelez le 15" in html
     assert "Prendre en compte" in html and "SC-0001" in html
+    assert f"Médecin opérateur : {tsv.team_doctor}" in html
     assert AuditEntry.objects.filter(actor_id=tsv.operator.pk, action="read").exists()
 
 
@@ -90,16 +96,14 @@ def test_prescriber_sees_the_page_without_handling_alerts(tsv):
     assert "Saturation" in html and "Prendre en compte" not in html
 
 
-def test_enrolment_form_enrols_and_names_every_missing_item(tsv):
-    client = logged_in(tsv.operator)
-    form = client.get(reverse("telesurveillance_enrol"))
-    assert "Insuffisance rénale chronique" in form.content.decode()
-    patient = make_patient(tsv.team, birth_name="NOUVEAU", first_names="Paul")
-    data = {
+def form_data(t: TSV, patient: Patient) -> dict:
+    """The enrolment form filled in for `patient`, without the information and consents."""
+    return {
         "patient": patient.pk,
         "programme": "insuffisance_respiratoire",
-        "team": tsv.team.pk,
-        "prescriber": tsv.w.doctor_a.pk,
+        "team": t.team.pk,
+        "operator": t.team_doctor.pk,
+        "prescriber": t.w.doctor_a.pk,
         "prescribed_on": "2026-03-01",
         "exploitant": "RespiHome",
         "devices": "OXY-9001\nOXY-9002",
@@ -109,16 +113,29 @@ def test_enrolment_form_enrols_and_names_every_missing_item(tsv):
         "reading_end": "18:00",
         "reading_weekdays": ["1", "2", "3", "4", "5"],
     }
+
+
+CONSENTS = {"information_given": "on", "act_consent": "on", "data_consent": "on"}
+
+
+def test_enrolment_form_enrols_and_names_every_missing_item(tsv):
+    client = logged_in(tsv.operator)
+    form = client.get(reverse("telesurveillance_enrol"))
+    assert "Insuffisance rénale chronique" in form.content.decode()
+    patient = make_patient(tsv.team, birth_name="NOUVEAU", first_names="Paul")
+    data = form_data(tsv, patient)
     refused = client.post(reverse("telesurveillance_enrol"), data).content.decode()
     assert "Le patient doit être informé" in refused
     assert "consentement du patient au traitement de ses données" in refused
     assert not Enrolment.objects.filter(act__patient=patient).exists()
-    data |= {"information_given": "on", "act_consent": "on", "data_consent": "on"}
+    data |= CONSENTS
     response = client.post(reverse("telesurveillance_enrol"), data)
     created = Enrolment.objects.get(act__patient=patient)
     assert response.url == reverse("telesurveillance_patient", args=[created.pk])
     assert sorted(created.devices.values_list("serial", flat=True)) == ["OXY-9001", "OXY-9002"]
     assert created.act.performing_structure == tsv.team and created.act.requester == tsv.w.doctor_a
+    assert created.operator == tsv.team_doctor
+    assert list(created.act.performers.all()) == [tsv.team_doctor]
     assert created.act.consent.note == "Télésurveillance"
     assert created.data_consent.note == "Traitement des données de télésurveillance"
     assert created.thresholds == created.programme.thresholds
@@ -131,6 +148,7 @@ def test_enrolment_form_enrols_and_names_every_missing_item(tsv):
     [
         ({"programme": "inconnu"}, "programme", "Programme inconnu."),
         ({"prescriber_id": 0}, "prescriber", "Le prescripteur doit être un médecin inscrit."),
+        ({"operator_id": 0}, "operator", "Le médecin opérateur doit être un médecin inscrit."),
         ({"devices": []}, "devices", "Indiquez au moins un dispositif (numéro de série)."),
         ({"devices": ["a b"]}, "devices", "Numéro de série invalide : a b."),
         ({"devices": ["AB-1", "AB-1"]}, "devices", "Un numéro de série est répété."),
@@ -163,23 +181,62 @@ def test_enrolment_form_enrols_and_names_every_missing_item(tsv):
 )
 def test_enrolment_refuses_bad_input_and_saves_nothing(tsv, overrides, field, message):
     consents = Consent.objects.count()
-    new = new_enrolment(tsv.w, tsv.team, **{"devices": ["NEW-0001"], **overrides})
+    new = new_enrolment(tsv.w, tsv.team, tsv.team_doctor, **{"devices": ["NEW-0001"], **overrides})
     with pytest.raises(ValidationError) as exc:
         enrolments.enrol(None, tsv.operator, new)
     assert exc.value.message_dict[field] == [message]
     assert Consent.objects.count() == consents and Enrolment.objects.count() == 1
 
 
+def operator_choice(client) -> object:
+    """The médecin opérateur the enrolment form proposes."""
+    return client.get(reverse("telesurveillance_enrol")).context["form"]["operator"].value()
+
+
+def test_the_form_proposes_the_user_as_operator_when_a_doctor_else_the_teams_only_one(tsv):
+    assert operator_choice(logged_in(tsv.operator)) == tsv.team_doctor.pk  # the only doctor
+    assert operator_choice(logged_in(tsv.team_doctor)) == tsv.team_doctor.pk
+    second = make_user("cardio2@example.test", structure=tsv.team, profession=Profession.DOCTOR)
+    assert operator_choice(logged_in(tsv.operator)) is None  # two doctors: the user chooses
+    assert operator_choice(logged_in(second)) == second.pk
+    html = logged_in(tsv.operator).get(reverse("telesurveillance_enrol")).content.decode()
+    assert "Médecin opérateur" in html and "facture le forfait" in html
+
+
+def test_the_form_refuses_an_operator_who_is_not_a_doctor_of_the_team(tsv):
+    # The nurse also belongs to a second team, whose doctor the form lists.
+    elsewhere = make_structure("CH de Mayenne — télésurveillance", kind=StructureKind.CH)
+    Membership.objects.create(user=tsv.operator, structure=elsewhere)
+    other_doctor = make_user(
+        "cardio.mayenne@example.test", structure=elsewhere, profession=Profession.DOCTOR
+    )
+    patient = make_patient(tsv.team, birth_name="NOUVEAU", first_names="Paul")
+    data = form_data(tsv, patient) | CONSENTS
+    client = logged_in(tsv.operator)
+    for operator, message in (
+        (tsv.operator, "Choisissez un médecin membre de l'équipe opérateur."),
+        (other_doctor, "Le médecin opérateur doit être membre de l'équipe opérateur choisie."),
+    ):
+        page = client.post(reverse("telesurveillance_enrol"), data | {"operator": operator.pk})
+        assert page.context["form"].errors["operator"] == [message]
+        assert escape(message) in page.content.decode()
+    assert not Enrolment.objects.filter(act__patient=patient).exists()
+
+
 def test_only_a_member_of_the_team_enrols_a_patient_it_sees(tsv):
     with pytest.raises(Http404):  # not a member of the team
         enrolments.enrol(
-            None, tsv.other_operator, new_enrolment(tsv.w, tsv.team, devices=["Z-001"])
+            None,
+            tsv.other_operator,
+            new_enrolment(tsv.w, tsv.team, tsv.team_doctor, devices=["Z-001"]),
         )
     with pytest.raises(Http404):  # patient_b is not visible to the team
         enrolments.enrol(
             None,
             tsv.operator,
-            new_enrolment(tsv.w, tsv.team, patient_id=tsv.w.patient_b.pk, devices=["Z-001"]),
+            new_enrolment(
+                tsv.w, tsv.team, tsv.team_doctor, patient_id=tsv.w.patient_b.pk, devices=["Z-001"]
+            ),
         )
 
 
@@ -222,7 +279,8 @@ def test_reports_download_and_ending_stores_the_final_report(tsv):
     url = reverse("telesurveillance_report", args=[tsv.enrolment.pk])
     month = client.get(url, {"mois": timezone.now().strftime("%Y-%m")})
     assert month["Content-Type"] == "application/pdf"
-    assert "bilan de" in PdfReader(io.BytesIO(month.content)).pages[0].extract_text()
+    text = PdfReader(io.BytesIO(month.content)).pages[0].extract_text()
+    assert "bilan de" in text and f"Médecin opérateur\n{tsv.team_doctor.display_name}" in text
     assert client.get(url, {"mois": "2026-13"}).status_code == 404
     refused = client.post(
         reverse("telesurveillance_end", args=[tsv.enrolment.pk]), {"state": "autre"}, follow=True
@@ -233,7 +291,7 @@ def test_reports_download_and_ending_stores_the_final_report(tsv):
     tsv.enrolment.act.refresh_from_db()
     assert tsv.enrolment.state == "stopped" and tsv.enrolment.act.status == "done"
     stored = PdfReader(tsv.enrolment.act.report.open("rb")).pages[0].extract_text()
-    assert "fin de suivi" in stored
+    assert "fin de suivi" in stored and f"Médecin opérateur\n{tsv.team_doctor}" in stored
     assert client.get(url)["Content-Type"] == "application/pdf"
 
 
@@ -244,6 +302,7 @@ def test_reading_hours_default_to_weekdays(tsv):
         new_enrolment(
             tsv.w,
             tsv.team,
+            tsv.team_doctor,
             programme="diabete",
             devices=["WK-0001"],
             reading_weekdays=[1, 2, 3, 4, 5],

@@ -1,14 +1,14 @@
-"""Demo télésurveillance: patients of the MSP followed by the CH de Laval team, with devices,
-45 days of readings (through the ingest service, so the rules fire), demo device tokens, and
-what the worker would have done over those days: adherence checked at one month, the forfait
-act of each month over."""
+"""Demo télésurveillance: patients of the MSP, on its GP's prescription, followed by the CH de
+Laval team with its cardiologist as médecin opérateur; devices, 45 days of readings (through the
+ingest service, so the rules fire), demo device tokens, and what the worker would have done over
+those days: adherence checked at one month, the forfait act of each month over."""
 
 import datetime
 import random
 
 from django.utils import timezone
 
-from telesante.accounts.models import hash_token
+from telesante.accounts.models import User, hash_token
 from telesante.patients.models import Patient
 from telesante.structures.models import Structure
 from telesante.telesurveillance import adherence, catalog, forfaits, ingest, rules
@@ -110,8 +110,11 @@ def _readings(rng, serials: dict[str, str], scenario: str, start: datetime.datet
     return items
 
 
-def seed(rng: random.Random, team: Structure, prescriber, patients: list[Patient]) -> None:
-    """Enrol `patients` (one per PLAN line) in the team's care, with devices and history."""
+def seed(
+    rng: random.Random, team: Structure, prescriber: User, operator: User, patients: list[Patient]
+) -> None:
+    """Enrol `patients` (one per PLAN line) in the team's care under `operator` (a doctor of the
+    team), with devices and history."""
     now = timezone.now()
     start_day = timezone.localdate() - datetime.timedelta(days=HISTORY_DAYS)
     start = datetime.datetime.combine(
@@ -122,10 +125,11 @@ def seed(rng: random.Random, team: Structure, prescriber, patients: list[Patient
         serials = {k: f"DEMO-{k}-{n + 1:03}" for k in kinds}
         enrolment = enrolments.store(
             None,
-            prescriber,
+            operator,
             patient,
             team,
             prescriber,
+            operator,
             programmes[code],
             {
                 "prescribed_on": start_day - datetime.timedelta(days=2),

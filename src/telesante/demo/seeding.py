@@ -856,12 +856,14 @@ class Seeder:
         history.History(self.rng, self.scale, self.progress, requesting, insert_rows).run()
 
     def create_monitoring(self) -> None:
-        """Télésurveillance: MSP patients followed by the CH de Laval team (demo/monitoring.py)."""
+        """Télésurveillance: MSP patients, on its GP's prescription, followed by the CH de Laval
+        team with its cardiologist as médecin opérateur (demo/monitoring.py)."""
         team = self.sites["ch_laval"].structure
-        prescriber = User.objects.get(email=f"expert.cardiologie@{DEMO_DOMAIN}")
+        prescriber = User.objects.get(email=f"medecin.generaliste@{DEMO_DOMAIN}")
+        operator = User.objects.get(email=f"expert.cardiologie@{DEMO_DOMAIN}")
         msp = self.sites["msp_demo"].structure
         patients = list(Patient.objects.filter(attachments__structure=msp).order_by("pk"))
-        monitoring.seed(self.rng, team, prescriber, patients[: len(monitoring.PLAN)])
+        monitoring.seed(self.rng, team, prescriber, operator, patients[: len(monitoring.PLAN)])
 
     # --- deployment follow-up ------------------------------------------------------------
 

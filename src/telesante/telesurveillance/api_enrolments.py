@@ -22,6 +22,7 @@ class EnrolmentIn(Schema):
     team_id: int = Field(description="l'équipe opérateur (une structure dont on est membre)")
     programme: str = Field(description="code du programme, ex. insuffisance_cardiaque")
     prescriber_id: int
+    operator_id: int = Field(description="le médecin opérateur (un médecin membre de l'équipe)")
     prescribed_on: datetime.date
     information_given: bool = Field(description="patient informé (dont : urgence, appeler le 15)")
     act_consent: bool = Field(description="consentement à la télésurveillance")
@@ -47,6 +48,7 @@ class EnrolmentOut(Schema):
     programme: str = Field(alias="programme_id")
     team_id: int
     prescriber_id: int
+    operator_id: int
     prescribed_on: datetime.date
     exploitant: str
     starts_on: datetime.date

@@ -1,4 +1,5 @@
-"""Enrolment in a télésurveillance programme: the act, both consents, the devices."""
+"""Enrolment in a télésurveillance programme: the act, its médecin opérateur, both consents, the
+devices."""
 
 import datetime
 import re
@@ -32,6 +33,7 @@ class NewEnrolment:
     team_id: int
     programme: str
     prescriber_id: int
+    operator_id: int
     prescribed_on: datetime.date | None
     act_consent: bool
     data_consent: bool
@@ -50,6 +52,19 @@ def prescribers() -> QuerySet[User]:
     return User.objects.filter(profession=Profession.DOCTOR, is_active=True)
 
 
+def operators(teams: QuerySet[Structure]) -> QuerySet[User]:
+    """The doctors who may answer for a monitoring of one of `teams`: their members."""
+    return prescribers().filter(memberships__structure__in=teams).distinct()
+
+
+def _operator_error(operator_id: int, team_id: int) -> str | None:
+    if not prescribers().filter(pk=operator_id).exists():
+        return _("Le médecin opérateur doit être un médecin inscrit.")
+    if not operators(Structure.objects.filter(pk=team_id)).filter(pk=operator_id).exists():
+        return _("Le médecin opérateur doit être membre de l'équipe opérateur choisie.")
+    return None
+
+
 def _check(new: NewEnrolment) -> tuple[dict[str, list[str]], Programme | None]:
     errors: dict[str, list[str]] = {}
     programme = Programme.objects.filter(pk=new.programme, active=True).first()
@@ -57,6 +72,9 @@ def _check(new: NewEnrolment) -> tuple[dict[str, list[str]], Programme | None]:
         errors["programme"] = [_("Programme inconnu.")]
     if not prescribers().filter(pk=new.prescriber_id).exists():
         errors["prescriber"] = [_("Le prescripteur doit être un médecin inscrit.")]
+    operator_error = _operator_error(new.operator_id, new.team_id)
+    if operator_error:
+        errors["operator"] = [operator_error]
     if new.prescribed_on is None:
         errors["prescribed_on"] = [_("Indiquez la date de la prescription.")]
     if not new.information_given:
@@ -100,7 +118,8 @@ def _check(new: NewEnrolment) -> tuple[dict[str, list[str]], Programme | None]:
 
 
 def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolment:
-    """A member of the opérateur team enrols a patient it may see, on a doctor's prescription."""
+    """A member of the opérateur team enrols a patient it may see, on a doctor's prescription,
+    under a doctor of the team (the médecin opérateur)."""
     if not policy.may_handle_patients(user):
         raise PermissionDenied
     team = policy.member_structures(user).filter(pk=new.team_id).first()
@@ -122,6 +141,7 @@ def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolme
             patient,
             team,
             prescribers().get(pk=new.prescriber_id),
+            User.objects.get(pk=new.operator_id),
             programme,
             {
                 "prescribed_on": new.prescribed_on,
@@ -144,12 +164,14 @@ def store(
     patient: Patient,
     team: Structure,
     prescriber: User,
+    operator: User,
     programme: Programme,
     details: dict,
     devices: dict[str, str],
 ) -> Enrolment:
-    """Both consents (collected by `user`), the act, its details and the devices (serial →
-    model), with the programme's thresholds. No checks: `enrol` (and the demo) check first."""
+    """Both consents (collected by `user`), the act (performed by the team and its médecin
+    opérateur), its details and the devices (serial → model), with the programme's thresholds.
+    No checks: `enrol` (and the demo) check first."""
 
     def consent(note: str) -> Consent:
         return patients.record_consent(
@@ -175,10 +197,12 @@ def store(
         consent=consent(_("Télésurveillance")),
         requested_at=timezone.now(),
     )
+    act.performers.add(operator)
     enrolment = Enrolment.objects.create(
         act=act,
         programme=programme,
         prescriber=prescriber,
+        operator=operator,
         data_consent=consent(_("Traitement des données de télésurveillance")),
         team=team,
         thresholds=programme.thresholds,
@@ -200,7 +224,12 @@ def visible(user: User) -> QuerySet[Enrolment]:
 
 def get(request: HttpRequest | None, user: User, pk: int) -> Enrolment:
     """One enrolment through the wall, audited; others' are a 404."""
-    enrolment = visible(user).filter(pk=pk).select_related("act__patient", "programme").first()
+    enrolment = (
+        visible(user)
+        .filter(pk=pk)
+        .select_related("act__patient", "programme", "prescriber", "operator", "team")
+        .first()
+    )
     if enrolment is None:
         raise Http404(_("Suivi introuvable."))
     audit.record(request, user, AuditAction.READ, [enrolment.act])

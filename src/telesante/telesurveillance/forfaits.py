@@ -2,11 +2,12 @@
 monthly forfait).
 
 Once a month is over, every enrolment active during it gets one act of kind télésurveillance:
-the opérateur team performs it, the prescriber requests it (as for the enrolment), it carries
-the `TSF` billing code and the month's adherence (a month under 50 % is billed with a warning;
-the 1- and 2-month checkpoints of adherence.py still flag the monitoring itself). A `Forfait`
-row links the act to its enrolment and month; its unique constraint makes a rerun, or two
-workers at once, create nothing twice.
+the opérateur team and the enrolment's médecin opérateur perform it, the prescriber requests it
+(as for the enrolment), and it carries the `TSF` billing code, billed by the médecin opérateur,
+with the month's adherence (a month under 50 % is billed with a warning; the 1- and 2-month
+checkpoints of adherence.py still flag the monitoring itself). A `Forfait` row links the act
+to its enrolment and month; its unique constraint makes a rerun, or two workers at once, create
+nothing twice.
 
 An enrolment is active from `starts_on` to `ends_on` (both included), and until the day its
 act was closed when it was ended or stopped earlier.
@@ -48,7 +49,7 @@ def _candidates(first: datetime.date, following: datetime.date):
         Enrolment.objects.filter(starts_on__lt=following, ends_on__gte=first)
         .filter(Q(act__done_at__isnull=True) | Q(act__done_at__gte=_midnight(first)))
         .exclude(forfaits__month=first)
-        .select_related("act", "prescriber")
+        .select_related("act")
         .order_by("pk")
     )
 
@@ -80,8 +81,9 @@ def record(enrolment: Enrolment, month: datetime.date) -> Forfait | None:
                 requested_at=_midnight(start),
                 done_at=_midnight(end),
             )
+            act.performers.add(enrolment.operator_id)
             BillingCode.objects.create(
-                act=act, code=CODE, professional_id=enrolment.prescriber_id, warnings=warnings
+                act=act, code=CODE, professional_id=enrolment.operator_id, warnings=warnings
             )
             return Forfait.objects.create(
                 act=act, enrolment=enrolment, month=first, adherence=share

@@ -27,6 +27,12 @@ class EnrolmentForm(forms.Form):
         queryset=Programme.objects.filter(active=True), label=_("Programme (indication)")
     )
     team = forms.ModelChoiceField(queryset=None, label=_("Équipe opérateur"))
+    operator = forms.ModelChoiceField(
+        queryset=None,
+        label=_("Médecin opérateur"),
+        help_text=_("Un médecin de l'équipe opérateur : il répond du suivi et facture le forfait."),
+        error_messages={"invalid_choice": _("Choisissez un médecin membre de l'équipe opérateur.")},
+    )
     prescriber = forms.ModelChoiceField(queryset=None, label=_("Médecin prescripteur"))
     prescribed_on = forms.DateField(label=_("Date de la prescription"), widget=DATE)
     exploitant = forms.CharField(label=_("Exploitant (fournisseur du dispositif)"), max_length=150)
@@ -62,8 +68,16 @@ class EnrolmentForm(forms.Form):
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = policy.visible_patients(user).order_by("birth_name")
-        self.fields["team"].queryset = policy.member_structures(user)
+        teams = policy.member_structures(user)
+        self.fields["team"].queryset = teams
         self.fields["prescriber"].queryset = enrolment.prescribers().order_by("last_name")
+        doctors = enrolment.operators(teams).order_by("last_name", "first_name")
+        self.fields["operator"].queryset = doctors
+        if not self.is_bound and "operator" not in self.initial:
+            # The user when a doctor of their teams, else the only doctor of those teams.
+            found = list(doctors.filter(pk=user.pk)) or list(doctors[:2])
+            if len(found) == 1:
+                self.initial["operator"] = found[0].pk
 
     def new(self) -> enrolment.NewEnrolment:
         d = self.cleaned_data
@@ -72,6 +86,7 @@ class EnrolmentForm(forms.Form):
             team_id=d["team"].pk,
             programme=d["programme"].pk,
             prescriber_id=d["prescriber"].pk,
+            operator_id=d["operator"].pk,
             prescribed_on=d["prescribed_on"],
             act_consent=d["act_consent"],
             data_consent=d["data_consent"],

@@ -49,7 +49,8 @@ class EnrolmentState(models.TextChoices):
 
 class Enrolment(models.Model):
     """A period of télésurveillance: the act (kind télésurveillance; the opérateur team is its
-    performing structure) and what the regulation asks to keep."""
+    performing structure, its médecin opérateur its performer) and what the regulation asks to
+    keep."""
 
     act = models.OneToOneField(
         Act, on_delete=models.CASCADE, primary_key=True, related_name="telesurveillance"
@@ -69,6 +70,13 @@ class Enrolment(models.Model):
         on_delete=models.PROTECT,
         related_name="monitorings",
         verbose_name=_("équipe opérateur"),
+    )
+    # The doctor of the team who answers for the monitoring and bills its monthly forfait.
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="operated_monitorings",
+        verbose_name=_("médecin opérateur"),
     )
     exploitant = models.CharField(_("exploitant (fournisseur du dispositif)"), max_length=150)
     starts_on = models.DateField(_("début"))
@@ -221,8 +229,9 @@ class Alert(models.Model):
 
 class Forfait(models.Model):
     """The opérateur's monthly forfait, an act of its own: one per enrolment and month of
-    monitoring (kind télésurveillance, the opérateur team performing it, its `TSF` billing code
-    on that act). The unique constraint lets several workers bill without doubles."""
+    monitoring (kind télésurveillance, performed by the opérateur team and its médecin opérateur,
+    who bills the `TSF` code on that act). The unique constraint lets several workers bill
+    without doubles."""
 
     act = models.OneToOneField(Act, on_delete=models.CASCADE, related_name="forfait")
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="forfaits")

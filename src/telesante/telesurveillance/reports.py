@@ -32,6 +32,7 @@ def render(enrolment: Enrolment, start: datetime.date, end: datetime.date, title
                 ["Statut de l'identité", patient.get_identity_status_display()],
                 ["Prescripteur", pro(enrolment.prescriber)],
                 ["Équipe opérateur", enrolment.team.name],
+                ["Médecin opérateur", pro(enrolment.operator)],
                 ["Exploitant", enrolment.exploitant],
                 ["Suivi", f"du {_day(enrolment.starts_on)} au {_day(enrolment.ends_on)}"],
                 [

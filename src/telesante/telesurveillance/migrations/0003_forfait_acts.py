@@ -7,6 +7,8 @@ import django.db.models.deletion
 from django.db import migrations, models
 from django.utils import timezone
 
+from telesante.core.migrating import check_constraints_now
+
 
 def _midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
@@ -42,14 +44,7 @@ def forwards(apps, schema_editor):
     # The roll-up counts the new acts once their months are rebuilt (indicators/rollup.py).
     for month in months:
         DirtyMonth.objects.get_or_create(month=month)
-    _check_now(schema_editor)
-
-
-def _check_now(schema_editor) -> None:
-    """PostgreSQL checks foreign keys at commit; the schema changes that follow in this
-    transaction need those checks done first."""
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    check_constraints_now(schema_editor)
 
 
 def backwards(apps, schema_editor):
@@ -64,7 +59,7 @@ def backwards(apps, schema_editor):
         forfait.save(update_fields=["billing_code", "act"])
         acts.append(code.act_id)
     Act.objects.filter(pk__in=acts).delete()
-    _check_now(schema_editor)
+    check_constraints_now(schema_editor)
 
 
 class Migration(migrations.Migration):

@@ -25,6 +25,7 @@ browser:
 demo: install
 	mkdir -p var
 	$(DEMO_ENV) $(BIN)/telesante migrate --verbosity 0
+	$(DEMO_ENV) $(BIN)/telesante collectstatic --noinput --verbosity 0
 	$(DEMO_ENV) $(BIN)/telesante seed-demo
 	$(DEMO_ENV) $(BIN)/telesante demo-accounts
 	$(DEMO_ENV) $(BIN)/telesante serve --host $(HOST) --port $(PORT)

@@ -1,6 +1,9 @@
 """Milestones drive the deployment status and dates that the indicators count."""
 
 import datetime
+import math
+import re
+from xml.etree import ElementTree
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,9 +13,16 @@ from django.utils import timezone
 
 from telesante.deployment import services
 from telesante.deployment.models import Milestone, Stop
+from telesante.directory import map_svg
 from telesante.indicators import filters
 from telesante.indicators.figures import compute
-from telesante.structures.models import DeploymentStatus, Structure, StructureKind
+from telesante.structures.models import (
+    Commune,
+    Departement,
+    DeploymentStatus,
+    Structure,
+    StructureKind,
+)
 from tests.conftest import logged_in, make_structure, make_user
 
 
@@ -187,3 +197,135 @@ def test_adding_stops_to_a_mobile_unit(world):
         follow=True,
     )
     assert "Seule une unité mobile" in other.content.decode()
+
+
+# Real centre points (structures/data/communes.csv.gz): Laval, Mayenne to its north-east,
+# Le Mans further east; Château-Gontier-sur-Mayenne has none there.
+MAYENNE, LAVAL, LE_MANS = (48.3, -0.61667), (48.06667, -0.76667), (48.0, 0.2)
+
+
+def _place(code: str, point: tuple[float, float] | None, name: str = "", dep: str = "53"):
+    if name:
+        Commune.objects.create(code=code, name=name, departement_id=dep)
+    lat, lon = point or (None, None)
+    Commune.objects.filter(pk=code).update(latitude=lat, longitude=lon)
+
+
+def _unit_with_stops(*codes: str, name: str = "Unité mobile Mayenne"):
+    unit = make_structure(name, kind=StructureKind.MOBILE)
+    start = timezone.now() + datetime.timedelta(days=1)
+    for day, code in enumerate(codes):
+        Stop.objects.create(
+            unit=unit,
+            commune_id=code,
+            place=f"Place {day + 1}",
+            starts_at=start + datetime.timedelta(days=day),
+            ends_at=start + datetime.timedelta(days=day, hours=3),
+        )
+    return unit
+
+
+def _stop_map(client, unit) -> tuple[str, ElementTree.Element | None]:
+    page = client.get(f"/deploiement/{unit.pk}/").content.decode()
+    found = re.search(r'<svg[^>]*class="stop-map".*?</svg>', page, re.S)
+    return page, ElementTree.fromstring(found.group(0)) if found else None
+
+
+def _markers(svg: ElementTree.Element) -> list[tuple[int, float, float, str]]:
+    """(number, x, y, class) of each stop marker, in the order of the document."""
+    return [
+        (
+            int(g.get("data-stop")),
+            float(g.find("circle").get("cx")),
+            float(g.find("circle").get("cy")),
+            g.get("class"),
+        )
+        for g in svg.iter("g")
+        if "stop-marker" in g.get("class", "")
+    ]
+
+
+def test_stops_map_numbers_each_stop_where_its_commune_is(world):
+    _place("53130", LAVAL)
+    _place("72181", LE_MANS)
+    _place("53147", MAYENNE, "Mayenne")
+    unit = _unit_with_stops("53130", "72181", "53147", "53130")
+    page, svg = _stop_map(logged_in(world.observer), unit)
+    markers = _markers(svg)
+    assert [m[0] for m in markers] == [1, 2, 3, 4]
+    assert [g.find("text").text for g in svg.iter("g")] == ["1", "2", "3", "4"]
+    (_, x1, y1, _), (_, x2, y2, _), (_, x3, y3, _), (_, x4, y4, _) = markers
+    assert x2 > x3 > x1  # Le Mans east of Mayenne, east of Laval
+    assert y3 < y1 and y3 < y2  # Mayenne is the northernmost
+    # Two stops in Laval: two markers side by side around the same point, both readable.
+    assert math.dist((x1, y1), (x4, y4)) >= 2 * map_svg.MARK_R
+    assert math.dist((x1, y1), (x4, y4)) < math.dist((x1, y1), (x3, y3))
+    # The route goes 1 → 2 → 3 → 4 through the markers, arrows at the middle of each leg.
+    route = [tuple(map(float, p.split(","))) for p in svg.find("polyline").get("points").split()]
+    assert route[::2] == [(x1, y1), (x2, y2), (x3, y3), (x4, y4)]
+    assert route[1] == pytest.approx(((x1 + x2) / 2, (y1 + y2) / 2), abs=0.1)
+    assert [t.text for t in svg.iter("text") if t.get("class") == "stop-place"] == [
+        "Laval",
+        "Le Mans",
+        "Mayenne",
+    ]
+    assert svg.find("title").text == "Carte des 4 prochaines étapes"
+    assert svg.find("desc").text == "Itinéraire : 1. Laval, 2. Le Mans, 3. Mayenne, 4. Laval."
+    assert "Position estimée" not in page
+    # Every marker stays inside the map.
+    _x, _y, width, height = map(float, svg.get("viewBox").split())
+    for _n, x, y, _c in markers:
+        assert 0 < x < width and 0 < y < height
+
+
+def test_a_commune_without_centre_is_placed_at_its_departement_and_said_so(world):
+    _place("53130", LAVAL)
+    _place("53147", MAYENNE, "Mayenne")
+    Departement.objects.create(code="44", name="Loire-Atlantique", region_id="52")
+    _place("44109", None, "Nantes", dep="44")  # no located commune in its département
+    unit = _unit_with_stops("53130", "53062", "53147", "44109")
+    page, svg = _stop_map(logged_in(world.observer), unit)
+    (_, x1, y1, c1), (n2, x2, y2, c2), (_, x3, y3, _) = _markers(svg)
+    assert (n2, "estimated" in c2, "estimated" in c1) == (2, True, False)
+    # The mean of Mayenne's located communes: half-way between Laval and Mayenne.
+    assert (x2, y2) == pytest.approx(((x1 + x3) / 2, (y1 + y3) / 2), abs=0.1)
+    assert "Position estimée (cercle en pointillés) pour Château-Gontier-sur-Mayenne :" in page
+    assert "Non placées sur la carte (position inconnue) : Nantes." in page
+    assert "Place 4, Nantes</li>" in page  # still in the list
+    # None placed at all: a sentence, not an empty map.
+    lost = _unit_with_stops("44109", name="Unité mobile Loire-Atlantique")
+    page, svg = _stop_map(logged_in(world.observer), lost)
+    assert svg is None and "Aucune de ces étapes ne peut être placée sur la carte" in page
+
+
+def test_a_unit_without_stops_shows_a_sentence_instead_of_a_map(world):
+    unit = make_structure("Unité mobile Sarthe", kind=StructureKind.MOBILE)
+    page, svg = _stop_map(logged_in(world.observer), unit)
+    assert svg is None and "<svg" not in page
+    assert "Aucune étape programmée : pas d'itinéraire à afficher sur une carte." in page
+
+
+def test_the_map_keeps_to_the_next_stops(world):
+    _place("53130", LAVAL)
+    _place("72181", LE_MANS)
+    unit = _unit_with_stops(*["53130", "72181"] * 7)
+    page, svg = _stop_map(logged_in(world.observer), unit)
+    assert [m[0] for m in _markers(svg)] == list(range(1, services.MAP_STOPS + 1))
+    assert f"La carte montre les {services.MAP_STOPS} prochaines étapes" in page
+    listed = re.search(r'<ol class="stop-list".*?</ol>', page, re.S).group(0)
+    assert listed.count("<li>") == 14 and "Place 14, Le Mans" in listed
+
+
+def test_unit_page_costs_constant_queries(world):
+    _place("53130", LAVAL)
+    _place("72181", LE_MANS)
+    client = logged_in(world.observer)
+    few_stops = _unit_with_stops("53130", "53062")
+    many_stops = _unit_with_stops(*["53130", "72181", "53062"] * 8, name="Unité mobile 2")
+    for unit in (few_stops, many_stops):  # the first visit creates the follow-up record
+        client.get(f"/deploiement/{unit.pk}/")
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/deploiement/{few_stops.pk}/")
+    with CaptureQueriesContext(connection) as many:
+        client.get(f"/deploiement/{many_stops.pk}/")
+    assert len(many) == len(few)

@@ -22,11 +22,13 @@ from telesante.patients.models import ActKind, Consent, ConsentDecision, Evidenc
 from telesante.patients.services import change_status
 from tests.conftest import PASSWORD, World, make_patient
 from tests.e2e.conftest import DESKTOP, PHONE, fresh_code
+from tests.e2e.test_deployment_stops import tour  # noqa: F401
 from tests.e2e.test_indicators_dashboard import filieres  # noqa: F401
 from tests.indicators.conftest import dataset  # noqa: F401
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
 DEVICES = {"phone": PHONE, "desktop": DESKTOP}
+WIDE = {"width": 1280, "height": 800}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -180,3 +182,11 @@ def test_indicator_screenshots(dataset, filieres, new_page) -> None:  # noqa: F8
         public = new_page(size)
         public.goto("/annuaire/")
         shoot(public, "directory", device)
+
+
+def test_mobile_unit_screenshots(tour, world: World, new_page) -> None:  # noqa: F811
+    """A mobile unit's page with the map of its next stops, at 390 and 1280 px."""
+    for device, spec in {"phone": PHONE, "desktop": {"viewport": WIDE}}.items():
+        page = new_page(spec, user=world.observer)
+        page.goto(reverse("deployment_site", args=[tour.pk]))
+        shoot(page, "deployment-mobile-unit", device)

@@ -7,11 +7,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from telesante.accounts.models import RegionalRole, User
 from telesante.acts.models import Filiere
 from telesante.deployment.models import Milestone, SiteDeployment, Step, Stop
+from telesante.directory import map_svg
+from telesante.indicators.geo import centres
 from telesante.patients.models import ActKind
 from telesante.structures.models import Commune, DeploymentStatus, Structure, StructureKind
 
@@ -215,3 +220,53 @@ def schedule(unit: Structure, since: datetime.datetime) -> QuerySet[Stop]:
     if unit.kind != StructureKind.MOBILE:
         return Stop.objects.none()
     return unit.stops.filter(ends_at__gte=since).select_related("commune")
+
+
+# The map follows the next stops only: beyond two weeks or so of rounds it is a tangle.
+MAP_STOPS = 10
+
+
+@dataclass
+class StopsMap:
+    svg: SafeString  # empty when no stop could be placed
+    shown: int  # the first `shown` stops of the schedule are on the map
+    estimated: list[str]  # communes placed at the centre of their département
+    unplaced: list[str]  # communes that could not be placed at all
+
+
+def stops_map(stops: list[Stop]) -> StopsMap:
+    """The route of the next stops, numbered as in the schedule (no query beyond `centres`)."""
+    coming = stops[:MAP_STOPS]
+    points = centres({s.commune_id for s in coming})
+    waypoints, estimated, unplaced = [], [], []
+    for number, stop in enumerate(coming, 1):
+        name = stop.commune.name
+        if stop.commune_id not in points:
+            unplaced.append(name)
+            continue
+        guess = stop.commune.latitude is None or stop.commune.longitude is None
+        if guess:
+            estimated.append(name)
+        when = date_format(timezone.localtime(stop.starts_at), "l d/m/Y H:i")
+        waypoints.append(
+            map_svg.Waypoint(
+                number,
+                points[stop.commune_id],
+                name,
+                f"{number}. {stop.place}, {name} — {when}"
+                + (_(" (position estimée)") if guess else ""),
+                guess,
+            )
+        )
+    title = ngettext(
+        "Carte de la prochaine étape", "Carte des %(n)d prochaines étapes", len(coming)
+    ) % {"n": len(coming)}
+    desc = _("Itinéraire : %(route)s.") % {
+        "route": ", ".join(f"{w.number}. {w.place}" for w in waypoints)
+    }
+    return StopsMap(
+        map_svg.route(waypoints, title, desc),
+        len(coming),
+        list(dict.fromkeys(estimated)),
+        list(dict.fromkeys(unplaced)),
+    )

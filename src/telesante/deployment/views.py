@@ -75,6 +75,7 @@ def site(request: HttpRequest, pk: int) -> HttpResponse:
     _check(request.user)
     structure = _structure(pk)
     follow_up = services.site_for(structure)
+    stops = list(services.schedule(structure, timezone.now()))
     return render(
         request,
         "deployment/site.html",
@@ -91,7 +92,8 @@ def site(request: HttpRequest, pk: int) -> HttpResponse:
             "kinds": ActKind.choices,
             "offered": [label for value, label in ActKind.choices if value in follow_up.acts],
             "opened": set(follow_up.filieres.values_list("code", flat=True)),
-            "stops": services.schedule(structure, timezone.now()),
+            "stops": stops,
+            "stops_map": services.stops_map(stops) if stops else None,
         },
     )
 

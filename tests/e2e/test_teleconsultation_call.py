@@ -237,3 +237,29 @@ def test_teleconsultation_pages_on_phone_and_desktop(browser, server: Server, tc
                 shoot(page, f"{name}-{device_name}")
         finally:
             context.close()
+
+
+# Rows whose label's text meets its value's: the text's extent (a Range), not the elements' boxes,
+# since a word longer than its column spills out of its box.
+LABELS_OVER_VALUES_JS = """() => {
+  const extent = (el) => { const r = document.createRange(); r.selectNodeContents(el);
+                           return r.getBoundingClientRect(); };
+  return [...document.querySelectorAll("dl.pairs dt")].filter((dt) => {
+    const a = extent(dt), b = extent(dt.nextElementSibling);
+    return a.right > b.left && a.left < b.right && a.bottom > b.top && a.top < b.bottom;
+  }).map((dt) => dt.textContent);
+}"""
+
+
+def test_detail_labels_never_run_into_their_values(browser, server: Server, tc_world: TC):  # noqa: F811
+    url = reverse("teleconsultation_detail", args=[tc_world.consultation.pk])
+    tablet, laptop = ({"viewport": {"width": w, "height": 900}} for w in (768, 1280))
+    for device in (PHONE, tablet, laptop):
+        context, page = open_as(browser, server, tc_world.w.nurse_a, device)
+        try:
+            page.goto(url)
+            # The longest label: it ran under its value at 768 and 1280 px.
+            expect(page.locator("dl.pairs dt", has_text="Accompagnement")).to_have_count(1)
+            assert page.evaluate(LABELS_OVER_VALUES_JS) == [], device["viewport"]
+        finally:
+            context.close()

@@ -1,13 +1,15 @@
 """The enrolment API: enrol through the form's service, list and read, end, thresholds."""
 
+import threading
+
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from telesante.acts.models import Act
 from telesante.core.models import AuditEntry
 from telesante.patients.models import Consent
-from telesante.telesurveillance.models import Enrolment
+from telesante.telesurveillance.models import Device, Enrolment
 from tests.conftest import api_client, make_patient
 from tests.telesurveillance.conftest import TSV
 from tests.telesurveillance.test_pages import enrol_more
@@ -126,6 +128,46 @@ def test_rules_refuse_an_enrolment_field_by_field_and_save_nothing(tsv: TSV):
     twice = api_client(tsv.operator).post(BASE, again, content_type="application/json")
     assert twice.json()["errors"]["programme"] == ["Ce patient est déjà suivi dans ce programme."]
     assert counts()[0] == before[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_enrolments_posted_at_once_enrol_the_patient_once(tsv: TSV):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite sérialise les écritures : pas de concurrence à éprouver.")
+    first = payload(tsv)
+    # Other devices: only the patient's active enrolment can refuse the second post.
+    bodies = [first, {**first, "devices": ["OXY-9002", "TH-9002"]}]
+    clients = [api_client(tsv.operator) for _ in bodies]
+    before = (*counts(), Device.objects.count())
+    barrier = threading.Barrier(2)
+    responses: dict[int, object] = {}
+
+    def post(n: int) -> None:
+        try:
+            barrier.wait(10)
+            responses[n] = clients[n].post(BASE, bodies[n], content_type="application/json")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(r.status_code for r in responses.values()) == [201, 400]
+    [refused] = [r for r in responses.values() if r.status_code == 400]
+    assert refused.json()["errors"] == {
+        "programme": ["Ce patient est déjà suivi dans ce programme."]
+    }
+    # One enrolment, its act, both its consents and its two devices; nothing of the other post.
+    after = (*counts(), Device.objects.count())
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 2, 1, 2]
+    assert (
+        Enrolment.objects.filter(
+            act__patient_id=first["patient_id"], programme="insuffisance_respiratoire"
+        ).count()
+        == 1
+    )
 
 
 def test_the_list_shows_the_teams_enrolments_at_a_constant_cost(tsv: TSV):

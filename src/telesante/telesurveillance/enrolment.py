@@ -126,15 +126,23 @@ def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolme
     patient = policy.visible_patients(user).filter(pk=new.patient_id).first()
     if team is None or patient is None:
         raise Http404
-    errors, programme = _check(new)
-    if (
-        programme is not None
-        and programme.enrolments.filter(act__patient=patient, state=EnrolmentState.ACTIVE).exists()
-    ):
-        errors["programme"] = [_("Ce patient est déjà suivi dans ce programme.")]
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
+        # The patient is on the act, not the enrolment, so no unique constraint can refuse a
+        # second active enrolment: two posts serialise on the patient's row instead (PostgreSQL;
+        # SQLite's IMMEDIATE transactions already serialise), and the loser, checking after the
+        # winner committed, sees its enrolment. NO KEY: acts of this patient created meanwhile
+        # elsewhere need not wait.
+        patient = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
+        errors, programme = _check(new)
+        if (
+            programme is not None
+            and programme.enrolments.filter(
+                act__patient=patient, state=EnrolmentState.ACTIVE
+            ).exists()
+        ):
+            errors["programme"] = [_("Ce patient est déjà suivi dans ce programme.")]
+        if errors:
+            raise ValidationError(errors)
         enrolment = store(
             request,
             user,

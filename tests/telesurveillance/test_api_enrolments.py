@@ -130,16 +130,12 @@ def test_rules_refuse_an_enrolment_field_by_field_and_save_nothing(tsv: TSV):
     assert counts()[0] == before[0]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_enrolments_posted_at_once_enrol_the_patient_once(tsv: TSV):
+def post_at_once(tsv: TSV, bodies: list[dict]) -> list:
+    """The bodies posted by as many threads released together; the responses, refused last."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite sérialise les écritures : pas de concurrence à éprouver.")
-    first = payload(tsv)
-    # Other devices: only the patient's active enrolment can refuse the second post.
-    bodies = [first, {**first, "devices": ["OXY-9002", "TH-9002"]}]
     clients = [api_client(tsv.operator) for _ in bodies]
-    before = (*counts(), Device.objects.count())
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(len(bodies))
     responses: dict[int, object] = {}
 
     def post(n: int) -> None:
@@ -149,13 +145,21 @@ def test_two_enrolments_posted_at_once_enrol_the_patient_once(tsv: TSV):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=post, args=(n,)) for n in range(2)]
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(len(bodies))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert sorted(r.status_code for r in responses.values()) == [201, 400]
-    [refused] = [r for r in responses.values() if r.status_code == 400]
+    return sorted(responses.values(), key=lambda r: r.status_code)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_enrolments_posted_at_once_enrol_the_patient_once(tsv: TSV):
+    first = payload(tsv)
+    before = (*counts(), Device.objects.count())
+    # Other devices: only the patient's active enrolment can refuse the second post.
+    created, refused = post_at_once(tsv, [first, {**first, "devices": ["OXY-9002", "TH-9002"]}])
+    assert (created.status_code, refused.status_code) == (201, 400)
     assert refused.json()["errors"] == {
         "programme": ["Ce patient est déjà suivi dans ce programme."]
     }
@@ -168,6 +172,22 @@ def test_two_enrolments_posted_at_once_enrol_the_patient_once(tsv: TSV):
         ).count()
         == 1
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_device_claimed_for_two_patients_at_once_goes_to_one(tsv: TSV):
+    first, second = payload(tsv), payload(tsv)
+    assert first["patient_id"] != second["patient_id"]
+    before = (*counts(), Device.objects.count())
+    created, refused = post_at_once(tsv, [first, second])
+    assert (created.status_code, refused.status_code) == (201, 400)
+    assert refused.json()["errors"] == {
+        "devices": ["Dispositif déjà attribué : OXY-9001, TH-9001."]
+    }
+    after = (*counts(), Device.objects.count())
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 2, 1, 2]
+    owner = Device.objects.get(serial="OXY-9001").enrolment.act.patient_id
+    assert owner == Enrolment.objects.get(pk=created.json()["id"]).act.patient_id
 
 
 def test_the_list_shows_the_teams_enrolments_at_a_constant_cost(tsv: TSV):

@@ -171,24 +171,37 @@ def test_a_message_committed_by_a_concurrent_batch_counts_once(tsv):
     def batch() -> None:
         try:
             results.append(ingest.ingest([item(1), item(2)], ingest.Scope(serial="SC-0001")))
+        except Exception as exc:  # shown by the assertions below
+            results.append(exc)
         finally:
             connections.close_all()
 
     worker = threading.Thread(target=batch)
     worker.start()
-    with psycopg.connect(other.info.dsn, password=settings["PASSWORD"] or None) as watcher:
-        for _ in range(200):  # until the batch waits on the other transaction's row
-            waiting = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = %s",
+    waiting, sessions = 0, []
+    try:
+        # Autocommit: within a transaction, pg_stat_activity stays the snapshot of its first read.
+        with psycopg.connect(
+            other.info.dsn, password=settings["PASSWORD"] or None, autocommit=True
+        ) as watcher:
+            for _ in range(600):  # until the batch waits on the other transaction's row
+                waiting = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = %s",
+                    [settings["NAME"]],
+                ).fetchone()[0]
+                if waiting:
+                    break
+                time.sleep(0.05)
+            sessions = watcher.execute(
+                "SELECT state, wait_event_type, wait_event, left(query, 60) FROM pg_stat_activity "
+                "WHERE datname = %s",
                 [settings["NAME"]],
-            ).fetchone()[0]
-            if waiting:
-                break
-            time.sleep(0.05)
-    assert waiting == 1
-    other.commit()
-    other.close()
-    worker.join(30)
+            ).fetchall()
+    finally:  # release the batch whatever happened, or it and the teardown wait forever
+        other.commit()
+        other.close()
+        worker.join(30)
+    assert waiting == 1, (results, sessions)
     assert (results[0].accepted, results[0].duplicates) == (1, 1)
     assert sorted(Measurement.objects.values_list("message_id", flat=True)) == ["1", "2"]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -95,12 +95,8 @@ def _check(new: NewEnrolment) -> tuple[dict[str, list[str]], Programme | None]:
         errors["devices"] = [_("Numéro de série invalide : %(s)s.") % {"s": ", ".join(bad)}]
     elif len(set(serials)) != len(serials):
         errors["devices"] = [_("Un numéro de série est répété.")]
-    else:
-        taken = list(Device.objects.filter(serial__in=serials).values_list("serial", flat=True))
-        if taken:
-            errors["devices"] = [
-                _("Dispositif déjà attribué : %(s)s.") % {"s": ", ".join(sorted(taken))}
-            ]
+    elif taken := _taken(serials):
+        errors["devices"] = taken
     if new.starts_on is None:
         errors["starts_on"] = [_("Indiquez la date de début.")]
     if new.ends_on is None:
@@ -117,6 +113,12 @@ def _check(new: NewEnrolment) -> tuple[dict[str, list[str]], Programme | None]:
     return errors, programme
 
 
+def _taken(serials: list[str]) -> list[str]:
+    """The error naming the serials already given to a device, if any."""
+    taken = sorted(Device.objects.filter(serial__in=serials).values_list("serial", flat=True))
+    return [_("Dispositif déjà attribué : %(s)s.") % {"s": ", ".join(taken)}] if taken else []
+
+
 def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolment:
     """A member of the opérateur team enrols a patient it may see, on a doctor's prescription,
     under a doctor of the team (the médecin opérateur)."""
@@ -126,43 +128,51 @@ def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolme
     patient = policy.visible_patients(user).filter(pk=new.patient_id).first()
     if team is None or patient is None:
         raise Http404
-    with transaction.atomic():
-        # The patient is on the act, not the enrolment, so no unique constraint can refuse a
-        # second active enrolment: two posts serialise on the patient's row instead (PostgreSQL;
-        # SQLite's IMMEDIATE transactions already serialise), and the loser, checking after the
-        # winner committed, sees its enrolment. NO KEY: acts of this patient created meanwhile
-        # elsewhere need not wait.
-        patient = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
-        errors, programme = _check(new)
-        if (
-            programme is not None
-            and programme.enrolments.filter(
-                act__patient=patient, state=EnrolmentState.ACTIVE
-            ).exists()
-        ):
-            errors["programme"] = [_("Ce patient est déjà suivi dans ce programme.")]
-        if errors:
-            raise ValidationError(errors)
-        enrolment = store(
-            request,
-            user,
-            patient,
-            team,
-            prescribers().get(pk=new.prescriber_id),
-            User.objects.get(pk=new.operator_id),
-            programme,
-            {
-                "prescribed_on": new.prescribed_on,
-                "exploitant": new.exploitant.strip(),
-                "starts_on": new.starts_on,
-                "ends_on": new.ends_on,
-                "reading_start": new.reading_start,
-                "reading_end": new.reading_end,
-                "reading_weekdays": ",".join(str(d) for d in sorted(set(new.reading_weekdays))),
-            },
-            {s.strip(): new.device_label for s in new.devices if s.strip()},
-        )
-        audit.record(request, user, AuditAction.CREATE, [enrolment.act], structure_id=team.pk)
+    try:
+        with transaction.atomic():
+            # The patient is on the act, not the enrolment, so no unique constraint can refuse a
+            # second active enrolment: two posts serialise on the patient's row instead (PostgreSQL;
+            # SQLite's IMMEDIATE transactions already serialise), and the loser, checking after the
+            # winner committed, sees its enrolment. NO KEY: acts of this patient created meanwhile
+            # elsewhere need not wait.
+            patient = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
+            errors, programme = _check(new)
+            if (
+                programme is not None
+                and programme.enrolments.filter(
+                    act__patient=patient, state=EnrolmentState.ACTIVE
+                ).exists()
+            ):
+                errors["programme"] = [_("Ce patient est déjà suivi dans ce programme.")]
+            if errors:
+                raise ValidationError(errors)
+            enrolment = store(
+                request,
+                user,
+                patient,
+                team,
+                prescribers().get(pk=new.prescriber_id),
+                User.objects.get(pk=new.operator_id),
+                programme,
+                {
+                    "prescribed_on": new.prescribed_on,
+                    "exploitant": new.exploitant.strip(),
+                    "starts_on": new.starts_on,
+                    "ends_on": new.ends_on,
+                    "reading_start": new.reading_start,
+                    "reading_end": new.reading_end,
+                    "reading_weekdays": ",".join(str(d) for d in sorted(set(new.reading_weekdays))),
+                },
+                {s.strip(): new.device_label for s in new.devices if s.strip()},
+            )
+            audit.record(request, user, AuditAction.CREATE, [enrolment.act], structure_id=team.pk)
+    except IntegrityError:
+        # Two enrolments of different patients posted at once with the same device: the lock
+        # above does not order them, the unique serial refuses the second.
+        taken = _taken([s.strip() for s in new.devices if s.strip()])
+        if not taken:
+            raise
+        raise ValidationError({"devices": taken}) from None
     return enrolment
 
 

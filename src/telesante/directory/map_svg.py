@@ -4,6 +4,7 @@ import math
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 WIDTH, HEIGHT, PAD = 600, 420, 24
 
@@ -37,6 +38,6 @@ def render(entries: list[dict]) -> SafeString:
         '<rect width="100%" height="100%" fill="#f4f7fb"/>{}</svg>',
         WIDTH,
         HEIGHT,
-        "Carte des sites",
+        _("Carte des sites"),
         dots,
     )

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from telesante.api import api
 from telesante.core import views as core_views
@@ -18,7 +19,7 @@ from telesante.telesurveillance import views as tsv_views
 # The back office logs in through the same two-factor login as everyone else: the admin's own
 # login form (password only) is never served.
 admin.site.login = core_views.admin_login
-admin.site.site_header = "Télésanté — administration régionale"
+admin.site.site_header = _("Télésanté — administration régionale")
 admin.site.site_title = "Télésanté"
 
 urlpatterns = [

@@ -2,10 +2,11 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditAction(models.TextChoices):
-    READ = "read", _("Consultation")
+    READ = "read", pgettext_lazy("audit", "Consultation")  # of a record, not a medical act
     SEARCH = "search", _("Recherche")
     CREATE = "create", _("Création")
     UPDATE = "update", _("Modification")

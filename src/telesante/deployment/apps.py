@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DeploymentConfig(AppConfig):
     name = "telesante.deployment"
-    verbose_name = "Suivi du déploiement"
+    verbose_name = _("Suivi du déploiement")

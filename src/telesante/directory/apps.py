@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DirectoryConfig(AppConfig):
     name = "telesante.directory"
-    verbose_name = "Annuaire de l'offre de télésanté"
+    verbose_name = _("Annuaire de l'offre de télésanté")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from telesante.indicators.geo import Point
 
@@ -66,7 +67,7 @@ def render(entries: list[dict]) -> SafeString:
         '<rect width="100%" height="100%" fill="#f4f7fb"/>{}</svg>',
         WIDTH,
         HEIGHT,
-        "Carte des sites",
+        _("Carte des sites"),
         dots,
     )
 

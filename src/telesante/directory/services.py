@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Membership
 from telesante.acts.models import Filiere
@@ -31,15 +32,15 @@ def parse(params) -> Query:
     act = (params.get("act") or "").strip()
     territory = (params.get("territory") or "").strip()
     if filiere and not Filiere.objects.filter(pk=filiere).exists():
-        errors["filiere"] = ["Filière inconnue."]
+        errors["filiere"] = [_("Filière inconnue.")]
     if act and act not in ActKind.values:
-        errors["act"] = ["Type d'acte inconnu."]
+        errors["act"] = [_("Type d'acte inconnu.")]
     if territory:
         try:
             parse_territory(territory)
         except ValueError:
             errors["territory"] = [
-                "Territoire inconnu : département (53), région (reg:52) ou commune (53130)."
+                _("Territoire inconnu : département (53), région (reg:52) ou commune (53130).")
             ]
     if errors:
         raise ValidationError(errors)

@@ -1,6 +1,7 @@
 """Who sees the indicators: regional observers and administrators, aggregates only."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from telesante.accounts.models import RegionalRole
 
@@ -16,5 +17,5 @@ def may_view(user) -> bool:
 def check(user) -> None:
     if not may_view(user):
         raise PermissionDenied(
-            "Indicateurs réservés à l'observation et l'administration régionales."
+            _("Indicateurs réservés à l'observation et l'administration régionales.")
         )

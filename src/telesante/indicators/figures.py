@@ -249,7 +249,9 @@ def sites_table(filters: Filters, summary: dict) -> Table:
             _("Type de structure"),
             *[str(DeploymentStatus(s).label) for s in DeploymentStatus.values],
             _("Total"),
+            # xgettext:no-python-format (a percent sign, not a placeholder)
             _("% déployés"),
+            # xgettext:no-python-format
             _("% en cours"),
         ],
         rows,
@@ -290,7 +292,15 @@ def zones_table(filters: Filters, summary: dict) -> Table:
     return Table(
         "zones",
         _("Actes et sites en zone sous-dense et rurale"),
-        [_("Zone"), _("Actes"), _("% des actes"), _("Sites"), _("% des sites")],
+        [
+            _("Zone"),
+            _("Actes"),
+            # xgettext:no-python-format (a percent sign, not a placeholder)
+            _("% des actes"),
+            _("Sites"),
+            # xgettext:no-python-format
+            _("% des sites"),
+        ],
         [
             [labels[z], v["acts"], v["acts_pct"], v["sites"], v["sites_pct"]]
             for z, v in summary["zones"].items()

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Profession
 from telesante.acts.models import Filiere
@@ -153,20 +154,22 @@ def parse(params: QueryDict | dict) -> Filters:
     checks = {
         "period": (
             parse_period,
-            "Période invalide : AAAA, AAAA-S1, AAAA-S2 ou AAAA-MM (ex. 2022-S1).",
+            _("Période invalide : AAAA, AAAA-S1, AAAA-S2 ou AAAA-MM (ex. 2022-S1)."),
         ),
         "territory": (
             parse_territory,
-            "Territoire inconnu : code de département (53), de région (reg:52) "
-            "ou de commune (53130).",
+            _(
+                "Territoire inconnu : code de département (53), de région (reg:52) "
+                "ou de commune (53130)."
+            ),
         ),
-        "structure": (_structure_id, "Structure : identifiant numérique attendu."),
-        "structure_kind": (_choice(StructureKind.values), "Type de structure inconnu."),
-        "kind": (_choice(ActKind.values), "Type d'acte inconnu."),
-        "filiere": (_filiere, "Filière inconnue."),
-        "profession": (_choice(Profession.values), "Profession inconnue."),
-        "rural": (_flag, "Zone rurale : 1 (oui) ou 0 (non)."),
-        "underserved": (_flag, "Zone sous-dense : 1 (oui) ou 0 (non)."),
+        "structure": (_structure_id, _("Structure : identifiant numérique attendu.")),
+        "structure_kind": (_choice(StructureKind.values), _("Type de structure inconnu.")),
+        "kind": (_choice(ActKind.values), _("Type d'acte inconnu.")),
+        "filiere": (_filiere, _("Filière inconnue.")),
+        "profession": (_choice(Profession.values), _("Profession inconnue.")),
+        "rural": (_flag, _("Zone rurale : 1 (oui) ou 0 (non).")),
+        "underserved": (_flag, _("Zone sous-dense : 1 (oui) ou 0 (non).")),
     }
     for name, (convert, message) in checks.items():
         if not raw[name]:

@@ -7,6 +7,7 @@ computation first rebuilds the dirty months (rollup.py). Acts written behind the
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ActMonth(models.Model):
@@ -116,12 +117,12 @@ class DeclaredActivity(models.Model):
     professional = models.ForeignKey(
         "accounts.User", on_delete=models.CASCADE, related_name="declared_activities"
     )
-    year = models.PositiveSmallIntegerField("année")
-    total_acts = models.PositiveIntegerField("actes de l'année (toutes modalités)")
+    year = models.PositiveSmallIntegerField(_("année"))
+    total_acts = models.PositiveIntegerField(_("actes de l'année (toutes modalités)"))
 
     class Meta:
-        verbose_name = "activité annuelle déclarée"
-        verbose_name_plural = "activités annuelles déclarées"
+        verbose_name = _("activité annuelle déclarée")
+        verbose_name_plural = _("activités annuelles déclarées")
         constraints = [
             models.UniqueConstraint(fields=["professional", "year"], name="one_declaration")
         ]

@@ -54,7 +54,7 @@ class PatientForm(forms.ModelForm):
             .order_by("last_name", "first_name")
         )
         self.fields["birthplace_code"].widget.attrs.update(
-            {"inputmode": "numeric", "maxlength": 5, "placeholder": "53130 ou 99134"}
+            {"inputmode": "numeric", "maxlength": 5, "placeholder": _("53130 ou 99134")}
         )
         self.fields["first_names"].help_text = _("Tous les prénoms de naissance, dans l'ordre.")
 

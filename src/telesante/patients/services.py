@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.core import audit, policy
+from telesante.core.i18n import product_language
 from telesante.core.identifiers import validate_matricule
 from telesante.core.models import AuditAction
 from telesante.core.text import fold
@@ -163,13 +164,14 @@ def create(
     with transaction.atomic():
         patient.save()
         PatientAttachment.objects.create(patient=patient, structure=structure, kind=attachment_kind)
-        IdentityStatusChange.objects.create(
-            patient=patient,
-            new_status=patient.identity_status,
-            evidence=EvidenceKind.NONE,
-            changed_by=user,
-            note=_("Création"),
-        )
+        with product_language():
+            IdentityStatusChange.objects.create(
+                patient=patient,
+                new_status=patient.identity_status,
+                evidence=EvidenceKind.NONE,
+                changed_by=user,
+                note=_("Création"),
+            )
         audit.record(request, user, AuditAction.CREATE, [patient], structure_id=structure.pk)
     return patient, duplicates
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import User
 from telesante.acts.models import ActStatus, Incident
 from telesante.core import audit, policy
+from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.notifications import delivery
 from telesante.rooms import tokens
@@ -142,10 +143,11 @@ def create_guest_link(
             code = f"{secrets.randbelow(10**6):06d}"
             guest.code_hash = _code_digest(guest.pk, code)
             guest.save(update_fields=["code_hash"])
-            text = _("Code de votre téléconsultation : %(code)s (ne le communiquez pas).") % {
-                "code": code
-            }
-            delivery.send(contact, _("Votre code de téléconsultation"), text)
+            with product_language():
+                text = _("Code de votre téléconsultation : %(code)s (ne le communiquez pas).") % {
+                    "code": code
+                }
+                delivery.send(contact, _("Votre code de téléconsultation"), text)
         audit.record(
             request, user, AuditAction.CREATE, [room.act], detail=f"lien invité {guest.pk}"
         )
@@ -477,7 +479,7 @@ def _file_into_record(request, room: Room, upload, actor, claim: Claim, **upload
     from telesante.documents import services as documents
 
     clean = documents.clean_upload(upload)
-    with transaction.atomic():
+    with transaction.atomic(), product_language():
         attachment = documents.store(room.act, clean=clean, field="salle", **uploader)
         audit.record(request, actor, AuditAction.CREATE, [attachment], detail="depuis la salle")
         message = ChatMessage.objects.create(

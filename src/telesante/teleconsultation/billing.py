@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Profession, Specialty
 from telesante.acts.models import Act, ActStatus, BillingCode
+from telesante.core.i18n import product_language
 from telesante.patients.models import ActKind
 from telesante.teleconsultation import telesoin
 from telesante.teleconsultation.models import ActivityDeclaration, Assistance, TeleConsultation
@@ -74,6 +75,7 @@ def performer_code(tc: TeleConsultation, performer) -> str | None:
     return None
 
 
+@product_language()
 def record(tc: TeleConsultation) -> list[BillingCode]:
     """The codes of a finished act: the performer's, and the assisting professional's."""
     act = tc.act

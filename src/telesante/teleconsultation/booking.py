@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import User
 from telesante.acts.models import Act, ActStatus, Filiere
 from telesante.core import audit, policy
+from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.notifications.services import notify
 from telesante.rooms import services as rooms
@@ -201,12 +202,14 @@ def cancel(request: HttpRequest | None, user: User, tc: TeleConsultation, reason
         rooms.close_room(act)
         audit.record(request, user, AuditAction.UPDATE, [act], detail=f"annulé : {reason[:200]}")
         when = timezone.localtime(tc.scheduled_at).strftime("%d/%m/%Y %H:%M")
-        notify(
-            [p for p in parties(act) if p.pk != user.pk],
-            _("Acte du %(when)s annulé : %(reason)s") % {"when": when, "reason": reason.strip()},
-            act=act,
-            url=reverse("teleconsultation_detail", args=[act.pk]),
-        )
+        with product_language():
+            notify(
+                [p for p in parties(act) if p.pk != user.pk],
+                _("Acte du %(when)s annulé : %(reason)s")
+                % {"when": when, "reason": reason.strip()},
+                act=act,
+                url=reverse("teleconsultation_detail", args=[act.pk]),
+            )
 
 
 def move(
@@ -227,12 +230,13 @@ def move(
         rooms.withdraw_patient_links(act)
         audit.record(request, user, AuditAction.UPDATE, [act], detail="déplacé")
         local = timezone.localtime(when).strftime("%d/%m/%Y %H:%M")
-        notify(
-            [p for p in parties(act) if p.pk != user.pk],
-            _("Acte déplacé au %(when)s") % {"when": local},
-            act=act,
-            url=reverse("teleconsultation_detail", args=[act.pk]),
-        )
+        with product_language():
+            notify(
+                [p for p in parties(act) if p.pk != user.pk],
+                _("Acte déplacé au %(when)s") % {"when": local},
+                act=act,
+                url=reverse("teleconsultation_detail", args=[act.pk]),
+            )
     return tc
 
 

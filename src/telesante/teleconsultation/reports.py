@@ -4,11 +4,13 @@ from django.core.files.base import ContentFile
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, Spacer
 
+from telesante.core.i18n import product_language
 from telesante.documents.pdf import H2, TITLE, build, fmt, identity, incidents, para, pro, table
 from telesante.patients.models import ActKind
 from telesante.teleconsultation.models import TeleConsultation
 
 
+@product_language()
 def render(tc: TeleConsultation) -> bytes:
     act = tc.act
     people = [
@@ -45,6 +47,7 @@ def render(tc: TeleConsultation) -> bytes:
     return build(story, f"{act.get_kind_display()} {act.pk}")
 
 
+@product_language()
 def prescription(tc: TeleConsultation, prescriber) -> bytes:
     """The prescriptions of the act as their own document (the record keeps it apart)."""
     act = tc.act

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import Membership, Profession, User
 from telesante.acts.models import Act, ActStatus, Incident
 from telesante.core import audit, policy
+from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.notifications import delivery
 from telesante.notifications.services import notify
@@ -243,13 +244,14 @@ def save_report(
             reports.attach(tc, user)
             rooms.close_room(act)
             # The report goes to the requester and the médecin traitant (REGULATORY.md).
-            notify(
-                [act.requester, act.patient.gp],
-                _("Compte rendu de %(kind)s pour %(p)s")
-                % {"kind": act.get_kind_display().lower(), "p": act.patient},
-                act=act,
-                url=reverse("teleconsultation_detail", args=[act.pk]),
-            )
+            with product_language():
+                notify(
+                    [act.requester, act.patient.gp],
+                    _("Compte rendu de %(kind)s pour %(p)s")
+                    % {"kind": act.get_kind_display().lower(), "p": act.patient},
+                    act=act,
+                    url=reverse("teleconsultation_detail", args=[act.pk]),
+                )
         audit.record(request, user, AuditAction.UPDATE, [tc.act], detail="compte rendu")
     return tc
 
@@ -295,12 +297,13 @@ def assist(
             requested_at=timezone.now(),
         )
         assisting.performers.add(expert)
-        detail = TeleConsultation.objects.create(
-            act=assisting,
-            reason=_("Téléassistance de l'acte n° %(pk)s") % {"pk": act.pk},
-            scheduled_at=timezone.now(),
-            assists=act,
-        )
+        with product_language():
+            detail = TeleConsultation.objects.create(
+                act=assisting,
+                reason=_("Téléassistance de l'acte n° %(pk)s") % {"pk": act.pk},
+                scheduled_at=timezone.now(),
+                assists=act,
+            )
         audit.record(request, user, AuditAction.CREATE, [assisting], detail="téléassistance")
     return detail
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.acts.models import BillingCode
+from telesante.core.i18n import product_language
 from telesante.structures.models import Structure, StructureKind
 
 EXPERT_CODE, REQUESTER_CODE = "TE2", "RQD"
@@ -48,6 +49,7 @@ def checks(te) -> list[str]:
     return warnings
 
 
+@product_language()
 def record(te) -> list[BillingCode]:
     warnings = checks(te)
     billable = not warnings

@@ -9,9 +9,11 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Image, Paragraph, Spacer
 
 from telesante.acts import filiere_forms
+from telesante.core.i18n import product_language
 from telesante.documents.pdf import BODY, H2, TITLE, build, fmt, identity, incidents, pro, table
 
 
+@product_language()
 def render(te) -> bytes:
     act = te.act
     body, h2 = BODY, H2

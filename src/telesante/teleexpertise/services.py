@@ -21,6 +21,7 @@ from telesante.acts import filiere_forms
 from telesante.acts.models import Act, ActStatus, Filiere
 from telesante.core import audit, policy
 from telesante.core.actions import Conflict
+from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.documents import services as documents
 from telesante.notifications.services import notify
@@ -154,12 +155,13 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
             for clean, taken_on in items:
                 documents.store(act, user, clean, field=name, taken_on=taken_on)
         audit.record(request, user, AuditAction.CREATE, [act], structure_id=structure.pk)
-        notify(
-            pools.pool_experts(te),
-            _("Nouvelle demande de télé-expertise (%(f)s)") % {"f": filiere.name},
-            act=act,
-            url=_url(te),
-        )
+        with product_language():
+            notify(
+                pools.pool_experts(te),
+                _("Nouvelle demande de télé-expertise (%(f)s)") % {"f": filiere.name},
+                act=act,
+                url=_url(te),
+            )
     return te
 
 
@@ -289,12 +291,13 @@ def claim(request: HttpRequest | None, user: User, te: TeleExpertise) -> TeleExp
         act.save(update_fields=["status", "performing_structure"])
         act.performers.add(user)
         audit.record(request, user, AuditAction.UPDATE, [act], detail="prise en charge")
-        notify(
-            [act.requester],
-            _("Votre demande de télé-expertise est prise en charge par %(e)s.") % {"e": user},
-            act=act,
-            url=_url(te),
-        )
+        with product_language():
+            notify(
+                [act.requester],
+                _("Votre demande de télé-expertise est prise en charge par %(e)s.") % {"e": user},
+                act=act,
+                url=_url(te),
+            )
     return te
 
 
@@ -362,12 +365,13 @@ def post_message(
         te.act.save(update_fields=["status"])
         audit.record(request, user, AuditAction.UPDATE, [te.act], detail="message")
         other = te.act.requester if expert else te.claimed_by
-        notify(
-            [other],
-            _("Nouveau message sur la télé-expertise #%(n)d") % {"n": te.pk},
-            act=te.act,
-            url=_url(te),
-        )
+        with product_language():
+            notify(
+                [other],
+                _("Nouveau message sur la télé-expertise #%(n)d") % {"n": te.pk},
+                act=te.act,
+                url=_url(te),
+            )
     return message
 
 
@@ -403,12 +407,13 @@ def answer(
         reports.attach(te)
         audit.record(request, user, AuditAction.UPDATE, [act], detail="réponse")
         gp = act.patient.gp
-        notify(
-            [act.requester, gp],
-            _("Réponse et compte rendu de télé-expertise pour %(p)s") % {"p": act.patient},
-            act=act,
-            url=_url(te),
-        )
+        with product_language():
+            notify(
+                [act.requester, gp],
+                _("Réponse et compte rendu de télé-expertise pour %(p)s") % {"p": act.patient},
+                act=act,
+                url=_url(te),
+            )
     return te
 
 
@@ -432,17 +437,18 @@ def decline(
         act.save(update_fields=["status", "performing_structure"])
         act.performers.remove(user)
         audit.record(request, user, AuditAction.UPDATE, [act], detail=f"refus : {reason}"[:200])
-        notify(
-            [act.requester],
-            _("L'expert a décliné la demande #%(n)d ; elle retourne au groupe d'experts.")
-            % {"n": te.pk},
-            act=act,
-            url=_url(te),
-        )
-        notify(
-            pools.pool_experts(te).exclude(pk=user.pk),
-            _("Demande de télé-expertise à reprendre (%(f)s)") % {"f": act.filiere.name},
-            act=act,
-            url=_url(te),
-        )
+        with product_language():
+            notify(
+                [act.requester],
+                _("L'expert a décliné la demande #%(n)d ; elle retourne au groupe d'experts.")
+                % {"n": te.pk},
+                act=act,
+                url=_url(te),
+            )
+            notify(
+                pools.pool_experts(te).exclude(pk=user.pk),
+                _("Demande de télé-expertise à reprendre (%(f)s)") % {"f": act.filiere.name},
+                act=act,
+                url=_url(te),
+            )
     return te

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import User
 from telesante.core import audit, policy
 from telesante.core.actions import Conflict
+from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.notifications.services import notify
 from telesante.telesurveillance.models import Alert, AlertState, Enrolment, EnrolmentState
@@ -70,17 +71,18 @@ def _deliver(alert_ids: list[int], now: datetime.datetime | None = None) -> int:
         for alert in team_alerts:
             async_to_sync(layer.group_send)(board_group(team_id), payload(alert))
         worst = team_alerts[0]
-        notify(
-            members,
-            _("Télésurveillance : %(n)s alerte(s), la plus grave %(s)s — %(m)s")
-            % {
-                "n": len(team_alerts),
-                "s": worst.get_severity_display().lower(),
-                "m": worst.message,
-            },
-            act=worst.enrolment.act,
-            url=reverse("telesurveillance_patient", args=[worst.enrolment_id]),
-        )
+        with product_language():
+            notify(
+                members,
+                _("Télésurveillance : %(n)s alerte(s), la plus grave %(s)s — %(m)s")
+                % {
+                    "n": len(team_alerts),
+                    "s": worst.get_severity_display().lower(),
+                    "m": worst.message,
+                },
+                act=worst.enrolment.act,
+                url=reverse("telesurveillance_patient", args=[worst.enrolment_id]),
+            )
     return len(due)
 
 

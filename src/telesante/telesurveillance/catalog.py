@@ -6,11 +6,14 @@ Values are stored in the canonical unit; other accepted units are converted on e
 
 from dataclasses import dataclass, field
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class MeasureType:
     code: str
-    label: str
+    label: str | Promise  # shown in the reader's language
     unit: str  # canonical UCUM unit
     loinc: str  # LOINC code documented for the FHIR facade and exports
     low: float  # plausible range (a value outside is rejected as a device error)
@@ -19,26 +22,30 @@ class MeasureType:
     other_units: dict[str, float] = field(default_factory=dict)
 
     @property
-    def shown_unit(self) -> str:
+    def shown_unit(self) -> str | Promise:
         """The unit as written for people (UCUM `mm[Hg]` is mmHg, `Cel` is °C)."""
         return SHOWN_UNITS.get(self.unit, self.unit)
 
 
-SHOWN_UNITS = {"mm[Hg]": "mmHg", "Cel": "°C", "{steps}": "pas", "{score}": "points"}
+SHOWN_UNITS = {"mm[Hg]": "mmHg", "Cel": "°C", "{steps}": _("pas"), "{score}": _("points")}
 
 
 TYPES: dict[str, MeasureType] = {
     t.code: t
     for t in [
-        MeasureType("weight", "Poids", "kg", "29463-7", 1, 400),
-        MeasureType("heart_rate", "Fréquence cardiaque", "/min", "8867-4", 10, 300),
-        MeasureType("systolic_bp", "Pression artérielle systolique", "mm[Hg]", "8480-6", 40, 300),
-        MeasureType("diastolic_bp", "Pression artérielle diastolique", "mm[Hg]", "8462-4", 20, 200),
-        MeasureType("spo2", "Saturation en oxygène (SpO2)", "%", "59408-5", 30, 100),
-        MeasureType("body_temperature", "Température", "Cel", "8310-5", 25, 45),
+        MeasureType("weight", _("Poids"), "kg", "29463-7", 1, 400),
+        MeasureType("heart_rate", _("Fréquence cardiaque"), "/min", "8867-4", 10, 300),
+        MeasureType(
+            "systolic_bp", _("Pression artérielle systolique"), "mm[Hg]", "8480-6", 40, 300
+        ),
+        MeasureType(
+            "diastolic_bp", _("Pression artérielle diastolique"), "mm[Hg]", "8462-4", 20, 200
+        ),
+        MeasureType("spo2", _("Saturation en oxygène (SpO2)"), "%", "59408-5", 30, 100),
+        MeasureType("body_temperature", _("Température"), "Cel", "8310-5", 25, 45),
         MeasureType(
             "glucose",
-            "Glycémie",
+            _("Glycémie"),
             "mmol/L",
             "15074-8",
             0.5,
@@ -46,10 +53,12 @@ TYPES: dict[str, MeasureType] = {
             # 1 mmol/L of glucose = 18.016 mg/dL (LOINC 2339-0 is the mass form).
             other_units={"mg/dL": 1 / 18.016},
         ),
-        MeasureType("respiratory_rate", "Fréquence respiratoire", "/min", "9279-1", 2, 80),
-        MeasureType("steps", "Nombre de pas", "{steps}", "55423-8", 0, 200_000),
+        MeasureType("respiratory_rate", _("Fréquence respiratoire"), "/min", "9279-1", 2, 80),
+        MeasureType("steps", _("Nombre de pas"), "{steps}", "55423-8", 0, 200_000),
         # Sum of the answers to the programme's symptom questionnaire (0: no symptom).
-        MeasureType("symptom_score", "Questionnaire de symptômes (score)", "{score}", "—", 0, 100),
+        MeasureType(
+            "symptom_score", _("Questionnaire de symptômes (score)"), "{score}", "—", 0, 100
+        ),
     ]
 }
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from telesante.telesurveillance import catalog
 
@@ -68,13 +69,13 @@ def render(
             f'text-anchor="{anchor}">{local:%d/%m}</text>'
         )
     for t in lines:
-        word = "min" if t["kind"] == "below" else "max"
+        word = _("seuil min") if t["kind"] == "below" else _("seuil max")
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(t["value"]):.1f}" '
             f'y2="{y(t["value"]):.1f}" class="chart-threshold" data-threshold="{t["value"]}"/>'
             f'<text x="{WIDTH - RIGHT - 2}" y="{y(t["value"]) - 3:.1f}" '
             f'class="chart-threshold-label" text-anchor="end">'
-            f"seuil {word} {_fmt(t['value'])}</text>"
+            f"{escape(word)} {_fmt(t['value'])}</text>"
         )
     if points:
         coords = " ".join(f"{x(at):.1f},{y(v):.1f}" for at, v in points)
@@ -91,7 +92,7 @@ def render(
     else:
         parts.append(
             f'<text x="{WIDTH / 2}" y="{TOP + 20}" text-anchor="middle" class="chart-axis">'
-            "Aucune mesure sur la période</text>"
+            f"{escape(_('Aucune mesure sur la période'))}</text>"
         )
     parts.append("</svg>")
     return Chart(

@@ -16,6 +16,7 @@ from telesante.accounts.models import Profession, User
 from telesante.acts.models import Act, ActStatus
 from telesante.core import audit, policy
 from telesante.core.actions import Conflict
+from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
@@ -176,6 +177,7 @@ def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolme
     return enrolment
 
 
+@product_language()
 def store(
     request: HttpRequest | None,
     user: User,

@@ -16,6 +16,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from telesante.telesurveillance import catalog, pgfast, rules
 from telesante.telesurveillance.alerts import deliver_after_commit
@@ -24,7 +25,8 @@ from telesante.telesurveillance.models import Device, EnrolmentState, Measuremen
 MAX_ITEMS = 10_000
 # Device clocks drift; a time further ahead than this is a device error, not late data.
 FUTURE_TOLERANCE = datetime.timedelta(minutes=10)
-EMERGENCY_NOTICE = (
+# In French for devices and reports; pages show it translated.
+EMERGENCY_NOTICE = gettext_noop(
     "La télésurveillance n'est pas un service d'urgence : en cas d'urgence, appelez le 15."
 )
 SQLITE_CHUNK = 2000  # 8 parameters a row, under SQLite's 32,766 variables

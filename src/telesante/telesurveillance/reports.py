@@ -7,6 +7,7 @@ from django.db.models import Avg, Count, Max, Min
 from reportlab.lib.units import cm
 from reportlab.platypus import Spacer
 
+from telesante.core.i18n import product_language
 from telesante.documents.pdf import H2, STYLES, TITLE, build, fmt, para, pro, table
 from telesante.telesurveillance import adherence, catalog
 from telesante.telesurveillance.ingest import EMERGENCY_NOTICE
@@ -17,6 +18,7 @@ def _day(d: datetime.date) -> str:
     return d.strftime("%d/%m/%Y")
 
 
+@product_language()
 def render(enrolment: Enrolment, start: datetime.date, end: datetime.date, title: str) -> bytes:
     """Report over [start, end): measurements summarised per type, alerts, adherence."""
     act, patient = enrolment.act, enrolment.act.patient

@@ -11,6 +11,7 @@ from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from telesante.core import audit
+from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.telesurveillance import catalog, pgfast
 from telesante.telesurveillance.models import (
@@ -122,6 +123,7 @@ def _series(rule: dict, rows: list[tuple]) -> dict[int, list[tuple]]:
     return series
 
 
+@product_language()
 def evaluate(
     rows: list[tuple], thresholds: dict[int, list], patients: dict[int, int], now
 ) -> list[Alert]:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from telesante.accounts.models import User
 from telesante.core import audit, policy
 from telesante.core.actions import Conflict
+from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction, AuditEntry
 from telesante.telesurveillance import catalog
 from telesante.telesurveillance.models import Enrolment, EnrolmentState, Severity
@@ -155,7 +156,7 @@ def check(raw) -> list[dict]:
 
 
 def changes(old: list[dict], new: list[dict]) -> list[str]:
-    """What moved, in French, one line per rule."""
+    """What moved, one line per rule."""
     before = {rule_key(r): r for r in old}
     after = {rule_key(r): r for r in new}
     lines = []
@@ -197,7 +198,8 @@ def may_change(user: User, enrolment: Enrolment) -> bool:
 def change(
     request: HttpRequest | None, user: User, enrolment: Enrolment, raw, *, note: str = ""
 ) -> list[str]:
-    """Replace the patient's thresholds; the lines written to the audit trail."""
+    """Replace the patient's thresholds; what moved, in the user's language (the audit trail
+    gets the same lines in French)."""
     if not may_change(user, enrolment):
         raise PermissionDenied(_("Seule l'équipe opérateur modifie les seuils."))
     if enrolment.state != EnrolmentState.ACTIVE:
@@ -210,7 +212,9 @@ def change(
             return []
         Enrolment.objects.filter(pk=enrolment.pk).update(thresholds=rules)
         enrolment.thresholds = rules
-        for line in lines:
+        with product_language():
+            recorded = changes(current.thresholds, rules)
+        for line in recorded:
             audit.record(
                 request,
                 user,
@@ -224,7 +228,8 @@ def change(
 
 def reset(request: HttpRequest | None, user: User, enrolment: Enrolment) -> list[str]:
     """Back to the programme's defaults."""
-    note = _(" (retour aux seuils du programme)")
+    with product_language():
+        note = _(" (retour aux seuils du programme)")
     return change(request, user, enrolment, enrolment.programme.thresholds, note=note)
 
 

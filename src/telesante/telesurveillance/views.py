@@ -80,7 +80,7 @@ def patient(request: HttpRequest, pk: int) -> HttpResponse:
             "forfaits": forfaits.of(item),
             "thresholds": [thresholds.describe(r) for r in item.thresholds],
             "in_team": policy.member_structures(request.user).filter(pk=item.team_id).exists(),
-            "notice": EMERGENCY_NOTICE,
+            "notice": _(EMERGENCY_NOTICE),
             "states": [EnrolmentState.ENDED, EnrolmentState.STOPPED],
         },
     )

@@ -1,0 +1,303 @@
+"""English: the catalogue covers every string, pages follow the browser or the switcher, and
+what is kept or sent to others stays in French."""
+
+import ast
+import gettext
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.template.loader import render_to_string
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from telesante.core.actions import Conflict
+from telesante.core.i18n import product_language
+from telesante.core.models import AuditEntry
+from telesante.notifications.models import Notification
+from telesante.teleexpertise import services as te_services
+from telesante.telesurveillance import thresholds
+from telesante.telesurveillance.models import Alert
+from tests.conftest import PASSWORD, logged_in, totp_now
+from tests.teleexpertise.conftest import answered, te_world  # noqa: F401
+from tests.telesurveillance.conftest import NOW, tsv  # noqa: F401
+from tests.telesurveillance.test_rules import send
+
+SOURCES = Path(settings.BASE_DIR)  # src/telesante, where makemessages runs
+MESSAGES = SOURCES / "locale" / "en" / "LC_MESSAGES"
+ENGLISH = "en-US,en;q=0.9"  # what Chromium sends by default
+
+PO_LINE = re.compile(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?) (\".*\")$")
+# %(name)s, %s, %d…, {name}: what the code fills in; "%%" is a literal percent sign.
+PLACEHOLDER = re.compile(r"%\([^)]+\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]|%[sdif]|\{\w*\}")
+
+
+def require_gettext() -> None:
+    missing = [tool for tool in ("xgettext", "msgfmt") if shutil.which(tool) is None]
+    if missing:
+        message = f"{', '.join(missing)} absent : apt-get install gettext."
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def po_entries(path: Path) -> dict[tuple[str, str], dict]:
+    """The live entries of a .po file by (context, msgid): msgid_plural, msgstr(s), fuzzy."""
+    entries: dict[tuple[str, str], dict] = {}
+    entry: dict = {}
+    key = None
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():  # entries are separated by blank lines
+            if entry.get("msgid"):  # the header's msgid is empty
+                entries[(entry.get("msgctxt", ""), entry["msgid"])] = entry
+            entry, key = {}, None
+        elif line.startswith("#,"):
+            entry["fuzzy"] = "fuzzy" in line
+        elif match := PO_LINE.match(line):  # obsolete entries ("#~ msgid") never match
+            key = match[1]
+            entry[key] = ast.literal_eval(match[2])  # PO strings use C escapes, as Python
+        elif line.startswith('"') and key:
+            entry[key] += ast.literal_eval(line)
+    return entries
+
+
+def translations(entry: dict) -> list[str]:
+    return [v for k, v in sorted(entry.items()) if k.startswith("msgstr")]
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[tuple[str, str], dict]:
+    return po_entries(MESSAGES / "django.po")
+
+
+@pytest.fixture
+def extracted(tmp_path, monkeypatch, settings) -> dict[tuple[str, str], dict]:
+    """What makemessages finds in today's sources, extracted from a copy of them."""
+    require_gettext()
+    copy = tmp_path / "telesante"
+    shutil.copytree(
+        SOURCES,
+        copy,
+        ignore=lambda folder, names: [
+            n
+            for n in names
+            if n in ("static", "locale", "__pycache__")
+            or (Path(folder, n).is_file() and not n.endswith((".py", ".html", ".txt")))
+        ],
+    )
+    (copy / "locale").mkdir()
+    settings.LOCALE_PATHS = [copy / "locale"]
+    monkeypatch.chdir(copy)
+    call_command("makemessages", locale=["en"], ignore_patterns=["static/*"], verbosity=0)
+    return po_entries(copy / "locale" / "en" / "LC_MESSAGES" / "django.po")
+
+
+def test_every_string_of_the_sources_has_an_english_translation(extracted, committed):
+    assert len(extracted) > 1000  # the extraction did run over templates and code
+    missing = [msgid for context, msgid in extracted if (context, msgid) not in committed]
+    assert not missing, f"absent du catalogue (makemessages -l en, puis traduire) : {missing}"
+    for key in extracted:
+        entry = committed[key]
+        assert not entry.get("fuzzy"), f"traduction approximative à revoir : {key[1]!r}"
+        assert all(t.strip() for t in translations(entry)), f"non traduit : {key[1]!r}"
+
+
+def test_translations_keep_the_placeholders(committed):
+    for (_, msgid), entry in committed.items():
+        sources = [msgid, entry.get("msgid_plural", msgid)]
+        for i, text in enumerate(translations(entry)):
+            expected = sources[min(i, 1)]
+            assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(expected)), (
+                f"{msgid!r} → {text!r}"
+            )
+
+
+def test_the_compiled_catalogue_is_the_committed_one(committed, tmp_path):
+    """The .mo Django reads says what the .po says (refresh: compilemessages -l en)."""
+    require_gettext()
+    # msgfmt's own checks, as compilemessages runs them (python-format placeholders, plurals).
+    subprocess.run(
+        ["msgfmt", "--check-format", "-o", tmp_path / "django.mo", MESSAGES / "django.po"],
+        check=True,
+    )
+    with (MESSAGES / "django.mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    for (context, msgid), entry in committed.items():
+        forms = translations(entry)
+        if "msgid_plural" in entry:
+            got = [compiled.ngettext(msgid, entry["msgid_plural"], n) for n in (1, 2)]
+        elif context:
+            got = [compiled.pgettext(context, msgid)]
+        else:
+            got = [compiled.gettext(msgid)]
+        assert got == forms, msgid
+
+
+# Pages: the browser's language, else French.
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Used TOTP codes and login rate limits live in the cache."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def page(client: Client, url: str, language: str | None = None) -> str:
+    headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    response = client.get(url, **headers)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def assert_english(html: str, present: list[str], absent: list[str]) -> None:
+    assert '<html lang="en">' in html
+    for text in present:
+        assert text in html, text
+    for text in absent:
+        assert text not in html, text
+
+
+LOGIN_EN = ["Sign in", "Reserved for the health and social care professionals", "Password"]
+LOGIN_FR = ["Connexion", "Se connecter", "Espace réservé aux professionnels", "Mot de passe"]
+HOME_EN = ["Hello Nurse.a", "My worklist", "Find a patient", "Sign out", "My organisations"]
+HOME_FR = ["Bonjour Nurse.a", "Ma liste de travail", "Rechercher un patient", "Déconnexion"]
+
+
+@pytest.mark.django_db
+def test_the_login_page_follows_the_browser_language():
+    assert_english(page(Client(), reverse("account_login"), ENGLISH), LOGIN_EN, LOGIN_FR)
+    for language in (None, "fr-FR,fr;q=0.9", "de-DE"):  # French unless English is asked for
+        html = page(Client(), reverse("account_login"), language)
+        assert '<html lang="fr">' in html
+        assert all(text in html for text in LOGIN_FR)
+        assert "Sign in" not in html
+
+
+def test_the_second_factor_page_in_english_and_in_french(world):
+    english = Client(HTTP_ACCEPT_LANGUAGE=ENGLISH)
+    step = english.post(
+        reverse("account_login"), {"login": world.nurse_a.email, "password": PASSWORD}
+    )
+    assert step["Location"] == "/compte/2fa/authenticate/"
+    html = page(english, step["Location"])
+    assert_english(
+        html,
+        ["Two-Factor Authentication", "Please enter an authenticator code"],
+        ["Authentification à deux facteurs"],
+    )
+    assert english.post(step["Location"], {"code": totp_now()})["Location"] == "/"
+    assert_english(page(english, "/"), HOME_EN, HOME_FR)
+
+    french = Client()
+    french.post(reverse("account_login"), {"login": world.nurse_a.email, "password": PASSWORD})
+    html = page(french, "/compte/2fa/authenticate/")
+    assert "Authentification à deux facteurs" in html
+    assert "Two-Factor Authentication" not in html
+
+
+def test_home_and_patient_pages_of_a_logged_in_user(world):
+    client = logged_in(world.nurse_a)
+    assert_english(page(client, "/", ENGLISH), HOME_EN, HOME_FR)
+    patient = reverse("patient_detail", args=[world.patient_a.pk])
+    assert_english(
+        page(client, patient, ENGLISH),
+        ["Identity status", "Date of birth", "Provisional identity", "Record the consent"],
+        ["Statut de l'identité", "Date de naissance", "Identité provisoire"],
+    )
+    html = page(client, "/")
+    assert '<html lang="fr">' in html
+    assert all(text in html for text in HOME_FR)
+
+
+def test_the_switcher_sets_the_language_for_the_next_pages(world):
+    client = logged_in(world.nurse_a)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    html = page(client, "/")  # no Accept-Language: the choice is kept in a cookie
+    assert_english(html, HOME_EN, HOME_FR)
+    assert '<option value="en" selected>English</option>' in html
+    # The choice wins over the browser's language, both ways.
+    assert_english(page(client, "/", "fr-FR"), HOME_EN, HOME_FR)
+    client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    html = page(client, "/", ENGLISH)
+    assert all(text in html for text in HOME_FR)
+    assert '<option value="fr" selected>Français</option>' in html
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_switch_on_the_login_page():
+    client = Client()
+    login = reverse("account_login")
+    client.post(reverse("set_language"), {"language": "en", "next": login})
+    assert_english(page(client, login), LOGIN_EN, LOGIN_FR)
+
+
+def test_the_error_page_is_translated():
+    with translation.override("en"):
+        html = render_to_string("500.html")
+    assert '<html lang="en">' in html
+    assert "An error occurred" in html
+    assert "Une erreur est survenue" not in html
+
+
+# What is kept or sent to other people stays French.
+
+
+def test_product_language_is_french_inside_and_restores_the_page_language():
+    with translation.override("en"):
+        assert translation.gettext("Accueil") == "Home"
+        with product_language():
+            assert translation.gettext("Accueil") == "Accueil"
+        assert translation.gettext("Accueil") == "Home"
+
+        @product_language()
+        def label() -> str:
+            return translation.gettext("Accueil")
+
+        assert [label(), label()] == ["Accueil", "Accueil"]  # a fresh override per call
+        assert translation.get_language() == "en"
+
+
+def test_an_expert_reading_english_leaves_french_in_the_record(te_world):  # noqa: F811
+    t = te_world
+    with translation.override("en"):
+        te = answered(t)
+        # The refusal is shown to the expert: their language.
+        with pytest.raises(Conflict, match="already been taken on"):
+            te_services.claim(None, t.wound_expert, te)
+    texts = set(Notification.objects.filter(user=t.w.nurse_a).values_list("text", flat=True))
+    assert texts == {
+        f"Votre demande de télé-expertise est prise en charge par {t.wound_expert}.",
+        f"Réponse et compte rendu de télé-expertise pour {t.w.patient_a}",
+    }
+
+
+def test_threshold_changes_answer_in_english_and_audit_in_french(tsv):  # noqa: F811
+    spo2 = {"type": "spo2", "kind": "below", "value": 88, "severity": 4}
+    with translation.override("en"):
+        lines = thresholds.change(None, tsv.operator, tsv.enrolment, [spo2])
+        assert send(tsv, ("a", "spo2", 85, NOW)).alerts == 1
+    assert lines[0] == (
+        "threshold changed: Oxygen saturation (SpO2): minimum 90 % (critical) → "
+        "Oxygen saturation (SpO2): minimum 88 % (critical)"
+    )
+    entries = AuditEntry.objects.filter(detail__startswith="seuil").order_by("id")
+    details = list(entries.values_list("detail", flat=True))
+    assert details[0] == (
+        "seuil modifié : Saturation en oxygène (SpO2) : minimum 90 % (critique) → "
+        "Saturation en oxygène (SpO2) : minimum 88 % (critique)"
+    )
+    assert len(details) == len(lines)
+    assert Alert.objects.get().message == (
+        "Saturation en oxygène (SpO2) 85 %, inférieure au seuil (88)"
+    )

@@ -305,6 +305,10 @@ PAGES: dict[str, Case] = {
     ),
     # The directory is public.
     "directory": Case("GET", lambda w: reverse("directory"), {"anonymous": 200, "nurse_a": 200}),
+    # The browser scripts' strings: interface text only, needed by guests' video rooms.
+    "javascript_catalog": Case(
+        "GET", lambda w: reverse("javascript_catalog"), {"anonymous": 200, "nurse_a": 200}
+    ),
     # Télésurveillance: w.enrolment of patient_a, monitored by w.operator's team, prescribed by
     # doctor_a; w.other_operator belongs to another team; w.alert is open (see `tsv_objects`).
     "telesurveillance_board": Case(

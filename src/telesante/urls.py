@@ -27,6 +27,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("compte/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", core_views.javascript_catalog, name="javascript_catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("patients/", patient_views.patient_list, name="patient_list"),

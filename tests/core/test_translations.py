@@ -301,3 +301,81 @@ def test_threshold_changes_answer_in_english_and_audit_in_french(tsv):  # noqa: 
     assert Alert.objects.get().message == (
         "Saturation en oxygène (SpO2) 85 %, inférieure au seuil (88)"
     )
+
+
+# The browser scripts: the "djangojs" catalogue, served by Django's JavaScriptCatalog.
+
+
+@pytest.fixture(scope="module")
+def committed_js() -> dict[tuple[str, str], dict]:
+    return po_entries(MESSAGES / "djangojs.po")
+
+
+@pytest.fixture
+def extracted_js(tmp_path, monkeypatch, settings) -> dict[tuple[str, str], dict]:
+    """What `makemessages -d djangojs` finds in today's scripts, extracted from a copy of them."""
+    require_gettext()
+    copy = tmp_path / "telesante"
+    shutil.copytree(SOURCES / "static", copy / "static")
+    (copy / "locale").mkdir()
+    settings.LOCALE_PATHS = [copy / "locale"]
+    monkeypatch.chdir(copy)
+    call_command("makemessages", locale=["en"], domain="djangojs", verbosity=0)
+    return po_entries(copy / "locale" / "en" / "LC_MESSAGES" / "djangojs.po")
+
+
+def test_every_string_of_the_scripts_has_an_english_translation(extracted_js, committed_js):
+    assert ("", "En communication (%(count)s participants).") in extracted_js
+    missing = [msgid for context, msgid in extracted_js if (context, msgid) not in committed_js]
+    assert not missing, f"absent de djangojs.po (makemessages -d djangojs -l en) : {missing}"
+    for key, entry in committed_js.items():
+        assert not entry.get("fuzzy"), f"traduction approximative à revoir : {key[1]!r}"
+        assert all(t.strip() for t in translations(entry)), f"non traduit : {key[1]!r}"
+
+
+def test_script_translations_keep_the_placeholders(committed_js):
+    test_translations_keep_the_placeholders(committed_js)
+
+
+def test_the_compiled_script_catalogue_is_the_committed_one(committed_js, tmp_path):
+    """djangojs.mo says exactly what djangojs.po says (refresh: compilemessages -l en)."""
+    require_gettext()
+    po = MESSAGES / "djangojs.po"
+    subprocess.run(["msgfmt", "--check-format", "-o", tmp_path / "djangojs.mo", po], check=True)
+    expected = {}
+    for (context, msgid), entry in committed_js.items():
+        key = f"{context}\x04{msgid}" if context else msgid
+        if "msgid_plural" in entry:
+            expected.update({(key, i): text for i, text in enumerate(translations(entry))})
+        else:
+            expected[key] = entry["msgstr"]
+    with (MESSAGES / "djangojs.mo").open("rb") as mo:
+        catalog = gettext.GNUTranslations(mo)._catalog
+    assert {k: v for k, v in catalog.items() if k != ""} == expected  # "": the header
+
+
+def test_the_script_catalogue_is_public_and_follows_the_page_language():
+    url = reverse("javascript_catalog")
+    english_text = '"In the call (%(count)s participants)."'
+    response = Client().get(url, HTTP_ACCEPT_LANGUAGE=ENGLISH)  # no login: guests use it too
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert english_text in response.content.decode()
+    for language in (None, "fr-FR,fr;q=0.9", "de-DE"):
+        french = page(Client(), url, language)
+        assert "django.gettext = function" in french
+        assert english_text not in french and "Filed in the record" not in french
+
+    # The switcher's cookie wins over the browser; a copy kept in the other language is
+    # revalidated and replaced, not reused.
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    chosen = client.get(url, HTTP_ACCEPT_LANGUAGE="fr-FR")
+    assert english_text in chosen.content.decode()
+    tag = chosen["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=tag).status_code == 304
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    again = client.get(url, HTTP_IF_NONE_MATCH=tag)
+    assert again.status_code == 200
+    assert english_text not in again.content.decode()
+    assert again["Cache-Control"] == "no-cache"

@@ -263,3 +263,35 @@ def test_detail_labels_never_run_into_their_values(browser, server: Server, tc_w
             assert page.evaluate(LABELS_OVER_VALUES_JS) == [], device["viewport"]
         finally:
             context.close()
+
+
+def test_the_room_speaks_english_to_an_english_browser(browser, server: Server, tc_world: TC):  # noqa: F811
+    """The scripts' lines come from the catalogue in the browser's language, guests' included."""
+    room, doctor = tc_world.room, tc_world.cardiologist
+    guest = rooms.create_guest_link(None, doctor, room, "Mme Dorvane", "patient", 2)
+    laptop = {"viewport": {"width": 1280, "height": 800}}
+    contexts = []
+    try:
+        for device in (laptop, PHONE):
+            context = browser.new_context(base_url=server.url, locale="en-US", **device)
+            context.set_default_timeout(15_000)
+            contexts.append(context)
+        login_cookie(contexts[0], server.url, doctor)
+        doc, patient = (context.new_page() for context in contexts)
+        doc.goto(reverse("room", args=[room.slug]))
+        expect(doc.locator("#room-status")).to_have_text(
+            "In the room: waiting for the other participants."
+        )
+        doc.get_by_role("button", name="Mute the microphone").click()
+        expect(doc.locator("#btn-mic")).to_have_text("Unmute the microphone")
+        patient.goto(tokens.guest_path(guest.pk))  # anonymous
+        expect(patient.locator("#room-status")).to_have_text("In the waiting room.")
+        doc.get_by_role("button", name="Admit Mme Dorvane").click()
+        for page in (doc, patient):
+            expect(page.locator("#room-status")).to_have_text("In the call (2 participants).")
+        expect(doc.locator("#quality")).to_contain_text("Mme Dorvane:")
+        shoot(doc, "room-english-desktop")
+        shoot(patient, "room-english-phone")
+    finally:
+        for context in contexts:
+            context.close()

@@ -7,6 +7,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import conditional_page
+from django.views.i18n import JavaScriptCatalog
 
 from telesante.core import policy, trail
 
@@ -38,6 +41,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # any database failure means: take this process out of rotation
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+# The browser scripts' strings (domain "djangojs") in the request's language. No login: the video
+# room is also opened by patients and guests, and the catalogue holds only interface strings.
+# Revalidated on each use, since the language may change by cookie and the URL stays the same; an
+# unchanged answer (same language, same release) costs a 304 by its ETag.
+javascript_catalog = cache_control(no_cache=True)(conditional_page(JavaScriptCatalog.as_view()))
 
 
 @login_required

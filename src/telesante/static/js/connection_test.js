@@ -13,9 +13,13 @@ async function media() {
       analyser.getByteTimeDomainData(data);
       $("test-level").value = Math.max(...data.map((v) => Math.abs(v - 128))) / 128;
     }, 200);
-    $("test-media").textContent = `Caméra et micro disponibles (${stream.getVideoTracks().length} vidéo, ${stream.getAudioTracks().length} audio).`;
+    $("test-media").textContent = interpolate(
+      gettext("Caméra et micro disponibles (%(video)s vidéo, %(audio)s audio)."),
+      { video: stream.getVideoTracks().length, audio: stream.getAudioTracks().length },
+      true,
+    );
   } catch (err) {
-    $("test-media").textContent = "Caméra ou micro indisponible : vérifiez les autorisations du navigateur.";
+    $("test-media").textContent = gettext("Caméra ou micro indisponible : vérifiez les autorisations du navigateur.");
   }
 }
 
@@ -35,10 +39,14 @@ function roundTrips() {
       return;
     }
     times.sort((a, b) => a - b);
-    $("test-rtt").textContent = `Aller-retour médian par le serveur : ${Math.round(times[5])} ms (10 mesures). Connexion prête.`;
+    $("test-rtt").textContent = interpolate(
+      gettext("Aller-retour médian par le serveur : %(ms)s ms (10 mesures). Connexion prête."),
+      { ms: Math.round(times[5]) },
+      true,
+    );
     ws.send(JSON.stringify({ type: "leave" }));
   };
-  ws.onerror = () => { $("test-rtt").textContent = "Le serveur de visioconférence est injoignable (réseau ou pare-feu)."; };
+  ws.onerror = () => { $("test-rtt").textContent = gettext("Le serveur de visioconférence est injoignable (réseau ou pare-feu)."); };
 }
 
 media();

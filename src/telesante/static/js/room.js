@@ -39,7 +39,7 @@ async function startMedia(constraints) {
   try {
     return await navigator.mediaDevices.getUserMedia({ video: ask(constraints.video), audio: ask(constraints.audio) });
   } catch (err) {
-    say("Caméra ou micro indisponible : vérifiez les autorisations du navigateur.");
+    say(gettext("Caméra ou micro indisponible : vérifiez les autorisations du navigateur."));
     return new MediaStream();
   }
 }
@@ -56,7 +56,8 @@ async function fillDevices() {
     const current = track ? track.getSettings().deviceId : "";
     select.replaceChildren();
     devices.filter((d) => d.kind === kind).forEach((d, i) => {
-      const option = new Option(d.label || `${kind === "videoinput" ? "Caméra" : "Micro"} ${i + 1}`, d.deviceId);
+      const unnamed = kind === "videoinput" ? gettext("Caméra %(number)s") : gettext("Micro %(number)s");
+      const option = new Option(d.label || interpolate(unnamed, { number: i + 1 }, true), d.deviceId);
       option.selected = d.deviceId === current;
       select.append(option);
     });
@@ -127,7 +128,7 @@ async function share(blob, name) {
     headers: { "X-CSRFToken": config.csrf },
   });
   const data = await response.json();
-  say(response.ok ? `Versé au dossier : ${data.name}` : data.detail);
+  say(response.ok ? interpolate(gettext("Versé au dossier : %(name)s"), { name: data.name }, true) : data.detail);
   setTimeout(renderStatus, 4000);
 }
 
@@ -136,8 +137,8 @@ function snapshotButton(tile, video, label) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "snap secondary";
-  button.textContent = "Photo";
-  button.setAttribute("aria-label", `Photographier la vidéo : ${label}`);
+  button.textContent = gettext("Photo");
+  button.setAttribute("aria-label", interpolate(gettext("Photographier la vidéo : %(name)s"), { name: label }, true));
   button.onclick = () => {
     const canvas = document.createElement("canvas");
     canvas.width = video.videoWidth;
@@ -299,7 +300,9 @@ function forgetAll() {
 function renderStatus() {
   if (!state.admitted) return;
   const n = state.peers.size;
-  say(n === 0 ? "Dans la salle : en attente des autres participants." : `En communication (${n + 1} participants).`);
+  say(n === 0
+    ? gettext("Dans la salle : en attente des autres participants.")
+    : interpolate(gettext("En communication (%(count)s participants)."), { count: n + 1 }, true));
 }
 
 // Connection quality from getStats: round trip and packet loss of the video received.
@@ -318,9 +321,13 @@ async function measureQuality() {
       }
     });
     const loss = received + lost ? (100 * lost) / (received + lost) : 0;
-    parts.push(`${entry.label} : ${rtt === null ? "—" : Math.round(rtt * 1000) + " ms"}, pertes ${loss.toFixed(1)} %`);
+    parts.push(interpolate(
+      gettext("%(name)s : %(rtt)s, pertes %(loss)s %"),
+      { name: entry.label, rtt: rtt === null ? "—" : `${Math.round(rtt * 1000)} ms`, loss: loss.toFixed(1) },
+      true,
+    ));
   }
-  $("quality").textContent = parts.length ? `Qualité : ${parts.join(" · ")}` : "Qualité : —";
+  $("quality").textContent = interpolate(gettext("Qualité : %(measures)s"), { measures: parts.length ? parts.join(" · ") : "—" }, true);
 }
 
 // Waiting room, chat --------------------------------------------------------------------------
@@ -332,7 +339,7 @@ function renderWaiting(peers) {
   if (!peers.length) {
     const li = document.createElement("li");
     li.className = "muted";
-    li.textContent = "Personne pour l'instant.";
+    li.textContent = gettext("Personne pour l'instant.");
     list.append(li);
     return;
   }
@@ -343,8 +350,8 @@ function renderWaiting(peers) {
     name.textContent = `${peer.label} `;
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = "Admettre";
-    button.setAttribute("aria-label", `Admettre ${peer.label}`);
+    button.textContent = gettext("Admettre");
+    button.setAttribute("aria-label", interpolate(gettext("Admettre %(name)s"), { name: peer.label }, true));
     button.onclick = () => send({ type: "admit", id: peer.id });
     li.append(name, button);
     list.append(li);
@@ -377,7 +384,7 @@ async function connect() {
   try {
     const response = await fetch(config.tokenUrl, { credentials: "same-origin", cache: "no-store" });
     if (!response.ok) {
-      say(response.status === 403 ? "Votre lien d'accès n'est plus valide." : "Accès à la salle refusé.");
+      say(response.status === 403 ? gettext("Votre lien d'accès n'est plus valide.") : gettext("Accès à la salle refusé."));
       return;
     }
     token = (await response.json()).token;
@@ -397,18 +404,18 @@ async function connect() {
     forgetAll();
     if (state.leaving) return;
     if (event.code === 4403) {
-      say("Accès à la salle refusé.");
+      say(gettext("Accès à la salle refusé."));
       return;
     }
     if (event.code === 4000) {
-      say("Vous avez rejoint la salle depuis une autre fenêtre.");
+      say(gettext("Vous avez rejoint la salle depuis une autre fenêtre."));
       return;
     }
     if (event.code === 4409) {
-      say("La salle est complète (quatre participants au plus).");
+      say(gettext("La salle est complète (quatre participants au plus)."));
       return;
     }
-    say("Connexion perdue : reconnexion…");
+    say(gettext("Connexion perdue : reconnexion…"));
     retry();
   };
 }
@@ -426,7 +433,7 @@ function handle(msg) {
       break;
     case "waiting":
       setAdmitted(false);
-      say("En salle d'attente.");
+      say(gettext("En salle d'attente."));
       break;
     case "admitted":
       state.me = msg.me;
@@ -458,7 +465,7 @@ function handle(msg) {
 
 // Page wiring ---------------------------------------------------------------------------------
 
-snapshotButton(localVideo.parentElement, localVideo, "votre caméra");
+snapshotButton(localVideo.parentElement, localVideo, gettext("votre caméra"));
 const fileInput = $("share-file");
 if (fileInput && config.shareUrl) {
   fileInput.parentElement.hidden = false;
@@ -467,8 +474,8 @@ if (fileInput && config.shareUrl) {
     fileInput.value = "";
   };
 }
-$("btn-mic").onclick = (e) => toggle("audio", e.currentTarget, "Couper le micro", "Rétablir le micro");
-$("btn-cam").onclick = (e) => toggle("video", e.currentTarget, "Couper la caméra", "Rétablir la caméra");
+$("btn-mic").onclick = (e) => toggle("audio", e.currentTarget, gettext("Couper le micro"), gettext("Rétablir le micro"));
+$("btn-cam").onclick = (e) => toggle("video", e.currentTarget, gettext("Couper la caméra"), gettext("Rétablir la caméra"));
 $("camera-select").onchange = (e) => switchDevice("video", e.target.value);
 $("mic-select").onchange = (e) => switchDevice("audio", e.target.value);
 navigator.mediaDevices.addEventListener("devicechange", fillDevices);
@@ -477,7 +484,7 @@ $("btn-leave").onclick = () => {
   send({ type: "leave" });
   forgetAll();
   state.stream.getTracks().forEach((t) => t.stop());
-  say("Vous avez quitté la salle.");
+  say(gettext("Vous avez quitté la salle."));
 };
 $("chat-form").onsubmit = (event) => {
   event.preventDefault();
@@ -504,7 +511,7 @@ if (reportForm) {
       const link = document.createElement("a");
       link.href = data.pdf_url;
       link.id = "report-pdf";
-      link.textContent = " Télécharger le PDF";
+      link.textContent = " " + gettext("Télécharger le PDF");
       result.append(link);
     }
   };

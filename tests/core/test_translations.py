@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,50 @@ def test_the_error_page_is_translated():
     assert '<html lang="en">' in html
     assert "An error occurred" in html
     assert "Une erreur est survenue" not in html
+
+
+# Typography: French sets a space before « : ; ? ! », English does not.
+
+MARKUP = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S)
+SPACED_PUNCTUATION = re.compile(r".{0,40}\s[:;?!]")  # times (09:00) have no space
+
+
+def visible_text(html: str) -> str:
+    return unescape(MARKUP.sub("", html))
+
+
+def test_english_pages_set_no_space_before_a_colon(tsv):  # noqa: F811
+    send(tsv, ("a", "spo2", 85, NOW))  # an alert, resolved below with a note
+    operator = logged_in(tsv.operator)
+    operator.post(
+        reverse("telesurveillance_resolve", args=[Alert.objects.get().pk]), {"note": "Rappelé"}
+    )
+    nurse = logged_in(tsv.w.nurse_a)
+    patient = reverse("patient_detail", args=[tsv.w.patient_a.pk])
+    consent = {"act_kind": "teleexpertise", "information_given": "on", "decision": "consent"}
+    nurse.post(reverse("patient_consent", args=[tsv.w.patient_a.pk]), consent)
+    follow_up = reverse("telesurveillance_patient", args=[tsv.enrolment.pk])
+
+    def pages(language: str) -> dict[str, str]:
+        invalid = nurse.post(reverse("patient_create"), {"sex": "X"}, HTTP_ACCEPT_LANGUAGE=language)
+        assert invalid.status_code == 400  # the form comes back with its error summary
+        return {
+            follow_up: page(operator, follow_up, language),
+            patient: page(nurse, patient, language),
+            "create": invalid.content.decode(),
+        }
+
+    english = {url: visible_text(html) for url, html in pages(ENGLISH).items()}
+    for url, text in english.items():
+        found = SPACED_PUNCTUATION.findall(text)
+        assert not found, (url, found)
+    assert "Status: In progress" in english[follow_up]
+    assert "Tele-expertise: Consent" in english[patient]
+    assert "Sex: Select a valid choice" in english["create"]
+    french = {url: visible_text(html) for url, html in pages("fr-FR").items()}
+    assert "État : En cours" in french[follow_up]
+    assert "Télé-expertise : Consentement" in french[patient]
+    assert "Sexe : Sélectionnez un choix valide" in french["create"]
 
 
 # What is kept or sent to other people stays French.

@@ -74,7 +74,7 @@ def validate(definition: list[dict], data: dict, file_counts: dict[str, int]) ->
         try:
             cleaned[name] = _clean_value(field, raw)
         except ValueError as exc:
-            errors[name] = [f"{field['label']} : {exc}"]
+            errors[name] = [_("%(label)s : %(value)s") % {"label": field["label"], "value": exc}]
     return cleaned, errors
 
 

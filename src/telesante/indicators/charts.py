@@ -2,6 +2,7 @@
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 PALETTE = ["#1f5fa8", "#d2691e", "#2e8b57", "#8a2be2", "#b22222", "#4a4a4a"]
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 280, 40, 44, 16
@@ -67,7 +68,7 @@ def bars(items: list[tuple[str, int]], title: str) -> SafeString:
         parts.append(
             format_html(
                 '<text x="{}" y="{}" text-anchor="end" class="tick">{}</text>'
-                '<rect x="{}" y="{}" width="{}" height="24" fill="{}"><title>{} : {}</title></rect>'
+                '<rect x="{}" y="{}" width="{}" height="24" fill="{}"><title>{}</title></rect>'
                 '<text x="{}" y="{}" class="tick">{}</text>',
                 label_w - 6,
                 y + 13,
@@ -76,8 +77,7 @@ def bars(items: list[tuple[str, int]], title: str) -> SafeString:
                 y,
                 f"{width:.1f}",
                 PALETTE[0],
-                label,
-                value,
+                _("%(label)s : %(value)s") % {"label": label, "value": value},
                 f"{label_w + width + 4:.1f}",
                 y + 13,
                 value,

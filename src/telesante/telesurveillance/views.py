@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from telesante.core import audit, policy
@@ -90,6 +91,11 @@ def _error_text(exc: Exception) -> str:
     return " ".join(getattr(exc, "messages", [str(exc)]))
 
 
+def _changes(lines: list[str]) -> str:
+    # French sets a space before the semicolon, English does not: the separator is translated.
+    return pgettext("entre deux éléments d'une liste", " ; ").join(lines)
+
+
 def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
     alert = alerts.get(request, request.user, pk)
     return run_then_back(request, alert, action, "telesurveillance_patient", alert.enrolment_id)
@@ -142,7 +148,9 @@ def threshold_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("telesurveillance_patient", pk)
         else:
             if lines:
-                messages.success(request, _("Seuils enregistrés : ") + " ; ".join(lines))
+                messages.success(
+                    request, _("Seuils enregistrés : %(changes)s") % {"changes": _changes(lines)}
+                )
             else:
                 messages.info(request, _("Aucun seuil modifié."))
             return redirect("telesurveillance_patient", pk)
@@ -170,7 +178,9 @@ def threshold_reset(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _error_text(exc))
         return redirect("telesurveillance_patient", pk)
     if lines:
-        messages.success(request, _("Seuils du programme rétablis : ") + " ; ".join(lines))
+        messages.success(
+            request, _("Seuils du programme rétablis : %(changes)s") % {"changes": _changes(lines)}
+        )
     else:
         messages.info(request, _("Les seuils sont déjà ceux du programme."))
     return redirect("telesurveillance_patient", pk)

@@ -6,9 +6,9 @@ DEMO_ENV := TELESANTE_DEMO=1 TELESANTE_DATABASE_URL=sqlite:///$(CURDIR)/var/demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint bench browser
+.PHONY: install demo test lint bench browser gettext
 
-install: $(VENV)/.installed browser
+install: $(VENV)/.installed browser gettext
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# $(call need,COMMAND,DEBIAN PACKAGE,WHAT FOR): installs the package when the command is missing.
+need = @command -v $(1) >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(2) >/dev/null; \
+  else echo "$(2) absent : sudo apt-get install $(2) ($(3))"; fi; }
+
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium absent : sudo apt-get install chromium (tests navigateur)"; fi; }
+	$(call need,chromium,chromium,tests navigateur)
+
+# The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
+gettext:
+	$(call need,xgettext,gettext,catalogue anglais)
 
 demo: install
 	mkdir -p var

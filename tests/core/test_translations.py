@@ -73,45 +73,56 @@ def translations(entry: dict) -> list[str]:
     return [v for k, v in sorted(entry.items()) if k.startswith("msgstr")]
 
 
-@pytest.fixture(scope="module")
-def committed() -> dict[tuple[str, str], dict]:
-    return po_entries(MESSAGES / "django.po")
+# One catalogue per domain: the templates and code ("django"), the browser scripts ("djangojs",
+# served by Django's JavaScriptCatalog); a string each that extraction must find.
+DOMAINS = {"django": "Accueil", "djangojs": "En communication (%(count)s participants)."}
 
 
-@pytest.fixture
-def extracted(tmp_path, monkeypatch, settings) -> dict[tuple[str, str], dict]:
-    """What makemessages finds in today's sources, extracted from a copy of them."""
+def committed(domain: str) -> dict[tuple[str, str], dict]:
+    return po_entries(MESSAGES / f"{domain}.po")
+
+
+def extracted(domain: str, tmp_path: Path, monkeypatch, settings) -> dict[tuple[str, str], dict]:
+    """What makemessages finds in today's sources for `domain`, extracted from a copy of them."""
     require_gettext()
     copy = tmp_path / "telesante"
-    shutil.copytree(
-        SOURCES,
-        copy,
-        ignore=lambda folder, names: [
-            n
-            for n in names
-            if n in ("static", "locale", "__pycache__")
-            or (Path(folder, n).is_file() and not n.endswith((".py", ".html", ".txt")))
-        ],
-    )
+    if domain == "djangojs":
+        shutil.copytree(SOURCES / "static", copy / "static")
+    else:
+        shutil.copytree(
+            SOURCES,
+            copy,
+            ignore=lambda folder, names: [
+                n
+                for n in names
+                if n in ("static", "locale", "__pycache__")
+                or (Path(folder, n).is_file() and not n.endswith((".py", ".html", ".txt")))
+            ],
+        )
     (copy / "locale").mkdir()
     settings.LOCALE_PATHS = [copy / "locale"]
     monkeypatch.chdir(copy)
-    call_command("makemessages", locale=["en"], ignore_patterns=["static/*"], verbosity=0)
-    return po_entries(copy / "locale" / "en" / "LC_MESSAGES" / "django.po")
+    call_command("makemessages", locale=["en"], domain=domain, verbosity=0)
+    return po_entries(copy / "locale" / "en" / "LC_MESSAGES" / f"{domain}.po")
 
 
-def test_every_string_of_the_sources_has_an_english_translation(extracted, committed):
-    assert len(extracted) > 1000  # the extraction did run over templates and code
-    missing = [msgid for context, msgid in extracted if (context, msgid) not in committed]
-    assert not missing, f"absent du catalogue (makemessages -l en, puis traduire) : {missing}"
-    for key in extracted:
-        entry = committed[key]
-        assert not entry.get("fuzzy"), f"traduction approximative à revoir : {key[1]!r}"
-        assert all(t.strip() for t in translations(entry)), f"non traduit : {key[1]!r}"
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_string_of_the_sources_has_an_english_translation(
+    domain, tmp_path, monkeypatch, settings
+):
+    found = extracted(domain, tmp_path, monkeypatch, settings)
+    assert ("", DOMAINS[domain]) in found  # the extraction did run over the sources
+    kept = committed(domain)
+    missing = [msgid for context, msgid in found if (context, msgid) not in kept]
+    assert not missing, f"absent de {domain}.po (makemessages -d {domain} -l en) : {missing}"
+    for key in found:
+        assert not kept[key].get("fuzzy"), f"traduction approximative à revoir : {key[1]!r}"
+        assert all(t.strip() for t in translations(kept[key])), f"non traduit : {key[1]!r}"
 
 
-def test_translations_keep_the_placeholders(committed):
-    for (_, msgid), entry in committed.items():
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_translations_keep_the_placeholders(domain):
+    for (_, msgid), entry in committed(domain).items():
         sources = [msgid, entry.get("msgid_plural", msgid)]
         for i, text in enumerate(translations(entry)):
             expected = sources[min(i, 1)]
@@ -120,25 +131,23 @@ def test_translations_keep_the_placeholders(committed):
             )
 
 
-def test_the_compiled_catalogue_is_the_committed_one(committed, tmp_path):
-    """The .mo Django reads says what the .po says (refresh: compilemessages -l en)."""
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_compiled_catalogue_is_the_committed_one(domain, tmp_path):
+    """The .mo Django reads says exactly what the .po says (refresh: compilemessages -l en)."""
     require_gettext()
+    po = MESSAGES / f"{domain}.po"
     # msgfmt's own checks, as compilemessages runs them (python-format placeholders, plurals).
-    subprocess.run(
-        ["msgfmt", "--check-format", "-o", tmp_path / "django.mo", MESSAGES / "django.po"],
-        check=True,
-    )
-    with (MESSAGES / "django.mo").open("rb") as mo:
-        compiled = gettext.GNUTranslations(mo)
-    for (context, msgid), entry in committed.items():
-        forms = translations(entry)
+    subprocess.run(["msgfmt", "--check-format", "-o", tmp_path / f"{domain}.mo", po], check=True)
+    expected = {}
+    for (context, msgid), entry in committed(domain).items():
+        key = f"{context}\x04{msgid}" if context else msgid
         if "msgid_plural" in entry:
-            got = [compiled.ngettext(msgid, entry["msgid_plural"], n) for n in (1, 2)]
-        elif context:
-            got = [compiled.pgettext(context, msgid)]
+            expected.update({(key, i): text for i, text in enumerate(translations(entry))})
         else:
-            got = [compiled.gettext(msgid)]
-        assert got == forms, msgid
+            expected[key] = entry["msgstr"]
+    with (MESSAGES / f"{domain}.mo").open("rb") as mo:
+        catalog = gettext.GNUTranslations(mo)._catalog
+    assert {k: v for k, v in catalog.items() if k != ""} == expected  # "": the header
 
 
 # Pages: the browser's language, else French.
@@ -349,54 +358,6 @@ def test_threshold_changes_answer_in_english_and_audit_in_french(tsv):  # noqa: 
 
 
 # The browser scripts: the "djangojs" catalogue, served by Django's JavaScriptCatalog.
-
-
-@pytest.fixture(scope="module")
-def committed_js() -> dict[tuple[str, str], dict]:
-    return po_entries(MESSAGES / "djangojs.po")
-
-
-@pytest.fixture
-def extracted_js(tmp_path, monkeypatch, settings) -> dict[tuple[str, str], dict]:
-    """What `makemessages -d djangojs` finds in today's scripts, extracted from a copy of them."""
-    require_gettext()
-    copy = tmp_path / "telesante"
-    shutil.copytree(SOURCES / "static", copy / "static")
-    (copy / "locale").mkdir()
-    settings.LOCALE_PATHS = [copy / "locale"]
-    monkeypatch.chdir(copy)
-    call_command("makemessages", locale=["en"], domain="djangojs", verbosity=0)
-    return po_entries(copy / "locale" / "en" / "LC_MESSAGES" / "djangojs.po")
-
-
-def test_every_string_of_the_scripts_has_an_english_translation(extracted_js, committed_js):
-    assert ("", "En communication (%(count)s participants).") in extracted_js
-    missing = [msgid for context, msgid in extracted_js if (context, msgid) not in committed_js]
-    assert not missing, f"absent de djangojs.po (makemessages -d djangojs -l en) : {missing}"
-    for key, entry in committed_js.items():
-        assert not entry.get("fuzzy"), f"traduction approximative à revoir : {key[1]!r}"
-        assert all(t.strip() for t in translations(entry)), f"non traduit : {key[1]!r}"
-
-
-def test_script_translations_keep_the_placeholders(committed_js):
-    test_translations_keep_the_placeholders(committed_js)
-
-
-def test_the_compiled_script_catalogue_is_the_committed_one(committed_js, tmp_path):
-    """djangojs.mo says exactly what djangojs.po says (refresh: compilemessages -l en)."""
-    require_gettext()
-    po = MESSAGES / "djangojs.po"
-    subprocess.run(["msgfmt", "--check-format", "-o", tmp_path / "djangojs.mo", po], check=True)
-    expected = {}
-    for (context, msgid), entry in committed_js.items():
-        key = f"{context}\x04{msgid}" if context else msgid
-        if "msgid_plural" in entry:
-            expected.update({(key, i): text for i, text in enumerate(translations(entry))})
-        else:
-            expected[key] = entry["msgstr"]
-    with (MESSAGES / "djangojs.mo").open("rb") as mo:
-        catalog = gettext.GNUTranslations(mo)._catalog
-    assert {k: v for k, v in catalog.items() if k != ""} == expected  # "": the header
 
 
 def test_the_script_catalogue_is_public_and_follows_the_page_language():

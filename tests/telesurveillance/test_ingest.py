@@ -112,10 +112,32 @@ def test_bad_requests_get_french_errors_and_never_a_500(tsv):
     too_many = post(tsv.scale_token, [item(i) for i in range(ingest.MAX_ITEMS + 1)])
     assert too_many.status_code == 400
     assert too_many.json()["errors"]["measurements"] == ["Au plus 10000 mesures par requête."]
+    # The bridge hands the service whatever the message held: a non-list is named, not raised.
+    not_a_list = ingest.ingest({"id": 1}, ingest.Scope(trusted=True))
+    assert not_a_list.rejected == [{"index": None, "errors": {"measurements": ["Liste attendue."]}}]
     revoked = DeviceToken.objects.get()
     revoked.revoked_at = NOW
     revoked.save()
     assert post(tsv.scale_token, [item(1)]).status_code == 401
+
+
+def test_an_oversized_batch_is_refused_and_nothing_is_kept(tsv, settings):
+    from django.test import Client
+
+    settings.TELESANTE_MEASUREMENTS_MAX_BYTES = 2000
+    big = post(tsv.scale_token, [item(i) for i in range(40)])
+    assert big.status_code == 413 and big.json()["detail"] == "Requête trop volumineuse."
+    # A length the server cannot read is no length: the body is then not read at all.
+    client = Client(headers={"Authorization": f"Bearer {tsv.scale_token}"})
+    garbled = client.post(
+        "/api/v1/telesurveillance/measurements",
+        '{"measurements": []}',
+        content_type="application/json",
+        CONTENT_LENGTH="beaucoup",
+    )
+    assert garbled.status_code == 400 and "JSON" in garbled.json()["detail"]
+    assert post(tsv.scale_token, [item(1)]).json()["accepted"] == 1
+    assert Measurement.objects.count() == 1
 
 
 def test_an_ended_monitoring_no_longer_accepts_data(tsv):

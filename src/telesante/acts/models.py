@@ -124,6 +124,7 @@ class Act(models.Model):
             # A care team's open requests and history (boxes, worklists, the wall).
             models.Index(fields=["requesting_team", "status"], name="act_team_status"),
             models.Index(fields=["requesting_team", "id"], name="act_team_history"),
+            models.Index(fields=["performing_team", "id"], name="act_performing_team"),
             # The indicators' monthly roll-up reads acts month by month (indicators/rollup.py).
             models.Index(fields=["requested_at"], name="act_requested_at"),
         ]

@@ -79,14 +79,12 @@ def _act_lists(user, column: str) -> QuerySet:
     teams = Membership.objects.filter(user=user).values("team")
     te_column = "act_id" if column == "id" else f"act__{column}"
     first, *others = _party_lists(user, column)
-    return (
-        first.union(
-            *others,
-            Act.objects.filter(requesting_team__in=teams).values_list(column, flat=True),
-            Act.objects.filter(performing_team__in=teams).values_list(column, flat=True),
-            TeleExpertise.objects.filter(named_expert=user).values_list(te_column, flat=True),
-            TeleExpertise.objects.filter(pool_q(user)).values_list(te_column, flat=True),
-        )
+    return first.union(
+        *others,
+        Act.objects.filter(requesting_team__in=teams).values_list(column, flat=True),
+        Act.objects.filter(performing_team__in=teams).values_list(column, flat=True),
+        TeleExpertise.objects.filter(named_expert=user).values_list(te_column, flat=True),
+        TeleExpertise.objects.filter(pool_q(user)).values_list(te_column, flat=True),
     )
 
 

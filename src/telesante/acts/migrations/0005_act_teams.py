@@ -50,4 +50,8 @@ class Migration(migrations.Migration):
             model_name="act",
             index=models.Index(fields=["requesting_team", "id"], name="act_team_history"),
         ),
+        migrations.AddIndex(
+            model_name="act",
+            index=models.Index(fields=["performing_team", "id"], name="act_performing_team"),
+        ),
     ]

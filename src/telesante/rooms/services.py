@@ -348,6 +348,15 @@ def waiting_peers(room_id: int) -> list[Peer]:
     return [_peer(p) for p in _live().filter(room_id=room_id, admitted_rank=None)]
 
 
+def presences(room_ids: list[int]) -> dict[int, list[Presence]]:
+    """The live connections of several rooms at once, in order of arrival (the work list shows
+    who waits in each of the day's rooms: one query whatever their number)."""
+    found: dict[int, list[Presence]] = {}
+    for presence in _live().filter(room_id__in=room_ids).order_by("joined_at", "peer_id"):
+        found.setdefault(presence.room_id, []).append(presence)
+    return found
+
+
 def heartbeat(peer_ids: list[str]) -> list[tuple[int, str]]:
     """One server process's periodic beat: mark its own connections alive, then forget the
     connections no process refreshed in time (their process stopped without closing them: a

@@ -1,4 +1,6 @@
 // Live unread counter: the server pushes {unread: n} over the WebSocket; reconnects on loss.
+// Each message is also announced to the page ("telesante:notifications": the work list
+// refreshes itself); `first` marks the count sent when a connection opens.
 (function () {
   const badge = document.getElementById("unread-count");
   if (!badge || !("WebSocket" in window)) return;
@@ -6,12 +8,15 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}/ws/notifications/`);
+    let first = true;
     ws.onopen = () => { delay = 1000; };
     ws.onmessage = (event) => {
       const n = JSON.parse(event.data).unread;
       badge.textContent = n;
       badge.hidden = n === 0;
       badge.dataset.live = "1";
+      document.dispatchEvent(new CustomEvent("telesante:notifications", { detail: { unread: n, first } }));
+      first = false;
     };
     ws.onclose = () => { setTimeout(connect, delay); delay = Math.min(delay * 2, 30000); };
   }

@@ -3,6 +3,9 @@ at a constant number of queries; the menus shaped by what the user can do."""
 
 import datetime
 
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,8 +24,10 @@ from telesante.teleconsultation import services as tc_services
 from telesante.teleexpertise import services
 from telesante.telesurveillance.models import Alert, AlertState
 from tests.conftest import logged_in, make_structure, make_user
-from tests.rooms.conftest import booking
+from tests.rooms.conftest import Socket as RoomSocket
+from tests.rooms.conftest import booking, token_for
 from tests.teleexpertise.conftest import answered, geriatric_request, wound_request
+from tests.teleexpertise.test_notifications import Socket as NotificationSocket
 
 
 def section(user, key: str) -> worklist.Section | None:
@@ -343,3 +348,30 @@ def test_home_scripts_are_files_not_inline(world):
     page = logged_in(world.nurse_a).get(reverse("home")).content.decode()
     assert "js/nav.js" in page and "js/worklist.js" in page
     assert "<script>" not in page and "onclick=" not in page and 'style="' not in page
+
+
+# The consumers read from another thread: the data must be committed.
+@pytest.mark.django_db(transaction=True)
+def test_entering_the_waiting_room_refreshes_the_parties_work_lists(tc_world):
+    c = tc_world
+
+    async def scenario():
+        doctor = NotificationSocket(c.cardiologist)
+        assert (await doctor.connect())[0]
+        assert await doctor.receive_json_from() == {"unread": 0}
+        outsider = NotificationSocket(c.w.nurse_b)
+        assert (await outsider.connect())[0]
+        await outsider.receive_json_from()
+        nurse = RoomSocket(
+            c.room.slug, await database_sync_to_async(token_for)(c.w.nurse_a, c.room)
+        )
+        await nurse.connect()
+        await nurse.expect("waiting")
+        assert await doctor.receive_json_from() == {"worklist": True}
+        assert await outsider.receive_nothing(timeout=0.3)
+        await nurse.drop()
+        assert await doctor.receive_json_from() == {"worklist": True}
+        await doctor.disconnect()
+        await outsider.disconnect()
+
+    async_to_sync(scenario)()

@@ -285,8 +285,8 @@ def test_structure_admin_and_support_officer_get_the_next_milestone(world):
 
     (line,) = section(world.admin_a, "deployment").lines
     assert (line.title, line.note, line.when) == (
-        "Prochaine étape : Cadrage",
         world.ehpad_a.name,
+        "Prochaine étape : Cadrage",
         planned,
     )
     # The structure's administrator has no deployment pages: the line opens the structure.

@@ -180,7 +180,9 @@ def requester_section(user) -> Section:
             Line(
                 url=_te_url(te),
                 title=title,
-                note=f"{te.act.filiere.name} — {Truncator(note).chars(EXCERPT)}",
+                note=" — ".join(
+                    filter(None, [te.act.filiere.name, Truncator(note).chars(EXCERPT)])
+                ),
                 patient=te.act.patient,
                 tone="urgent" if te.state == State.WAITING_INFO else "",
                 audited=te.act,
@@ -330,14 +332,14 @@ def deployment_section(user) -> Section:
         found.append(
             Line(
                 url=reverse(url, args=[site.structure_id]),
-                title=_("Prochaine étape : %(step)s") % {"step": label},
-                note=site.structure.name,
+                title=site.structure.name,
+                note=_("Prochaine étape : %(step)s") % {"step": label},
                 when=planned,
                 when_label=_("en retard, prévue le") if late else _("prévue le"),
                 tone="urgent" if late else "",
             )
         )
-    found.sort(key=lambda line: (line.when is None, line.when or today, line.note))
+    found.sort(key=lambda line: (line.when is None, line.when or today, line.title))
     return _cut(section, found)
 
 

@@ -8,7 +8,7 @@ patient listed is audited."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, When
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -99,24 +99,22 @@ def expert_section(user) -> Section:
     )
     if not user.specialty:
         return section
-    items = list(
+    urgent_first = Case(When(urgency=Urgency.URGENT, then=0), default=1)
+    items = (
         teleexpertise.open_inbox(user)
         .exclude(state=State.WAITING_INFO)
         .annotate(last_author=_latest(Message, "author"))
         .select_related("act__patient", "act__filiere", "act__requesting_structure")
+        .order_by(urgent_first, F("act__due_at").asc(nulls_last=True), "pk")
     )
     now = timezone.now()
-
-    def replied(te: TeleExpertise) -> bool:
-        return te.state == State.CLAIMED and te.last_author not in (None, user.pk)
-
-    items.sort(key=lambda te: (te.urgency != Urgency.URGENT, te.act.due_at or now, te.pk))
     lines = []
     for te in items[: SECTION_SIZE + 1]:
-        if te.state == State.POOLED:
-            title = _("Nouvelle demande urgente") if te.urgency == Urgency.URGENT else None
-            title = title or _("Nouvelle demande")
-        elif replied(te):
+        if te.state == State.POOLED and te.urgency == Urgency.URGENT:
+            title = _("Nouvelle demande urgente")
+        elif te.state == State.POOLED:
+            title = _("Nouvelle demande")
+        elif te.last_author not in (None, user.pk):
             title = _("Le demandeur a répondu à votre question")
         else:
             title = _("Avis à rendre")
@@ -162,10 +160,14 @@ def requester_section(user) -> Section:
             last_decline=_latest(Decline, "reason"),
         )
         .select_related("act__patient", "act__filiere", "claimed_by")
-        .order_by("act__due_at", "pk")[: SECTION_SIZE + 1]
+        .order_by(  # the expert's questions first, then the declines, then the answers
+            Case(
+                When(state=State.WAITING_INFO, then=0), When(state=State.POOLED, then=1), default=2
+            ),
+            "act__due_at",
+            "pk",
+        )[: SECTION_SIZE + 1]
     )
-    order = {State.WAITING_INFO: 0, State.POOLED: 1, State.ANSWERED: 2}
-    items.sort(key=lambda te: order[te.state])
     lines = []
     for te in items:
         if te.state == State.WAITING_INFO:

@@ -125,6 +125,12 @@ PAGES: dict[str, Case] = {
     "home": Case(
         "GET", lambda w: reverse("home"), {"anonymous": 302, "nurse_a": 200, "observer": 200}
     ),
+    # Each user's own work list (no object in the address): the fragment the home page refreshes.
+    "worklist": Case(
+        "GET",
+        lambda w: reverse("worklist"),
+        {"anonymous": 302, "nurse_a": 200, "nurse_b": 200, "observer": 200, "regional_admin": 200},
+    ),
     "patient_list": Case(
         "GET",
         lambda w: reverse("patient_list"),

@@ -24,6 +24,7 @@ admin.site.site_title = "Télésanté"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("liste-de-travail/", core_views.worklist_fragment, name="worklist"),
     path("healthz", core_views.healthz, name="healthz"),
     path("compte/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

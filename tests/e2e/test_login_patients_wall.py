@@ -109,6 +109,7 @@ def test_nurse_searches_creates_patient_then_duplicate_needs_confirmation(
 ) -> None:
     page = new_page(PHONE, user=world.nurse_a)
     page.goto("/")
+    page.get_by_role("button", name="Menu").click()  # the navigation folds on a phone
     page.get_by_role("link", name="Patients", exact=True).click()
     page.get_by_label("Rechercher un patient de vos structures").fill("lemarchal")
     page.get_by_role("button", name="Rechercher").click()

@@ -11,7 +11,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import conditional_page
 from django.views.i18n import JavaScriptCatalog
 
-from telesante.core import policy, trail
+from telesante.core import policy, trail, worklist
 
 
 @login_required
@@ -20,9 +20,18 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "home.html",
         {
+            "sections": worklist.build(request, request.user),
             "structures": policy.member_structures(request.user).select_related("commune"),
             "administered": policy.administered_structures(request.user),
         },
+    )
+
+
+@login_required
+def worklist_fragment(request: HttpRequest) -> HttpResponse:
+    """The work list alone: the home page fetches it again when a notification arrives."""
+    return render(
+        request, "core/worklist.html", {"sections": worklist.build(request, request.user)}
     )
 
 

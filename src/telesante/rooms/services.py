@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import User
-from telesante.acts.models import ActStatus, Incident
+from telesante.acts.models import Act, ActStatus, Incident
 from telesante.core import audit, policy
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
@@ -346,6 +346,22 @@ def admitted_peers(room_id: int, but: str = "") -> list[Peer]:
 
 def waiting_peers(room_id: int) -> list[Peer]:
     return [_peer(p) for p in _live().filter(room_id=room_id, admitted_rank=None)]
+
+
+def party_user_ids(room_id: int) -> list[int]:
+    """The accounts of the room's act, requester and performers: their work lists show who
+    waits in the room."""
+    rows = Act.objects.filter(room__pk=room_id).values_list("requester_id", "performers")
+    return sorted({uid for row in rows for uid in row if uid is not None})
+
+
+def presences(room_ids: list[int]) -> dict[int, list[Presence]]:
+    """The live connections of several rooms at once, in order of arrival (the work list shows
+    who waits in each of the day's rooms: one query whatever their number)."""
+    found: dict[int, list[Presence]] = {}
+    for presence in _live().filter(room_id__in=room_ids).order_by("joined_at", "peer_id"):
+        found.setdefault(presence.room_id, []).append(presence)
+    return found
 
 
 def heartbeat(peer_ids: list[str]) -> list[tuple[int, str]]:

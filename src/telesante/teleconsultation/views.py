@@ -16,6 +16,7 @@ from telesante.core import audit, policy
 from telesante.core.actions import run_then_back
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
+from telesante.notifications import services as notifications
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
 from telesante.rooms.models import GuestRelation
@@ -98,6 +99,10 @@ def create(request: HttpRequest) -> HttpResponse:
             "professionals": professionals.order_by("last_name")[:500],
             "kinds": [(k.value, k.label) for k in services.BOOKABLE_KINDS],
             "assistances": Assistance.choices,
+            # A blank form starts from the common case of the user's structure.
+            "assistance": source.get("assistance", "")
+            if request.method == "POST"
+            else source.get("assistance", services.default_assistance(request.user)),
             "slots": slots,
             "physio_fields": [
                 ("initial_assessment", _("Il s'agit du bilan initial")),
@@ -115,6 +120,7 @@ def create(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     tc = services.get(request, request.user, pk)
     act = tc.act
+    notifications.mark_read(request.user, act=act)
     role = policy.act_role(request.user, act)
     room = services.room_of(tc)
     guests = list(room.guest_links.all())

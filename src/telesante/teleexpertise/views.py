@@ -14,6 +14,7 @@ from telesante.acts.models import Filiere
 from telesante.core import policy
 from telesante.core.actions import run_then_back
 from telesante.documents import pdf
+from telesante.notifications import services as notifications
 from telesante.teleexpertise import billing, services
 from telesante.teleexpertise.models import ConsultationNeed, State, Urgency
 
@@ -122,6 +123,7 @@ def create(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     te = services.get(request, request.user, pk)
     act = te.act
+    notifications.mark_read(request.user, act=act)
     is_expert = te.claimed_by_id == request.user.pk
     return render(
         request,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from telesante.core import audit, policy
 from telesante.core.actions import Conflict, run_then_back
 from telesante.core.models import AuditAction
+from telesante.notifications import services as notifications
 from telesante.telesurveillance import (
     adherence,
     alerts,
@@ -67,6 +68,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient(request: HttpRequest, pk: int) -> HttpResponse:
     item = enrolment.get(request, request.user, pk)
+    notifications.mark_read(request.user, act=item.act)
     now = timezone.now()
     return render(
         request,

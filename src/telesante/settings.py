@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks",
     "django_tasks_db",
+    # django-ninja as an app: /api/v1/docs uses the Swagger UI it ships (pinned with it, served
+    # by the platform as static files) instead of fetching it from a CDN.
+    "ninja",
     "allauth",
     "allauth.account",
     "allauth.mfa",

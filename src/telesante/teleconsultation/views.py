@@ -213,9 +213,30 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
             _id(request.POST.get("hours")) or None,
             request.POST.get("contact", ""),
         )
-        request.session["new_guest_link"] = request.build_absolute_uri(tokens.guest_path(guest.pk))
+        _show_link(request, guest.pk, request.build_absolute_uri(tokens.guest_path(guest.pk)))
 
     return _back(request, pk, make)
+
+
+def _show_link(request: HttpRequest, guest_pk: int, url: str) -> None:
+    # The detail page shows the link once, with its copy button and its sending form.
+    request.session["new_guest_link"] = {"id": guest_pk, "url": url}
+
+
+@require_POST
+@login_required
+def send_guest(request: HttpRequest, pk: int, guest_id: int) -> HttpResponse:
+    """Send a guest's link by SMS or e-mail; the link stays on the page either way."""
+
+    def send(tc) -> None:
+        room = services.room_of(tc)
+        _show_link(request, guest_id, rooms.guest_link_url(request, request.user, room, guest_id)[1])
+        sent_to = rooms.send_guest_link(
+            request, request.user, room, guest_id, request.POST.get("contact", "")
+        )
+        messages.success(request, _("Lien envoyé à %(to)s.") % {"to": sent_to})
+
+    return _back(request, pk, send)
 
 
 @require_POST

@@ -32,17 +32,17 @@ def page_of(user, patient_pk: int, number: int | None = None):
 
 
 def test_the_requesting_nurse_gets_her_acts_with_room_and_report(both):
-    tc_world, _tsv = both
-    w, tc = tc_world.w, tc_world.consultation
-    done = tc_services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
-    tc_services.save_report(None, tc_world.cardiologist, done, "RAS", finish=True)
+    tc_of, _tsv = both
+    w, tc = tc_of.w, tc_of.consultation
+    done = tc_services.create(None, w.nurse_a, booking(w, tc_of.cardiologist))
+    tc_services.save_report(None, tc_of.cardiologist, done, "RAS", finish=True)
     page = page_of(w.nurse_a, w.patient_a.pk)
     html = page.content.decode()
     assert page.status_code == 200
     rows = {row.act.pk: row for row in page.context["record"].acts}
     # Her two téléconsultations; the monitoring is the opérateur team's and doctor_a's.
     assert set(rows) == {tc.pk, done.pk}
-    assert rows[tc.pk].room_url == reverse("room", args=[tc_world.room.slug])
+    assert rows[tc.pk].room_url == reverse("room", args=[tc_of.room.slug])
     assert rows[tc.pk].open_url == reverse("teleconsultation_detail", args=[tc.pk])
     assert rows[tc.pk].report_url == "" and rows[done.pk].room_url == ""  # closed
     assert rows[done.pk].report_url == reverse("teleconsultation_report", args=[done.pk])
@@ -54,30 +54,30 @@ def test_the_requesting_nurse_gets_her_acts_with_room_and_report(both):
 
 
 def test_the_prescriber_sees_the_monitoring_and_no_room_he_is_not_party_to(both):
-    tc_world, tsv = both
-    w = tc_world.w
+    tc, monitored = both
+    w = tc.w
     page = page_of(w.doctor_a, w.patient_a.pk)
     listed = page.context["record"]
     rows = {row.act.pk: row for row in listed.acts}
-    forfait = tsv.enrolment.forfaits.get()
+    forfait = monitored.enrolment.forfaits.get()
     # doctor_a: member of the EHPAD (its téléconsultation), prescriber of the monitoring.
-    assert set(rows) == {tc_world.consultation.pk, tsv.enrolment.pk, forfait.act_id}
-    assert rows[tc_world.consultation.pk].room_url == ""  # not a party to it
-    followed = reverse("telesurveillance_patient", args=[tsv.enrolment.pk])
-    assert rows[tsv.enrolment.pk].open_url == followed
-    assert rows[tsv.enrolment.pk].summary == tsv.enrolment.programme.name
+    assert set(rows) == {tc.consultation.pk, monitored.enrolment.pk, forfait.act_id}
+    assert rows[tc.consultation.pk].room_url == ""  # not a party to it
+    followed = reverse("telesurveillance_patient", args=[monitored.enrolment.pk])
+    assert rows[monitored.enrolment.pk].open_url == followed
+    assert rows[monitored.enrolment.pk].summary == monitored.enrolment.programme.name
     assert rows[forfait.act_id].forfait_month == datetime.date(2026, 1, 1)
     assert rows[forfait.act_id].open_url == followed
     [monitoring] = listed.monitorings
-    assert monitoring.enrolment.pk == tsv.enrolment.pk and monitoring.open_url == followed
+    assert monitoring.enrolment.pk == monitored.enrolment.pk and monitoring.open_url == followed
     html = page.content.decode()
     assert "Forfait mensuel de l'opérateur, janvier 2026" in html
     assert "En cours" in html and "Ouvrir le suivi" in html
 
 
 def test_every_listed_act_is_audited_once(both):
-    tc_world, tsv = both
-    w = tc_world.w
+    tc, _monitored = both
+    w = tc.w
     page_of(w.doctor_a, w.patient_a.pk)
     entries = AuditEntry.objects.filter(actor_id=w.doctor_a.pk, detail="dossier du patient")
     assert entries.filter(action=AuditAction.SEARCH).count() == 3
@@ -89,8 +89,8 @@ def test_every_listed_act_is_audited_once(both):
 
 
 def test_acts_come_a_page_at_a_time_at_a_constant_cost(both, monkeypatch):
-    tc_world, tsv = both
-    w = tc_world.w
+    tc, monitored = both
+    w = tc.w
     monkeypatch.setattr(record, "ACTS_PER_PAGE", 5)
 
     def cost(user) -> tuple[int, int]:
@@ -101,9 +101,9 @@ def test_acts_come_a_page_at_a_time_at_a_constant_cost(both, monkeypatch):
 
     few = {user.pk: cost(user) for user in (w.nurse_a, w.doctor_a)}
     for _ in range(4):
-        tc_services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
+        tc_services.create(None, w.nurse_a, booking(w, tc.cardiologist))
     for month in (2, 3, 4):
-        forfaits.record(tsv.enrolment, datetime.date(2026, month, 1))
+        forfaits.record(monitored.enrolment, datetime.date(2026, month, 1))
     many = {user.pk: cost(user) for user in (w.nurse_a, w.doctor_a)}
     for user in (w.nurse_a, w.doctor_a):
         assert many[user.pk][1] > few[user.pk][1], user
@@ -119,8 +119,8 @@ def test_acts_come_a_page_at_a_time_at_a_constant_cost(both, monkeypatch):
 
 
 def test_another_structure_gets_no_page(both):
-    tc_world, _tsv = both
-    assert page_of(tc_world.w.nurse_b, tc_world.w.patient_a.pk).status_code == 404
+    tc, _tsv = both
+    assert page_of(tc.w.nurse_b, tc.w.patient_a.pk).status_code == 404
 
 
 def test_a_tele_expertise_opens_on_its_page_with_its_report(te_world):  # noqa: F811

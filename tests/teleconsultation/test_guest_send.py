@@ -73,13 +73,16 @@ def test_sent_by_sms_from_the_page_and_the_link_stays(
 
 def test_bad_numbers_and_addresses_are_refused_in_french(tc_world: TC, mailoutbox, capsys):
     guest = rooms.create_guest_link(None, tc_world.cardiologist, tc_world.room, "Fils", "famille")
+    bad_number = "Numéro de téléphone invalide (par exemple 06 12 34 56 78 ou +33 6 12 34 56 78)."
     cases = {
         "": "Indiquez une adresse e-mail ou un numéro de téléphone mobile.",
-        "06 12 34": "Numéro de téléphone invalide (par exemple 06 12 34 56 78 ou +33 6 12 34 56 78).",
+        "06 12 34": bad_number,
         "fils@": "Adresse e-mail invalide.",
     }
     for contact, error in cases.items():
-        refused = logged_in(tc_world.cardiologist).post(send_page(tc_world, guest.pk), {"contact": contact})
+        refused = logged_in(tc_world.cardiologist).post(
+            send_page(tc_world, guest.pk), {"contact": contact}
+        )
         assert messages_of(refused) == [error]
     assert mailoutbox == [] and "[SMS]" not in capsys.readouterr().out
     assert not AuditEntry.objects.filter(detail__contains="envoyé par").exists()
@@ -135,4 +138,7 @@ def test_the_api_sends_by_email_and_refuses_a_withdrawn_link(
     }
     assert len(mailoutbox) == 1
     # Another act's guest is not reached through this one.
-    assert nurse.post(f"{url}/999999/send", {"contact": "0612345678"}, "application/json").status_code == 404
+    assert (
+        nurse.post(f"{url}/999999/send", {"contact": "0612345678"}, "application/json").status_code
+        == 404
+    )

@@ -18,7 +18,7 @@ from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
-from telesante.rooms.models import GuestRelation
+from telesante.rooms.models import GuestLink, GuestRelation
 from telesante.teleconsultation import billing, booking, services, telesoin
 from telesante.teleconsultation.models import Assistance, Weekday
 
@@ -213,14 +213,15 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
             _id(request.POST.get("hours")) or None,
             request.POST.get("contact", ""),
         )
-        _show_link(request, guest.pk, request.build_absolute_uri(tokens.guest_path(guest.pk)))
+        url = request.build_absolute_uri(tokens.guest_path(guest.pk))
+        _show_link(request, guest, url)
 
     return _back(request, pk, make)
 
 
-def _show_link(request: HttpRequest, guest_pk: int, url: str) -> None:
+def _show_link(request: HttpRequest, guest: GuestLink, url: str) -> None:
     # The detail page shows the link once, with its copy button and its sending form.
-    request.session["new_guest_link"] = {"id": guest_pk, "url": url}
+    request.session["new_guest_link"] = {"id": guest.pk, "label": guest.label, "url": url}
 
 
 @require_POST
@@ -230,7 +231,7 @@ def send_guest(request: HttpRequest, pk: int, guest_id: int) -> HttpResponse:
 
     def send(tc) -> None:
         room = services.room_of(tc)
-        _show_link(request, guest_id, rooms.guest_link_url(request, request.user, room, guest_id)[1])
+        _show_link(request, *rooms.guest_link_url(request, request.user, room, guest_id))
         sent_to = rooms.send_guest_link(
             request, request.user, room, guest_id, request.POST.get("contact", "")
         )

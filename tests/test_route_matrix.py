@@ -452,6 +452,13 @@ PAGES: dict[str, Case] = {
         PARTIES_ACT,
         tc=True,
     ),
+    "teleconsultation_send_guest": Case(
+        "POST",
+        lambda w: reverse("teleconsultation_send_guest", args=[w.tc.pk, w.guest.pk]),
+        PARTIES_ACT,
+        data=lambda w: {"contact": "06 12 34 56 78"},
+        tc=True,
+    ),
     "teleconsultation_assist": Case(
         "POST",
         tc_url("teleconsultation_assist"),
@@ -902,6 +909,14 @@ API: dict[str, Case] = {
         "POST",
         lambda w: f"/api/v1/teleconsultations/{w.tc.pk}/guests/{w.guest.pk}/revoke",
         {**PARTIES_ACT, "anonymous": 401, "nurse_a": 200, "cardiologist": 200},
+        api=True,
+        tc=True,
+    ),
+    "POST /api/v1/teleconsultations/{act_id}/guests/{guest_id}/send": Case(
+        "POST",
+        lambda w: f"/api/v1/teleconsultations/{w.tc.pk}/guests/{w.guest.pk}/send",
+        {**PARTIES_ACT, "anonymous": 401, "nurse_a": 200, "cardiologist": 200},
+        data=lambda w: {"contact": "fille@example.test"},
         api=True,
         tc=True,
     ),

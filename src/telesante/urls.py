@@ -105,6 +105,11 @@ urlpatterns = [
         tc_views.revoke_guest,
         name="teleconsultation_revoke_guest",
     ),
+    path(
+        "teleconsultations/<int:pk>/invite/<int:guest_id>/envoyer/",
+        tc_views.send_guest,
+        name="teleconsultation_send_guest",
+    ),
     path("teleconsultations/<int:pk>/assistance/", tc_views.assist, name="teleconsultation_assist"),
     path("salle/test/", room_views.connection_test, name="connection_test"),
     path("salle/invite/<str:value>/", room_views.guest_entry, name="room_guest"),

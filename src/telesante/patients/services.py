@@ -51,6 +51,12 @@ def parse_date(text: str) -> datetime.date | None:
     return None
 
 
+def age(birth_date: datetime.date, on: datetime.date | None = None) -> int:
+    """Age in whole years on a day (today by default, in the platform's time zone)."""
+    on = on or timezone.localdate()
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
 def search(request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
     """Visible patients matching every word of `query` (names, or a birth date dd/mm/yyyy)."""
     query = query.replace("\x00", "")  # PostgreSQL refuses NUL in text parameters

@@ -8,8 +8,10 @@ from django.views.decorators.http import require_POST
 
 from telesante.core import policy
 from telesante.core.models import AuditAction
-from telesante.patients import services
+from telesante.patients import record, services
 from telesante.patients.forms import ConsentForm, PatientForm, StatusForm
+from telesante.teleconsultation import services as teleconsultations
+from telesante.teleexpertise import services as teleexpertises
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -60,11 +62,15 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = policy.get_patient(request, request.user, pk, AuditAction.READ)
+    user = request.user
     return render(
         request,
         "patients/detail.html",
         {
             "patient": patient,
+            "record": record.patient_record(request, user, patient, request.GET.get("page")),
+            "may_book": teleconsultations.may_book(user),
+            "may_request": teleexpertises.may_request(user),
             "attachments": patient.attachments.select_related("structure"),
             "status_changes": patient.status_changes.select_related("changed_by")[:20],
             "consents": patient.consents.select_related("collected_by")[:20],

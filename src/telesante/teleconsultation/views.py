@@ -19,7 +19,7 @@ from telesante.documents import pdf
 from telesante.notifications import services as notifications
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
-from telesante.rooms.models import GuestRelation
+from telesante.rooms.models import GuestLink, GuestRelation
 from telesante.teleconsultation import billing, booking, services, telesoin
 from telesante.teleconsultation.models import Assistance, Weekday
 
@@ -219,9 +219,31 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
             _id(request.POST.get("hours")) or None,
             request.POST.get("contact", ""),
         )
-        request.session["new_guest_link"] = request.build_absolute_uri(tokens.guest_path(guest.pk))
+        url = request.build_absolute_uri(tokens.guest_path(guest.pk))
+        _show_link(request, guest, url)
 
     return _back(request, pk, make)
+
+
+def _show_link(request: HttpRequest, guest: GuestLink, url: str) -> None:
+    # The detail page shows the link once, with its copy button and its sending form.
+    request.session["new_guest_link"] = {"id": guest.pk, "label": guest.label, "url": url}
+
+
+@require_POST
+@login_required
+def send_guest(request: HttpRequest, pk: int, guest_id: int) -> HttpResponse:
+    """Send a guest's link by SMS or e-mail; the link stays on the page either way."""
+
+    def send(tc) -> None:
+        room = services.room_of(tc)
+        _show_link(request, *rooms.guest_link_url(request, request.user, room, guest_id))
+        sent_to = rooms.send_guest_link(
+            request, request.user, room, guest_id, request.POST.get("contact", "")
+        )
+        messages.success(request, _("Lien envoyé à %(to)s.") % {"to": sent_to})
+
+    return _back(request, pk, send)
 
 
 @require_POST

@@ -65,6 +65,14 @@ def test_booking_page_books_or_explains_in_french(tc_world: TC):
     assert bad.status_code == 400
     assert "Indiquez la date et l&#x27;heure." in bad.content.decode()
     assert "Indiquez si le patient consent." in bad.content.decode()
+    # A duration typed wrong is refused in French, never replaced by the default.
+    acts = Act.objects.count()
+    for raw, message in (("20,5", "Saisissez un nombre entier."), ("vingt", "par exemple 3,5")):
+        wrong = client.post(reverse("teleconsultation_create"), {**form, "duration_minutes": raw})
+        assert wrong.status_code == 400 and message in wrong.content.decode()
+    too_long = client.post(reverse("teleconsultation_create"), {**form, "duration_minutes": "240"})
+    assert "Valeur attendue entre 5 et 120 min." in too_long.content.decode()
+    assert Act.objects.count() == acts
     other = client.post(reverse("teleconsultation_create"), {**form, "patient": w.patient_b.pk})
     assert "Patient ou structure inaccessible." in other.content.decode()
     ok = client.post(reverse("teleconsultation_create"), form)

@@ -184,7 +184,7 @@ def test_create_bad_input_is_400_in_french_and_saves_nothing(te_world):
     assert response.status_code == 400
     page = text(response)
     assert "La demande n'a pas été envoyée" in page
-    assert "Longueur : Valeur attendue entre 0 et 100." in page
+    assert "Longueur : Valeur attendue entre 0 et 100 cm." in page
     assert "Stade : champ obligatoire." in page
     assert "Le patient refuse la télé-expertise" in page
     assert "« photo.jpg » n'est pas une image JPEG ou PNG ni un PDF (contenu vérifié)." in page
@@ -245,7 +245,7 @@ def test_detail_for_the_requester_and_the_pool_expert(te_world, te):
     requester = text(logged_in(t.w.nurse_a).get(detail_url(te)))
     assert "DORVANE Alix" in requester
     assert "Escarre sacrée qui s'aggrave ?" in requester
-    assert "Sacrum" in requester and "3.5 cm" in requester
+    assert "Sacrum" in requester and "3,5 cm" in requester
     assert reverse("attachment_thumbnail", args=[te.act.attachments.get().pk]) in requester
     assert "En attente de la réponse de l'expert." in requester
     assert reverse("teleexpertise_claim", args=[te.pk]) not in requester

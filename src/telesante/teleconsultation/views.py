@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from telesante.accounts.models import Profession, User
 from telesante.acts.models import Filiere
-from telesante.core import audit, policy
+from telesante.core import audit, numbers, policy
 from telesante.core.actions import run_then_back
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
@@ -48,6 +48,30 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _new_consultation(source) -> services.NewConsultation:
+    """The posted booking; a number typed wrong is refused (ValidationError), never guessed."""
+    return services.NewConsultation(
+        patient_id=_id(source.get("patient")),
+        structure_id=_id(source.get("structure")),
+        kind=source.get("kind", ""),
+        performer_id=_id(source.get("performer")),
+        scheduled_at=_when(source.get("scheduled_at", "")),
+        reason=source.get("reason", ""),
+        information_given=source.get("information_given") == "on",
+        decision=source.get("decision", ""),
+        assistance=source.get("assistance", ""),
+        duration_minutes=numbers.posted(
+            source, "duration_minutes", default=20, integer=True, low=5, high=120, unit="min"
+        ),
+        video_suitable=source.get("video_suitable") == "on",
+        initial_assessment=source.get("initial_assessment") == "on",
+        seen_in_person_this_year=source.get("seen_in_person_this_year") == "on",
+        adult_present=source.get("adult_present") == "on",
+        patient_email=source.get("patient_email", ""),
+        patient_phone=source.get("patient_phone", ""),
+    )
+
+
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
     if not services.may_book(request.user):
@@ -55,26 +79,8 @@ def create(request: HttpRequest) -> HttpResponse:
     errors: dict = {}
     source = request.POST if request.method == "POST" else request.GET
     if request.method == "POST":
-        new = services.NewConsultation(
-            patient_id=_id(source.get("patient")),
-            structure_id=_id(source.get("structure")),
-            kind=source.get("kind", ""),
-            performer_id=_id(source.get("performer")),
-            scheduled_at=_when(source.get("scheduled_at", "")),
-            reason=source.get("reason", ""),
-            information_given=source.get("information_given") == "on",
-            decision=source.get("decision", ""),
-            assistance=source.get("assistance", ""),
-            duration_minutes=_id(source.get("duration_minutes")) or 20,
-            video_suitable=source.get("video_suitable") == "on",
-            initial_assessment=source.get("initial_assessment") == "on",
-            seen_in_person_this_year=source.get("seen_in_person_this_year") == "on",
-            adult_present=source.get("adult_present") == "on",
-            patient_email=source.get("patient_email", ""),
-            patient_phone=source.get("patient_phone", ""),
-        )
         try:
-            tc = services.create(request, request.user, new)
+            tc = services.create(request, request.user, _new_consultation(source))
         except ValidationError as exc:
             errors = exc.message_dict
         except Http404:
@@ -210,7 +216,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
             services.room_of(tc),
             request.POST.get("label", ""),
             request.POST.get("relation", "patient"),
-            _id(request.POST.get("hours")) or None,
+            numbers.posted(request.POST, "hours", integer=True, low=1, high=168, unit="h"),
             request.POST.get("contact", ""),
         )
         request.session["new_guest_link"] = request.build_absolute_uri(tokens.guest_path(guest.pk))
@@ -265,8 +271,12 @@ def availability(request: HttpRequest) -> HttpResponse:
                 else -1,
                 _time(request.POST.get("start", "")),
                 _time(request.POST.get("end", "")),
-                _id(request.POST.get("slot_minutes")) or 20,
-                _id(request.POST.get("buffer_minutes")),
+                numbers.posted(
+                    request.POST, "slot_minutes", default=20, integer=True, low=5, high=120
+                ),
+                numbers.posted(
+                    request.POST, "buffer_minutes", default=0, integer=True, low=0, high=60
+                ),
                 request.POST.get("filiere", ""),
             )
         except ValidationError as exc:

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from telesante.core import policy
+from telesante.core import numbers, policy
 from telesante.telesurveillance import catalog, enrolment, thresholds
 from telesante.telesurveillance.models import Programme, Severity
 
@@ -114,14 +114,23 @@ class ThresholdForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Règle"), choices=[("", "—"), *thresholds.KINDS.items()], required=False
     )
-    value = forms.FloatField(
-        label=_("Seuil ou variation"),
+    value = numbers.NumberField(label=_("Seuil ou variation"), required=False)
+    days = numbers.NumberField(
+        label=_("Sur (jours)"),
         required=False,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        integer=True,
+        low=1,
+        high=thresholds.MAX_DAYS,
+        unit=_("jours"),
     )
-    days = forms.IntegerField(label=_("Sur (jours)"), required=False)
-    hours = forms.IntegerField(label=_("Sans données depuis (heures)"), required=False)
+    hours = numbers.NumberField(
+        label=_("Sans données depuis (heures)"),
+        required=False,
+        integer=True,
+        low=1,
+        high=thresholds.MAX_HOURS,
+        unit="h",
+    )
     severity = forms.TypedChoiceField(
         label=_("Gravité"),
         choices=[("", "—"), *Severity.choices],
@@ -129,6 +138,12 @@ class ThresholdForm(forms.Form):
         empty_value=None,
         required=False,
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The value's unit is the chosen measure's (thresholds.js follows a change of measure).
+        measure = catalog.TYPES.get(str(self["type"].value() or ""))
+        self.fields["value"].widget.unit = measure.shown_unit if measure else ""
 
     def rule(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "DELETE" and v not in ("", None)}
@@ -158,6 +173,11 @@ class BaseThresholdFormSet(forms.BaseFormSet):
 ThresholdFormSet = forms.formset_factory(
     ThresholdForm, formset=BaseThresholdFormSet, extra=1, can_delete=True
 )
+
+
+def measure_units() -> dict[str, str]:
+    """Each measure's unit, for the page's script (the unit beside a threshold's value)."""
+    return {code: kind.shown_unit for code, kind in catalog.TYPES.items()}
 
 
 def threshold_rows(rules: list[dict]) -> list[dict]:

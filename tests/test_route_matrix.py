@@ -161,6 +161,23 @@ PAGES: dict[str, Case] = {
             "decision": "consent",
         },
     ),
+    # Pickers' searches: patients through the wall (nurse_b gets an empty page, tested in
+    # tests/core/test_pickers.py), professionals for clinicians, the referential for anyone.
+    "patient_search": Case(
+        "GET",
+        lambda w: reverse("patient_search") + "?q=dorvane",
+        {"anonymous": 302, "nurse_a": 200, "nurse_b": 200, "observer": 403},
+    ),
+    "search_professionals": Case(
+        "GET",
+        lambda w: reverse("search_professionals", args=["teleconsultation"]) + "?q=a",
+        {"anonymous": 302, "nurse_a": 200, "observer": 403},
+    ),
+    "search_birthplaces": Case(
+        "GET",
+        lambda w: reverse("search_birthplaces") + "?q=laval",
+        {"anonymous": 302, "nurse_a": 200, "observer": 200},
+    ),
     "structure_detail": Case(
         "GET",
         lambda w: reverse("structure_detail", args=[w.ehpad_a.pk]),

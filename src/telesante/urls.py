@@ -31,6 +31,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("patients/", patient_views.patient_list, name="patient_list"),
+    path("patients/recherche/", patient_views.patient_search, name="patient_search"),
+    path(
+        "recherche/professionnels/<slug:set_name>/",
+        core_views.search_professionals,
+        name="search_professionals",
+    ),
+    path(
+        "referentiel/lieux-de-naissance/",
+        structure_views.search_birthplaces,
+        name="search_birthplaces",
+    ),
     path("patients/nouveau/", patient_views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", patient_views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/statut/", patient_views.patient_status, name="patient_status"),

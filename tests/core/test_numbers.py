@@ -33,13 +33,13 @@ def test_parse_refuses_what_is_not_a_number(raw):
 
 def test_bounds_integer_and_unit_in_french():
     assert numbers.parse("12", integer=True, low=5, high=120) == 12
-    with pytest.raises(ValueError, match="^Saisissez un nombre entier.$"):
+    with pytest.raises(ValueError, match=r"^Saisissez un nombre entier\.$"):
         numbers.parse("3,5", integer=True)
-    with pytest.raises(ValueError, match="^Valeur attendue entre 5 et 120 min.$"):
+    with pytest.raises(ValueError, match=r"^Valeur attendue entre 5 et 120 min\.$"):
         numbers.parse("121", low=5, high=120, unit="min")
-    with pytest.raises(ValueError, match="^Valeur minimale : 0,5 kg.$"):
+    with pytest.raises(ValueError, match=r"^Valeur minimale : 0,5 kg\.$"):
         numbers.parse("0,2", low=0.5, unit="kg")
-    with pytest.raises(ValueError, match="^Valeur maximale : 10.$"):
+    with pytest.raises(ValueError, match=r"^Valeur maximale : 10\.$"):
         numbers.parse("10,5", high=10)
 
 

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +16,7 @@ from django.utils import timezone
 from telesante.acts.models import Act, ActStatus
 from telesante.rooms import ice, tokens
 from telesante.rooms.models import GuestLink
+from telesante.teleconsultation import booking as tc_booking
 from telesante.teleconsultation import services
 from tests.conftest import api_client, logged_in
 from tests.rooms.conftest import TC, booking
@@ -287,3 +289,27 @@ def test_five_wrong_codes_withdraw_the_link_and_an_address_gets_an_email(
         last = visitor.post(link, {"code": wrong})
     assert "Trop d&#x27;erreurs : ce lien est retiré." in last.content.decode()
     assert visitor.post(link, {"code": code}).status_code == 403
+
+
+def test_booking_page_shows_a_week_of_slots_or_says_none_are_published(tc_world: TC):
+    w, cardio = tc_world.w, tc_world.cardiologist
+    client = logged_in(w.nurse_a)
+    url = reverse("teleconsultation_create")
+    none = client.get(url, {"performer": cardio.pk, "patient": w.patient_a.pk}).content.decode()
+    assert "n'a publié aucun créneau" in none and 'type="datetime-local"' in none
+    assert 'value="DORVANE Alix"' in none  # the chosen patient stays chosen
+    ch = cardio.memberships.get().structure
+    in_two_days = timezone.localdate() + datetime.timedelta(days=2)
+    tc_booking.add_availability(
+        None, cardio, ch.pk, in_two_days.weekday(), datetime.time(9), datetime.time(10)
+    )
+    page = client.get(url, {"performer": cardio.pk}).content.decode()
+    assert len(re.findall(r'class="week-day(?: no-slot)?"', page)) == 7
+    assert page.count('name="scheduled_at"') == 2  # 9:00 and 9:25 (20 min + 5)
+    day = in_two_days.strftime("%Y-%m-%d")
+    assert f'value="{day}T09:25"' in page and 'type="datetime-local"' not in page
+    later = client.get(url, {"performer": cardio.pk, "week": "1"}).content.decode()
+    next_week = (in_two_days + datetime.timedelta(days=7)).strftime("%Y-%m-%d")
+    assert f'value="{next_week}T09:00"' in later and f'value="{day}T09:00"' not in later
+    # No list of professionals nor patients on the page: they are searched.
+    assert f'<option value="{cardio.pk}"' not in page

@@ -82,8 +82,9 @@ def test_create_step_1_chooses_the_filiere(te_world):
     assert "Étape 1 sur 2" in page
     for name in ("Dermatologie", "Cardiologie", "Plaies et cicatrisation", "Gériatrie"):
         assert name in page
-    assert "DORVANE Alix" in page
-    assert "VALMORIN" not in page  # another structure's patient
+    # The patient is searched (picker), never listed: no one's name on the page.
+    assert 'data-url="/patients/recherche/"' in page
+    assert "DORVANE" not in page and "VALMORIN" not in page
 
 
 def test_create_step_2_shows_the_filiere_form(te_world):
@@ -108,9 +109,13 @@ def test_create_step_2_shows_the_filiere_form(te_world):
     ):
         assert f'name="{field}"' in page
     assert "Plaie du pied diabétique" in page
-    # The named-expert choice lists the filière's experts only.
-    experts = list(response.context["experts"])
-    assert set(experts) == {t.wound_expert, t.wound_expert_2, t.chu_expert}
+    assert 'value="DORVANE Alix"' in page  # the patient chosen at step 1
+    # The named expert is searched among the filière's experts only.
+    search = reverse("search_professionals", args=["expert"])
+    assert f'data-url="{search}" data-params="filiere=#filiere_code"' in page
+    found = logged_in(t.w.nurse_a).get(search, {"q": "test", "filiere": "plaies_cicatrisation"})
+    ids = {r["id"] for r in found.json()["results"]}
+    assert ids == {t.wound_expert.pk, t.wound_expert_2.pk, t.chu_expert.pk}
 
 
 def test_create_step_2_of_a_new_filiere_without_code(te_world):

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from telesante.accounts.models import Profession, User
 from telesante.acts.models import Filiere
 from telesante.core import audit, numbers, policy
 from telesante.core.actions import run_then_back
@@ -19,7 +18,7 @@ from telesante.documents import pdf
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
 from telesante.rooms.models import GuestRelation
-from telesante.teleconsultation import billing, booking, services, telesoin
+from telesante.teleconsultation import billing, booking, services
 from telesante.teleconsultation.models import Assistance, Weekday
 
 
@@ -88,23 +87,18 @@ def create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Acte programmé ; la salle vidéo est prête."))
             return redirect("teleconsultation_detail", pk=tc.pk)
-    chosen = User.objects.filter(pk=_id(source.get("performer")), is_active=True).first()
-    slots = booking.free_slots(chosen)[:60] if chosen else []
-    professionals = User.objects.filter(
-        is_active=True,
-        profession__in=[Profession.DOCTOR, *telesoin.PROFESSIONS],
-        memberships__isnull=False,
-    ).distinct()
+    chosen = services.performers().filter(pk=_id(source.get("performer"))).first()
+    patient = policy.visible_patients(request.user).filter(pk=_id(source.get("patient"))).first()
     return render(
         request,
         "teleconsultation/create.html",
         {
-            "patients": policy.visible_patients(request.user).order_by("birth_name")[:500],
+            "patient": patient,
             "structures": policy.member_structures(request.user),
-            "professionals": professionals.order_by("last_name")[:500],
+            "performer": chosen,
+            "week": booking.week(chosen, _id(source.get("week"))) if chosen else None,
             "kinds": [(k.value, k.label) for k in services.BOOKABLE_KINDS],
             "assistances": Assistance.choices,
-            "slots": slots,
             "physio_fields": [
                 ("initial_assessment", _("Il s'agit du bilan initial")),
                 ("seen_in_person_this_year", _("Le patient a été vu en présence dans les 12 mois")),
@@ -141,11 +135,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attachments": act.attachments.all(),
             "billing_codes": act.billing_codes.select_related("professional"),
             "cap_warnings": billing.cap_warnings(request.user) if role == "host" else [],
-            "experts": User.objects.filter(profession=Profession.DOCTOR, is_active=True)
-            .exclude(pk=request.user.pk)
-            .order_by("last_name")[:200]
-            if role == "host"
-            else [],
             "closed": act.status in rooms.CLOSED_STATUSES,
         },
     )

@@ -75,7 +75,6 @@ def create(request: HttpRequest) -> HttpResponse:
     if not services.may_request(request.user):
         raise PermissionDenied
     source = request.POST if request.method == "POST" else request.GET
-    patients = policy.visible_patients(request.user).order_by("birth_name")[:500]
     filiere = Filiere.objects.filter(pk=source.get("filiere", ""), active=True).first()
     errors: dict = {}
     if request.method == "POST" and filiere is not None:
@@ -100,16 +99,21 @@ def create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Demande envoyée aux experts."))
             return redirect("teleexpertise_detail", pk=te.pk)
-    experts = filiere and services.named_expert_choices(filiere)
+    experts = services.named_expert_choices(filiere) if filiere else None
+    named = _id(source.get("named_expert"))
     return render(
         request,
         "teleexpertise/create.html",
         {
-            "patients": patients,
+            "patient": policy.visible_patients(request.user)
+            .filter(pk=_id(source.get("patient")))
+            .first(),
+            "named_expert": experts.filter(pk=named).first()
+            if experts is not None and named > 0
+            else None,
             "structures": policy.member_structures(request.user),
             "filieres": Filiere.objects.filter(active=True),
             "filiere": filiere,
-            "experts": experts or [],
             "values": source,
             "errors": errors,
             "urgencies": Urgency.choices,

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from telesante.core import numbers, policy
+from telesante.core import numbers, pickers, policy
 from telesante.telesurveillance import catalog, enrolment, thresholds
 from telesante.telesurveillance.models import Programme, Severity
 
@@ -67,12 +67,18 @@ class EnrolmentForm(forms.Form):
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = policy.visible_patients(user).order_by("birth_name")
+        self.fields["patient"].queryset = policy.visible_patients(user)
         teams = policy.member_structures(user)
         self.fields["team"].queryset = teams
-        self.fields["prescriber"].queryset = enrolment.prescribers().order_by("last_name")
+        self.fields["prescriber"].queryset = enrolment.prescribers()
         doctors = enrolment.operators(teams).order_by("last_name", "first_name")
         self.fields["operator"].queryset = doctors
+        # Searchable pickers, never lists of every patient or doctor of the region.
+        self.fields["patient"].widget = pickers.patient_widget(user)
+        self.fields["prescriber"].widget = pickers.professional_widget(
+            "prescriber", enrolment.prescribers
+        )
+        self.fields["operator"].widget = pickers.professional_widget("operator", lambda: doctors)
         if not self.is_bound and "operator" not in self.initial:
             # The user when a doctor of their teams, else the only doctor of those teams.
             found = list(doctors.filter(pk=user.pk)) or list(doctors[:2])

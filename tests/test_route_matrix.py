@@ -169,6 +169,23 @@ PAGES: dict[str, Case] = {
             "decision": "consent",
         },
     ),
+    # Pickers' searches: patients through the wall (nurse_b gets an empty page, tested in
+    # tests/core/test_pickers.py), professionals for clinicians, the referential for anyone.
+    "patient_search": Case(
+        "GET",
+        lambda w: reverse("patient_search") + "?q=dorvane",
+        {"anonymous": 302, "nurse_a": 200, "nurse_b": 200, "observer": 403},
+    ),
+    "search_professionals": Case(
+        "GET",
+        lambda w: reverse("search_professionals", args=["teleconsultation"]) + "?q=a",
+        {"anonymous": 302, "nurse_a": 200, "observer": 403},
+    ),
+    "search_birthplaces": Case(
+        "GET",
+        lambda w: reverse("search_birthplaces") + "?q=laval",
+        {"anonymous": 302, "nurse_a": 200, "observer": 200},
+    ),
     "structure_detail": Case(
         "GET",
         lambda w: reverse("structure_detail", args=[w.ehpad_a.pk]),
@@ -244,6 +261,35 @@ PAGES: dict[str, Case] = {
         te_url("teleexpertise_decline", "te_claimed"),
         {"anonymous": 302, "wound_expert": 302, "nurse_a": 403, "nurse_b": 404, "observer": 404},
         data=lambda w: {"reason": "Absent"},
+        te=True,
+    ),
+    # Only the requester corrects or withdraws, until an expert takes the request.
+    "teleexpertise_correct": Case(
+        "GET",
+        te_url("teleexpertise_correct", "te"),
+        {
+            "anonymous": 302,
+            "nurse_a": 200,
+            "doctor_a": 403,
+            "wound_expert": 403,
+            "derm_expert": 404,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        te=True,
+    ),
+    "teleexpertise_withdraw": Case(
+        "POST",
+        te_url("teleexpertise_withdraw", "te"),
+        {
+            "anonymous": 302,
+            "nurse_a": 302,
+            "doctor_a": 403,
+            "wound_expert": 403,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        data=lambda w: {"reason": "Patient hospitalisé"},
         te=True,
     ),
     "teleexpertise_report": Case(
@@ -641,6 +687,38 @@ API: dict[str, Case] = {
         te_api("te_claimed", "/decline"),
         {"anonymous": 401, "wound_expert": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404},
         data=lambda w: {"reason": "Absent"},
+        api=True,
+        te=True,
+    ),
+    "PUT /api/v1/teleexpertise/{te_id}": Case(
+        "PUT",
+        te_api("te"),
+        {
+            "anonymous": 401,
+            "nurse_a": 200,
+            "doctor_a": 403,
+            "wound_expert": 403,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        data=lambda w: {
+            "question": "Plaie du talon, corrigée",
+            "form": {
+                "wound_type": "Escarre",
+                "location": "Talon",
+                "length_cm": "3,5",
+                "width_cm": 2,
+                "stage": "Stade 3",
+            },
+        },
+        api=True,
+        te=True,
+    ),
+    "POST /api/v1/teleexpertise/{te_id}/withdraw": Case(
+        "POST",
+        te_api("te", "/withdraw"),
+        {"anonymous": 401, "nurse_a": 200, "wound_expert": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"reason": "Patient hospitalisé"},
         api=True,
         te=True,
     ),

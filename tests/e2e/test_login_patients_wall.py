@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from telesante.accounts.models import Membership, User
 from telesante.patients.models import Consent, Patient
 from tests.conftest import PASSWORD, TOTP_SECRET, World
-from tests.e2e.conftest import PHONE, fresh_code, log_in
+from tests.e2e.conftest import PHONE, fresh_code, log_in, pick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -100,7 +100,7 @@ def fill_identity(page, structure_name: str) -> None:
     page.locator("#id_first_names").fill("Odile Marie")
     page.locator("#id_birth_date").fill("1938-11-05")
     page.locator("#id_sex").select_option("F")
-    page.locator("#id_birthplace_code").fill("53130")
+    pick(page, "id_birthplace_code", "laval", "Laval")
     page.locator("#id_structure").select_option(label=structure_name)
 
 

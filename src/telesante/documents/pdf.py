@@ -11,6 +11,8 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from telesante.structures import places
+
 STYLES = getSampleStyleSheet()
 BODY, H2, TITLE = STYLES["BodyText"], STYLES["Heading2"], STYLES["Title"]
 HEAD = ParagraphStyle("letterhead", parent=BODY, fontSize=9, leading=12)
@@ -66,7 +68,7 @@ def identity(patient) -> Table:
         ["Prénom(s)", patient.first_names],
         ["Date de naissance", patient.birth_date.strftime("%d/%m/%Y")],
         ["Sexe", patient.get_sex_display()],
-        ["Lieu de naissance (INSEE)", patient.birthplace_code],
+        ["Lieu de naissance", places.label(patient.birthplace_code)],
         ["Statut de l'identité", patient.get_identity_status_display()],
         ["Matricule INS", f"{ins} ({patient.matricule_oid})" if ins else "non qualifiée"],
     ]

@@ -57,8 +57,11 @@ def age(birth_date: datetime.date, on: datetime.date | None = None) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
-def search(request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
-    """Visible patients matching every word of `query` (names, or a birth date dd/mm/yyyy)."""
+def search(
+    request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT, offset: int = 0
+) -> list[Patient]:
+    """Visible patients matching every word of `query` (names, or a birth date dd/mm/yyyy);
+    `offset` pages through them."""
     query = query.replace("\x00", "")  # PostgreSQL refuses NUL in text parameters
     patients = policy.visible_patients(user)
     for word in query.split():
@@ -67,9 +70,20 @@ def search(request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT) ->
             patients = patients.filter(birth_date=date)
         else:
             patients = patients.filter(search_key__contains=fold(word))
-    found = list(patients.order_by("birth_name", "first_names", "pk")[:limit])
+    found = list(patients.order_by("birth_name", "first_names", "pk")[offset : offset + limit])
     audit.record(request, user, AuditAction.SEARCH, found, detail=query[:200])
     return found
+
+
+def picker_detail(patient: Patient) -> str:
+    """What a picker shows beside a patient's name: birth date, sex, identity status."""
+    return " · ".join(
+        [
+            patient.birth_date.strftime("%d/%m/%Y"),
+            str(patient.get_sex_display()),
+            str(patient.get_identity_status_display()),
+        ]
+    )
 
 
 def validate_birthplace(code: str) -> None:

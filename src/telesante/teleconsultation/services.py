@@ -62,6 +62,15 @@ class NewConsultation:
     patient_phone: str = ""
 
 
+def performers() -> QuerySet[User]:
+    """Who may perform a booked act: doctors, and the télésoin professions, with a structure."""
+    return User.objects.filter(
+        is_active=True,
+        profession__in=[Profession.DOCTOR, *telesoin.PROFESSIONS],
+        memberships__isnull=False,
+    ).distinct()
+
+
 def may_book(user: User) -> bool:
     return policy.may_handle_patients(user) and policy.member_structures(user).exists()
 

@@ -57,6 +57,14 @@ class TeleExpertiseOut(Schema):
     recommendations: str
     consultation_need: str
     answered_at: datetime.datetime | None
+    cancelled_at: datetime.datetime | None
+    cancel_reason: str
+
+
+class DeclineOut(Schema):
+    expert_id: int
+    reason: str
+    created_at: datetime.datetime
 
 
 class BillingCodeOut(Schema):
@@ -70,6 +78,7 @@ class TeleExpertiseDetail(TeleExpertiseOut):
     messages: list[MessageOut]
     attachments: list[AttachmentOut] = Field(alias="act.attachments")
     billing_codes: list[BillingCodeOut] = Field(alias="act.billing_codes")
+    declines: list[DeclineOut]
 
 
 class MessageIn(Schema):
@@ -84,6 +93,16 @@ class AnswerIn(Schema):
 
 
 class DeclineIn(Schema):
+    reason: str
+
+
+class CorrectionIn(Schema):
+    question: str = Field(min_length=1)
+    urgency: Urgency = Urgency.NORMAL
+    form: dict = Field(default_factory=dict)
+
+
+class WithdrawIn(Schema):
     reason: str
 
 
@@ -176,3 +195,18 @@ def decline(request: HttpRequest, te_id: int, payload: DeclineIn):
 def report(request: HttpRequest, te_id: int):
     te = services.get(request, request.user, te_id)
     return pdf.report_response(te.act, f"teleexpertise-{te.pk}.pdf")
+
+
+@router.put("/{te_id}", response={200: TeleExpertiseOut}, summary="Corriger une demande")
+def correct(request: HttpRequest, te_id: int, payload: CorrectionIn):
+    """By its requester, until an expert takes it (409 after); the files stay as sent."""
+    te = services.get(request, request.user, te_id)
+    correction = services.Correction(payload.question, payload.urgency, payload.form)
+    return Status(200, services.correct(request, request.user, te, correction))
+
+
+@router.post("/{te_id}/withdraw", response={200: TeleExpertiseOut}, summary="Retirer une demande")
+def withdraw(request: HttpRequest, te_id: int, payload: WithdrawIn):
+    """By its requester, until an expert takes it (409 after): cancelled, experts told."""
+    te = services.get(request, request.user, te_id)
+    return Status(200, services.withdraw(request, request.user, te, payload.reason))

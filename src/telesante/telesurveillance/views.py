@@ -23,7 +23,12 @@ from telesante.telesurveillance import (
     reports,
     thresholds,
 )
-from telesante.telesurveillance.forms import EnrolmentForm, ThresholdFormSet, threshold_rows
+from telesante.telesurveillance.forms import (
+    EnrolmentForm,
+    ThresholdFormSet,
+    measure_units,
+    threshold_rows,
+)
 from telesante.telesurveillance.ingest import EMERGENCY_NOTICE
 from telesante.telesurveillance.models import EnrolmentState
 
@@ -166,6 +171,7 @@ def threshold_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": [(f, hints[i] if i < len(hints) else "") for i, f in enumerate(formset)],
             "defaults": [thresholds.describe(r) for r in item.programme.thresholds],
             "history": thresholds.history(item),
+            "units": measure_units(),
         },
     )
 

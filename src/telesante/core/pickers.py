@@ -46,7 +46,7 @@ def _operator(user: User, params) -> QuerySet[User]:
     from telesante.core import policy
     from telesante.telesurveillance import enrolment
 
-    return enrolment.operators(policy.member_structures(user))
+    return enrolment.operators(policy.member_teams(user))
 
 
 def _gp(user: User, params) -> QuerySet[User]:

@@ -1,0 +1,135 @@
+"""Who am I (`GET /me`) and who is on the platform (`GET /professionals`): what an integrator
+needs to fill in a request (its structure ids, an expert's or a performer's id)."""
+
+from typing import Annotated
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from telesante.accounts.models import Membership, Profession, Specialty, User
+from telesante.core.bounds import Id
+from telesante.directory import professionals
+from telesante.patients.models import ActKind
+
+router = Router(tags=["comptes"])
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+
+
+class MyStructureOut(Schema):
+    id: int = Field(alias="structure.id")
+    name: str = Field(alias="structure.name")
+    kind: str = Field(alias="structure.kind")
+    finess: str | None = Field(alias="structure.finess")
+    role: str
+    # Care teams of the structure the account belongs to.
+    teams: list[TeamOut] = []
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    display_name: str
+    profession: str
+    specialty: str
+    rpps: str | None
+    idnps: str
+    regional_role: str
+    structures: list[MyStructureOut]
+
+    @staticmethod
+    def resolve_structures(user: User) -> list[Membership]:
+        return user.my_memberships
+
+
+@router.get("/me", response=MeOut, summary="Mon compte, mes structures et mes équipes")
+def me(request: HttpRequest):
+    user: User = request.user
+    user.my_memberships = list(
+        user.memberships.select_related("structure").order_by("structure__name")
+    )
+    return user
+
+
+class OfferingStructureOut(Schema):
+    id: int
+    name: str
+    kind: str
+    commune: str
+    acts: list[str] = Field(description="actes proposés par la structure (annuaire)")
+
+
+class ProfessionalOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    display_name: str
+    profession: str
+    profession_label: str
+    specialty: str
+    specialty_label: str
+    structures: list[OfferingStructureOut]
+
+    @staticmethod
+    def resolve_profession_label(user: User) -> str:
+        return str(user.get_profession_display())
+
+    @staticmethod
+    def resolve_specialty_label(user: User) -> str:
+        return str(user.get_specialty_display()) if user.specialty else ""
+
+    @staticmethod
+    def resolve_structures(user: User) -> list[dict]:
+        return [
+            {
+                "id": m.structure.pk,
+                "name": m.structure.name,
+                "kind": m.structure.kind,
+                "commune": m.structure.commune.name,
+                "acts": m.structure.site_deployment.acts
+                if hasattr(m.structure, "site_deployment")
+                else [],
+            }
+            for m in user.listed_memberships
+        ]
+
+
+class ProfessionalPage(Schema):
+    count: int
+    offset: int
+    items: list[ProfessionalOut]
+
+
+class ProfessionalFilters(Schema):
+    q: str = Field("", max_length=100, description="nom ou prénom (accents et casse ignorés)")
+    profession: Profession | None = None
+    specialty: Specialty | None = None
+    structure_id: Id | None = None
+    act: ActKind | None = Field(None, description="type d'acte proposé par la structure")
+    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+@router.get(
+    "/professionals",
+    response=ProfessionalPage,
+    summary="Rechercher des professionnels (expert sollicité, effecteur)",
+)
+def search_professionals(request: HttpRequest, filters: Query[ProfessionalFilters]):
+    if not request.user.is_active:
+        raise PermissionDenied
+    query = professionals.ProfessionalQuery(
+        q=filters.q,
+        profession=filters.profession or "",
+        specialty=filters.specialty or "",
+        structure_id=filters.structure_id,
+        act=filters.act or "",
+    )
+    page = professionals.search(query, filters.offset, filters.limit)
+    return {"count": page.count, "offset": filters.offset, "items": page.items}

@@ -18,3 +18,21 @@ def test_pages_keep_their_html_error_pages(world):
     response = api_client(world.nurse_a).get("/nulle-part/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_openapi_document_declares_the_refusals_of_every_operation(db):
+    from telesante.api import api
+
+    schema = api.get_openapi_schema()
+    assert set(schema["components"]["schemas"]["ErrorOut"]["properties"]) == {"detail", "errors"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert 400 in codes, (method, path)
+            if operation.get("security"):
+                assert {401, 403, 404} <= codes, (method, path)
+            if method != "get":
+                assert {409, 413} <= codes, (method, path)
+    multipart = schema["paths"]["/api/v1/teleexpertise/multipart"]["post"]
+    assert list(multipart["requestBody"]["content"]) == ["multipart/form-data"]
+    assert multipart["responses"][201]["content"]["application/json"]

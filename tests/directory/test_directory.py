@@ -80,3 +80,14 @@ def test_directory_costs_constant_queries(world):
     with CaptureQueriesContext(connection) as many:
         assert len(client.get("/api/v1/directory").json()) == 7
     assert len(many) == len(few)
+
+
+def test_api_refuses_a_nul_character_in_french(world):
+    response = api_client(None).get(
+        "/api/v1/directory", {"filiere": "derm\x00", "territory": "5\x003"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "filiere": ["Caractère nul interdit."],
+        "territory": ["Caractère nul interdit."],
+    }

@@ -384,6 +384,8 @@ def test_consent_and_refusal_are_recorded_as_the_page_does(world, nurse):
     )
     assert uninformed.status_code == 400
     assert "informé" in uninformed.json()["errors"]["information_given"][0]
+    nul = nurse.post(url, {**data, "note": "a\x00b"}, content_type="application/json")
+    assert nul.json()["errors"] == {"note": ["Caractère nul interdit."]}
     unknown = nurse.post(url, {**data, "act_kind": "magie"}, content_type="application/json")
     assert unknown.status_code == 422
     assert world.patient_a.consents.count() == 1

@@ -31,6 +31,11 @@ def parse(params) -> Query:
     filiere = (params.get("filiere") or "").strip()
     act = (params.get("act") or "").strip()
     territory = (params.get("territory") or "").strip()
+    for name, value in (("filiere", filiere), ("act", act), ("territory", territory)):
+        if "\x00" in value:  # PostgreSQL refuses NUL in text parameters
+            errors[name] = [_("Caractère nul interdit.")]
+    if errors:
+        raise ValidationError(errors)
     if filiere and not Filiere.objects.filter(pk=filiere).exists():
         errors["filiere"] = [_("Filière inconnue.")]
     if act and act not in ActKind.values:

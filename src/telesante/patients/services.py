@@ -325,6 +325,8 @@ def consent_to_act(request: HttpRequest | None, user, patient, act_kind: str, st
 
 
 def record_consent(request: HttpRequest, user, consent: Consent) -> Consent:
+    if "\x00" in consent.note:
+        raise ValidationError({"note": _("Caractère nul interdit.")})
     if not consent.information_given:
         raise ValidationError(
             {

@@ -3,7 +3,6 @@ needs to fill in a request (its structure ids, an expert's or a performer's id).
 
 from typing import Annotated
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
@@ -122,8 +121,6 @@ class ProfessionalFilters(Schema):
     summary="Rechercher des professionnels (expert sollicité, effecteur)",
 )
 def search_professionals(request: HttpRequest, filters: Query[ProfessionalFilters]):
-    if not request.user.is_active:
-        raise PermissionDenied
     query = professionals.ProfessionalQuery(
         q=filters.q,
         profession=filters.profession or "",

@@ -2,6 +2,7 @@
 and another structure. `test_every_route_is_in_the_matrix` fails when a route has no case."""
 
 import datetime
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -599,6 +600,64 @@ API: dict[str, Case] = {
         {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
         api=True,
     ),
+    "PATCH /api/v1/patients/{patient_id}": Case(
+        "PATCH",
+        lambda w: f"/api/v1/patients/{w.patient_a.pk}",
+        {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
+        data=lambda w: {"used_name": "Martin"},
+        api=True,
+    ),
+    "POST /api/v1/patients/{patient_id}/consents": Case(
+        "POST",
+        lambda w: f"/api/v1/patients/{w.patient_a.pk}/consents",
+        {"anonymous": 401, "nurse_a": 201, "nurse_b": 404, "observer": 403},
+        data=lambda w: {
+            "act_kind": "teleexpertise",
+            "information_given": True,
+            "decision": "consent",
+        },
+        api=True,
+    ),
+    "GET /api/v1/me": Case(
+        "GET",
+        lambda w: "/api/v1/me",
+        {"anonymous": 401, "nurse_a": 200, "observer": 200},
+        api=True,
+    ),
+    "GET /api/v1/professionals": Case(
+        "GET",
+        lambda w: "/api/v1/professionals?q=test",
+        {"anonymous": 401, "nurse_a": 200, "observer": 200},
+        api=True,
+    ),
+    "GET /api/v1/filieres": Case(
+        "GET",
+        lambda w: "/api/v1/filieres",
+        {"anonymous": 401, "nurse_a": 200, "observer": 200},
+        api=True,
+    ),
+    "POST /api/v1/teleexpertise/multipart": Case(
+        "POST",
+        lambda w: "/api/v1/teleexpertise/multipart",
+        {"anonymous": 401, "nurse_a": 201, "pharmacist_a": 403, "observer": 403, "nurse_b": 404},
+        data=lambda w: {
+            "data": json.dumps(
+                {
+                    "patient_id": w.patient_a.pk,
+                    "structure_id": w.ehpad_a.pk,
+                    "filiere": "dermatologie",
+                    "question": "Lésion du dos ?",
+                    "information_given": True,
+                    "decision": "consent",
+                    "form": {"lesion_site": "Dos", "duration": "1 à 6 mois", "evolution": "Stable"},
+                }
+            ),
+            "photos": jpeg(),
+        },
+        api=True,
+        te=True,
+        multipart=True,
+    ),
     "GET /api/v1/teleexpertise": Case(
         "GET",
         lambda w: "/api/v1/teleexpertise?box=outbox",
@@ -1126,8 +1185,9 @@ def test_access(world, request, key, role, expected):
         response = client.get(url)
     elif case.method == "DELETE":
         response = client.delete(url)
-    elif case.method == "PUT":
-        response = client.put(url, case.data(world), content_type="application/json")
+    elif case.method in ("PUT", "PATCH"):
+        send = client.put if case.method == "PUT" else client.patch
+        response = send(url, case.data(world), content_type="application/json")
     elif case.api and not case.multipart:
         response = client.post(url, case.data(world), content_type="application/json")
     else:

@@ -158,3 +158,14 @@ def test_page_costs_constant_queries_whatever_the_sites(world):
 def test_login_page_leads_to_the_public_directory(db):
     html = logged_in(None).get("/compte/login/").content.decode()
     assert 'href="/annuaire/"' in html
+
+
+def test_api_refuses_a_nul_character_in_french(world):
+    response = api_client(None).get(
+        "/api/v1/directory", {"filiere": "derm\x00", "territory": "5\x003"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "filiere": ["Caractère nul interdit."],
+        "territory": ["Caractère nul interdit."],
+    }

@@ -38,6 +38,16 @@ def parse(params) -> Query:
     act = (params.get("act") or "").strip()
     territory = (params.get("territory") or "").strip()
     place = " ".join((params.get("place") or "").split())[:100]
+    for name, value in (
+        ("filiere", filiere),
+        ("act", act),
+        ("territory", territory),
+        ("place", place),
+    ):
+        if "\x00" in value:  # PostgreSQL refuses NUL in text parameters
+            errors[name] = [_("Caractère nul interdit.")]
+    if errors:
+        raise ValidationError(errors)
     if filiere and not Filiere.objects.filter(pk=filiere).exists():
         errors["filiere"] = [_("Filière inconnue.")]
     if act and act not in ActKind.values:

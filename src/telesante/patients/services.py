@@ -175,11 +175,9 @@ def create(
             request, user, AuditAction.SEARCH, duplicates.visible, detail="doublons potentiels"
         )
         return None, duplicates
-    patient.birth_name = patient.birth_name.strip().upper()
-    patient.first_names = " ".join(patient.first_names.split())
+    _normalise(patient)
     patient.identity_status = IdentityStatus.PROVISIONAL
     patient.matricule = patient.matricule_kind = ""
-    patient.search_key = search_key(patient)
     patient.created_by = user
     with transaction.atomic():
         patient.save()
@@ -196,6 +194,70 @@ def create(
             )
         audit.record(request, user, AuditAction.CREATE, [patient], structure_id=structure.pk)
     return patient, duplicates
+
+
+STRICT_TRAITS = ("birth_name", "first_names", "birth_date", "sex", "birthplace_code")
+EDITABLE_TRAITS = (*STRICT_TRAITS, "used_name", "used_first_name")
+# Identities whose strict traits come from the INSi service: only INSi changes them (RNIV).
+INSI_STATUSES = (IdentityStatus.RETRIEVED, IdentityStatus.QUALIFIED)
+
+
+def _normalise(patient: Patient) -> None:
+    """How traits are kept, whoever typed them: birth name in capitals, single spaces."""
+    patient.birth_name = patient.birth_name.strip().upper()
+    patient.first_names = " ".join(patient.first_names.split())
+    patient.search_key = search_key(patient)
+
+
+def update(request: HttpRequest, user, patient: Patient, changes: dict) -> Patient:
+    """Change identity traits with the checks of creation (INS traits, RNIV).
+
+    Strict traits of an identity retrieved from INSi (RECUP, QUAL) are refused: only INSi
+    changes them. A validated identity whose strict traits change returns to provisional, its
+    document check no longer holding; used names change freely."""
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied(
+            _("Les observateurs régionaux n'ont pas accès aux données patients.")
+        )
+    unknown = set(changes) - set(EDITABLE_TRAITS)
+    if unknown:
+        raise ValidationError({f: _("Ce champ ne se modifie pas ici.") for f in sorted(unknown)})
+    changed = [f for f, value in changes.items() if getattr(patient, f) != value]
+    strict = [f for f in changed if f in STRICT_TRAITS]
+    if strict and patient.identity_status in INSI_STATUSES:
+        raise ValidationError(
+            {
+                f: _(
+                    "Identité récupérée ou qualifiée : ce trait strict vient du téléservice "
+                    "INSi et ne se modifie pas à la main."
+                )
+                for f in strict
+            }
+        )
+    if not changed:
+        return patient
+    for field_name in changed:
+        setattr(patient, field_name, changes[field_name])
+    validate_traits(patient)
+    _normalise(patient)
+    old_status = patient.identity_status
+    with transaction.atomic():
+        if strict and old_status != IdentityStatus.PROVISIONAL:
+            patient.identity_status = IdentityStatus.PROVISIONAL
+            patient.matricule = patient.matricule_kind = ""
+            with product_language():
+                IdentityStatusChange.objects.create(
+                    patient=patient,
+                    old_status=old_status,
+                    new_status=patient.identity_status,
+                    evidence=EvidenceKind.NONE,
+                    changed_by=user,
+                    note=_("Traits stricts modifiés"),
+                )
+        patient.save()
+        # Which traits changed, not their values: the trail names what was touched.
+        audit.record(request, user, AuditAction.UPDATE, [patient], detail=", ".join(changed))
+    return patient
 
 
 # Which evidence each status needs (RNIV): VALI rests on a high-trust document,
@@ -285,6 +347,8 @@ def consent_to_act(request: HttpRequest | None, user, patient, act_kind: str, st
 
 
 def record_consent(request: HttpRequest, user, consent: Consent) -> Consent:
+    if "\x00" in consent.note:
+        raise ValidationError({"note": _("Caractère nul interdit.")})
     if not consent.information_given:
         raise ValidationError(
             {

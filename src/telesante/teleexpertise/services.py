@@ -74,8 +74,14 @@ def _url(te: TeleExpertise) -> str:
 
 def _clean_files(new: NewRequest, definition: list[dict], errors: dict) -> dict[str, list]:
     photo_fields = {f["name"] for f in definition if f.get("type") == "photos"}
+    known = {f["name"] for f in filiere_forms.file_fields(definition)}
     cleaned: dict[str, list] = {}
     for name, uploads in new.files.items():
+        if name not in known:
+            errors.setdefault(name, []).append(
+                _("Ce formulaire n'a pas de champ de fichiers « %(name)s ».") % {"name": name}
+            )
+            continue
         for upload, taken_on in uploads:
             try:
                 clean = documents.clean_upload(upload)

@@ -109,7 +109,7 @@ def test_the_doctor_sees_the_patient_and_the_guest_does_not(
             if name == "phone":
                 doc.get_by_role("button", name="Admettre Mme Dorvane").click()
             expect(visitor.locator("#room")).to_have_attribute("data-state", "in-call")
-            expect(doc.locator(".tile.remote video")).to_have_count(1)
+            expect(doc.locator(".tile.remote video")).to_have_count(1, timeout=20_000)
             expect(visitor.locator("#patient-panel")).to_have_count(0)
             expect(visitor.locator("#report-text")).to_have_count(0)
             body = visitor.locator("body").inner_text()

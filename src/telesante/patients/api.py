@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from telesante.core import policy
+from telesante.core.bounds import Id
 from telesante.core.models import AuditAction
 from telesante.patients import services
 from telesante.patients.models import AttachmentKind, Patient, Sex
@@ -90,6 +91,6 @@ def create_patient(request: HttpRequest, payload: PatientIn):
 
 
 @router.get("/{patient_id}", response=PatientOut, summary="Lire un patient")
-def get_patient(request: HttpRequest, patient_id: int):
+def get_patient(request: HttpRequest, patient_id: Id):
     user = _clinician(request)
     return policy.get_patient(request, user, patient_id, AuditAction.READ)

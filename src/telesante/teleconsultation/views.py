@@ -210,7 +210,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
             services.room_of(tc),
             request.POST.get("label", ""),
             request.POST.get("relation", "patient"),
-            _id(request.POST.get("hours")) or None,
+            _id(hours) if (hours := request.POST.get("hours", "").strip()) else None,
             request.POST.get("contact", ""),
         )
         request.session["new_guest_link"] = request.build_absolute_uri(tokens.guest_path(guest.pk))

@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from telesante.core.bounds import Id
 from telesante.documents import pdf
 from telesante.documents import services as documents
 from telesante.teleexpertise import services
@@ -121,12 +122,12 @@ def listing(
 
 
 @router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")
-def read(request: HttpRequest, te_id: int):
+def read(request: HttpRequest, te_id: Id):
     return services.get(request, request.user, te_id)
 
 
 @router.post("/{te_id}/attachments", response={201: AttachmentOut}, summary="Joindre un fichier")
-def attach(request: HttpRequest, te_id: int, file: File[UploadedFile], field: Form[str] = ""):
+def attach(request: HttpRequest, te_id: Id, file: File[UploadedFile], field: Form[str] = ""):
     te = services.get(request, request.user, te_id)
     if te.act.requester_id != request.user.pk and te.claimed_by_id != request.user.pk:
         raise PermissionDenied("Seuls le demandeur et l'expert joignent des fichiers.")
@@ -136,7 +137,7 @@ def attach(request: HttpRequest, te_id: int, file: File[UploadedFile], field: Fo
 
 
 @router.post("/{te_id}/messages", response={201: MessageOut}, summary="Écrire dans le fil")
-def message(request: HttpRequest, te_id: int, payload: MessageIn):
+def message(request: HttpRequest, te_id: Id, payload: MessageIn):
     te = services.get(request, request.user, te_id)
     return Status(
         201,
@@ -145,13 +146,13 @@ def message(request: HttpRequest, te_id: int, payload: MessageIn):
 
 
 @router.post("/{te_id}/claim", response={200: TeleExpertiseOut}, summary="Prendre en charge")
-def claim(request: HttpRequest, te_id: int):
+def claim(request: HttpRequest, te_id: Id):
     te = services.get(request, request.user, te_id)
     return Status(200, services.claim(request, request.user, te))
 
 
 @router.post("/{te_id}/answer", response={200: TeleExpertiseOut}, summary="Répondre")
-def answer(request: HttpRequest, te_id: int, payload: AnswerIn):
+def answer(request: HttpRequest, te_id: Id, payload: AnswerIn):
     te = services.get(request, request.user, te_id)
     return Status(
         200,
@@ -167,12 +168,12 @@ def answer(request: HttpRequest, te_id: int, payload: AnswerIn):
 
 
 @router.post("/{te_id}/decline", response={200: TeleExpertiseOut}, summary="Décliner")
-def decline(request: HttpRequest, te_id: int, payload: DeclineIn):
+def decline(request: HttpRequest, te_id: Id, payload: DeclineIn):
     te = services.get(request, request.user, te_id)
     return Status(200, services.decline(request, request.user, te, payload.reason))
 
 
 @router.get("/{te_id}/report.pdf", summary="Compte rendu PDF")
-def report(request: HttpRequest, te_id: int):
+def report(request: HttpRequest, te_id: Id):
     te = services.get(request, request.user, te_id)
     return pdf.report_response(te.act, f"teleexpertise-{te.pk}.pdf")

@@ -201,6 +201,9 @@ USE_TZ = True
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_BYTES", str(15 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Images are decoded (location removed, thumbnail) only up to this many pixels: a 48 MP phone
+# photo fits; decoding costs a few bytes a pixel, whatever the file's size.
+MAX_IMAGE_PIXELS = int(env("MAX_IMAGE_PIXELS", str(50_000_000)))
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

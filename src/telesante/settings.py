@@ -1,5 +1,6 @@
 """Settings from TELESANTE_* environment variables; laptop defaults, strict production."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -186,6 +187,11 @@ if not (DEBUG or DEMO):
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# Addresses of our own reverse proxies: only from them is X-Forwarded-For believed (audit
+# entries, login limits); any other client could write any address there.
+TELESANTE_TRUSTED_PROXIES = [
+    str(ipaddress.ip_address(a.strip())) for a in env("TRUSTED_PROXIES").split(",") if a.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS").split(",") if o]
 
 # Request bodies other than file uploads (JSON, forms); uploads are limited per file below.

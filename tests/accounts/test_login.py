@@ -218,6 +218,25 @@ def test_lockout_follows_the_account_from_another_address(world):
     assert other_account["Location"] == TOTP_STEP
 
 
+@pytest.mark.parametrize("trusted", [False, True])
+def test_the_address_limit_believes_forwarded_for_only_from_our_proxies(world, settings, trusted):
+    """A local client spraying accounts while writing a new X-Forwarded-For each time is still
+    one address; behind our proxy, the forwarded address is the client's."""
+    settings.TELESANTE_TRUSTED_PROXIES = ["127.0.0.1"] if trusted else []
+
+    def attempt(i: int, email: str):
+        client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+        return password_step(client, email, "faux" if i < 5 else PASSWORD)
+
+    for i in range(5):
+        attempt(i, f"inconnu{i}@example.test")
+    last = attempt(5, world.nurse_b.email)
+    if trusted:
+        assert last["Location"] == TOTP_STEP
+    else:
+        assert "Trop de tentatives" in non_field_errors(last)
+
+
 def test_four_failures_do_not_lock(world):
     client = Client()
     for _ in range(4):

@@ -1,68 +1,85 @@
 """Request checks shared by every page and API operation."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 NUL = "\x00"
+# Device batches name each bad item themselves and keep the others.
+ITEMS_CHECKED = ("/api/v1/telesurveillance/measurements",)
 
 
-def _has_nul(value) -> bool:
+def _nul_fields(value, name: str = "") -> Iterator[str]:
+    """The names (dotted paths) of the strings holding a NUL in a decoded JSON value."""
     if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        if NUL in value:
+            yield name or "__all__"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{name}.{key}" if name else str(key)
+            if NUL in str(key):
+                yield path
+            else:
+                yield from _nul_fields(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_fields(item, f"{name}.{index}" if name else str(index))
 
 
-def _json_has_nul(request: HttpRequest) -> bool:
+def _json_nul_fields(request: HttpRequest) -> list[str]:
     # Bodies above the general limit are read by their own operation (device batches check
     # their items one by one); a body without "\u0000" cannot hold a NUL once decoded.
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return False
+        return []
     if not 0 < length <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return False
+        return []
     body = request.body
     if b"\\u0000" not in body:
-        return False
+        return []
     try:
-        return _has_nul(json.loads(body))
+        return list(_nul_fields(json.loads(body)))
     except ValueError:
-        return False  # not JSON: the operation answers that
+        return []  # not JSON: the operation answers that
+
+
+def _query_nul_fields(data) -> list[str]:
+    return [key for key, values in data.lists() if NUL in key or any(NUL in v for v in values)]
+
+
+def nul_fields(request: HttpRequest) -> list[str]:
+    """The fields of the request (path, query, form, JSON body) that hold a NUL byte."""
+    found = ["__all__"] if NUL in request.path else []
+    found += _query_nul_fields(request.GET)
+    content_type = request.content_type or ""
+    if request.method == "POST" and content_type in {
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    }:
+        found += _query_nul_fields(request.POST)
+    elif content_type == "application/json" and request.path not in ITEMS_CHECKED:
+        found += _json_nul_fields(request)
+    return found
 
 
 class RefuseNulMiddleware:
-    """A NUL byte in a text or an id is refused (400): PostgreSQL cannot store it, and no
-    French name, address or identifier holds one."""
+    """A NUL byte in a text or an id is refused (400, naming the fields): PostgreSQL cannot
+    store it, and no name, address or identifier typed by a person holds one."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._carries_nul(request):
-            message = _("Caractère nul interdit dans une requête.")
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": message}, status=400)
-            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
-        return self.get_response(request)
-
-    @staticmethod
-    def _carries_nul(request: HttpRequest) -> bool:
-        if NUL in request.path or any(NUL in k or _has_nul(vs) for k, vs in request.GET.lists()):
-            return True
-        content_type = request.content_type or ""
-        if request.method == "POST" and content_type in {
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
-        }:
-            return any(NUL in k or _has_nul(vs) for k, vs in request.POST.lists())
-        if content_type == "application/json":
-            return _json_has_nul(request)
-        return False
+        fields = nul_fields(request)
+        if not fields:
+            return self.get_response(request)
+        message = _("Caractère nul interdit.")
+        if request.path.startswith("/api/"):
+            errors = {field: [message] for field in fields}
+            return JsonResponse({"detail": _("Données invalides."), "errors": errors}, status=400)
+        text = _("Caractère nul interdit (champ : %(fields)s).") % {"fields": ", ".join(fields)}
+        return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")

@@ -6,7 +6,9 @@ from django.http import Http404, HttpRequest
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from telesante.core import audit
 from telesante.core.bounds import Id
+from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.documents import services as documents
 from telesante.teleexpertise import services
@@ -118,7 +120,9 @@ def listing(
     """Open requests first (nearest deadline on top), then the history, newest first."""
     if box not in ("inbox", "outbox"):
         raise Http404
-    return services.listing(request.user, box, status or "", limit, related=("act",))
+    items = services.listing(request.user, box, status or "", limit, related=("act",))
+    audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in items])
+    return items
 
 
 @router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")

@@ -255,6 +255,8 @@ def get(request: HttpRequest | None, user: User, pk: int) -> Enrolment:
         .first()
     )
     if enrolment is None:
+        # An enrolment's id is its act's.
+        audit.record_refusal(request, user, AuditAction.READ, "acts.Act", pk)
         raise Http404(_("Suivi introuvable."))
     audit.record(request, user, AuditAction.READ, [enrolment.act])
     return enrolment

@@ -83,3 +83,19 @@ class RefuseNulMiddleware:
             return JsonResponse({"detail": _("Données invalides."), "errors": errors}, status=400)
         text = _("Caractère nul interdit (champ : %(fields)s).") % {"fields": ", ".join(fields)}
         return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
+
+
+class NoStoreMiddleware:
+    """Nothing the application answers is kept by a browser or a proxy cache: pages, API
+    answers, documents and PDFs may carry patient data, and a shared computer or a proxy
+    must not give them to the next person. Static files (served before) are cached as usual;
+    a response that sets its own policy (the script catalogue) keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -207,9 +207,9 @@ def report(facts: dict, m: dict, runs: int, command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
+def write_section(body: str, mark: str = MARK) -> None:
     text = DOC.read_text(encoding="utf-8")
-    start, end = f"<!-- bench:{MARK} -->", f"<!-- /bench:{MARK} -->"
+    start, end = f"<!-- bench:{mark} -->", f"<!-- /bench:{mark} -->"
     block = f"{start}\n{body}\n{end}"
     if start in text:
         text = re.sub(

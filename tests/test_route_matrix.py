@@ -9,8 +9,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from telesante.accounts.models import Profession
+from telesante.accounts.models import Membership, Profession
 from telesante.api import api
+from telesante.core import policy
+from telesante.structures.models import Team
 from telesante.teleexpertise import services
 from tests.conftest import World, api_client, logged_in, make_user
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
@@ -1051,3 +1053,55 @@ def test_other_structure_search_does_not_list_foreign_patients(world):
 
 def test_api_schema_and_docs_are_public(db):
     assert api_client(None).get("/api/v1/openapi.json").status_code == 200
+
+
+# Care teams: every page and API read of one object (act, patient, document, room, enrolment,
+# alert) that a member of a structure gets is a 404 for a colleague of the same structure in
+# another team. Objects of the structure itself (its page, its journal, its deployment) are not
+# patient data and stay the structure's.
+STRUCTURE_OBJECTS = {
+    "structure_detail",
+    "structure_audit",
+    "deployment_site",
+    "teleconsultation_feed",  # a professional's own agenda, by its secret token
+    "room_guest",  # a guest's signed link, not an account
+}
+OBJECT_ROUTE = ("<int:", "<slug:", "<str:", "{")
+
+
+def _object_reads():
+    routes = {name: route for route, name in _walk(get_resolver().url_patterns)}
+    for key, case in {**PAGES, **API}.items():
+        route = key if case.api else routes.get(key, "")
+        if case.method != "GET" or key in STRUCTURE_OBJECTS:
+            continue
+        if not any(marker in route for marker in OBJECT_ROUTE):
+            continue
+        for role, status in case.expect.items():
+            if status == 200 and role not in {"anonymous", "observer", "regional_admin"}:
+                yield pytest.param(key, role, id=f"{key}-{role}")
+
+
+def other_team_colleague(user):
+    """A colleague of `user` in each of their structures, in a team of its own there, with the
+    same profession and no specialty (so no filière pool either)."""
+    colleague = make_user(f"autre.equipe.{user.pk}@example.test", profession=user.profession)
+    for structure in policy.member_structures(user):
+        team = Team.objects.create(structure=structure, name=f"Autre équipe {user.pk}")
+        Membership.objects.create(user=colleague, team=team)
+    return colleague
+
+
+@pytest.mark.parametrize(("key", "role"), list(_object_reads()))
+def test_other_team_of_the_structure_gets_404(world, request, key, role):
+    case = {**PAGES, **API}[key]
+    for flag, fixture in (("te", "te_objects"), ("tsv", "tsv_objects"), ("tc", "tc_objects")):
+        if getattr(case, flag):
+            request.getfixturevalue(fixture)
+    user = getattr(world, role)
+    url = case.url(world)
+    client = api_client if case.api else logged_in
+    assert client(user).get(url).status_code == 200
+    colleague = other_team_colleague(user)
+    assert policy.member_structures(colleague).exists()
+    assert client(colleague).get(url).status_code == 404, url

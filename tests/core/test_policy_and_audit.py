@@ -16,6 +16,7 @@ from telesante.core import audit, policy, trail
 from telesante.core.models import AuditAction, AuditEntry
 from telesante.patients import services
 from telesante.patients.models import ActKind, PatientAttachment
+from telesante.structures.models import Team
 from tests.conftest import logged_in, make_patient, make_structure, make_user
 
 
@@ -109,15 +110,15 @@ def acts_of(user) -> set[int]:
     return set(policy.visible_acts(user).values_list("pk", flat=True))
 
 
-def test_acts_are_visible_to_their_parties_and_structures_only(world):
+def test_acts_are_visible_to_their_parties_and_teams_only(world):
     expert = make_user("expert@example.test")
     act = make_act(world, world.patient_b, requester=world.nurse_b, performers=[expert])
     assert acts_of(world.nurse_b) == {act.pk}  # requester, and member of the requesting EHPAD
     assert acts_of(expert) == {act.pk}  # performer
     assert acts_of(world.nurse_a) == set()
-    act.performing_structure = world.ehpad_a
+    act.performing_team = Team.default_for(world.ehpad_a.pk)
     act.save()
-    assert acts_of(world.nurse_a) == {act.pk}  # member of the performing structure
+    assert acts_of(world.nurse_a) == {act.pk}  # member of the performing team
     assert acts_of(world.observer) == set()
 
 

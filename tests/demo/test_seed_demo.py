@@ -327,10 +327,12 @@ def test_monitoring_operator_devices_and_history(demo):
         User.objects.get(email=f"{local}@{seeding.DEMO_DOMAIN}")
         for local in ("medecin.generaliste", "expert.cardiologie")
     )
-    assert set(Enrolment.objects.values_list("prescriber", "operator", "team__name")) == {
-        (gp.pk, cardiologist.pk, operator["structure"])
-    }
-    assert cardiologist.memberships.filter(structure__name=operator["structure"]).exists()
+    assert set(
+        Enrolment.objects.values_list(
+            "prescriber", "operator", "team__structure__name", "team__name"
+        )
+    ) == {(gp.pk, cardiologist.pk, operator["structure"], seeding.MONITORING_TEAM)}
+    assert cardiologist.memberships.filter(team__name=seeding.MONITORING_TEAM).exists()
     assert set(
         Forfait.objects.values_list("act__performers", "act__billing_codes__professional")
     ) == {(cardiologist.pk, cardiologist.pk)}

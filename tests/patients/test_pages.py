@@ -363,7 +363,7 @@ def test_structure_page_shows_members_and_patient_count(world, nurse):
     page = nurse.get(reverse("structure_detail", args=[world.ehpad_a.pk]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Professionnels (3)" in html
+    assert "Équipe de la structure (3)" in html
     assert "530000011" in html
     assert page.context["structure"].patient_count == 1
     assert "Journal d'accès aux patients" not in html

@@ -12,7 +12,7 @@ from django.test import Client
 
 from telesante.accounts.models import Profession, User
 from telesante.patients.models import PatientAttachment
-from telesante.structures.models import Structure, StructureKind
+from telesante.structures.models import Structure, StructureKind, Team
 from telesante.telesurveillance import enrolment as enrolments
 from telesante.telesurveillance import programmes
 from telesante.telesurveillance.models import DeviceToken, Enrolment
@@ -28,7 +28,8 @@ ALWAYS = {"reading_start": datetime.time(0), "reading_end": datetime.time(23, 59
 @dataclass
 class TSV:
     w: World
-    team: Structure
+    team: Structure  # the opérateur team's structure
+    care_team: Team  # its one care team, the enrolments' opérateur team
     operator: User  # member of the opérateur team (a nurse)
     team_doctor: User  # doctor of the opérateur team: the enrolment's médecin opérateur
     other_operator: User  # member of another team
@@ -37,10 +38,11 @@ class TSV:
 
 
 def new_enrolment(w: World, team: Structure, doctor: User, **overrides) -> enrolments.NewEnrolment:
-    """Patient A in `team`'s heart-failure programme under `doctor`, on doctor_a's prescription."""
+    """Patient A in the heart-failure programme of `team`'s care team under `doctor`, on
+    doctor_a's prescription."""
     fields = {
         "patient_id": w.patient_a.pk,
-        "team_id": team.pk,
+        "team_id": Team.default_for(team.pk).pk,
         "programme": "insuffisance_cardiaque",
         "prescriber_id": w.doctor_a.pk,
         "operator_id": doctor.pk,
@@ -79,6 +81,7 @@ def tsv(world) -> TSV:
     return TSV(
         w=world,
         team=team,
+        care_team=Team.default_for(team.pk),
         operator=operator,
         team_doctor=doctor,
         other_operator=make_user("operateur.mans@example.test", structure=other),

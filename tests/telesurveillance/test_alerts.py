@@ -41,9 +41,9 @@ def low_spo2(t: TSV, mid: str = "x", now=NOW) -> Alert:
 
 def test_only_team_members_join_the_board_socket(tsv, transactional_db):
     async def scenario():
-        assert await BoardSocket(AnonymousUser(), tsv.team.pk).connect() == (False, 4401)
-        assert await BoardSocket(tsv.other_operator, tsv.team.pk).connect() == (False, 4403)
-        assert await BoardSocket(tsv.w.observer, tsv.team.pk).connect() == (False, 4403)
+        assert await BoardSocket(AnonymousUser(), tsv.care_team.pk).connect() == (False, 4401)
+        assert await BoardSocket(tsv.other_operator, tsv.care_team.pk).connect() == (False, 4403)
+        assert await BoardSocket(tsv.w.observer, tsv.care_team.pk).connect() == (False, 4403)
 
     async_to_sync(scenario)()
 
@@ -51,7 +51,7 @@ def test_only_team_members_join_the_board_socket(tsv, transactional_db):
 @pytest.mark.django_db(transaction=True)
 def test_an_alert_reaches_the_board_live_and_the_team_by_email(tsv):
     async def scenario():
-        socket = BoardSocket(tsv.operator, tsv.team.pk)
+        socket = BoardSocket(tsv.operator, tsv.care_team.pk)
         assert (await socket.connect())[0]
         await ingest_async(tsv)
         event = await socket.receive_json_from(timeout=5)

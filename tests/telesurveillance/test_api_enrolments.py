@@ -21,7 +21,7 @@ def payload(t: TSV, **overrides) -> dict:
     patient = make_patient(t.team, birth_name="ENVOYE", first_names="Lise")
     return {
         "patient_id": patient.pk,
-        "team_id": t.team.pk,
+        "team_id": t.care_team.pk,
         "programme": "insuffisance_respiratoire",
         "prescriber_id": t.w.doctor_a.pk,
         "operator_id": t.team_doctor.pk,

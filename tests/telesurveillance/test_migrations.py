@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from telesante.accounts.models import Profession
+from telesante.structures.models import Team
 from telesante.telesurveillance import enrolment as enrolments
 from telesante.telesurveillance import forfaits
 from telesante.telesurveillance.models import Programme
@@ -82,12 +83,12 @@ def test_enrolments_get_a_doctor_of_their_team_as_operator_and_back(tsv: TSV, sc
     march, june = datetime.date(2026, 3, 1), datetime.date(2026, 6, 1)
     details = {"prescribed_on": START, "exploitant": "E", "starts_on": march, "ends_on": june}
 
-    def enrol(team, prescriber, serial: str):
+    def enrol(structure, prescriber, serial: str):
         return enrolments.store(
             None,
             tsv.operator,
             tsv.w.patient_a,
-            team,
+            Team.default_for(structure.pk),
             prescriber,
             prescriber,
             programme,

@@ -101,7 +101,7 @@ def form_data(t: TSV, patient: Patient) -> dict:
     return {
         "patient": patient.pk,
         "programme": "insuffisance_respiratoire",
-        "team": t.team.pk,
+        "team": t.care_team.pk,
         "operator": t.team_doctor.pk,
         "prescriber": t.w.doctor_a.pk,
         "prescribed_on": "2026-03-01",

@@ -8,7 +8,9 @@ from telesante.accounts.models import ApiToken, Membership, User
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
-    autocomplete_fields = ["structure"]
+    # The team names its structure (Membership.save).
+    fields = ["team", "role"]
+    autocomplete_fields = ["team"]
 
 
 @admin.register(User)

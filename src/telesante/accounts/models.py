@@ -1,4 +1,4 @@
-"""Professionals (accounts), their structure memberships and their API tokens."""
+"""Professionals (accounts), their care-team memberships and their API tokens."""
 
 import hashlib
 import secrets
@@ -135,9 +135,18 @@ class MembershipRole(models.TextChoices):
 
 
 class Membership(models.Model):
+    """A professional's place in a care team. `structure` is the team's, kept on the row so that
+    "the user's structures" stays one indexed lookup."""
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     structure = models.ForeignKey(
         "structures.Structure", on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(
+        "structures.Team",
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("équipe"),
     )
     role = models.CharField(
         _("rôle"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER
@@ -146,10 +155,19 @@ class Membership(models.Model):
 
     class Meta:
         verbose_name = _("appartenance")
-        constraints = [models.UniqueConstraint(fields=["user", "structure"], name="one_membership")]
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_team_membership")]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.structure} ({self.get_role_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Given a structure only, the member joins its first team; given a team, its structure.
+        from telesante.structures.models import Team
+
+        if self.team_id is None:
+            self.team = Team.default_for(self.structure_id)
+        self.structure_id = self.team.structure_id
+        super().save(*args, **kwargs)
 
 
 def hash_token(raw: str) -> str:

@@ -82,6 +82,23 @@ class Act(models.Model):
     performers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="performed_acts"
     )
+    # Care teams (need-to-know inside a structure): their members see the act (core/policy.py).
+    requesting_team = models.ForeignKey(
+        "structures.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requested_acts",
+        verbose_name=_("équipe demandeuse"),
+    )
+    performing_team = models.ForeignKey(
+        "structures.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="performed_acts",
+        verbose_name=_("équipe requise"),
+    )
     status = models.CharField(
         _("statut"),
         max_length=20,
@@ -104,12 +121,29 @@ class Act(models.Model):
         indexes = [
             models.Index(fields=["requesting_structure", "status"], name="act_structure_status"),
             models.Index(fields=["requesting_structure", "id"], name="act_structure_history"),
+            # A care team's open requests and history (boxes, worklists, the wall).
+            models.Index(fields=["requesting_team", "status"], name="act_team_status"),
+            models.Index(fields=["requesting_team", "id"], name="act_team_history"),
+            models.Index(fields=["performing_team", "id"], name="act_performing_team"),
             # The indicators' monthly roll-up reads acts month by month (indicators/rollup.py).
             models.Index(fields=["requested_at"], name="act_requested_at"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The requesting team is the requester's team in the requesting structure unless given;
+        # a team given names its structure.
+        from telesante.structures.models import Team
+
+        if self.requesting_team_id is None and self.requesting_structure_id:
+            self.requesting_team = Team.of(self.requester_id, self.requesting_structure_id)
+        if self.requesting_team_id:
+            self.requesting_structure_id = self.requesting_team.structure_id
+        if self.performing_team_id:
+            self.performing_structure_id = self.performing_team.structure_id
+        super().save(*args, **kwargs)
 
 
 class Incident(models.Model):

@@ -1,4 +1,5 @@
-"""The permission wall: who may see which patient. Pages and API both ask here, and only here."""
+"""The permission wall: who may see which patient, act and document. Pages, API and exports ask
+here, and only here."""
 
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -7,31 +8,34 @@ from telesante.accounts.models import Membership, MembershipRole
 from telesante.acts.models import Act
 from telesante.core import audit
 from telesante.core.models import AuditAction
-from telesante.patients.models import ActKind, Patient, PatientAttachment
-from telesante.structures.models import Structure
+from telesante.patients.models import Patient, PatientAttachment
+from telesante.structures.models import Structure, Team
 
 
 def member_structures(user) -> QuerySet[Structure]:
     if not user.is_authenticated:
         return Structure.objects.none()
-    return Structure.objects.filter(memberships__user=user)
+    return Structure.objects.filter(memberships__user=user).distinct()
+
+
+def member_teams(user) -> QuerySet[Team]:
+    """The care teams the user belongs to."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(memberships__user=user)
 
 
 def administered_structures(user) -> QuerySet[Structure]:
     if not user.is_authenticated:
         return Structure.objects.none()
-    return Structure.objects.filter(memberships__user=user, memberships__role=MembershipRole.ADMIN)
+    return Structure.objects.filter(
+        memberships__user=user, memberships__role=MembershipRole.ADMIN
+    ).distinct()
 
 
 def may_handle_patients(user) -> bool:
-    """Regional observers never see patient data; others only through a structure or an act."""
+    """Regional observers never see patient data; others only through a team or an act."""
     return bool(user.is_authenticated and user.is_active and not user.is_observer)
-
-
-def act_party_q(user) -> Q:
-    """Parties to an act: its requester, its performers, and the experts of a téléassistance
-    act that assists it."""
-    return Q(requester=user) | Q(performers=user) | Q(assisted_by__act__performers=user)
 
 
 def act_role(user, act: Act) -> str | None:
@@ -46,29 +50,64 @@ def act_role(user, act: Act) -> str | None:
     return None
 
 
+def _party_lists(user, column: str) -> list[QuerySet]:
+    """Acts the user requested, performs or assists (téléassistance), projected on `column`."""
+    through = "act_id" if column == "id" else f"act__{column}"
+    return [
+        Act.objects.filter(requester=user).values_list(column, flat=True),
+        Act.performers.through.objects.filter(user=user).values_list(through, flat=True),
+        Act.objects.filter(assisted_by__act__performers=user).values_list(column, flat=True),
+    ]
+
+
+def party_acts(user) -> QuerySet[Act]:
+    """The acts the user is a party to (their agenda), whatever their teams."""
+    if not may_handle_patients(user):
+        return Act.objects.none()
+    first, *others = _party_lists(user, "id")
+    return Act.objects.filter(pk__in=first.union(*others))
+
+
+def _act_lists(user, column: str) -> QuerySet:
+    """THE act rule, as a UNION of index-driven lists projected on `column` ("id" for the acts,
+    "patient_id" for their patients): acts the user is party to, acts of the user's care teams
+    (requesting or performing), and télé-expertise requests addressed to the user by name or,
+    while open, through their filière's pool."""
+    from telesante.teleexpertise.models import TeleExpertise  # the pool rule lives there
+    from telesante.teleexpertise.pools import pool_q
+
+    teams = Membership.objects.filter(user=user).values("team")
+    te_column = "act_id" if column == "id" else f"act__{column}"
+    first, *others = _party_lists(user, column)
+    return first.union(
+        *others,
+        Act.objects.filter(requesting_team__in=teams).values_list(column, flat=True),
+        Act.objects.filter(performing_team__in=teams).values_list(column, flat=True),
+        TeleExpertise.objects.filter(named_expert=user).values_list(te_column, flat=True),
+        TeleExpertise.objects.filter(pool_q(user)).values_list(te_column, flat=True),
+    )
+
+
+def visible_acts(user) -> QuerySet[Act]:
+    """Acts the user is party to, acts of their care teams, and the télé-expertise requests
+    addressed to them (by name, or while open through their pool)."""
+    if not may_handle_patients(user):
+        return Act.objects.none()
+    return Act.objects.filter(pk__in=_act_lists(user, "id"))
+
+
 def visible_patients(user) -> QuerySet[Patient]:
-    """Patients attached to one of the user's structures, in an act the user is party to, or
-    monitored (télésurveillance) by a team the user belongs to."""
+    """Patients followed by one of the user's care teams, and the patients of the acts the user
+    sees (visible_acts): the two walls come from the same rule and cannot disagree."""
     if not may_handle_patients(user):
         return Patient.objects.none()
     # One IN over a UNION of index-driven id lists: the database starts from the few
     # patients the user may see instead of testing every patient of the region.
-    mine = Membership.objects.filter(user=user).values("structure")
+    teams = Membership.objects.filter(user=user).values("team")
     ids = (
-        PatientAttachment.objects.filter(structure__in=mine)
+        PatientAttachment.objects.filter(team__in=teams)
         .values_list("patient_id", flat=True)
-        .union(
-            Act.objects.filter(requester=user).values_list("patient_id", flat=True),
-            Act.objects.filter(performers=user).values_list("patient_id", flat=True),
-            # Télésurveillance: the members of the opérateur team see the patients it monitors.
-            Act.objects.filter(
-                kind=ActKind.TELESURVEILLANCE, performing_structure__in=mine
-            ).values_list("patient_id", flat=True),
-            # An expert assisting a colleague's act (téléassistance) is party to it.
-            Act.objects.filter(assisted_by__act__performers=user).values_list(
-                "patient_id", flat=True
-            ),
-        )
+        .union(_act_lists(user, "patient_id"))
     )
     return Patient.objects.filter(pk__in=ids)
 
@@ -85,23 +124,6 @@ def get_patient(request: HttpRequest, user, pk: int, action: AuditAction) -> Pat
 
 def may_create_in(user, structure: Structure) -> bool:
     return may_handle_patients(user) and member_structures(user).filter(pk=structure.pk).exists()
-
-
-def visible_acts(user) -> QuerySet[Act]:
-    """Acts the user requested or performs, acts of their structures, and the open télé-expertise
-    requests addressed to them by name or through their filière's pool."""
-    if not may_handle_patients(user):
-        return Act.objects.none()
-    from telesante.teleexpertise.pools import pool_q  # the pool rule lives with télé-expertise
-
-    mine = Membership.objects.filter(user=user).values("structure")
-    return Act.objects.filter(
-        act_party_q(user)
-        | Q(requesting_structure__in=mine)
-        | Q(performing_structure__in=mine)
-        | Q(teleexpertise__named_expert=user)
-        | pool_q(user, prefix="teleexpertise__")
-    ).distinct()
 
 
 def get_act(request: HttpRequest | None, user, pk: int, action: AuditAction) -> Act:

@@ -44,9 +44,9 @@ QUESTIONS = {
 OPINION = "Avis rendu : prise en charge adaptée, poursuivre les soins selon les recommandations."
 RECOMMENDATIONS = "Réévaluation à 15 jours, photos de contrôle à joindre."
 ACT_FIELDS = [
-    "id", "kind", "filiere", "patient", "requester", "requesting_structure",
-    "performing_structure", "status", "consent", "created_at", "requested_at", "due_at",
-    "done_at", "report",
+    "id", "kind", "filiere", "patient", "requester", "requesting_structure", "requesting_team",
+    "performing_structure", "performing_team", "status", "consent", "created_at", "requested_at",
+    "due_at", "done_at", "report",
 ]  # fmt: skip
 TE_FIELDS = [
     "act", "question", "urgency", "form_data", "state", "named_expert", "claimed_by",
@@ -71,11 +71,13 @@ STATUS = {
 class Expert:
     user: int
     structure: int
+    team: int
 
 
 @dataclass(slots=True)
 class Requesting:
     structure: int
+    team: int
     dept: str
     requesters: list[int]
     patients: list[int]
@@ -104,12 +106,16 @@ class History:
         self.reference: dict[str, list[Expert]] = defaultdict(list)
         experts = Membership.objects.filter(
             user__specialty__in=self.filieres, user__is_active=True
-        ).values_list("user_id", "user__specialty", "structure_id", "structure__departement_id",
-                      "structure__kind")  # fmt: skip
-        for user, specialty, structure, dept, kind in experts.order_by("pk"):
-            self.local[specialty, dept].append(Expert(user, structure))
+        ).values_list("user_id", "user__specialty", "structure_id", "team_id",
+                      "structure__departement_id", "structure__kind")  # fmt: skip
+        seen = set()
+        for user, specialty, structure, team, dept, kind in experts.order_by("pk"):
+            if (user, structure) in seen:  # their first team, the one of their specialty
+                continue
+            seen.add((user, structure))
+            self.local[specialty, dept].append(Expert(user, structure, team))
             if kind == StructureKind.CHU:
-                self.reference[specialty].append(Expert(user, structure))
+                self.reference[specialty].append(Expert(user, structure, team))
 
     def experts(self, specialty: str, dept: str) -> list[Expert]:
         return self.local.get((specialty, dept)) or self.reference.get(specialty) or []
@@ -196,7 +202,8 @@ class History:
         )  # fmt: skip
         rows["acts"].append(
             (act_id, ActKind.TELEEXPERTISE.value, filiere.code, patient, requester,
-             site.structure, expert.structure if taken else None, STATUS[state].value,
+             site.structure, site.team, expert.structure if taken else None,
+             expert.team if taken else None, STATUS[state].value,
              consent_id, adapt(sent), adapt(sent), adapt(due),
              adapt(answered_at) if answered_at else None, "")
         )  # fmt: skip

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from telesante.accounts.models import User, hash_token
 from telesante.patients.models import Patient
-from telesante.structures.models import Structure
+from telesante.structures.models import Team
 from telesante.telesurveillance import adherence, catalog, forfaits, ingest, rules
 from telesante.telesurveillance import enrolment as enrolments
 from telesante.telesurveillance.models import (
@@ -111,7 +111,7 @@ def _readings(rng, serials: dict[str, str], scenario: str, start: datetime.datet
 
 
 def seed(
-    rng: random.Random, team: Structure, prescriber: User, operator: User, patients: list[Patient]
+    rng: random.Random, team: Team, prescriber: User, operator: User, patients: list[Patient]
 ) -> None:
     """Enrol `patients` (one per PLAN line) in the team's care under `operator` (a doctor of the
     team), with devices and history."""

@@ -60,6 +60,7 @@ from telesante.structures.models import (
     Equipment,
     Structure,
     StructureKind,
+    Team,
 )
 from telesante.teleexpertise.models import OPEN_STATES, TeleExpertise
 
@@ -101,6 +102,18 @@ EHPAD_DEVICES = [
     Equipment.BP,
 ]
 HOME_KINDS = (StructureKind.EHPAD, StructureKind.FAM_MAS)
+# Hospitals are many care teams: one per priority filière, the télésurveillance opérateur team
+# and a general team (first: the default for patients and staff without a specialty).
+HOSPITAL_KINDS = (StructureKind.CH, StructureKind.CHU)
+GENERAL_TEAM = "Médecine polyvalente"
+MONITORING_TEAM = "Télésurveillance"
+FILIERE_TEAMS = {
+    Specialty.CARDIOLOGY: "Cardiologie",
+    Specialty.GERIATRICS: "Gériatrie",
+    Specialty.DERMATOLOGY: "Dermatologie",
+    Specialty.PSYCHIATRY: "Psychiatrie",
+    Specialty.WOUNDS: "Plaies et cicatrisation",
+}
 OFFICE_KINDS = (StructureKind.MSP, StructureKind.CDS, StructureKind.CABINET)
 
 
@@ -126,6 +139,7 @@ class DemoLogin:
     site: str | None = None  # key of its structure (see `Seeder.sites`)
     membership_role: str = MembershipRole.MEMBER
     also: tuple[str, ...] = ()  # further structures (member)
+    teams: tuple[str, ...] = ()  # its teams at `site` when not the one of its specialty
     regional_role: str = ""
     staff: bool = False
     rpps: bool = True
@@ -145,7 +159,8 @@ DEMO_LOGINS = [
               "Julien", "Faloulin", Profession.DOCTOR, GP, site="msp_demo",
               also=("ehpad_demo",)),
     DemoLogin("expert.cardiologie", "expert", "Experte en cardiologie (CH de Laval)", "Claire",
-              "Valarac", Profession.DOCTOR, Specialty.CARDIOLOGY, site="ch_laval"),
+              "Valarac", Profession.DOCTOR, Specialty.CARDIOLOGY, site="ch_laval",
+              teams=(FILIERE_TEAMS[Specialty.CARDIOLOGY], MONITORING_TEAM)),
     DemoLogin("expert.geriatrie", "expert", "Expert en gériatrie (CH de Laval)", "Olivier",
               "Kerabert", Profession.DOCTOR, Specialty.GERIATRICS, site="ch_laval"),
     DemoLogin("expert.dermatologie", "expert", "Experte en dermatologie (CH de Laval)", "Inès",
@@ -160,7 +175,7 @@ DEMO_LOGINS = [
               Profession.NURSE, site="ehpad_sarthe_demo"),
     DemoLogin("operateur.telesurveillance", "monitoring_operator",
               "Infirmière de télésurveillance (CH de Laval, équipe opérateur)", "Sophie",
-              "Marelin", Profession.NURSE, site="ch_laval"),
+              "Marelin", Profession.NURSE, site="ch_laval", teams=(MONITORING_TEAM,)),
     DemoLogin("observateur", "observer", "Observatrice régionale (ARS)", "Nathalie", "Verasset",
               regional_role=RegionalRole.OBSERVER, rpps=False),
     DemoLogin("admin.region", "regional_admin", "Administrateur régional (GRADeS)", "Thomas",
@@ -180,6 +195,11 @@ class Site:
     staff: list[tuple[str, str, int]] = field(default_factory=list)  # profession, specialty, n
     admin: bool = False  # an IDEC administers it
     structure: Structure | None = None
+    teams: dict[str, Team] = field(default_factory=dict)  # by name, the default first
+
+    @property
+    def default_team(self) -> Team:
+        return next(iter(self.teams.values()))
 
 
 @dataclass
@@ -232,7 +252,7 @@ PATIENT_FIELDS = [
     "birthplace_code", "identity_status", "matricule", "matricule_kind", "search_key", "gp",
     "created_by", "created_at", "updated_at",
 ]  # fmt: skip
-ATTACHMENT_FIELDS = ["patient", "structure", "kind", "since"]
+ATTACHMENT_FIELDS = ["patient", "structure", "team", "kind", "since"]
 STATUS_CHANGE_FIELDS = [
     "patient", "old_status", "new_status", "evidence", "note", "changed_by", "changed_at",
 ]  # fmt: skip
@@ -532,6 +552,28 @@ class Seeder:
             )
             objs.append(site.structure)
         Structure.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+        self.create_teams()
+
+    def create_teams(self) -> None:
+        for site in self.sites.values():
+            names = [Team.DEFAULT_NAME]
+            if site.kind in HOSPITAL_KINDS:
+                names = [GENERAL_TEAM, *FILIERE_TEAMS.values(), MONITORING_TEAM]
+            site.teams = {n: Team(structure=site.structure, name=n) for n in names}
+        Team.objects.bulk_create(
+            [t for site in self.sites.values() for t in site.teams.values()],
+            batch_size=BATCH_SIZE,
+        )
+
+    def teams_of(self, person: Person, site: Site) -> list[Team]:
+        """A hospital's professional joins the team of their specialty (or the teams of their
+        demo login); elsewhere, the site's one team."""
+        if site.kind not in HOSPITAL_KINDS:
+            return [site.default_team]
+        login = person.login
+        if login and login.teams and login.site == site.key:
+            return [site.teams[n] for n in login.teams]
+        return [site.teams.get(FILIERE_TEAMS.get(person.specialty, ""), site.default_team)]
 
     # --- professionals -------------------------------------------------------------------
 
@@ -651,7 +693,10 @@ class Seeder:
         for person, user in zip(people, users, strict=True):
             for key, role in person.sites:
                 site = self.sites[key]
-                memberships.append(Membership(user=user, structure=site.structure, role=role))
+                memberships += [
+                    Membership(user=user, structure=site.structure, team=team, role=role)
+                    for team in self.teams_of(person, site)
+                ]
                 if person.profession == Profession.NURSE and (key, role) == person.sites[0]:
                     self.nurses_by_site[key].append(user.pk)  # they register patients
                 if self.office_gp(person):
@@ -786,7 +831,9 @@ class Seeder:
                     row, status, evidence, created_by = self.patient(site, kind)
                     attach = AttachmentKind.PATIENT if kind == "office" else AttachmentKind.RESIDENT
                     patients.append((next_id, *row, now, now))
-                    attachments.append((next_id, site.structure.pk, attach.value, today))
+                    attachments.append(
+                        (next_id, site.structure.pk, site.default_team.pk, attach.value, today)
+                    )
                     changes.append((next_id, "", status, evidence, note, created_by, now))
                     self.patients_by_site[site.key].append(next_id)
                     next_id += 1
@@ -847,6 +894,7 @@ class Seeder:
         requesting = [
             history.Requesting(
                 structure=site.structure.pk,
+                team=site.default_team.pk,
                 dept=site.dept,
                 requesters=self.nurses_by_site[key] + self.gps_by_site[key],
                 patients=self.patients_by_site[key],
@@ -858,7 +906,7 @@ class Seeder:
     def create_monitoring(self) -> None:
         """Télésurveillance: MSP patients, on its GP's prescription, followed by the CH de Laval
         team with its cardiologist as médecin opérateur (demo/monitoring.py)."""
-        team = self.sites["ch_laval"].structure
+        team = self.sites["ch_laval"].teams[MONITORING_TEAM]
         prescriber = User.objects.get(email=f"medecin.generaliste@{DEMO_DOMAIN}")
         operator = User.objects.get(email=f"expert.cardiologie@{DEMO_DOMAIN}")
         msp = self.sites["msp_demo"].structure

@@ -105,7 +105,8 @@ def as_dict(structure: Structure, points: dict) -> dict:
                 "profession": m.user.get_profession_display(),
                 "specialty": m.user.get_specialty_display(),
             }
-            for m in structure.expert_memberships
+            # One line per professional, whatever the number of their teams on the site.
+            for m in {m.user_id: m for m in structure.expert_memberships}.values()
         ]
         + [
             {

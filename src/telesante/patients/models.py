@@ -130,9 +130,14 @@ class AttachmentKind(models.TextChoices):
 
 
 class PatientAttachment(models.Model):
+    """A patient followed by a care team (its structure kept on the row, as for memberships)."""
+
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="attachments")
     structure = models.ForeignKey(
         "structures.Structure", on_delete=models.CASCADE, related_name="patient_attachments"
+    )
+    team = models.ForeignKey(
+        "structures.Team", on_delete=models.CASCADE, related_name="patient_attachments"
     )
     kind = models.CharField(
         max_length=10, choices=AttachmentKind.choices, default=AttachmentKind.PATIENT
@@ -141,11 +146,20 @@ class PatientAttachment(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["patient", "structure"], name="one_attachment")
+            models.UniqueConstraint(fields=["patient", "team"], name="one_team_attachment")
         ]
 
     def __str__(self) -> str:
         return f"{self.patient_id} @ {self.structure_id} ({self.kind})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Given a structure only, the patient is followed by its first team.
+        from telesante.structures.models import Team
+
+        if self.team_id is None:
+            self.team = Team.default_for(self.structure_id)
+        self.structure_id = self.team.structure_id
+        super().save(*args, **kwargs)
 
 
 class IdentityStatusChange(models.Model):

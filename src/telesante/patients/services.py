@@ -29,7 +29,7 @@ from telesante.patients.models import (
     Patient,
     PatientAttachment,
 )
-from telesante.structures.models import Commune, Country, Structure
+from telesante.structures.models import Commune, Country, Structure, Team
 
 SEARCH_LIMIT = 50
 
@@ -163,7 +163,9 @@ def create(
     patient.created_by = user
     with transaction.atomic():
         patient.save()
-        PatientAttachment.objects.create(patient=patient, structure=structure, kind=attachment_kind)
+        PatientAttachment.objects.create(
+            patient=patient, team=Team.of(user, structure.pk), kind=attachment_kind
+        )
         with product_language():
             IdentityStatusChange.objects.create(
                 patient=patient,

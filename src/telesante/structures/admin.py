@@ -1,6 +1,19 @@
 from django.contrib import admin
 
-from telesante.structures.models import Commune, Departement, Region, Structure
+from telesante.structures.models import Commune, Departement, Region, Structure, Team
+
+
+class TeamInline(admin.TabularInline):
+    model = Team
+    extra = 1
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "structure"]
+    search_fields = ["name", "structure__name"]
+    list_select_related = ["structure"]
+    autocomplete_fields = ["structure"]
 
 
 @admin.register(Structure)
@@ -10,6 +23,7 @@ class StructureAdmin(admin.ModelAdmin):
     search_fields = ["name", "finess", "commune__name"]
     autocomplete_fields = ["commune"]
     list_select_related = ["commune"]
+    inlines = [TeamInline]
 
 
 @admin.register(Commune)

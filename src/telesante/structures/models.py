@@ -165,3 +165,40 @@ class Structure(models.Model):
 
     def equipment_labels(self) -> list[str]:
         return [str(Equipment(e).label) for e in self.equipment if e in Equipment.values]
+
+
+class Team(models.Model):
+    """A care team of a structure (a service of a hospital; the one team of an EHPAD or MSP).
+    Memberships, patients and acts belong to teams: need-to-know inside a structure."""
+
+    DEFAULT_NAME = "Équipe de la structure"
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="teams", verbose_name=_("structure")
+    )
+    name = models.CharField(_("nom"), max_length=150)
+
+    class Meta:
+        verbose_name = _("équipe de soins")
+        verbose_name_plural = _("équipes de soins")
+        ordering = ["structure_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["structure", "name"], name="one_team_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def of(cls, user, structure_id: int) -> "Team":
+        """The user's (first) team in the structure, else the structure's first team."""
+        team = cls.objects.filter(memberships__user=user, structure_id=structure_id)
+        return team.order_by("pk").first() or cls.default_for(structure_id)
+
+    @classmethod
+    def default_for(cls, structure_id: int) -> "Team":
+        """The structure's first team, created when it has none (a structure always has one)."""
+        team = cls.objects.filter(structure_id=structure_id).order_by("pk").first()
+        if team is None:
+            team, _created = cls.objects.get_or_create(
+                structure_id=structure_id, name=cls.DEFAULT_NAME
+            )
+        return team

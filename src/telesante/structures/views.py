@@ -23,8 +23,8 @@ def structure_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .annotate(patient_count=Count("patient_attachments", distinct=True)),
         pk=pk,
     )
-    members = structure.memberships.select_related("user").order_by(
-        "user__last_name", "user__first_name"
+    members = structure.memberships.select_related("user", "team").order_by(
+        "team__name", "user__last_name", "user__first_name"
     )
     is_admin = policy.administered_structures(request.user).filter(pk=pk).exists()
     return render(

@@ -265,7 +265,7 @@ def ical(user: User, base_url: str) -> str:
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     acts = (
         TeleConsultation.objects.filter(act__status__in=OPEN_STATUSES)
-        .filter(act__in=Act.objects.filter(policy.act_party_q(user)))
+        .filter(act__in=policy.party_acts(user))
         .select_related("act")
         .order_by("scheduled_at")
     )

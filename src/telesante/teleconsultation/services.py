@@ -150,7 +150,10 @@ def create(request: HttpRequest | None, user: User, new: NewConsultation) -> Tel
     from telesante.teleconsultation.booking import check_free
 
     check_free(performer, new.scheduled_at, new.duration_minutes)
-    performing = Membership.objects.filter(user=performer).values_list("structure", flat=True)
+    # The performer's team (their first) is the performing team: its members see the act.
+    performing = (
+        Membership.objects.filter(user=performer).order_by("pk").values_list("team", flat=True)
+    )
     with transaction.atomic():
         consent = patients.consent_to_act(request, user, patient, new.kind, structure)
         act = Act.objects.create(
@@ -158,7 +161,7 @@ def create(request: HttpRequest | None, user: User, new: NewConsultation) -> Tel
             patient=patient,
             requester=user,
             requesting_structure=structure,
-            performing_structure_id=performing.first(),
+            performing_team_id=performing.first(),
             status=ActStatus.SCHEDULED,
             consent=consent,
             requested_at=timezone.now(),
@@ -290,9 +293,10 @@ def assist(
             kind=ActKind.TELEASSISTANCE,
             patient=act.patient,
             requester=user,
-            requesting_structure=act.performing_structure or act.requesting_structure,
-            performing_structure_id=Membership.objects.filter(user=expert)
-            .values_list("structure", flat=True)
+            requesting_team_id=act.performing_team_id or act.requesting_team_id,
+            performing_team_id=Membership.objects.filter(user=expert)
+            .order_by("pk")
+            .values_list("team", flat=True)
             .first(),
             status=ActStatus.IN_PROGRESS,
             consent=act.consent,

@@ -198,13 +198,13 @@ def inbox(user: User) -> QuerySet[TeleExpertise]:
 
 
 def _sent_by(user: User, prefix: str = "") -> Q:
-    """Sent by the user or from one of their structures (prefix: path to the act)."""
-    mine = list(policy.member_structures(user).values_list("pk", flat=True))
-    return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_structure__in": mine})
+    """Sent by the user or from one of their care teams (prefix: path to the act)."""
+    mine = list(policy.member_teams(user).values_list("pk", flat=True))
+    return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_team__in": mine})
 
 
 def outbox(user: User) -> QuerySet[TeleExpertise]:
-    """Requests sent by the user or from one of their structures."""
+    """Requests sent by the user or from one of their care teams."""
     return TeleExpertise.objects.filter(_sent_by(user, "act__"))
 
 
@@ -229,8 +229,8 @@ def listing(
         )
     else:
         history = outbox(user)
-        # The act's status mirrors the request's state: the structure's open acts are one
-        # index range (acts.act_structure_status).
+        # The act's status mirrors the request's state: a team's open acts are one index
+        # range (acts.act_team_status).
         open_acts = Act.objects.filter(
             _sent_by(user), kind=ActKind.TELEEXPERTISE, status__in=OPEN_ACT_STATUSES
         )
@@ -287,8 +287,8 @@ def claim(request: HttpRequest | None, user: User, te: TeleExpertise) -> TeleExp
         te.save(update_fields=["state", "claimed_by", "claimed_at"])
         act = te.act
         act.status = ActStatus.IN_PROGRESS
-        act.performing_structure = policy.member_structures(user).first()
-        act.save(update_fields=["status", "performing_structure"])
+        act.performing_team = policy.member_teams(user).order_by("pk").first()
+        act.save(update_fields=["status", "performing_structure", "performing_team"])
         act.performers.add(user)
         audit.record(request, user, AuditAction.UPDATE, [act], detail="prise en charge")
         with product_language():
@@ -319,7 +319,7 @@ def named_expert_choices(filiere: Filiere) -> QuerySet[User]:
 def is_requester_side(user: User, te: TeleExpertise) -> bool:
     return (
         te.act.requester_id == user.pk
-        or policy.member_structures(user).filter(pk=te.act.requesting_structure_id).exists()
+        or policy.member_teams(user).filter(pk=te.act.requesting_team_id).exists()
     )
 
 
@@ -433,8 +433,8 @@ def decline(
         te.save(update_fields=["state", "claimed_by", "claimed_at", "named_expert"])
         act = te.act
         act.status = ActStatus.REQUESTED
-        act.performing_structure = None
-        act.save(update_fields=["status", "performing_structure"])
+        act.performing_structure, act.performing_team = None, None
+        act.save(update_fields=["status", "performing_structure", "performing_team"])
         act.performers.remove(user)
         audit.record(request, user, AuditAction.UPDATE, [act], detail=f"refus : {reason}"[:200])
         with product_language():

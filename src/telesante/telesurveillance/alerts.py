@@ -67,7 +67,7 @@ def _deliver(alert_ids: list[int], now: datetime.datetime | None = None) -> int:
     for alert in due:
         by_team.setdefault(alert.enrolment.team_id, []).append(alert)
     for team_id, team_alerts in by_team.items():
-        members = User.objects.filter(memberships__structure_id=team_id, is_active=True)
+        members = User.objects.filter(memberships__team_id=team_id, is_active=True)
         for alert in team_alerts:
             async_to_sync(layer.group_send)(board_group(team_id), payload(alert))
         worst = team_alerts[0]
@@ -104,8 +104,8 @@ def visible(user: User) -> QuerySet[Alert]:
     """Alerts of the patients monitored by the user's teams or prescribed by the user."""
     if not policy.may_handle_patients(user):
         return Alert.objects.none()
-    mine = policy.member_structures(user).values("pk")
-    return Alert.objects.filter(Q(enrolment__team__in=mine) | Q(enrolment__prescriber=user))
+    # The monitoring's act carries the rule: its opérateur team and its prescriber see it.
+    return Alert.objects.filter(enrolment_id__in=policy.visible_acts(user).values("pk"))
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> Alert:
@@ -118,7 +118,7 @@ def get(request: HttpRequest | None, user: User, pk: int) -> Alert:
 
 
 def _team_member(user: User, alert: Alert) -> None:
-    if not policy.member_structures(user).filter(pk=alert.enrolment.team_id).exists():
+    if not policy.member_teams(user).filter(pk=alert.enrolment.team_id).exists():
         raise Http404(_("Alerte introuvable."))
 
 
@@ -167,7 +167,7 @@ def _push_change(alert: Alert) -> None:
 
 def board(user: User) -> QuerySet[Enrolment]:
     """The team board: active enrolments of the user's teams, worst live alert first."""
-    mine = policy.member_structures(user).values("pk")
+    mine = policy.member_teams(user).values("pk")
     live = Q(alerts__state__in=LIVE)
     return (
         Enrolment.objects.filter(team__in=mine, state=EnrolmentState.ACTIVE)

@@ -20,7 +20,7 @@ router = Router(tags=["télésurveillance"])
 
 class EnrolmentIn(Schema):
     patient_id: int
-    team_id: int = Field(description="l'équipe opérateur (une structure dont on est membre)")
+    team_id: int = Field(description="l'équipe opérateur (une équipe de soins dont on est membre)")
     programme: str = Field(description="code du programme, ex. insuffisance_cardiaque")
     prescriber_id: int
     operator_id: int = Field(description="le médecin opérateur (un médecin membre de l'équipe)")

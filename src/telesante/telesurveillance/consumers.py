@@ -17,7 +17,7 @@ class BoardConsumer(GuardedJsonConsumer):
         member = await database_sync_to_async(
             lambda: (
                 policy.may_handle_patients(user)
-                and policy.member_structures(user).filter(pk=team).exists()
+                and policy.member_teams(user).filter(pk=team).exists()
             )
         )()
         if not member:

@@ -20,7 +20,7 @@ from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
-from telesante.structures.models import Structure
+from telesante.structures.models import Team
 from telesante.telesurveillance import reports
 from telesante.telesurveillance.models import Device, Enrolment, EnrolmentState, Programme
 
@@ -53,15 +53,15 @@ def prescribers() -> QuerySet[User]:
     return User.objects.filter(profession=Profession.DOCTOR, is_active=True)
 
 
-def operators(teams: QuerySet[Structure]) -> QuerySet[User]:
+def operators(teams: QuerySet[Team]) -> QuerySet[User]:
     """The doctors who may answer for a monitoring of one of `teams`: their members."""
-    return prescribers().filter(memberships__structure__in=teams).distinct()
+    return prescribers().filter(memberships__team__in=teams).distinct()
 
 
 def _operator_error(operator_id: int, team_id: int) -> str | None:
     if not prescribers().filter(pk=operator_id).exists():
         return _("Le médecin opérateur doit être un médecin inscrit.")
-    if not operators(Structure.objects.filter(pk=team_id)).filter(pk=operator_id).exists():
+    if not operators(Team.objects.filter(pk=team_id)).filter(pk=operator_id).exists():
         return _("Le médecin opérateur doit être membre de l'équipe opérateur choisie.")
     return None
 
@@ -129,7 +129,7 @@ def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolme
     under a doctor of the team (the médecin opérateur)."""
     if not policy.may_handle_patients(user):
         raise PermissionDenied
-    team = policy.member_structures(user).filter(pk=new.team_id).first()
+    team = policy.member_teams(user).filter(pk=new.team_id).first()
     patient = policy.visible_patients(user).filter(pk=new.patient_id).first()
     if team is None or patient is None:
         raise Http404
@@ -170,7 +170,9 @@ def enrol(request: HttpRequest | None, user: User, new: NewEnrolment) -> Enrolme
                 },
                 {s.strip(): new.device_label for s in new.devices if s.strip()},
             )
-            audit.record(request, user, AuditAction.CREATE, [enrolment.act], structure_id=team.pk)
+            audit.record(
+                request, user, AuditAction.CREATE, [enrolment.act], structure_id=team.structure_id
+            )
     except IntegrityError:
         # Two enrolments of different patients posted at once with the same device: the lock
         # above does not order them, the unique serial refuses the second.
@@ -186,7 +188,7 @@ def store(
     request: HttpRequest | None,
     user: User,
     patient: Patient,
-    team: Structure,
+    team: Team,
     prescriber: User,
     operator: User,
     programme: Programme,
@@ -207,7 +209,7 @@ def store(
                 information_given=True,
                 decision=ConsentDecision.CONSENT,
                 note=note,
-                structure=team,
+                structure_id=team.structure_id,
             ),
         )
 
@@ -215,8 +217,8 @@ def store(
         kind=ActKind.TELESURVEILLANCE,
         patient=patient,
         requester=prescriber,
-        requesting_structure=team,
-        performing_structure=team,
+        requesting_team=team,
+        performing_team=team,
         status=ActStatus.IN_PROGRESS,
         consent=consent(_("Télésurveillance")),
         requested_at=timezone.now(),
@@ -242,8 +244,8 @@ def visible(user: User) -> QuerySet[Enrolment]:
     """Enrolments of the user's teams and those the user prescribed."""
     if not policy.may_handle_patients(user):
         return Enrolment.objects.none()
-    mine = policy.member_structures(user).values("pk")
-    return Enrolment.objects.filter(team__in=mine) | Enrolment.objects.filter(prescriber=user)
+    # The monitoring's act carries the rule: its opérateur team and its prescriber see it.
+    return Enrolment.objects.filter(act_id__in=policy.visible_acts(user).values("pk"))
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> Enrolment:
@@ -273,7 +275,7 @@ def end(
     no forfait is billed after that day."""
     if state not in (EnrolmentState.ENDED, EnrolmentState.STOPPED):
         raise ValidationError({"state": [_("État de fin inconnu.")]})
-    if not policy.member_structures(user).filter(pk=enrolment.team_id).exists():
+    if not policy.member_teams(user).filter(pk=enrolment.team_id).exists():
         raise PermissionDenied(_("Seule l'équipe opérateur met fin au suivi."))
     if enrolment.state != EnrolmentState.ACTIVE:
         raise Conflict(_("Ce suivi est déjà terminé."))

@@ -68,8 +68,9 @@ class EnrolmentForm(forms.Form):
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = policy.visible_patients(user).order_by("birth_name")
-        teams = policy.member_structures(user)
+        teams = policy.member_teams(user).select_related("structure")
         self.fields["team"].queryset = teams
+        self.fields["team"].label_from_instance = lambda t: f"{t.structure} — {t}"
         self.fields["prescriber"].queryset = enrolment.prescribers().order_by("last_name")
         doctors = enrolment.operators(teams).order_by("last_name", "first_name")
         self.fields["operator"].queryset = doctors

@@ -49,7 +49,7 @@ class EnrolmentState(models.TextChoices):
 
 class Enrolment(models.Model):
     """A period of télésurveillance: the act (kind télésurveillance; the opérateur team is its
-    performing structure, its médecin opérateur its performer) and what the regulation asks to
+    performing team, its médecin opérateur its performer) and what the regulation asks to
     keep."""
 
     act = models.OneToOneField(
@@ -66,7 +66,7 @@ class Enrolment(models.Model):
     # The act's consent is `act.consent`; the consent to the processing of the data is kept apart.
     data_consent = models.ForeignKey("patients.Consent", on_delete=models.PROTECT, related_name="+")
     team = models.ForeignKey(
-        "structures.Structure",
+        "structures.Team",
         on_delete=models.PROTECT,
         related_name="monitorings",
         verbose_name=_("équipe opérateur"),

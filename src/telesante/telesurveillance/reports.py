@@ -33,7 +33,7 @@ def render(enrolment: Enrolment, start: datetime.date, end: datetime.date, title
                 ["Patient", f"{patient} — né(e) le {_day(patient.birth_date)}"],
                 ["Statut de l'identité", patient.get_identity_status_display()],
                 ["Prescripteur", pro(enrolment.prescriber)],
-                ["Équipe opérateur", enrolment.team.name],
+                ["Équipe opérateur", f"{enrolment.team.structure} — {enrolment.team}"],
                 ["Médecin opérateur", pro(enrolment.operator)],
                 ["Exploitant", enrolment.exploitant],
                 ["Suivi", f"du {_day(enrolment.starts_on)} au {_day(enrolment.ends_on)}"],

@@ -192,7 +192,7 @@ def hints(enrolment: Enrolment) -> list[str]:
 
 
 def may_change(user: User, enrolment: Enrolment) -> bool:
-    return policy.member_structures(user).filter(pk=enrolment.team_id).exists()
+    return policy.member_teams(user).filter(pk=enrolment.team_id).exists()
 
 
 def change(
@@ -221,7 +221,7 @@ def change(
                 AuditAction.UPDATE,
                 [enrolment],
                 detail=f"{line}{note}",
-                structure_id=enrolment.team_id,
+                structure_id=enrolment.team.structure_id,
             )
     return lines
 

@@ -40,7 +40,7 @@ def board(request: HttpRequest) -> HttpResponse:
     audit.record(request, request.user, AuditAction.SEARCH, [r.act for r in rows])
     context = {
         "rows": rows,
-        "teams": list(policy.member_structures(request.user).values_list("pk", flat=True)),
+        "teams": list(policy.member_teams(request.user).values_list("pk", flat=True)),
     }
     if request.GET.get("fragment"):
         return render(request, "telesurveillance/board_rows.html", context)
@@ -80,7 +80,7 @@ def patient(request: HttpRequest, pk: int) -> HttpResponse:
             "month": adherence.adherence(item, now.date().replace(day=1), now.date()),
             "forfaits": forfaits.of(item),
             "thresholds": [thresholds.describe(r) for r in item.thresholds],
-            "in_team": policy.member_structures(request.user).filter(pk=item.team_id).exists(),
+            "in_team": policy.member_teams(request.user).filter(pk=item.team_id).exists(),
             "notice": _(EMERGENCY_NOTICE),
             "states": [EnrolmentState.ENDED, EnrolmentState.STOPPED],
         },

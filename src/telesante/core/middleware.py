@@ -85,11 +85,19 @@ class RefuseNulMiddleware:
         return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
 
 
-class NoStoreMiddleware:
+# Camera, microphone (video rooms) and location for the platform's own pages, no one else.
+PERMISSIONS_POLICY = (
+    "camera=(self), microphone=(self), geolocation=(self), display-capture=(), "
+    "payment=(), usb=(), serial=(), bluetooth=()"
+)
+
+
+class ResponseHeadersMiddleware:
     """Nothing the application answers is kept by a browser or a proxy cache: pages, API
     answers, documents and PDFs may carry patient data, and a shared computer or a proxy
     must not give them to the next person. Static files (served before) are cached as usual;
-    a response that sets its own policy (the script catalogue) keeps it."""
+    a response that sets its own policy (the script catalogue) keeps it. Every answer also
+    says which browser features the page may use (Permissions-Policy)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -98,4 +106,5 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
+        response["Permissions-Policy"] = PERMISSIONS_POLICY
         return response

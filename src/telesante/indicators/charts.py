@@ -49,7 +49,9 @@ def lines(labels: list[str], series: dict[str, list[int]], title: str) -> SafeSt
         )
     legend = format_html_join(
         "",
-        '<li><span class="swatch" style="background:{}"></span>{}</li>',
+        # An SVG square: its colour is an attribute, not an inline style (CSP).
+        '<li><svg class="swatch" viewBox="0 0 1 1" aria-hidden="true">'
+        '<rect width="1" height="1" fill="{}"/></svg>{}</li>',
         ((PALETTE[n % len(PALETTE)], name) for n, name in enumerate(shown)),
     )
     return _figure(title, _join(parts), legend)

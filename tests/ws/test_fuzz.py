@@ -135,7 +135,7 @@ def test_notification_consumer(tc_world: TC):
 
 def test_board_consumer(tsv: TSV):
     async def scenario():
-        socket = BoardSocket(tsv.operator, tsv.team.pk)
+        socket = BoardSocket(tsv.operator, tsv.care_team.pk)
         assert (await socket.connect())[0]
         await fuzz(socket, "error")
         await socket.disconnect()

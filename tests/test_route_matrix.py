@@ -2,6 +2,7 @@
 and another structure. `test_every_route_is_in_the_matrix` fails when a route has no case."""
 
 import datetime
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -125,6 +126,12 @@ PAGES: dict[str, Case] = {
     "home": Case(
         "GET", lambda w: reverse("home"), {"anonymous": 302, "nurse_a": 200, "observer": 200}
     ),
+    # Each user's own work list (no object in the address): the fragment the home page refreshes.
+    "worklist": Case(
+        "GET",
+        lambda w: reverse("worklist"),
+        {"anonymous": 302, "nurse_a": 200, "nurse_b": 200, "observer": 200, "regional_admin": 200},
+    ),
     "patient_list": Case(
         "GET",
         lambda w: reverse("patient_list"),
@@ -162,6 +169,23 @@ PAGES: dict[str, Case] = {
             "information_given": "on",
             "decision": "consent",
         },
+    ),
+    # Pickers' searches: patients through the wall (nurse_b gets an empty page, tested in
+    # tests/core/test_pickers.py), professionals for clinicians, the referential for anyone.
+    "patient_search": Case(
+        "GET",
+        lambda w: reverse("patient_search") + "?q=dorvane",
+        {"anonymous": 302, "nurse_a": 200, "nurse_b": 200, "observer": 403},
+    ),
+    "search_professionals": Case(
+        "GET",
+        lambda w: reverse("search_professionals", args=["teleconsultation"]) + "?q=a",
+        {"anonymous": 302, "nurse_a": 200, "observer": 403},
+    ),
+    "search_birthplaces": Case(
+        "GET",
+        lambda w: reverse("search_birthplaces") + "?q=laval",
+        {"anonymous": 302, "nurse_a": 200, "observer": 200},
     ),
     "structure_detail": Case(
         "GET",
@@ -238,6 +262,35 @@ PAGES: dict[str, Case] = {
         te_url("teleexpertise_decline", "te_claimed"),
         {"anonymous": 302, "wound_expert": 302, "nurse_a": 403, "nurse_b": 404, "observer": 404},
         data=lambda w: {"reason": "Absent"},
+        te=True,
+    ),
+    # Only the requester corrects or withdraws, until an expert takes the request.
+    "teleexpertise_correct": Case(
+        "GET",
+        te_url("teleexpertise_correct", "te"),
+        {
+            "anonymous": 302,
+            "nurse_a": 200,
+            "doctor_a": 403,
+            "wound_expert": 403,
+            "derm_expert": 404,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        te=True,
+    ),
+    "teleexpertise_withdraw": Case(
+        "POST",
+        te_url("teleexpertise_withdraw", "te"),
+        {
+            "anonymous": 302,
+            "nurse_a": 302,
+            "doctor_a": 403,
+            "wound_expert": 403,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        data=lambda w: {"reason": "Patient hospitalisé"},
         te=True,
     ),
     "teleexpertise_report": Case(
@@ -446,6 +499,13 @@ PAGES: dict[str, Case] = {
         PARTIES_ACT,
         tc=True,
     ),
+    "teleconsultation_send_guest": Case(
+        "POST",
+        lambda w: reverse("teleconsultation_send_guest", args=[w.tc.pk, w.guest.pk]),
+        PARTIES_ACT,
+        data=lambda w: {"contact": "06 12 34 56 78"},
+        tc=True,
+    ),
     "teleconsultation_assist": Case(
         "POST",
         tc_url("teleconsultation_assist"),
@@ -540,6 +600,64 @@ API: dict[str, Case] = {
         {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
         api=True,
     ),
+    "PATCH /api/v1/patients/{patient_id}": Case(
+        "PATCH",
+        lambda w: f"/api/v1/patients/{w.patient_a.pk}",
+        {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
+        data=lambda w: {"used_name": "Martin"},
+        api=True,
+    ),
+    "POST /api/v1/patients/{patient_id}/consents": Case(
+        "POST",
+        lambda w: f"/api/v1/patients/{w.patient_a.pk}/consents",
+        {"anonymous": 401, "nurse_a": 201, "nurse_b": 404, "observer": 403},
+        data=lambda w: {
+            "act_kind": "teleexpertise",
+            "information_given": True,
+            "decision": "consent",
+        },
+        api=True,
+    ),
+    "GET /api/v1/me": Case(
+        "GET",
+        lambda w: "/api/v1/me",
+        {"anonymous": 401, "nurse_a": 200, "observer": 200},
+        api=True,
+    ),
+    "GET /api/v1/professionals": Case(
+        "GET",
+        lambda w: "/api/v1/professionals?q=test",
+        {"anonymous": 401, "nurse_a": 200, "observer": 200},
+        api=True,
+    ),
+    "GET /api/v1/filieres": Case(
+        "GET",
+        lambda w: "/api/v1/filieres",
+        {"anonymous": 401, "nurse_a": 200, "observer": 200},
+        api=True,
+    ),
+    "POST /api/v1/teleexpertise/multipart": Case(
+        "POST",
+        lambda w: "/api/v1/teleexpertise/multipart",
+        {"anonymous": 401, "nurse_a": 201, "pharmacist_a": 403, "observer": 403, "nurse_b": 404},
+        data=lambda w: {
+            "data": json.dumps(
+                {
+                    "patient_id": w.patient_a.pk,
+                    "structure_id": w.ehpad_a.pk,
+                    "filiere": "dermatologie",
+                    "question": "Lésion du dos ?",
+                    "information_given": True,
+                    "decision": "consent",
+                    "form": {"lesion_site": "Dos", "duration": "1 à 6 mois", "evolution": "Stable"},
+                }
+            ),
+            "photos": jpeg(),
+        },
+        api=True,
+        te=True,
+        multipart=True,
+    ),
     "GET /api/v1/teleexpertise": Case(
         "GET",
         lambda w: "/api/v1/teleexpertise?box=outbox",
@@ -628,6 +746,38 @@ API: dict[str, Case] = {
         te_api("te_claimed", "/decline"),
         {"anonymous": 401, "wound_expert": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404},
         data=lambda w: {"reason": "Absent"},
+        api=True,
+        te=True,
+    ),
+    "PUT /api/v1/teleexpertise/{te_id}": Case(
+        "PUT",
+        te_api("te"),
+        {
+            "anonymous": 401,
+            "nurse_a": 200,
+            "doctor_a": 403,
+            "wound_expert": 403,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        data=lambda w: {
+            "question": "Plaie du talon, corrigée",
+            "form": {
+                "wound_type": "Escarre",
+                "location": "Talon",
+                "length_cm": "3,5",
+                "width_cm": 2,
+                "stage": "Stade 3",
+            },
+        },
+        api=True,
+        te=True,
+    ),
+    "POST /api/v1/teleexpertise/{te_id}/withdraw": Case(
+        "POST",
+        te_api("te", "/withdraw"),
+        {"anonymous": 401, "nurse_a": 200, "wound_expert": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"reason": "Patient hospitalisé"},
         api=True,
         te=True,
     ),
@@ -899,6 +1049,14 @@ API: dict[str, Case] = {
         api=True,
         tc=True,
     ),
+    "POST /api/v1/teleconsultations/{act_id}/guests/{guest_id}/send": Case(
+        "POST",
+        lambda w: f"/api/v1/teleconsultations/{w.tc.pk}/guests/{w.guest.pk}/send",
+        {**PARTIES_ACT, "anonymous": 401, "nurse_a": 200, "cardiologist": 200},
+        data=lambda w: {"contact": "fille@example.test"},
+        api=True,
+        tc=True,
+    ),
     "GET /api/v1/teleconsultations/{act_id}/report.pdf": Case(
         "GET",
         tc_api("tc_done", "/report.pdf"),
@@ -1027,8 +1185,9 @@ def test_access(world, request, key, role, expected):
         response = client.get(url)
     elif case.method == "DELETE":
         response = client.delete(url)
-    elif case.method == "PUT":
-        response = client.put(url, case.data(world), content_type="application/json")
+    elif case.method in ("PUT", "PATCH"):
+        send = client.put if case.method == "PUT" else client.patch
+        response = send(url, case.data(world), content_type="application/json")
     elif case.api and not case.multipart:
         response = client.post(url, case.data(world), content_type="application/json")
     else:

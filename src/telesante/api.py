@@ -5,9 +5,10 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 
 from telesante.accounts.models import ApiToken, hash_token
@@ -32,7 +33,65 @@ class TokenAuth(HttpBearer):
         return found.user
 
 
-api = NinjaAPI(
+class ErrorOut(Schema):
+    """The one shape of every refusal: a French sentence, and per field its messages
+    (422 malformed field, 400 rule not met)."""
+
+    detail: str
+    errors: dict[str, list[str]] | None = None
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Règle non respectée (champs nommés dans errors) ou corps illisible",
+    401: "Jeton d'API absent, invalide ou révoqué",
+    403: "Rôle sans droit sur cette opération",
+    404: "Objet hors de portée (autre structure, acte dont on n'est pas partie) ou inconnu",
+    409: "Conflit avec l'état de l'objet (déjà pris en charge, créneau pris…)",
+    413: "Requête trop volumineuse",
+    422: "Champ mal formé (type, format, valeur hors liste)",
+}
+
+
+def error_codes(method: str, operation: dict) -> list[int]:
+    """The refusals an operation may answer, from what it takes: the handlers below turn every
+    refusal of the services into one of these, in the ErrorOut shape."""
+    codes = [400]
+    if operation.get("security"):
+        codes += [401, 403, 404]
+    if operation.get("parameters") or "requestBody" in operation:
+        codes.append(422)
+    if method != "get":
+        codes += [409, 413]
+    return codes
+
+
+class TelesanteAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict | None = None
+    ) -> OpenAPISchema:
+        """Declare every status code an operation answers, so a client (and the schema-based
+        tests) know the refusals as well as the successes."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorOut"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        ref = {"$ref": "#/components/schemas/ErrorOut"}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for code in error_codes(method, operation):
+                    responses.setdefault(
+                        code,
+                        {
+                            "description": ERROR_DESCRIPTIONS[code],
+                            "content": {"application/json": {"schema": ref}},
+                        },
+                    )
+        return schema
+
+
+api = TelesanteAPI(
     title="Télésanté API",
     version="1",
     urls_namespace="api",
@@ -153,6 +212,8 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "Requête trop volumineuse."}, status=413)
 
 
+api.add_router("", "telesante.accounts.api.router")
+api.add_router("/filieres", "telesante.acts.api.router")
 api.add_router("/patients", "telesante.patients.api.router")
 api.add_router("/teleexpertise", "telesante.teleexpertise.api.router")
 api.add_router("/indicators", "telesante.indicators.api.router")

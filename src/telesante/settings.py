@@ -40,9 +40,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "csp",
-    "ninja",  # the API documentation served from our static files, not a CDN
     "django_tasks",
     "django_tasks_db",
+    # django-ninja as an app: /api/v1/docs uses the Swagger UI it ships (pinned with it, served
+    # by the platform as static files) instead of fetching it from a CDN.
+    "ninja",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "telesante.core.api_errors.api_error_shape",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "telesante.core.middleware.ResponseHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -170,12 +173,16 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "telesante.accounts.adapter.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/15m/key", "login": "30/m/ip"}
+# Failed logins are limited per account (10 in 30 minutes, with a growing delay from the third:
+# accounts/lockout.py); per address the limit is far higher, since a whole hospital may share
+# one. allauth keeps the counts in the cache (Redis with TELESANTE_REDIS_URL).
+ACCOUNT_RATE_LIMITS = {"login_failed": "300/15m/ip,10/30m/key", "login": "120/m/ip"}
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Télésanté"
 MFA_ADAPTER = "telesante.accounts.adapter.MFAAdapter"
+MFA_FORMS = {"authenticate": "telesante.accounts.adapter.CodeForm"}
 
 SESSION_COOKIE_AGE = int(env("SESSION_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: expiry on inactivity

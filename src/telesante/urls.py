@@ -24,6 +24,7 @@ admin.site.site_title = "Télésanté"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("liste-de-travail/", core_views.worklist_fragment, name="worklist"),
     path("healthz", core_views.healthz, name="healthz"),
     path("compte/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -31,6 +32,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("patients/", patient_views.patient_list, name="patient_list"),
+    path("patients/recherche/", patient_views.patient_search, name="patient_search"),
+    path(
+        "recherche/professionnels/<slug:set_name>/",
+        core_views.search_professionals,
+        name="search_professionals",
+    ),
+    path(
+        "referentiel/lieux-de-naissance/",
+        structure_views.search_birthplaces,
+        name="search_birthplaces",
+    ),
     path("patients/nouveau/", patient_views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", patient_views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/statut/", patient_views.patient_status, name="patient_status"),
@@ -44,6 +56,8 @@ urlpatterns = [
     path("teleexpertise/<int:pk>/message/", te_views.message, name="teleexpertise_message"),
     path("teleexpertise/<int:pk>/repondre/", te_views.answer, name="teleexpertise_answer"),
     path("teleexpertise/<int:pk>/decliner/", te_views.decline, name="teleexpertise_decline"),
+    path("teleexpertise/<int:pk>/corriger/", te_views.correct, name="teleexpertise_correct"),
+    path("teleexpertise/<int:pk>/retirer/", te_views.withdraw, name="teleexpertise_withdraw"),
     path("teleexpertise/<int:pk>/compte-rendu.pdf", te_views.report, name="teleexpertise_report"),
     path("telesurveillance/", tsv_views.board, name="telesurveillance_board"),
     path("telesurveillance/inscrire/", tsv_views.enrol, name="telesurveillance_enrol"),
@@ -103,6 +117,11 @@ urlpatterns = [
         "teleconsultations/<int:pk>/invite/<int:guest_id>/retirer/",
         tc_views.revoke_guest,
         name="teleconsultation_revoke_guest",
+    ),
+    path(
+        "teleconsultations/<int:pk>/invite/<int:guest_id>/envoyer/",
+        tc_views.send_guest,
+        name="teleconsultation_send_guest",
     ),
     path("teleconsultations/<int:pk>/assistance/", tc_views.assist, name="teleconsultation_assist"),
     path("salle/test/", room_views.connection_test, name="connection_test"),

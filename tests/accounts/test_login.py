@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pyotp
 import pytest
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 import telesante.settings as production_settings
 from telesante import cli
+from telesante.accounts import lockout
 from telesante.accounts.models import ApiToken, User, hash_token
 from tests.conftest import PASSWORD, logged_in, make_user, totp_now
 
@@ -104,7 +106,7 @@ def test_right_totp_code_logs_in_and_opens_home(logged_in_for_real, world):
     assert client.get(reverse("patient_list")).status_code == 200
 
 
-def test_a_totp_code_cannot_be_used_twice(world):
+def test_a_totp_code_cannot_be_used_twice_and_says_so(world):
     code = totp_now()
     first = Client()
     password_step(first, world.nurse_a.email)
@@ -113,7 +115,20 @@ def test_a_totp_code_cannot_be_used_twice(world):
     password_step(replay, world.nurse_a.email)
     response = replay.post(TOTP_STEP, {"code": code})
     assert response.status_code == 200
-    assert "Code incorrect." in response.content.decode()
+    assert response.context["form"].errors["code"] == [
+        "Ce code vient d'être utilisé : un code ne sert qu'une fois. Attendez le suivant "
+        "dans votre application (30 secondes au plus)."
+    ]
+    assert "_auth_user_id" not in replay.session
+
+
+def test_the_code_field_opens_the_digit_pad_and_offers_the_app_code(world):
+    client = Client()
+    password_step(client, world.nurse_a.email)
+    html = client.get(TOTP_STEP).content.decode()
+    field = re.search(r"<input[^>]*name=\"code\"[^>]*>", html).group(0)
+    assert 'inputmode="numeric"' in field
+    assert 'autocomplete="one-time-code"' in field
 
 
 def test_inactive_account_cannot_log_in(world):
@@ -195,53 +210,120 @@ def test_the_totp_authenticator_cannot_be_removed(logged_in_for_real, world):
     assert Authenticator.objects.filter(user=world.nurse_a, type="totp").exists()
 
 
-# Lockout after repeated failures.
+# Failed logins: per account a growing delay, then a lock with its time left; per address a
+# limit high enough for a ward sharing its hospital's address.
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(world):
+@pytest.fixture
+def clock(monkeypatch):
+    """Wall-clock time moved forward at will (allauth's failure records use time.time())."""
+    offset = [0.0]
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+
+    def advance(seconds: float) -> None:
+        offset[0] += seconds
+
+    return advance
+
+
+def fail(client: Client, email: str):
+    response = password_step(client, email, "mauvais-mot-de-passe")
+    assert response.status_code == 200
+    return non_field_errors(response)
+
+
+def test_failures_bring_a_growing_delay_then_the_right_password_works(world, clock):
     client = Client()
-    for _ in range(5):
-        response = password_step(client, world.nurse_a.email, "mauvais-mot-de-passe")
-        assert "incorrects" in non_field_errors(response)
-    locked = password_step(client, world.nurse_a.email)
-    assert locked.status_code == 200
-    assert "Trop de tentatives de connexion échouées" in non_field_errors(locked)
+    for _ in range(3):
+        assert "incorrects" in fail(client, world.nurse_a.email)
+    delayed = password_step(client, world.nurse_a.email)
+    assert delayed.status_code == 200
+    message = non_field_errors(delayed)
+    assert "patientez 5 secondes avant de réessayer" in message
     assert "_auth_user_id" not in client.session
+    clock(6)
+    assert "incorrects" in fail(client, world.nurse_a.email)  # the 4th failure
+    assert "patientez 10 secondes" in fail(client, world.nurse_a.email)  # refused, not counted
+    clock(11)
+    assert password_step(client, world.nurse_a.email)["Location"] == TOTP_STEP
 
 
-def test_lockout_follows_the_account_from_another_address(world):
-    for i in range(5):
-        password_step(Client(REMOTE_ADDR=f"192.0.2.{i}"), world.nurse_a.email, "faux")
-    locked = password_step(Client(REMOTE_ADDR="198.51.100.1"), world.nurse_a.email)
-    assert "Trop de tentatives" in non_field_errors(locked)
-    other_account = password_step(Client(REMOTE_ADDR="198.51.100.1"), world.nurse_b.email)
-    assert other_account["Location"] == TOTP_STEP
+def test_ten_failures_lock_the_account_with_the_time_left(world, clock):
+    client = Client()
+    for n in range(10):
+        clock(lockout.delay_for(n) + 1)
+        assert "incorrects" in fail(client, world.nurse_a.email), n
+    locked = password_step(client, world.nurse_a.email)
+    message = non_field_errors(locked)
+    assert message.startswith("Compte verrouillé après 10 échecs de connexion. Réessayez dans ")
+    minutes = int(re.search(r"dans (\d+) minutes \(à \d\d:\d\d\)", message).group(1))
+    elapsed = sum(lockout.delay_for(n) + 1 for n in range(1, 10))  # since the first failure
+    assert minutes == -(-(30 * 60 - elapsed) // 60)
+    assert "_auth_user_id" not in client.session
+    # The lock follows the account from another address, and leaves the others alone.
+    elsewhere = password_step(Client(REMOTE_ADDR="198.51.100.1"), world.nurse_a.email)
+    assert "Compte verrouillé" in non_field_errors(elsewhere)
+    assert password_step(Client(), world.nurse_b.email)["Location"] == TOTP_STEP
+    clock(minutes * 60)
+    assert password_step(client, world.nurse_a.email)["Location"] == TOTP_STEP
+
+
+def test_a_ward_behind_one_address_is_not_locked_out_by_its_colleagues(world):
+    """Twenty colleagues, one shared address, each a typo: the twenty-first logs in."""
+    for i in range(20):
+        colleague = make_user(f"collegue{i}@example.test", structure=world.ehpad_a)
+        response = password_step(Client(), colleague.email, "faute-de-frappe")
+        assert "incorrects" in non_field_errors(response)
+    assert password_step(Client(), world.nurse_a.email)["Location"] == TOTP_STEP
+
+
+def test_the_address_limit_still_stops_a_sweep_over_many_accounts(world, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/15m/ip"}
+    for i in range(3):
+        assert "incorrects" in fail(Client(), f"inconnu{i}@example.test")
+    refused = password_step(Client(), world.nurse_a.email)
+    message = non_field_errors(refused)
+    assert re.fullmatch(
+        r"Trop d'échecs de connexion depuis ce réseau\. Réessayez dans 15 minutes "
+        r"\(à \d\d:\d\d\)\.",
+        message,
+    )
+    assert (
+        password_step(Client(REMOTE_ADDR="198.51.100.1"), world.nurse_a.email)["Location"]
+        == TOTP_STEP
+    )
 
 
 @pytest.mark.parametrize("trusted", [False, True])
 def test_the_address_limit_believes_forwarded_for_only_from_our_proxies(world, settings, trusted):
-    """A local client spraying accounts while writing a new X-Forwarded-For each time is still
+    """A local client sweeping accounts while writing a new X-Forwarded-For each time is still
     one address; behind our proxy, the forwarded address is the client's."""
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/15m/ip"}
     settings.TELESANTE_TRUSTED_PROXIES = ["127.0.0.1"] if trusted else []
 
-    def attempt(i: int, email: str):
-        client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
-        return password_step(client, email, "faux" if i < 5 else PASSWORD)
+    def client(i: int) -> Client:
+        return Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
 
-    for i in range(5):
-        attempt(i, f"inconnu{i}@example.test")
-    last = attempt(5, world.nurse_b.email)
+    for i in range(3):
+        assert "incorrects" in fail(client(i), f"inconnu{i}@example.test")
+    last = password_step(client(3), world.nurse_a.email)
     if trusted:
         assert last["Location"] == TOTP_STEP
     else:
-        assert "Trop de tentatives" in non_field_errors(last)
+        assert "Trop d'échecs de connexion depuis ce réseau" in non_field_errors(last)
 
 
-def test_four_failures_do_not_lock(world):
+def test_the_code_step_is_delayed_too(world, clock):
     client = Client()
-    for _ in range(4):
-        password_step(client, world.nurse_a.email, "faux")
-    assert password_step(client, world.nurse_a.email)["Location"] == TOTP_STEP
+    password_step(client, world.nurse_a.email)
+    wrong = f"{(int(totp_now()) + 500000) % 1000000:06d}"
+    for _ in range(3):
+        assert client.post(TOTP_STEP, {"code": wrong}).context["form"].errors["code"] == [
+            "Code incorrect."
+        ]
+    response = client.post(TOTP_STEP, {"code": wrong})
+    assert "patientez 5 secondes" in " ".join(response.context["form"].errors["code"])
 
 
 # Sessions expire on inactivity.

@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.http import Http404
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from telesante.accounts.models import Membership
 from telesante.acts.models import Act
@@ -287,9 +288,15 @@ def test_audit_csv_export_has_header_and_only_this_structures_rows(accesses):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0] == trail.CSV_HEADER
-    assert rows[0][:3] == ["date", "professionnel", "action"]
+    assert rows[0][:3] == ["Date et heure", "Professionnel", "Action"]
     body = rows[1:]
     assert len(body) == 2
+    # Local time, as read in France (not UTC, not ISO).
+    local = {
+        timezone.localtime(at).strftime("%d/%m/%Y %H:%M:%S")
+        for at in AuditEntry.objects.filter(patient_id=w.patient_a.pk).values_list("at", flat=True)
+    }
+    assert {row[0] for row in body} <= local
     for row in body:
         assert row[1] == "Nurse.a TEST"
         assert row[2] == "Consultation"

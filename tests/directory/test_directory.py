@@ -80,3 +80,92 @@ def test_directory_costs_constant_queries(world):
     with CaptureQueriesContext(connection) as many:
         assert len(client.get("/api/v1/directory").json()) == 7
     assert len(many) == len(few)
+
+
+def _names(response) -> list[str]:
+    return [e["name"] for e in response.json()]
+
+
+def test_search_by_place_as_typed_without_accents(world):
+    _offer(world.ehpad_a)  # Laval (53000), Mayenne
+    _offer(world.ehpad_b)  # Le Mans, Sarthe
+    _offer(make_structure("EHPAD Les Rives", commune="53062"))  # Château-Gontier-sur-Mayenne
+    client = api_client(None)
+    found = {
+        place: _names(client.get("/api/v1/directory", {"place": place}))
+        for place in ("laval", "chateau gontier", "CHÂTEAU", "mayenne", "53000", "72", "Brest")
+    }
+    assert found == {
+        "laval": ["EHPAD Les Tilleuls"],
+        "chateau gontier": ["EHPAD Les Rives"],
+        "CHÂTEAU": ["EHPAD Les Rives"],
+        "mayenne": ["EHPAD Les Rives", "EHPAD Les Tilleuls"],  # the département
+        "53000": ["EHPAD Les Tilleuls"],
+        "72": ["EHPAD Le Verger"],
+        "Brest": [],
+    }
+    both = client.get("/api/v1/directory", {"place": "mayenne", "filiere": "geriatrie"})
+    assert _names(both) == ["EHPAD Les Rives", "EHPAD Les Tilleuls"]
+    elsewhere = client.get("/api/v1/directory", {"place": "laval", "filiere": "cardiologie"})
+    assert _names(elsewhere) == []
+
+
+def test_page_lists_twenty_sites_a_page_keeping_the_search(world):
+    for i in range(23):
+        _offer(make_structure(f"EHPAD {i:02d}"))
+    _offer(world.ehpad_b)  # Sarthe: not in the search
+    client = logged_in(None)
+    first = client.get("/annuaire/", {"place": "Laval", "filiere": "geriatrie"})
+    html = first.content.decode()
+    assert first.status_code == 200
+    assert "23 sites · page 1 sur 2" in html
+    assert html.count('class="card" id="site-') == 20
+    assert "EHPAD Le Verger" not in html
+    assert 'href="?place=Laval&amp;filiere=geriatrie&amp;page=2"' in html
+    second = client.get("/annuaire/", {"place": "Laval", "filiere": "geriatrie", "page": "2"})
+    html = second.content.decode()
+    assert html.count('class="card" id="site-') == 3
+    assert "EHPAD 22" in html and "EHPAD 00" not in html
+    assert 'href="?place=Laval&amp;filiere=geriatrie&amp;page=1"' in html
+    # Past the last page: the last one, not an error.
+    assert "EHPAD 22" in client.get("/annuaire/", {"page": "99"}).content.decode()
+
+
+def test_map_has_a_legend_and_points_lead_to_the_sites(world):
+    Commune.objects.filter(pk="53130").update(latitude=48.06667, longitude=-0.76667)
+    _offer(world.ehpad_a)
+    html = logged_in(None).get("/annuaire/").content.decode()
+    assert f'<a href="#site-{world.ehpad_a.pk}"><circle' in html
+    legend = html.split('aria-label="Légende de la carte"', 1)[1].split("</ul>", 1)[0]
+    assert "Site déployé" in legend and "Site en cours de déploiement" in legend
+
+
+def test_page_costs_constant_queries_whatever_the_sites(world):
+    _offer(world.ehpad_a)
+    client = logged_in(None)
+    client.get("/annuaire/", {"place": "laval"})
+    with CaptureQueriesContext(connection) as few:
+        client.get("/annuaire/", {"place": "laval"})
+    for i in range(30):
+        site = make_structure(f"EHPAD {i}")
+        _offer(site)
+        make_user(f"expert{i}@example.test", structure=site, specialty="geriatrie")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/annuaire/", {"place": "laval"}).status_code == 200
+    assert len(many) == len(few)
+
+
+def test_login_page_leads_to_the_public_directory(db):
+    html = logged_in(None).get("/compte/login/").content.decode()
+    assert 'href="/annuaire/"' in html
+
+
+def test_api_refuses_a_nul_character_in_french(world):
+    response = api_client(None).get(
+        "/api/v1/directory", {"filiere": "derm\x00", "territory": "5\x003"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "filiere": ["Caractère nul interdit."],
+        "territory": ["Caractère nul interdit."],
+    }

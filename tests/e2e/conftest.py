@@ -117,3 +117,19 @@ def log_in(page, email: str, password: str, code: str | Callable[[], str]) -> No
     page.wait_for_url("**/compte/2fa/authenticate/")
     page.locator("input[name=code]").fill(code() if callable(code) else code)
     page.locator("main form button[type=submit]").first.click()
+
+
+def pick(page, field: str, typed: str, option: str) -> None:
+    """Choose in a searchable picker (static/js/picker.js) as a person does: type in the
+    combobox `#<field>_search`, wait for the option, choose it with the keyboard."""
+    box = page.locator(f"#{field}_search")
+    box.fill("")
+    box.press_sequentially(typed, delay=30)
+    choice = page.locator(f"#{field}_list [role=option]", has_text=option).first
+    choice.wait_for()
+    options = page.locator(f"#{field}_list [role=option]")
+    index = next(i for i in range(options.count()) if option in options.nth(i).inner_text())
+    for _ in range(index + 1):
+        box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_function(f"document.getElementById({field!r}).value !== ''")

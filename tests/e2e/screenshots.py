@@ -21,7 +21,7 @@ from telesante.core.models import AuditAction
 from telesante.patients.models import ActKind, Consent, ConsentDecision, EvidenceKind
 from telesante.patients.services import change_status
 from tests.conftest import PASSWORD, World, make_patient
-from tests.e2e.conftest import DESKTOP, PHONE, fresh_code
+from tests.e2e.conftest import DESKTOP, PHONE, fresh_code, pick
 from tests.e2e.test_deployment_stops import tour  # noqa: F401
 from tests.e2e.test_indicators_dashboard import filieres  # noqa: F401
 from tests.indicators.conftest import dataset  # noqa: F401
@@ -103,7 +103,7 @@ def test_screenshots(world: World, new_page) -> None:
         page.fill("#id_first_names", "Alix")
         page.fill("#id_birth_date", "1940-03-02")
         page.select_option("#id_sex", "F")
-        page.fill("#id_birthplace_code", "53130")
+        pick(page, "id_birthplace_code", "laval", "Laval")
         page.select_option("#id_structure", label=world.ehpad_a.name)
         page.locator("main form.form button[type=submit]").first.click()
         shoot(page, "08-patient-create-duplicate", device)

@@ -106,7 +106,7 @@ def test_the_dashboard_and_the_error_page_under_the_policy(
         context, page, console = watched(browser, server, device)
         login_cookie(context, server.url, dataset.w.observer)
         page.goto("/indicateurs/?territory=53&period=2022-S1")
-        expect(page.locator(".legend svg.swatch").first).to_be_visible()
+        expect(page.locator(".legend .swatch").first).to_be_visible()
         no_violation(page, console)
         shoot(page, f"indicators-{name}")
         # The error page, as the server would render it, with its own stylesheet.

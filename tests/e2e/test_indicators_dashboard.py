@@ -1,15 +1,19 @@
 """The indicators dashboard and its exports in Chromium, as a regional observer sees them."""
 
+import datetime
 import importlib
 import io
 
 import pytest
 from django.apps import apps as django_apps
+from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE
-from tests.indicators.conftest import Dataset, dataset  # noqa: F401
+from telesante.indicators import rollup
+from telesante.indicators.models import ActMonth
+from tests.e2e.conftest import DESKTOP, PHONE
+from tests.indicators.conftest import Dataset, add_act, dataset  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +46,7 @@ def test_dashboard_reads_at_a_glance_and_exports(dataset: Dataset, new_page) -> 
     with page.expect_download() as download:
         page.get_by_role("link", name="Exporter (XLSX)").click()
     book = load_workbook(io.BytesIO(download.value.path().read_bytes()))
-    values = {r[0]: r[1] for r in book["summary"].iter_rows(min_row=4, values_only=True)}
+    values = {r[0]: r[1] for r in book["Chiffres clés"].iter_rows(min_row=4, values_only=True)}
     assert values["Actes"] == 6
     assert download.value.suggested_filename == "indicateurs-53-2022-S1.xlsx"
 
@@ -58,3 +62,37 @@ def test_a_nurse_is_refused(dataset: Dataset, new_page) -> None:  # noqa: F811
     page = new_page(user=dataset.w.nurse_a)
     response = page.goto(URL)
     assert response.status == 403
+
+
+OUTSIDE = """svg => {
+    const box = svg.viewBox.baseVal;
+    return [...svg.querySelectorAll("text")].filter(t => {
+        const b = t.getBBox();
+        return b.x < box.x || b.y < box.y || b.x + b.width > box.x + box.width
+            || b.y + b.height > box.y + box.height;
+    }).map(t => t.textContent);
+}"""
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_chart_labels_are_never_cut_and_the_month_under_way_is_partial(
+    dataset: Dataset,  # noqa: F811
+    new_page,
+    device,
+) -> None:
+    rollup.refresh_dirty()
+    # Large counts (as after years of use) need wide value labels; an act this month.
+    ActMonth.objects.filter(month=datetime.date(2022, 3, 1)).update(n=123456)
+    add_act(dataset, dataset.e1, "teleexpertise", timezone.now())
+    page = new_page(PHONE if device == "phone" else DESKTOP, user=dataset.w.observer)
+    page.goto("/indicateurs/?territory=53")
+    charts = page.locator("figure.ind-chart svg")
+    expect(charts).to_have_count(2)
+    for i in range(2):
+        assert charts.nth(i).evaluate(OUTSIDE) == []
+    month = timezone.localdate().strftime("%Y-%m")
+    expect(charts.first).to_contain_text(f"{month} (partiel)")
+    expect(charts.first).to_contain_text("123\xa0456")  # a tick: thousands grouped
+    page.locator("div.grid:has(figure.ind-chart)").screenshot(
+        path=f"screenshots/indicators-charts-{device}.png"
+    )

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from telesante.accounts.models import Membership, User
 from telesante.patients.models import Consent, Patient
 from tests.conftest import PASSWORD, TOTP_SECRET, World
-from tests.e2e.conftest import PHONE, fresh_code, log_in
+from tests.e2e.conftest import PHONE, fresh_code, log_in, pick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -100,7 +100,7 @@ def fill_identity(page, structure_name: str) -> None:
     page.locator("#id_first_names").fill("Odile Marie")
     page.locator("#id_birth_date").fill("1938-11-05")
     page.locator("#id_sex").select_option("F")
-    page.locator("#id_birthplace_code").fill("53130")
+    pick(page, "id_birthplace_code", "laval", "Laval")
     page.locator("#id_structure").select_option(label=structure_name)
 
 
@@ -109,6 +109,7 @@ def test_nurse_searches_creates_patient_then_duplicate_needs_confirmation(
 ) -> None:
     page = new_page(PHONE, user=world.nurse_a)
     page.goto("/")
+    page.get_by_role("button", name="Menu").click()  # the navigation folds on a phone
     page.get_by_role("link", name="Patients", exact=True).click()
     page.get_by_label("Rechercher un patient de vos structures").fill("lemarchal")
     page.get_by_role("button", name="Rechercher").click()

@@ -35,7 +35,7 @@ from telesante.structures.models import StructureKind
 from telesante.teleexpertise import services
 from telesante.teleexpertise.models import State, TeleExpertise
 from tests.conftest import PASSWORD, World, make_patient, make_structure, make_user, totp_now
-from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
+from tests.e2e.conftest import DESKTOP, PHONE, login_cookie, pick
 from tests.e2e.server import Server, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -141,7 +141,7 @@ def test_request_live_notification_thread_answer_and_pdf(cast: Cast, open_page, 
     login(nu, nurse)
     nu.get_by_role("link", name="Télé-expertise", exact=True).click()
     nu.get_by_role("link", name="Nouvelle demande").click()
-    nu.select_option("#patient", str(patient.pk))
+    pick(nu, "patient", "dorv", "DORVANE Alix")
     nu.select_option("#filiere", label="Plaies et cicatrisation")
     nu.get_by_role("button", name="Continuer").click()
     nu.wait_for_url(re.compile(r"filiere=plaies_cicatrisation"))
@@ -149,7 +149,7 @@ def test_request_live_notification_thread_answer_and_pdf(cast: Cast, open_page, 
     nu.select_option("#f_wound_type", "Escarre")
     nu.fill("#f_location", "Sacrum")
     nu.fill("#f_length_cm", "4")
-    nu.fill("#f_width_cm", "3.5")
+    nu.fill("#f_width_cm", "3,5")  # the French decimal comma, typed in Chromium (fr-FR)
     nu.select_option("#f_stage", "Stade 3")
     assert nu.get_attribute("#f_photos", "capture") == "environment"
     nu.set_input_files("#f_photos", jpeg(tmp_path / "plaie.jpg"))
@@ -160,6 +160,7 @@ def test_request_live_notification_thread_answer_and_pdf(cast: Cast, open_page, 
     nu.wait_for_url(re.compile(r"/teleexpertise/\d+/$"))
     te = TeleExpertise.objects.get(act__patient=patient)
     assert te.state == State.POOLED and te.act.attachments.count() == 1
+    assert te.form_data["width_cm"] == 3.5  # « 3,5 » reached the record as 3.5, never 35
     expect(nu.locator(".thumbs img")).to_have_js_property("naturalWidth", 320)
 
     # The expert's open page shows the new notification without reloading.
@@ -269,7 +270,7 @@ def test_screenshots(cast: Cast, open_page, server: Server, monkeypatch):
         shoot(nu, "list-outbox")
         nu.goto(reverse("teleexpertise_create"))
         shoot(nu, "create-step1")
-        nu.select_option("#patient", str(c.w.patient_a.pk))
+        pick(nu, "patient", "dorvane", "DORVANE Alix")
         nu.select_option("#filiere", "plaies_cicatrisation")
         nu.get_by_role("button", name="Continuer").click()
         nu.wait_for_url(re.compile(r"filiere="))

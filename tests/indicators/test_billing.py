@@ -21,7 +21,9 @@ def _codes(ds, n: int, month: int = 3):
 
 
 def _rows(response):
-    return list(csv.reader(io.StringIO(response.content.decode()), delimiter=";"))
+    text = response.content.decode()
+    assert text.startswith("\ufeff")  # read as UTF-8 by spreadsheet software
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
 
 
 def test_fifth_te2_for_the_same_patient_in_a_year_is_flagged(dataset, settings):
@@ -31,9 +33,10 @@ def test_fifth_te2_for_the_same_patient_in_a_year_is_flagged(dataset, settings):
     rows = _rows(
         logged_in(dataset.expert).get("/indicateurs/facturation.csv", {"period": "2022-S2"})
     )
-    assert rows[0][:4] == ["date", "acte", "type_acte", "code"]
+    assert rows[0][:4] == ["Date", "N° de l'acte", "Type d'acte", "Code"]
     # Only the second semester is exported, but the first three codes count toward the cap.
-    assert [r[0] for r in rows[1:]] == ["2022-09-01", "2022-09-02"]
+    assert [r[0] for r in rows[1:]] == ["01/09/2022", "02/09/2022"]
+    assert rows[1][2] == "Télé-expertise"
     assert rows[1][-1] == ""
     assert rows[2][-1].startswith("Plafond TE2 dépassé : 5")
     assert "DORVANE" not in "".join(";".join(r) for r in rows)

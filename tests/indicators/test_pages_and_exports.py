@@ -1,15 +1,20 @@
 """Dashboard, exports and API on the known dataset: aggregates only, small counts masked."""
 
 import csv
+import datetime
 import io
+import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from telesante.acts.models import Act
+from telesante.indicators import rollup
+from telesante.indicators.models import ActMonth
 from tests.conftest import api_client, logged_in
 from tests.indicators.conftest import add_act, at
 
@@ -36,13 +41,21 @@ def test_api_threshold_is_configurable(dataset, settings):
     assert body["acts_by_kind"]["teleconsultation"] == 1
 
 
-def test_api_csv(dataset):
-    response = api_client(dataset.w.observer).get("/api/v1/indicators", {**QUERY, "format": "csv"})
+def csv_rows(response) -> list[list[str]]:
+    text = response.content.decode()
+    assert text.startswith("\ufeff")  # spreadsheet software reads it as UTF-8
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+
+
+def test_api_csv_is_french_with_a_bom(dataset):
+    response = api_client(dataset.w.observer).get(
+        "/api/v1/indicators", {**QUERY, "format": "csv"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode()), delimiter=";"))
-    assert rows[0] == ["table", "ligne", "colonne", "valeur"]
-    assert ["acts_by_kind", "Télé-expertise", "Actes", "5"] in rows
-    assert ["sites", "Total", "% déployés", "66,7"] in rows
+    rows = csv_rows(response)
+    assert rows[0] == ["Tableau", "Ligne", "Colonne", "Valeur"]
+    assert ["Actes par type", "Télé-expertise", "Actes", "5"] in rows
+    assert ["Sites par type et état de déploiement", "Total", "% déployés", "66,7"] in rows
 
 
 def test_api_bad_filters_are_400_naming_fields(dataset):
@@ -93,28 +106,54 @@ def test_csv_of_one_table_masks_small_counts(dataset):
     response = logged_in(dataset.w.observer).get(
         "/indicateurs/export.csv", {**QUERY, "table": "acts_by_filiere"}
     )
-    rows = list(csv.reader(io.StringIO(response.content.decode()), delimiter=";"))
+    rows = csv_rows(response)
     assert rows[0] == ["Filière", "Actes"]
     assert ["Gériatrie", "< 5"] in rows
     missing = logged_in(dataset.w.observer).get("/indicateurs/export.csv", {"table": "nope"})
     assert missing.status_code == 404
 
 
-def test_xlsx_has_a_sheet_per_table(dataset):
+def test_xlsx_has_a_french_sheet_per_table_with_readable_filters(dataset):
     response = logged_in(dataset.w.observer).get("/indicateurs/export.xlsx", QUERY)
     book = load_workbook(io.BytesIO(response.content))
-    assert "sites" in book.sheetnames and "acts_by_kind" in book.sheetnames
-    sheet = book["summary"]
+    assert book.sheetnames == [
+        "Chiffres clés",
+        "Actes par type",
+        "Actes par filière",
+        "Actes par mois et par type",
+        "Actes et sites par département",
+        "Sites et déploiement",
+        "Zones sous-denses et rurales",
+    ]
+    sheet = book["Chiffres clés"]
+    assert sheet["A2"].value == "Filtres — Période : 2022-S1 ; Territoire : Mayenne (53)"
     values = {row[0]: row[1] for row in sheet.iter_rows(min_row=4, values_only=True)}
     assert values["Actes"] == 6
     assert values["Délai de réponse médian (heures)"] == 15.0
+    # Thousands grouped and one decimal, in the reader's own separators.
+    cells = {row[0].value: row[1] for row in sheet.iter_rows(min_row=4)}
+    assert cells["Actes"].number_format == "#,##0"
+    assert cells["Délai de réponse médian (heures)"].number_format == "#,##0.0"
 
 
-def test_pdf_summary(dataset):
-    response = logged_in(dataset.w.observer).get("/indicateurs/synthese.pdf", QUERY)
+def test_pdf_summary_reads_in_french_with_local_time_and_grouped_thousands(dataset, settings):
+    settings.TELESANTE_INDICATORS_MIN_COUNT = 1
+    rollup.refresh_dirty()
+    # One roll-up row standing for many acts (as after a bulk load), to see thousands grouped.
+    assert ActMonth.objects.filter(month=datetime.date(2022, 3, 1)).update(n=12345)
+    client = logged_in(dataset.w.observer)
+    response = client.get("/indicateurs/synthese.pdf", QUERY, HTTP_ACCEPT_LANGUAGE="en")
     assert response["Content-Type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     assert "2022-S1" in text and "Mayenne" in text and "Sites par type" in text
+    assert "Filtres — Période : 2022-S1 ; Territoire : Mayenne (53)" in text
+    now = timezone.localtime()
+    computed = re.search(r"Calculé le (\d\d/\d\d/\d{4}) à (\d\d):(\d\d)", text)
+    assert computed.group(1) == now.strftime("%d/%m/%Y")
+    minutes = int(computed.group(2)) * 60 + int(computed.group(3))
+    assert abs(minutes - (now.hour * 60 + now.minute)) <= 1
+    assert re.search(r"\b\d{1,3}\s\d{3}\b", text)  # thousands grouped: 24 690…
+    assert not re.search(r"\b\d{5,}\b", text)  # …never 24690
 
 
 def test_observer_cannot_reach_acts_through_indicators(dataset):

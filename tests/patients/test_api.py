@@ -307,3 +307,87 @@ def test_healthz_answers_ok_without_login(db):
     response = Client().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def patch(client: Client, patient_id: int, data) -> object:
+    return client.patch(f"{URL}/{patient_id}", json.dumps(data), content_type="application/json")
+
+
+def test_update_traits_with_the_creation_checks_and_audit(world, nurse):
+    patient = world.patient_a
+    response = patch(nurse, patient.pk, {"used_name": "Martin", "first_names": "Alix  Marie"})
+    assert response.status_code == 200, response.content
+    patient.refresh_from_db()
+    assert (patient.used_name, patient.first_names) == ("Martin", "Alix Marie")
+    assert "MARTIN" in patient.search_key
+    entry = AuditEntry.objects.filter(action=AuditAction.UPDATE, patient_id=patient.pk).get()
+    assert set(entry.detail.split(", ")) == {"first_names", "used_name"}
+    future = timezone.localdate() + datetime.timedelta(days=3)
+    bad = patch(nurse, patient.pk, {"birth_date": future.isoformat(), "birthplace_code": "00000"})
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"birth_date", "birthplace_code"}
+    patient.refresh_from_db()
+    assert str(patient.birth_date) == "1940-03-02"  # nothing half-saved
+
+
+def test_strict_traits_of_a_validated_identity_send_it_back_to_provisional(world, nurse):
+    patient = world.patient_a
+    Patient.objects.filter(pk=patient.pk).update(identity_status=IdentityStatus.VALIDATED)
+    assert patch(nurse, patient.pk, {"used_first_name": "Lili"}).status_code == 200
+    patient.refresh_from_db()
+    assert patient.identity_status == IdentityStatus.VALIDATED  # a used name is not a strict trait
+    assert patch(nurse, patient.pk, {"birth_name": "Dorvanne"}).status_code == 200
+    patient.refresh_from_db()
+    assert (patient.birth_name, patient.identity_status) == ("DORVANNE", IdentityStatus.PROVISIONAL)
+    change = patient.status_changes.order_by("-pk").first()
+    assert (change.old_status, change.note) == (IdentityStatus.VALIDATED, "Traits stricts modifiés")
+
+
+def test_strict_traits_of_a_qualified_identity_come_from_insi_only(world, nurse):
+    patient = world.patient_a
+    Patient.objects.filter(pk=patient.pk).update(
+        identity_status=IdentityStatus.QUALIFIED, matricule=NIR_WOMAN
+    )
+    response = patch(nurse, patient.pk, {"sex": "M", "used_name": "Autre"})
+    assert response.status_code == 400
+    assert "INSi" in response.json()["errors"]["sex"][0]
+    patient.refresh_from_db()
+    assert (patient.sex, patient.used_name, patient.matricule) == ("F", "", NIR_WOMAN)
+
+
+def test_update_outside_the_wall_is_a_404_and_observers_get_403(world):
+    other = patch(api_client(world.nurse_b), world.patient_a.pk, {"used_name": "X"})
+    assert other.status_code == 404
+    assert (
+        patch(api_client(world.observer), world.patient_a.pk, {"used_name": "X"}).status_code == 403
+    )
+    world.patient_a.refresh_from_db()
+    assert world.patient_a.used_name == ""
+
+
+def test_consent_and_refusal_are_recorded_as_the_page_does(world, nurse):
+    url = f"{URL}/{world.patient_a.pk}/consents"
+    data = {"act_kind": "teleconsultation", "information_given": True, "decision": "refusal"}
+    response = nurse.post(url, data, content_type="application/json")
+    assert response.status_code == 201, response.content
+    consent = world.patient_a.consents.get()
+    assert (consent.decision, consent.structure_id, consent.collected_by_id) == (
+        "refusal",
+        world.ehpad_a.pk,
+        world.nurse_a.pk,
+    )
+    assert AuditEntry.objects.filter(
+        action=AuditAction.CONSENT, patient_id=world.patient_a.pk
+    ).exists()
+    uninformed = nurse.post(
+        url,
+        {**data, "information_given": False, "decision": "consent"},
+        content_type="application/json",
+    )
+    assert uninformed.status_code == 400
+    assert "informé" in uninformed.json()["errors"]["information_given"][0]
+    nul = nurse.post(url, {**data, "note": "a\x00b"}, content_type="application/json")
+    assert nul.json()["errors"] == {"note": ["Caractère nul interdit."]}
+    unknown = nurse.post(url, {**data, "act_kind": "magie"}, content_type="application/json")
+    assert unknown.status_code == 422
+    assert world.patient_a.consents.count() == 1

@@ -111,7 +111,8 @@ def test_create_page_offers_only_the_users_structures(world, nurse):
 
 def test_create_page_creates_and_redirects_to_the_detail(world, nurse):
     response = nurse.post(
-        reverse("patient_create"), form_data(world, gp=world.doctor_a.pk, birthplace_code="99134")
+        reverse("patient_create"),
+        form_data(world, gp=world.doctor_a.pk, birthplace_code="99134", born_abroad="on"),
     )
     patient = Patient.objects.get(birth_name="QUENOREL")
     assert response.status_code == 302
@@ -153,7 +154,21 @@ def test_create_page_only_counts_duplicates_of_other_structures(world, nurse):
             "La date de naissance ne peut pas être dans le futur.",
         ),
         ({"birthplace_code": "53999"}, "birthplace_code", "Code INSEE de commune inconnu : 53999."),
-        ({"birthplace_code": "531"}, "birthplace_code", "Le code INSEE compte 5 caractères."),
+        (
+            {"birthplace_code": "531"},
+            "birthplace_code",
+            "Choisissez la commune de naissance dans la liste (ou le pays).",
+        ),
+        (
+            {"birthplace_code": "99134"},
+            "birthplace_code",
+            "Né·e à l'étranger : choisissez un pays ; sinon, une commune.",
+        ),
+        (
+            {"birthplace_code": "53130", "born_abroad": "on"},
+            "birthplace_code",
+            "Né·e à l'étranger : choisissez un pays ; sinon, une commune.",
+        ),
         ({"birth_name": ""}, "birth_name", "Ce champ est obligatoire."),
         ({"birth_date": "31/02/1950"}, "birth_date", "Saisissez une date valide."),
         ({"sex": "X"}, "sex", "Sélectionnez un choix valide"),

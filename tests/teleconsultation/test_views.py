@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +16,7 @@ from django.utils import timezone
 from telesante.acts.models import Act, ActStatus
 from telesante.rooms import ice, tokens
 from telesante.rooms.models import GuestLink
+from telesante.teleconsultation import booking as tc_booking
 from telesante.teleconsultation import services
 from tests.conftest import api_client, logged_in
 from tests.rooms.conftest import TC, booking
@@ -65,6 +67,14 @@ def test_booking_page_books_or_explains_in_french(tc_world: TC):
     assert bad.status_code == 400
     assert "Indiquez la date et l&#x27;heure." in bad.content.decode()
     assert "Indiquez si le patient consent." in bad.content.decode()
+    # A duration typed wrong is refused in French, never replaced by the default.
+    acts = Act.objects.count()
+    for raw, message in (("20,5", "Saisissez un nombre entier."), ("vingt", "par exemple 3,5")):
+        wrong = client.post(reverse("teleconsultation_create"), {**form, "duration_minutes": raw})
+        assert wrong.status_code == 400 and message in wrong.content.decode()
+    too_long = client.post(reverse("teleconsultation_create"), {**form, "duration_minutes": "240"})
+    assert "Valeur attendue entre 5 et 120 min." in too_long.content.decode()
+    assert Act.objects.count() == acts
     other = client.post(reverse("teleconsultation_create"), {**form, "patient": w.patient_b.pk})
     assert "Patient ou structure inaccessible." in other.content.decode()
     ok = client.post(reverse("teleconsultation_create"), form)
@@ -279,3 +289,27 @@ def test_five_wrong_codes_withdraw_the_link_and_an_address_gets_an_email(
         last = visitor.post(link, {"code": wrong})
     assert "Trop d&#x27;erreurs : ce lien est retiré." in last.content.decode()
     assert visitor.post(link, {"code": code}).status_code == 403
+
+
+def test_booking_page_shows_a_week_of_slots_or_says_none_are_published(tc_world: TC):
+    w, cardio = tc_world.w, tc_world.cardiologist
+    client = logged_in(w.nurse_a)
+    url = reverse("teleconsultation_create")
+    none = client.get(url, {"performer": cardio.pk, "patient": w.patient_a.pk}).content.decode()
+    assert "n'a publié aucun créneau" in none and 'type="datetime-local"' in none
+    assert 'value="DORVANE Alix"' in none  # the chosen patient stays chosen
+    ch = cardio.memberships.get().structure
+    in_two_days = timezone.localdate() + datetime.timedelta(days=2)
+    tc_booking.add_availability(
+        None, cardio, ch.pk, in_two_days.weekday(), datetime.time(9), datetime.time(10)
+    )
+    page = client.get(url, {"performer": cardio.pk}).content.decode()
+    assert len(re.findall(r'class="week-day(?: no-slot)?"', page)) == 7
+    assert page.count('name="scheduled_at"') == 2  # 9:00 and 9:25 (20 min + 5)
+    day = in_two_days.strftime("%Y-%m-%d")
+    assert f'value="{day}T09:25"' in page and 'type="datetime-local"' not in page
+    later = client.get(url, {"performer": cardio.pk, "week": "1"}).content.decode()
+    next_week = (in_two_days + datetime.timedelta(days=7)).strftime("%Y-%m-%d")
+    assert f'value="{next_week}T09:00"' in later and f'value="{day}T09:00"' not in later
+    # No list of professionals nor patients on the page: they are searched.
+    assert f'<option value="{cardio.pk}"' not in page

@@ -82,8 +82,9 @@ def test_create_step_1_chooses_the_filiere(te_world):
     assert "Étape 1 sur 2" in page
     for name in ("Dermatologie", "Cardiologie", "Plaies et cicatrisation", "Gériatrie"):
         assert name in page
-    assert "DORVANE Alix" in page
-    assert "VALMORIN" not in page  # another structure's patient
+    # The patient is searched (picker), never listed: no one's name on the page.
+    assert 'data-url="/patients/recherche/"' in page
+    assert "DORVANE" not in page and "VALMORIN" not in page
 
 
 def test_create_step_2_shows_the_filiere_form(te_world):
@@ -108,9 +109,13 @@ def test_create_step_2_shows_the_filiere_form(te_world):
     ):
         assert f'name="{field}"' in page
     assert "Plaie du pied diabétique" in page
-    # The named-expert choice lists the filière's experts only.
-    experts = list(response.context["experts"])
-    assert set(experts) == {t.wound_expert, t.wound_expert_2, t.chu_expert}
+    assert 'value="DORVANE Alix"' in page  # the patient chosen at step 1
+    # The named expert is searched among the filière's experts only.
+    search = reverse("search_professionals", args=["expert"])
+    assert f'data-url="{search}" data-params="filiere=#filiere_code"' in page
+    found = logged_in(t.w.nurse_a).get(search, {"q": "test", "filiere": "plaies_cicatrisation"})
+    ids = {r["id"] for r in found.json()["results"]}
+    assert ids == {t.wound_expert.pk, t.wound_expert_2.pk, t.chu_expert.pk}
 
 
 def test_create_step_2_of_a_new_filiere_without_code(te_world):
@@ -184,7 +189,7 @@ def test_create_bad_input_is_400_in_french_and_saves_nothing(te_world):
     assert response.status_code == 400
     page = text(response)
     assert "La demande n'a pas été envoyée" in page
-    assert "Longueur : Valeur attendue entre 0 et 100." in page
+    assert "Longueur : Valeur attendue entre 0 et 100 cm." in page
     assert "Stade : champ obligatoire." in page
     assert "Le patient refuse la télé-expertise" in page
     assert "« photo.jpg » n'est pas une image JPEG ou PNG ni un PDF (contenu vérifié)." in page
@@ -245,7 +250,7 @@ def test_detail_for_the_requester_and_the_pool_expert(te_world, te):
     requester = text(logged_in(t.w.nurse_a).get(detail_url(te)))
     assert "DORVANE Alix" in requester
     assert "Escarre sacrée qui s'aggrave ?" in requester
-    assert "Sacrum" in requester and "3.5 cm" in requester
+    assert "Sacrum" in requester and "3,5 cm" in requester
     assert reverse("attachment_thumbnail", args=[te.act.attachments.get().pk]) in requester
     assert "En attente de la réponse de l'expert." in requester
     assert reverse("teleexpertise_claim", args=[te.pk]) not in requester

@@ -154,9 +154,11 @@ def test_number_accepts_a_comma_decimal(te_world):
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("100,5", "Valeur attendue entre 0 et 100."),
-        ("-1", "Valeur attendue entre 0 et 100."),
-        ("quatre", "Saisissez un nombre."),
+        ("100,5", "Valeur attendue entre 0 et 100 cm."),
+        ("-1", "Valeur attendue entre 0 et 100 cm."),
+        ("quatre", "Saisissez un nombre (par exemple 3,5)."),
+        ("3,5,2", "Saisissez un nombre (par exemple 3,5)."),
+        ("1e3", "Saisissez un nombre (par exemple 3,5)."),
     ],
 )
 def test_number_bounds_and_format(te_world, raw, message):
@@ -253,10 +255,10 @@ def test_a_new_filiere_is_data_only(te_world):
         te_world, filiere_code="nephrologie", form_data=form, files={}
     )
     with pytest.raises(ValidationError) as exc:
-        services.create(None, te_world.w.nurse_a, make({"dfg": "200", "bilan": "15/01/2026"}))
+        services.create(None, te_world.w.nurse_a, make({"dfg": "200", "bilan": "31/02/2026"}))
     assert errors_of(exc) == {
-        "dfg": ["DFG : Valeur attendue entre 0 et 150."],
-        "bilan": ["Date du bilan : Date invalide (AAAA-MM-JJ)."],
+        "dfg": ["DFG : Valeur attendue entre 0 et 150 mL/min."],
+        "bilan": ["Date du bilan : Date invalide (JJ/MM/AAAA)."],
     }
     te = services.create(None, te_world.w.nurse_a, make({"dfg": "32,5", "bilan": "2026-01-15"}))
     assert te.form_data == {"dfg": 32.5, "bilan": "2026-01-15"}

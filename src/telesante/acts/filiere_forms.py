@@ -10,6 +10,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from telesante.core import numbers
+
 FILE_TYPES = {"photos", "file"}
 VALUE_TYPES = {"text", "textarea", "number", "choice", "multichoice", "date"}
 
@@ -21,16 +23,10 @@ def file_fields(definition: list[dict]) -> list[dict]:
 def _clean_value(field: dict, raw: Any) -> Any:
     kind = field["type"]
     if kind == "number":
-        try:
-            value = float(str(raw).replace(",", "."))
-        except ValueError as exc:
-            raise ValueError(_("Saisissez un nombre.")) from exc
-        if ("min" in field and value < field["min"]) or ("max" in field and value > field["max"]):
-            raise ValueError(
-                _("Valeur attendue entre %(min)s et %(max)s.")
-                % {"min": field.get("min", "…"), "max": field.get("max", "…")}
-            )
-        return value
+        # The French decimal comma and the form's bounds (core.numbers, as every number field).
+        return numbers.parse(
+            raw, low=field.get("min"), high=field.get("max"), unit=field.get("unit", "")
+        )
     if kind == "choice":
         if raw not in field["choices"]:
             raise ValueError(_("Choix invalide."))
@@ -41,10 +37,13 @@ def _clean_value(field: dict, raw: Any) -> Any:
             raise ValueError(_("Choix invalide."))
         return values
     if kind == "date":
-        try:
-            return datetime.date.fromisoformat(str(raw)).isoformat()
-        except ValueError as exc:
-            raise ValueError(_("Date invalide (AAAA-MM-JJ).")) from exc
+        # The date input posts 2024-03-05; a French user or an API client may write 05/03/2024.
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                return datetime.datetime.strptime(str(raw).strip(), fmt).date().isoformat()
+            except ValueError:
+                continue
+        raise ValueError(_("Date invalide (JJ/MM/AAAA)."))
     return str(raw).strip()[:5000]
 
 
@@ -88,7 +87,7 @@ def display(definition: list[dict], data: dict) -> list[tuple[str, str]]:
         if isinstance(value, list):
             value = ", ".join(value)
         elif isinstance(value, float):
-            value = f"{value:g}"
+            value = numbers.fmt(value)
         unit = f" {field['unit']}" if field.get("unit") else ""
         rows.append((field["label"], f"{value}{unit}"))
     return rows

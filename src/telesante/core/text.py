@@ -1,3 +1,5 @@
+import csv
+import io
 import unicodedata
 
 
@@ -9,3 +11,17 @@ def fold(text: str) -> str:
     for separator in "-'’":  # the typographic apostrophe too (D’ARTAGNAN = D'ARTAGNAN)
         upper = upper.replace(separator, " ")
     return " ".join(upper.split())
+
+
+# A byte order mark first: spreadsheet software then reads a CSV file as UTF-8 (accents).
+BOM = "\ufeff"
+
+
+def csv_text(header: list, rows: list[list]) -> str:
+    """A French spreadsheet's CSV: semicolons (the comma is the decimal mark), CRLF, BOM."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()

@@ -4,22 +4,25 @@ import csv
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from telesante.core.models import AuditEntry
+from telesante.core.text import BOM
 from telesante.patients.models import PatientAttachment
 from telesante.structures.models import Structure
 
+# Headers and times as a French reader expects them; the file is a record: always French.
 CSV_HEADER = [
-    "date",
-    "professionnel",
-    "action",
-    "objet",
-    "id objet",
-    "patient",
-    "détail",
-    "ip",
-    "navigateur",
-    "canal",
+    "Date et heure",
+    "Professionnel",
+    "Action",
+    "Objet",
+    "N° de l'objet",
+    "N° du patient",
+    "Détail",
+    "Adresse IP",
+    "Navigateur",
+    "Canal",
 ]
 
 
@@ -42,12 +45,12 @@ class _Echo:
 
 def csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";")
-    yield "\ufeff" + writer.writerow(CSV_HEADER)  # BOM so spreadsheet software reads UTF-8
+    yield BOM + writer.writerow(CSV_HEADER)
     for e in entries.iterator(chunk_size=2000):
         yield writer.writerow(
             _cell(v)
             for v in [
-                e.at.isoformat(),
+                timezone.localtime(e.at).strftime("%d/%m/%Y %H:%M:%S"),
                 e.actor_label,
                 e.get_action_display(),
                 e.object_type,

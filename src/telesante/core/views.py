@@ -3,7 +3,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +11,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import conditional_page
 from django.views.i18n import JavaScriptCatalog
 
-from telesante.core import policy, trail
+from telesante.core import pickers, policy, trail, worklist
 
 
 @login_required
@@ -20,9 +20,18 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "home.html",
         {
+            "sections": worklist.build(request, request.user),
             "structures": policy.member_structures(request.user).select_related("commune"),
             "administered": policy.administered_structures(request.user),
         },
+    )
+
+
+@login_required
+def worklist_fragment(request: HttpRequest) -> HttpResponse:
+    """The work list alone: the home page fetches it again when a notification arrives."""
+    return render(
+        request, "core/worklist.html", {"sections": worklist.build(request, request.user)}
     )
 
 
@@ -63,3 +72,23 @@ def structure_audit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "core/audit.html", {"structure": structure, "page": page})
+
+
+def page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    return min(int(raw), 10_000) if raw.isdecimal() and len(raw) < 6 and int(raw) > 0 else 1
+
+
+@login_required
+def search_professionals(request: HttpRequest, set_name: str) -> JsonResponse:
+    """A page of the professionals of a picker's set (name, profession, specialty,
+    structure): the pickers of every page that chooses a professional."""
+    if not policy.may_handle_patients(request.user):
+        raise PermissionDenied
+    candidates = pickers.SETS.get(set_name)
+    if candidates is None:
+        raise Http404
+    found, more = pickers.professionals(
+        candidates(request.user, request.GET), request.GET.get("q", ""), page_number(request)
+    )
+    return JsonResponse({"results": [vars(c) for c in found], "more": more})

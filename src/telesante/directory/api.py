@@ -10,9 +10,12 @@ router = Router(tags=["annuaire"])
     "",
     auth=None,
     summary="Annuaire de l'offre de télésanté (public)",
-    description="Filtres : filiere (code), act (type d'acte), territory (53, reg:52, 53130).",
+    description="Filtres : filiere (code), act (type d'acte), territory (53, reg:52, 53130), "
+    "place (lieu tel qu'on le tape : nom de commune ou de département, code postal).",
 )
-def directory(request: HttpRequest, filiere: str = "", act: str = "", territory: str = ""):
+def directory(
+    request: HttpRequest, filiere: str = "", act: str = "", territory: str = "", place: str = ""
+):
     return services.listing(
-        services.parse({"filiere": filiere, "act": act, "territory": territory})
+        services.parse({"filiere": filiere, "act": act, "territory": territory, "place": place})
     )

@@ -15,9 +15,15 @@ def directory(request: HttpRequest) -> HttpResponse:
         "kinds": ActKind.choices,
     }
     try:
-        entries = services.listing(services.parse(request.GET))
+        query = services.parse(request.GET)
     except ValidationError as err:
         context["errors"] = err.message_dict
         return render(request, "directory/list.html", context, status=400)
-    context.update(entries=entries, map=map_svg.render(entries))
+    page, entries = services.page(query, request.GET.get("page"))
+    # The pager's links keep the search.
+    search = request.GET.copy()
+    search.pop("page", None)
+    context.update(
+        page=page, entries=entries, map=map_svg.render(entries), search=search.urlencode()
+    )
     return render(request, "directory/list.html", context)

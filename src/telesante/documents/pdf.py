@@ -7,12 +7,15 @@ from xml.sax.saxutils import escape
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+from telesante.structures import places
 
 STYLES = getSampleStyleSheet()
 BODY, H2, TITLE = STYLES["BodyText"], STYLES["Heading2"], STYLES["Title"]
+HEAD = ParagraphStyle("letterhead", parent=BODY, fontSize=9, leading=12)
 
 
 def fmt(dt) -> str:
@@ -27,7 +30,24 @@ def pro(user) -> str:
 
 
 def para(text: str, style=BODY) -> Paragraph:
-    return Paragraph(escape(text), style)
+    """Plain text, its line breaks kept (messages and answers are typed on several lines)."""
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def letterhead(structure, author) -> list:
+    """The top of a report: the structure it comes from and its author, with RPPS."""
+    lines = []
+    if structure is not None:
+        lines.append(f"<b>{escape(structure.name)}</b>")
+        place = [structure.address, f"{structure.postal_code} {structure.commune.name}".strip()]
+        lines.append(escape(", ".join(p for p in place if p)))
+        if structure.finess:
+            lines.append(escape(f"FINESS {structure.finess}"))
+    if author is not None:
+        lines.append(escape(f"Rédigé par {pro(author)}"))
+    if not lines:
+        return []
+    return [Paragraph("<br/>".join(lines), HEAD), HRFlowable(width="100%", color="#1f5fa8")]
 
 
 def table(rows: list[list[str]]) -> Table:
@@ -48,7 +68,7 @@ def identity(patient) -> Table:
         ["Prénom(s)", patient.first_names],
         ["Date de naissance", patient.birth_date.strftime("%d/%m/%Y")],
         ["Sexe", patient.get_sex_display()],
-        ["Lieu de naissance (INSEE)", patient.birthplace_code],
+        ["Lieu de naissance", places.label(patient.birthplace_code)],
         ["Statut de l'identité", patient.get_identity_status_display()],
         ["Matricule INS", f"{ins} ({patient.matricule_oid})" if ins else "non qualifiée"],
     ]

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from telesante.core.i18n import product_language
 from telesante.indicators import access, exports, filters
 from telesante.indicators.figures import compute
 
@@ -19,9 +20,10 @@ def indicators(request: HttpRequest, format: str = "json"):
     access.check(request.user)
     if format not in ("json", "csv"):
         raise ValidationError({"format": ["Format inconnu : json ou csv."]})
-    result = compute(filters.parse(request.GET))
     if format == "csv":
-        response = HttpResponse(exports.all_csv(result), content_type="text/csv; charset=utf-8")
+        with product_language():  # a file handed on: French, as the page exports
+            content = exports.all_csv(compute(filters.parse(request.GET)))
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="indicateurs.csv"'
         return response
-    return exports.masked_summary(result.summary)
+    return exports.masked_summary(compute(filters.parse(request.GET)).summary)

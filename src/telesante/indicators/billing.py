@@ -8,8 +8,6 @@ year's whole activity, which the platform does not see: it is checked against th
 professional declared (``DeclaredActivity``), flagged from 80 % of the cap on.
 """
 
-import csv
-import io
 from collections import Counter
 
 from django.conf import settings
@@ -19,19 +17,22 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import RegionalRole, User
 from telesante.acts.models import BillingCode
+from telesante.core.i18n import product_language
+from telesante.core.text import csv_text
 from telesante.indicators.filters import Period, parse_period
 from telesante.indicators.models import DeclaredActivity
 
+# Read in a French spreadsheet by the professional or their billing office.
 HEADER = [
-    "date",
-    "acte",
-    "type_acte",
-    "code",
-    "rpps",
-    "professionnel",
-    "structure_demandeuse",
-    "facturable",
-    "alertes",
+    "Date",
+    "N° de l'acte",
+    "Type d'acte",
+    "Code",
+    "RPPS",
+    "Professionnel",
+    "Structure demandeuse",
+    "Facturable",
+    "Alertes",
 ]
 
 
@@ -88,9 +89,9 @@ def rows(professional: User, period: Period) -> list[list]:
             continue  # counted for the cap, outside the exported period
         out.append(
             [
-                timezone.localtime(code.created_at).date().isoformat(),
+                timezone.localtime(code.created_at).strftime("%d/%m/%Y"),
                 code.act_id,
-                code.act.kind,
+                code.act.get_kind_display(),
                 code.code,
                 professional.rpps or "",
                 professional.display_name,
@@ -132,9 +133,6 @@ def remote_share_flags(professional: User, codes) -> dict[int, list[str]]:
     return flags
 
 
+@product_language()
 def export_csv(professional: User, period: Period) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(rows(professional, period))
-    return buffer.getvalue()
+    return csv_text(HEADER, rows(professional, period))

@@ -1,16 +1,30 @@
-"""Small server-rendered SVG charts: no script, no external library, printable."""
+"""Small server-rendered SVG charts: no script, no external library, printable.
+
+Room for the labels is measured from their length (16-unit text: a character is at most about
+CHAR_W units wide), so that neither axis is ever cut at the edge of the drawing.
+"""
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 PALETTE = ["#1f5fa8", "#d2691e", "#2e8b57", "#8a2be2", "#b22222", "#4a4a4a"]
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 280, 40, 44, 16
+WIDTH, HEIGHT, BOTTOM, TOP, RIGHT = 640, 280, 44, 16, 10
+CHAR_W = 9.5
 
 
 def _ticks(top: int) -> list[int]:
     step = max(1, -(-top // 4))
     return list(range(0, step * 5, step))
+
+
+def number(value: int) -> str:
+    """French grouping of thousands with a no-break space: 12 345."""
+    return f"{value:,}".replace(",", "\xa0")
+
+
+def _text_w(text: str) -> float:
+    return len(text) * CHAR_W
 
 
 def lines(labels: list[str], series: dict[str, list[int]], title: str) -> SafeString:
@@ -19,22 +33,25 @@ def lines(labels: list[str], series: dict[str, list[int]], title: str) -> SafeSt
     top = max([v for values in shown.values() for v in values] + [1])
     ticks = _ticks(top)
     scale = (HEIGHT - BOTTOM - TOP) / ticks[-1]
-    span = (WIDTH - LEFT - 10) / max(len(labels) - 1, 1)
+    left = max(_text_w(number(t)) for t in ticks) + 12  # the widest value label fits
+    span = (WIDTH - left - RIGHT) / max(len(labels) - 1, 1)
 
     def xy(i: int, v: int) -> str:
-        return f"{LEFT + i * span:.1f},{HEIGHT - BOTTOM - v * scale:.1f}"
+        return f"{left + i * span:.1f},{HEIGHT - BOTTOM - v * scale:.1f}"
 
-    parts = [_axes(ticks, scale)]
-    for i, label in enumerate(labels):
-        if i % max(1, -(-len(labels) // 6)) == 0:  # at most six labels: readable on a phone
-            parts.append(
-                format_html(
-                    '<text x="{}" y="{}" text-anchor="middle" class="tick">{}</text>',
-                    f"{LEFT + i * span:.1f}",
-                    HEIGHT - BOTTOM + 16,
-                    label,
-                )
+    parts = [_axes(ticks, scale, left)]
+    for i in _shown(len(labels)):
+        # The first label starts at its point and the last ends at it: neither leaves the chart.
+        anchor = "start" if i == 0 else "end" if i == len(labels) - 1 else "middle"
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="{}" class="tick">{}</text>',
+                f"{left + i * span:.1f}",
+                HEIGHT - BOTTOM + 20,
+                anchor,
+                labels[i],
             )
+        )
     for n, (name, values) in enumerate(shown.items()):
         color = PALETTE[n % len(PALETTE)]
         points = " ".join(xy(i, v) for i, v in enumerate(values))
@@ -49,12 +66,24 @@ def lines(labels: list[str], series: dict[str, list[int]], title: str) -> SafeSt
         )
     legend = format_html_join(
         "",
-        # An SVG square: its colour is an attribute, not an inline style (CSP).
-        '<li><svg class="swatch" viewBox="0 0 1 1" aria-hidden="true">'
-        '<rect width="1" height="1" fill="{}"/></svg>{}</li>',
-        ((PALETTE[n % len(PALETTE)], name) for n, name in enumerate(shown)),
+        '<li><span class="swatch swatch-{}"></span>{}</li>',
+        ((n % len(PALETTE), name) for n, name in enumerate(shown)),
     )
     return _figure(title, _join(parts), legend)
+
+
+def _shown(n: int) -> list[int]:
+    """Which month labels to write: at most about six (readable on a phone), always the last
+    (the latest month, marked when partial), none crowding it."""
+    if n == 0:
+        return []
+    step = max(1, -(-n // 6))
+    shown = list(range(0, n, step))
+    if shown[-1] != n - 1:
+        if n - 1 - shown[-1] < step and len(shown) > 1:
+            shown.pop()
+        shown.append(n - 1)
+    return shown
 
 
 def bars(items: list[tuple[str, int]], title: str) -> SafeString:
@@ -63,9 +92,10 @@ def bars(items: list[tuple[str, int]], title: str) -> SafeString:
     row = 32
     height = row * len(items) + 10
     label_w = 230
+    value_w = max([_text_w(number(v)) for _l, v in items] + [0]) + 8  # the value after its bar
     parts = []
     for i, (label, value) in enumerate(items):
-        width = (WIDTH - label_w - 60) * value / top
+        width = (WIDTH - label_w - value_w) * value / top
         y = 5 + i * row
         parts.append(
             format_html(
@@ -73,16 +103,16 @@ def bars(items: list[tuple[str, int]], title: str) -> SafeString:
                 '<rect x="{}" y="{}" width="{}" height="24" fill="{}"><title>{}</title></rect>'
                 '<text x="{}" y="{}" class="tick">{}</text>',
                 label_w - 6,
-                y + 13,
-                label[:30],
+                y + 17,
+                label if len(label) <= 22 else label[:21] + "…",
                 label_w,
                 y,
                 f"{width:.1f}",
                 PALETTE[0],
                 _("%(label)s : %(value)s") % {"label": label, "value": value},
                 f"{label_w + width + 4:.1f}",
-                y + 13,
-                value,
+                y + 17,
+                number(value),
             )
         )
     svg = format_html(
@@ -97,7 +127,7 @@ def bars(items: list[tuple[str, int]], title: str) -> SafeString:
     )
 
 
-def _axes(ticks: list[int], scale: float) -> SafeString:
+def _axes(ticks: list[int], scale: float, left: float) -> SafeString:
     parts = []
     for t in ticks:
         y = HEIGHT - BOTTOM - t * scale
@@ -105,13 +135,13 @@ def _axes(ticks: list[int], scale: float) -> SafeString:
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" class="grid"/>'
                 '<text x="{}" y="{}" text-anchor="end" class="tick">{}</text>',
-                LEFT,
-                WIDTH - 10,
+                f"{left:.1f}",
+                WIDTH - RIGHT,
                 f"{y:.1f}",
                 f"{y:.1f}",
-                LEFT - 6,
-                f"{y + 4:.1f}",
-                t,
+                f"{left - 6:.1f}",
+                f"{y + 5:.1f}",
+                number(t),
             )
         )
     return _join(parts)

@@ -36,6 +36,12 @@ class Table:
     rows: list[list]
     # Columns holding counts of acts or people, masked below the threshold in exports.
     masked: tuple[int, ...] = ()
+    # The spreadsheet's tab (at most 31 characters); the title when short enough.
+    sheet: str = ""
+
+    @property
+    def sheet_name(self) -> str:
+        return (self.sheet or self.title)[:31]
 
 
 @dataclass
@@ -129,11 +135,17 @@ def acts_tables(filters: Filters, summary: dict) -> list[Table]:
     monthly = qs.values_list("month", "kind").annotate(total=Sum("n")).order_by("month", "kind")
     for month, kind, n in monthly:
         months.setdefault(month.strftime("%Y-%m"), {})[kind] = n
+    current = timezone.localdate().strftime("%Y-%m")
     series = Table(
         "acts_by_month",
         _("Actes par mois et par type"),
         [_("Mois"), *[str(label) for label in ActKind.labels]],
-        [[m, *[v.get(k, 0) for k in ActKind.values]] for m, v in sorted(months.items())],
+        [
+            # The month under way is not over: its count is not comparable to the others'.
+            [_("%(month)s (partiel)") % {"month": m} if m == current else m]
+            + [v.get(k, 0) for k in ActKind.values]
+            for m, v in sorted(months.items())
+        ],
         masked=tuple(range(1, len(ActKind.values) + 1)),
     )
     ehpad = qs.filter(requesting_structure__kind=StructureKind.EHPAD).aggregate(t=Sum("n"))["t"]
@@ -255,6 +267,7 @@ def sites_table(filters: Filters, summary: dict) -> Table:
             _("% en cours"),
         ],
         rows,
+        sheet=_("Sites et déploiement"),
     )
 
 
@@ -306,6 +319,7 @@ def zones_table(filters: Filters, summary: dict) -> Table:
             for z, v in summary["zones"].items()
         ],
         masked=(1,),
+        sheet=_("Zones sous-denses et rurales"),
     )
 
 
@@ -336,7 +350,7 @@ def compute(filters: Filters) -> Indicators:
     s = result.summary
     s["period"] = filters.period.label if filters.period else ""
     s["territory"] = filters.territory.name if filters.territory else ""
-    s["computed_at"] = timezone.now().isoformat(timespec="seconds")
+    s["computed_at"] = timezone.localtime().isoformat(timespec="seconds")
     result.tables += acts_tables(filters, s)
     s["teleexpertise_delay"] = answer_delay(filters)
     s["professionals"] = professionals(filters)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Profession
 from telesante.acts.models import Filiere
+from telesante.core.i18n import product_language
 from telesante.indicators import access, billing, charts, exports, filters
 from telesante.indicators.figures import compute
 from telesante.patients.models import ActKind
@@ -86,7 +87,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "indicators/dashboard.html", context)
 
 
+# Exports are documents handed on (reports, spreadsheets): French whatever the page's language.
 @login_required
+@product_language()
 def export_csv(request: HttpRequest) -> HttpResponse:
     key = request.GET.get("table", "")
 
@@ -105,6 +108,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@product_language()
 def export_xlsx(request: HttpRequest) -> HttpResponse:
     return _export(
         request,
@@ -117,6 +121,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@product_language()
 def export_pdf(request: HttpRequest) -> HttpResponse:
     return _export(
         request,

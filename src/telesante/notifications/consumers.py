@@ -5,7 +5,8 @@ from telesante.notifications.services import group_name, unread_count
 
 
 class NotificationConsumer(GuardedJsonConsumer):
-    """Pushes the unread count to a logged-in professional's pages."""
+    """Pushes the unread count to a logged-in professional's pages, and tells them when their
+    work list changed otherwise."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -23,3 +24,6 @@ class NotificationConsumer(GuardedJsonConsumer):
 
     async def unread(self, event: dict) -> None:
         await self.send_json({"unread": event["count"]})
+
+    async def worklist(self, event: dict) -> None:
+        await self.send_json({"worklist": True})

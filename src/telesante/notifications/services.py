@@ -45,9 +45,13 @@ def notify(users: Iterable, text: str, *, act=None, url: str = "", email: bool =
     return len(ids)
 
 
-def mark_read(user, pk: int | None = None) -> None:
+def mark_read(user, pk: int | None = None, act=None) -> None:
+    """Mark the user's notifications read: all, one, or those about an act (opening the act's
+    page reads them; the work list counts an answer as new until then)."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if pk is not None:
         unread = unread.filter(pk=pk)
-    unread.update(read_at=timezone.now())
-    transaction.on_commit(lambda: _push_counts([user.pk]))
+    if act is not None:
+        unread = unread.filter(act=act)
+    if unread.update(read_at=timezone.now()) or act is None:
+        transaction.on_commit(lambda: _push_counts([user.pk]))

@@ -8,7 +8,14 @@ from telesante.core import policy
 from telesante.core.bounds import Id
 from telesante.core.models import AuditAction
 from telesante.patients import services
-from telesante.patients.models import AttachmentKind, Patient, Sex
+from telesante.patients.models import (
+    ActKind,
+    AttachmentKind,
+    Consent,
+    ConsentDecision,
+    Patient,
+    Sex,
+)
 
 router = Router(tags=["patients"])
 
@@ -38,6 +45,37 @@ class PatientIn(Schema):
     structure_id: int
     attachment_kind: AttachmentKind = AttachmentKind.PATIENT
     confirm_not_duplicate: bool = False
+
+
+class PatientUpdateIn(Schema):
+    """Only the traits sent change; the others stay as they are."""
+
+    birth_name: str = Field(None, min_length=1, max_length=100)
+    first_names: str = Field(None, min_length=1, max_length=150)
+    used_name: str = Field(None, max_length=100)
+    used_first_name: str = Field(None, max_length=100)
+    birth_date: datetime.date = None
+    sex: Sex = None
+    birthplace_code: str = Field(None, min_length=5, max_length=5)
+
+
+class ConsentIn(Schema):
+    act_kind: ActKind
+    information_given: bool
+    decision: ConsentDecision
+    note: str = Field("", max_length=250)
+
+
+class ConsentOut(Schema):
+    id: int
+    patient_id: int
+    act_kind: str
+    information_given: bool
+    decision: str
+    note: str
+    collected_by_id: int
+    structure_id: int | None
+    collected_at: datetime.datetime
 
 
 class DuplicatesOut(Schema):
@@ -94,3 +132,25 @@ def create_patient(request: HttpRequest, payload: PatientIn):
 def get_patient(request: HttpRequest, patient_id: Id):
     user = _clinician(request)
     return policy.get_patient(request, user, patient_id, AuditAction.READ)
+
+
+@router.patch("/{patient_id}", response=PatientOut, summary="Modifier l'identité d'un patient")
+def update_patient(request: HttpRequest, patient_id: Id, payload: PatientUpdateIn):
+    """Traits of a retrieved or qualified identity come from INSi (400); a validated identity
+    whose strict traits change returns to provisional."""
+    user = _clinician(request)
+    patient = policy.get_patient(request, user, patient_id, AuditAction.READ)
+    changes = payload.dict(exclude_unset=True)
+    return services.update(request, user, patient, changes)
+
+
+@router.post(
+    "/{patient_id}/consents",
+    response={201: ConsentOut},
+    summary="Recueillir l'information et le consentement (ou le refus)",
+)
+def record_consent(request: HttpRequest, patient_id: Id, payload: ConsentIn):
+    user = _clinician(request)
+    patient = policy.get_patient(request, user, patient_id, AuditAction.READ)
+    consent = Consent(patient=patient, **payload.dict())
+    return Status(201, services.record_consent(request, user, consent))

@@ -1,8 +1,8 @@
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from telesante.accounts.models import Profession
-from telesante.core import policy
+from telesante.core import pickers, policy
 from telesante.patients.models import (
     AttachmentKind,
     Consent,
@@ -11,6 +11,7 @@ from telesante.patients.models import (
     MatriculeKind,
     Patient,
 )
+from telesante.structures import places
 
 
 class DateInput(forms.DateInput):
@@ -23,6 +24,11 @@ class PatientForm(forms.ModelForm):
         choices=AttachmentKind.choices,
         label=_("Lien avec la structure"),
         initial=AttachmentKind.PATIENT,
+    )
+    born_abroad = forms.BooleanField(
+        required=False,
+        label=_("Né·e à l'étranger"),
+        help_text=_("Cochez, puis cherchez le pays de naissance."),
     )
     confirm_not_duplicate = forms.BooleanField(
         required=False,
@@ -46,23 +52,35 @@ class PatientForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["structure"].queryset = policy.member_structures(user)
-        self.fields["gp"].queryset = (
-            self.fields["gp"]
-            .queryset.filter(
-                profession=Profession.DOCTOR, specialty="medecine_generale", is_active=True
-            )
-            .order_by("last_name", "first_name")
+        gps = pickers.SETS["gp"]
+        self.fields["gp"].queryset = gps(user, {})
+        self.fields["gp"].widget = pickers.professional_widget("gp", lambda: gps(user, {}))
+        self.fields["birthplace_code"].widget = pickers.PickerInput(
+            lambda: reverse("search_birthplaces"), places.label
         )
-        self.fields["birthplace_code"].widget.attrs.update(
-            {"inputmode": "numeric", "maxlength": 5, "placeholder": _("53130 ou 99134")}
+        self.fields["birthplace_code"].widget.placeholder = _(
+            "Commune de naissance (ou pays, si né·e à l'étranger)…"
         )
+        self.fields["birthplace_code"].widget.params = "abroad=#id_born_abroad"
+        self.fields["birthplace_code"].label = _("Lieu de naissance")
         self.fields["first_names"].help_text = _("Tous les prénoms de naissance, dans l'ordre.")
 
     def clean_birthplace_code(self) -> str:
         code = self.cleaned_data["birthplace_code"].strip().upper()
         if len(code) != 5:
-            raise forms.ValidationError(_("Le code INSEE compte 5 caractères."))
+            raise forms.ValidationError(
+                _("Choisissez la commune de naissance dans la liste (ou le pays).")
+            )
         return code
+
+    def clean(self) -> dict:
+        data = super().clean()
+        code = data.get("birthplace_code")
+        if code and data.get("born_abroad") != code.startswith("99"):
+            self.add_error(
+                "birthplace_code", _("Né·e à l'étranger : choisissez un pays ; sinon, une commune.")
+            )
+        return data
 
 
 class StatusForm(forms.Form):

@@ -51,8 +51,17 @@ def parse_date(text: str) -> datetime.date | None:
     return None
 
 
-def search(request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT) -> list[Patient]:
-    """Visible patients matching every word of `query` (names, or a birth date dd/mm/yyyy)."""
+def age(birth_date: datetime.date, on: datetime.date | None = None) -> int:
+    """Age in whole years on a day (today by default, in the platform's time zone)."""
+    on = on or timezone.localdate()
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+def search(
+    request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT, offset: int = 0
+) -> list[Patient]:
+    """Visible patients matching every word of `query` (names, or a birth date dd/mm/yyyy);
+    `offset` pages through them."""
     query = query.replace("\x00", "")  # PostgreSQL refuses NUL in text parameters
     patients = policy.visible_patients(user)
     for word in query.split():
@@ -61,9 +70,20 @@ def search(request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT) ->
             patients = patients.filter(birth_date=date)
         else:
             patients = patients.filter(search_key__contains=fold(word))
-    found = list(patients.order_by("birth_name", "first_names", "pk")[:limit])
+    found = list(patients.order_by("birth_name", "first_names", "pk")[offset : offset + limit])
     audit.record(request, user, AuditAction.SEARCH, found, detail=query[:200])
     return found
+
+
+def picker_detail(patient: Patient) -> str:
+    """What a picker shows beside a patient's name: birth date, sex, identity status."""
+    return " · ".join(
+        [
+            patient.birth_date.strftime("%d/%m/%Y"),
+            str(patient.get_sex_display()),
+            str(patient.get_identity_status_display()),
+        ]
+    )
 
 
 def validate_birthplace(code: str) -> None:
@@ -155,11 +175,9 @@ def create(
             request, user, AuditAction.SEARCH, duplicates.visible, detail="doublons potentiels"
         )
         return None, duplicates
-    patient.birth_name = patient.birth_name.strip().upper()
-    patient.first_names = " ".join(patient.first_names.split())
+    _normalise(patient)
     patient.identity_status = IdentityStatus.PROVISIONAL
     patient.matricule = patient.matricule_kind = ""
-    patient.search_key = search_key(patient)
     patient.created_by = user
     with transaction.atomic():
         patient.save()
@@ -176,6 +194,70 @@ def create(
             )
         audit.record(request, user, AuditAction.CREATE, [patient], structure_id=structure.pk)
     return patient, duplicates
+
+
+STRICT_TRAITS = ("birth_name", "first_names", "birth_date", "sex", "birthplace_code")
+EDITABLE_TRAITS = (*STRICT_TRAITS, "used_name", "used_first_name")
+# Identities whose strict traits come from the INSi service: only INSi changes them (RNIV).
+INSI_STATUSES = (IdentityStatus.RETRIEVED, IdentityStatus.QUALIFIED)
+
+
+def _normalise(patient: Patient) -> None:
+    """How traits are kept, whoever typed them: birth name in capitals, single spaces."""
+    patient.birth_name = patient.birth_name.strip().upper()
+    patient.first_names = " ".join(patient.first_names.split())
+    patient.search_key = search_key(patient)
+
+
+def update(request: HttpRequest, user, patient: Patient, changes: dict) -> Patient:
+    """Change identity traits with the checks of creation (INS traits, RNIV).
+
+    Strict traits of an identity retrieved from INSi (RECUP, QUAL) are refused: only INSi
+    changes them. A validated identity whose strict traits change returns to provisional, its
+    document check no longer holding; used names change freely."""
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied(
+            _("Les observateurs régionaux n'ont pas accès aux données patients.")
+        )
+    unknown = set(changes) - set(EDITABLE_TRAITS)
+    if unknown:
+        raise ValidationError({f: _("Ce champ ne se modifie pas ici.") for f in sorted(unknown)})
+    changed = [f for f, value in changes.items() if getattr(patient, f) != value]
+    strict = [f for f in changed if f in STRICT_TRAITS]
+    if strict and patient.identity_status in INSI_STATUSES:
+        raise ValidationError(
+            {
+                f: _(
+                    "Identité récupérée ou qualifiée : ce trait strict vient du téléservice "
+                    "INSi et ne se modifie pas à la main."
+                )
+                for f in strict
+            }
+        )
+    if not changed:
+        return patient
+    for field_name in changed:
+        setattr(patient, field_name, changes[field_name])
+    validate_traits(patient)
+    _normalise(patient)
+    old_status = patient.identity_status
+    with transaction.atomic():
+        if strict and old_status != IdentityStatus.PROVISIONAL:
+            patient.identity_status = IdentityStatus.PROVISIONAL
+            patient.matricule = patient.matricule_kind = ""
+            with product_language():
+                IdentityStatusChange.objects.create(
+                    patient=patient,
+                    old_status=old_status,
+                    new_status=patient.identity_status,
+                    evidence=EvidenceKind.NONE,
+                    changed_by=user,
+                    note=_("Traits stricts modifiés"),
+                )
+        patient.save()
+        # Which traits changed, not their values: the trail names what was touched.
+        audit.record(request, user, AuditAction.UPDATE, [patient], detail=", ".join(changed))
+    return patient
 
 
 # Which evidence each status needs (RNIV): VALI rests on a high-trust document,
@@ -265,6 +347,8 @@ def consent_to_act(request: HttpRequest | None, user, patient, act_kind: str, st
 
 
 def record_consent(request: HttpRequest, user, consent: Consent) -> Consent:
+    if "\x00" in consent.note:
+        raise ValidationError({"note": _("Caractère nul interdit.")})
     if not consent.information_given:
         raise ValidationError(
             {

@@ -1,15 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from telesante.core import policy
+from telesante.core import pickers, policy
 from telesante.core.models import AuditAction
-from telesante.patients import services
+from telesante.core.views import page_number
+from telesante.patients import record, services
 from telesante.patients.forms import ConsentForm, PatientForm, StatusForm
+from telesante.teleconsultation import services as teleconsultations
+from telesante.teleexpertise import services as teleexpertises
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -28,6 +31,23 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     patients = services.search(request, request.user, query)
     return render(request, "patients/list.html", {"patients": patients, "q": query})
+
+
+@login_required
+def patient_search(request: HttpRequest) -> JsonResponse:
+    """A page of the visible patients matching the query, for the pickers (audited)."""
+    _require_clinician(request)
+    query = request.GET.get("q", "").strip()
+    if not query:
+        return JsonResponse({"results": [], "more": False})
+    size = pickers.PAGE_SIZE
+    found = services.search(
+        request, request.user, query, limit=size + 1, offset=(page_number(request) - 1) * size
+    )
+    results = [
+        {"id": p.pk, "label": str(p), "detail": services.picker_detail(p)} for p in found[:size]
+    ]
+    return JsonResponse({"results": results, "more": len(found) > size})
 
 
 @login_required
@@ -60,11 +80,15 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = policy.get_patient(request, request.user, pk, AuditAction.READ)
+    user = request.user
     return render(
         request,
         "patients/detail.html",
         {
             "patient": patient,
+            "record": record.patient_record(request, user, patient, request.GET.get("page")),
+            "may_book": teleconsultations.may_book(user),
+            "may_request": teleexpertises.may_request(user),
             "attachments": patient.attachments.select_related("structure"),
             "status_changes": patient.status_changes.select_related("changed_by")[:20],
             "consents": patient.consents.select_related("collected_by")[:20],

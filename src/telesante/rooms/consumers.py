@@ -19,6 +19,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from telesante.core.ws import TOO_MANY, UNKNOWN, Budget, GuardedJsonConsumer
+from telesante.notifications.services import group_name
 from telesante.rooms import services, tokens
 from telesante.rooms.ice import ice_servers
 
@@ -133,6 +134,9 @@ class RoomConsumer(GuardedJsonConsumer):
 
     async def _waiting_changed(self) -> None:
         await self.channel_layer.group_send(self.group, {"type": "room.waiting"})
+        # The parties' home pages show who waits in the room: they fetch their list again.
+        for uid in await db(services.party_user_ids)(self.room_id):
+            await self.channel_layer.group_send(group_name(uid), {"type": "worklist"})
 
     async def disconnect(self, code: int) -> None:
         LOCAL.pop(self.channel_name, None)

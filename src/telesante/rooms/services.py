@@ -21,11 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import User
-from telesante.acts.models import ActStatus, Incident
+from telesante.acts.models import Act, ActStatus, Incident
 from telesante.core import audit, policy
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.notifications import delivery
+from telesante.patients import services as patients
+from telesante.patients.models import Patient
 from telesante.rooms import tokens
 from telesante.rooms.models import (
     MAX_PEERS,
@@ -68,6 +70,33 @@ def get_room(request: HttpRequest | None, user: User, slug: str) -> tuple[Room, 
     if room.act is not None:
         audit.record(request, user, AuditAction.READ, [room.act], detail="salle vidéo")
     return room, claim
+
+
+@dataclass
+class PatientPanel:
+    """What the professionals see of the patient beside the call."""
+
+    patient: Patient
+    age: int
+    reason: str
+    documents: list
+
+
+def patient_panel(request: HttpRequest | None, user: User, room: Room, claim: Claim):
+    """The patient's identity and age, the act's reason and documents, for a professional party
+    to the act; None for a guest (guests see no medical data) and a test room. The patient is
+    read through the wall and audited, once per page load."""
+    if room.is_test or claim.party.startswith("g:"):
+        return None
+    act = room.act
+    patient = policy.get_patient(request, user, act.patient_id, AuditAction.READ)
+    details = getattr(act, "teleconsultation", None)  # the reason of a téléconsultation act
+    return PatientPanel(
+        patient=patient,
+        age=patients.age(patient.birth_date),
+        reason=details.reason if details else "",
+        documents=list(act.attachments.all()),
+    )
 
 
 def create_test_room(user: User) -> Room:
@@ -153,6 +182,71 @@ def create_guest_link(
             request, user, AuditAction.CREATE, [room.act], detail=f"lien invité {guest.pk}"
         )
     return guest
+
+
+def guest_link_url(
+    request: HttpRequest | None, user: User, room: Room, guest_pk: int
+) -> tuple[GuestLink, str]:
+    """A guest link of the room that still holds, and its address, for a party to the act to
+    hand out again (signed anew: the same guest, the same expiry)."""
+    if room.is_test:
+        raise Http404
+    if user_claim(user, room) is None:
+        raise PermissionDenied(_("Seules les parties à l'acte transmettent un lien invité."))
+    guest = room.guest_links.select_related("room").filter(pk=guest_pk).first()
+    if guest is None:
+        raise Http404
+    if not guest_valid(guest):
+        raise ValidationError(
+            {"__all__": [_("Ce lien invité est retiré ou expiré : créez-en un nouveau.")]}
+        )
+    path = tokens.guest_path(guest.pk)
+    url = request.build_absolute_uri(path) if request else settings.TELESANTE_BASE_URL + path
+    return guest, url
+
+
+def send_guest_link(
+    request: HttpRequest | None, user: User, room: Room, guest_pk: int, contact: str
+) -> str:
+    """Send a guest's link by e-mail or SMS (an address or a number): the link and its expiry,
+    never anything medical. Returns where it went, normalised."""
+    guest, url = guest_link_url(request, user, room, guest_pk)
+    if not contact.strip():
+        raise ValidationError(
+            {"contact": [_("Indiquez une adresse e-mail ou un numéro de téléphone mobile.")]}
+        )
+    try:
+        to = delivery.clean_contact(contact)
+    except ValidationError as exc:
+        raise ValidationError({"contact": exc.messages}) from exc
+    if guest.code_hash and to == guest.contact:
+        # The code asked with the link goes there already: the two must travel apart.
+        raise ValidationError(
+            {
+                "contact": [
+                    _(
+                        "Le code de ce lien est déjà envoyé à cette adresse : envoyez le lien par "
+                        "un autre moyen."
+                    )
+                ]
+            }
+        )
+    until = timezone.localtime(guest.expires_at)
+    channel = "e-mail" if "@" in to else "SMS"
+    with transaction.atomic(), product_language():
+        text = _(
+            "Télésanté : votre lien pour entrer dans la salle de consultation vidéo, valable "
+            "jusqu'au %(day)s à %(time)s : %(link)s"
+        ) % {"day": f"{until:%d/%m/%Y}", "time": f"{until:%H:%M}", "link": url}
+        delivery.send(to, _("Votre lien de consultation vidéo"), text)
+        audit.record(
+            request,
+            user,
+            AuditAction.UPDATE,
+            [room.act],
+            detail=f"lien invité {guest.pk} envoyé par {channel}",
+        )
+    return to
 
 
 def revoke_guest_link(
@@ -347,6 +441,22 @@ def admitted_peers(room_id: int, but: str = "") -> list[Peer]:
 
 def waiting_peers(room_id: int) -> list[Peer]:
     return [_peer(p) for p in _live().filter(room_id=room_id, admitted_rank=None)]
+
+
+def party_user_ids(room_id: int) -> list[int]:
+    """The accounts of the room's act, requester and performers: their work lists show who
+    waits in the room."""
+    rows = Act.objects.filter(room__pk=room_id).values_list("requester_id", "performers")
+    return sorted({uid for row in rows for uid in row if uid is not None})
+
+
+def presences(room_ids: list[int]) -> dict[int, list[Presence]]:
+    """The live connections of several rooms at once, in order of arrival (the work list shows
+    who waits in each of the day's rooms: one query whatever their number)."""
+    found: dict[int, list[Presence]] = {}
+    for presence in _live().filter(room_id__in=room_ids).order_by("joined_at", "peer_id"):
+        found.setdefault(presence.room_id, []).append(presence)
+    return found
 
 
 def heartbeat(peer_ids: list[str]) -> list[tuple[int, str]]:

@@ -21,7 +21,9 @@ def _guest_key(slug: str) -> str:
     return f"room_guest:{slug}"
 
 
-def _page(request: HttpRequest, room: Room, claim: Claim, status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, room: Room, claim: Claim, panel: services.PatientPanel | None = None
+) -> HttpResponse:
     config = {
         "tokenUrl": reverse("room_token", args=[room.slug]),
         "wsPath": f"/ws/rooms/{room.slug}/",
@@ -36,8 +38,13 @@ def _page(request: HttpRequest, room: Room, claim: Claim, status: int = 200) -> 
     return render(
         request,
         "rooms/room.html",
-        {"room": room, "claim": claim, "config": config, "guest": claim.party.startswith("g:")},
-        status=status,
+        {
+            "room": room,
+            "claim": claim,
+            "config": config,
+            "guest": claim.party.startswith("g:"),
+            "panel": panel,
+        },
     )
 
 
@@ -45,7 +52,7 @@ def _page(request: HttpRequest, room: Room, claim: Claim, status: int = 200) -> 
 @login_required
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     room, claim = services.get_room(request, request.user, slug)
-    return _page(request, room, claim)
+    return _page(request, room, claim, services.patient_panel(request, request.user, room, claim))
 
 
 def _session_guest(request: HttpRequest, slug: str) -> tuple[GuestLink | None, bool]:

@@ -1,10 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from telesante.accounts.models import RegionalRole
 from telesante.core import policy
+from telesante.core.views import page_number
+from telesante.structures import places
 from telesante.structures.models import Structure
 
 
@@ -36,3 +38,16 @@ def structure_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_admin": is_admin,
         },
     )
+
+
+@login_required
+def search_birthplaces(request: HttpRequest) -> JsonResponse:
+    """Communes (current and former) or, for a patient born abroad, countries, by name: the
+    patient form's birthplace picker. Reference data, for any signed-in user."""
+    found, more = places.search(
+        request.GET.get("q", ""),
+        countries=bool(request.GET.get("abroad")),
+        page=page_number(request),
+    )
+    results = [{"id": p.code, "label": p.name, "detail": places.describe(p)} for p in found]
+    return JsonResponse({"results": results, "more": more})

@@ -144,6 +144,15 @@ class NewGuestOut(GuestOut):
     url: str = Field(description="le lien à transmettre (donné une seule fois)")
 
 
+class GuestSendIn(Schema):
+    contact: str = Field(description="e-mail ou mobile (06 12 34 56 78, +33 6 12 34 56 78)")
+
+
+class GuestSentOut(Schema):
+    sent_to: str = Field(description="l'adresse ou le numéro (forme internationale) retenus")
+    channel: str = Field(description="email ou sms")
+
+
 @router.get(
     "/availabilities", response=list[AvailabilityOut], summary="Mes disponibilités publiées"
 )
@@ -277,3 +286,16 @@ def guest_create(request: HttpRequest, act_id: Id, payload: GuestIn):
 def guest_revoke(request: HttpRequest, act_id: Id, guest_id: Id):
     tc = services.get(request, request.user, act_id)
     return rooms.revoke_guest_link(request, request.user, services.room_of(tc), guest_id)
+
+
+@router.post(
+    "/{act_id}/guests/{guest_id}/send",
+    response=GuestSentOut,
+    summary="Envoyer un lien invité par SMS ou e-mail",
+)
+def guest_send(request: HttpRequest, act_id: int, guest_id: int, payload: GuestSendIn):
+    tc = services.get(request, request.user, act_id)
+    to = rooms.send_guest_link(
+        request, request.user, services.room_of(tc), guest_id, payload.contact
+    )
+    return {"sent_to": to, "channel": "email" if "@" in to else "sms"}

@@ -95,6 +95,38 @@ def free_slots(
     return sorted(slots, key=lambda s: s.start)
 
 
+MAX_WEEKS = 8
+
+
+@dataclass
+class Week:
+    """A week of a professional's free slots, day by day, for the booking page's calendar."""
+
+    number: int  # 0 = the 7 days from today
+    days: list[tuple[datetime.date, list[Slot]]]
+    published: bool  # any availability at all (else the page says so)
+
+    @property
+    def empty(self) -> bool:
+        return not any(slots for _day, slots in self.days)
+
+
+def week(professional: User, number: int = 0, now: datetime.datetime | None = None) -> Week:
+    """The free slots of the `number`-th week from today, grouped by day (7 columns)."""
+    now = now or timezone.now()
+    number = max(0, min(number, MAX_WEEKS - 1))
+    first = timezone.localtime(now).date() + datetime.timedelta(days=7 * number)
+    days = [first + datetime.timedelta(days=i) for i in range(7)]
+    published = Availability.objects.filter(professional=professional).exists()
+    slots = free_slots(professional, now, days=7 * (number + 1)) if published else []
+    grouped: dict[datetime.date, list[Slot]] = {day: [] for day in days}
+    for slot in slots:
+        day = timezone.localtime(slot.start).date()
+        if day in grouped:
+            grouped[day].append(slot)
+    return Week(number, list(grouped.items()), published)
+
+
 def slots_of(user: User, performer_id: int, days: int = HORIZON_DAYS) -> list[Slot]:
     """The free slots a booking professional may choose from (any active professional's)."""
     if not policy.may_handle_patients(user):

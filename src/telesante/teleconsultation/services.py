@@ -25,6 +25,7 @@ from telesante.notifications.services import notify
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, ConsentDecision
 from telesante.rooms import services as rooms
+from telesante.structures.models import StructureKind
 from telesante.teleconsultation import billing, reports, telesoin
 from telesante.teleconsultation.models import Assistance, TeleConsultation
 
@@ -61,8 +62,33 @@ class NewConsultation:
     patient_phone: str = ""
 
 
+def performers() -> QuerySet[User]:
+    """Who may perform a booked act: doctors, and the télésoin professions, with a structure."""
+    return User.objects.filter(
+        is_active=True,
+        profession__in=[Profession.DOCTOR, *telesoin.PROFESSIONS],
+        memberships__isnull=False,
+    ).distinct()
+
+
 def may_book(user: User) -> bool:
     return policy.may_handle_patients(user) and policy.member_structures(user).exists()
+
+
+# Who usually assists the patient, by the booking professional's place of work.
+HOME_KINDS = (StructureKind.EHPAD, StructureKind.FAM_MAS)
+
+
+def default_assistance(user: User) -> str:
+    """The common case of the user's structure, for the booking form: a nurse of a nursing home
+    is at the resident's side during a planned visit (TLS), a pharmacist in the pharmacy (TLM);
+    anyone else books without accompaniment until they say otherwise."""
+    kinds = set(policy.member_structures(user).values_list("kind", flat=True))
+    if user.profession in telesoin.NURSES and kinds & set(HOME_KINDS):
+        return Assistance.NURSE_VISIT
+    if user.profession == Profession.PHARMACIST and StructureKind.PHARMACY in kinds:
+        return Assistance.PHARMACY
+    return Assistance.NONE
 
 
 def _check(user: User, new: NewConsultation) -> tuple[dict, User | None]:

@@ -7,10 +7,10 @@ Nurses bill TMI and count in the 20 % remote-activity cap (billing.py). Physioth
 initial assessment remotely, a face-to-face act in the last 12 months, an adult beside a minor.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Profession
+from telesante.patients import services as patients
 
 # Pharmacists and the auxiliaires médicaux of REGULATORY.md § Télésoin.
 PROFESSIONS = {
@@ -67,12 +67,6 @@ def physio_rules(
         errors["seen_in_person_this_year"] = [
             _("Un acte en présence dans les 12 derniers mois est requis avant le télésoin.")
         ]
-    today = timezone.localdate()
-    age = (
-        today.year
-        - birth_date.year
-        - ((today.month, today.day) < (birth_date.month, birth_date.day))
-    )
-    if age < 18 and not adult_present:
+    if patients.age(birth_date) < 18 and not adult_present:
         errors["adult_present"] = [_("Un patient mineur est accompagné d'un adulte.")]
     return errors

@@ -10,16 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from telesante.accounts.models import Profession, User
 from telesante.acts.models import Filiere
-from telesante.core import audit, policy
+from telesante.core import audit, numbers, policy
 from telesante.core.actions import run_then_back
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
+from telesante.notifications import services as notifications
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
-from telesante.rooms.models import GuestRelation
-from telesante.teleconsultation import billing, booking, services, telesoin
+from telesante.rooms.models import GuestLink, GuestRelation
+from telesante.teleconsultation import billing, booking, services
 from telesante.teleconsultation.models import Assistance, Weekday
 
 
@@ -48,6 +48,30 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _new_consultation(source) -> services.NewConsultation:
+    """The posted booking; a number typed wrong is refused (ValidationError), never guessed."""
+    return services.NewConsultation(
+        patient_id=_id(source.get("patient")),
+        structure_id=_id(source.get("structure")),
+        kind=source.get("kind", ""),
+        performer_id=_id(source.get("performer")),
+        scheduled_at=_when(source.get("scheduled_at", "")),
+        reason=source.get("reason", ""),
+        information_given=source.get("information_given") == "on",
+        decision=source.get("decision", ""),
+        assistance=source.get("assistance", ""),
+        duration_minutes=numbers.posted(
+            source, "duration_minutes", default=20, integer=True, low=5, high=120, unit="min"
+        ),
+        video_suitable=source.get("video_suitable") == "on",
+        initial_assessment=source.get("initial_assessment") == "on",
+        seen_in_person_this_year=source.get("seen_in_person_this_year") == "on",
+        adult_present=source.get("adult_present") == "on",
+        patient_email=source.get("patient_email", ""),
+        patient_phone=source.get("patient_phone", ""),
+    )
+
+
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
     if not services.may_book(request.user):
@@ -55,26 +79,8 @@ def create(request: HttpRequest) -> HttpResponse:
     errors: dict = {}
     source = request.POST if request.method == "POST" else request.GET
     if request.method == "POST":
-        new = services.NewConsultation(
-            patient_id=_id(source.get("patient")),
-            structure_id=_id(source.get("structure")),
-            kind=source.get("kind", ""),
-            performer_id=_id(source.get("performer")),
-            scheduled_at=_when(source.get("scheduled_at", "")),
-            reason=source.get("reason", ""),
-            information_given=source.get("information_given") == "on",
-            decision=source.get("decision", ""),
-            assistance=source.get("assistance", ""),
-            duration_minutes=_id(source.get("duration_minutes")) or 20,
-            video_suitable=source.get("video_suitable") == "on",
-            initial_assessment=source.get("initial_assessment") == "on",
-            seen_in_person_this_year=source.get("seen_in_person_this_year") == "on",
-            adult_present=source.get("adult_present") == "on",
-            patient_email=source.get("patient_email", ""),
-            patient_phone=source.get("patient_phone", ""),
-        )
         try:
-            tc = services.create(request, request.user, new)
+            tc = services.create(request, request.user, _new_consultation(source))
         except ValidationError as exc:
             errors = exc.message_dict
         except Http404:
@@ -82,23 +88,22 @@ def create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Acte programmé ; la salle vidéo est prête."))
             return redirect("teleconsultation_detail", pk=tc.pk)
-    chosen = User.objects.filter(pk=_id(source.get("performer")), is_active=True).first()
-    slots = booking.free_slots(chosen)[:60] if chosen else []
-    professionals = User.objects.filter(
-        is_active=True,
-        profession__in=[Profession.DOCTOR, *telesoin.PROFESSIONS],
-        memberships__isnull=False,
-    ).distinct()
+    chosen = services.performers().filter(pk=_id(source.get("performer"))).first()
+    patient = policy.visible_patients(request.user).filter(pk=_id(source.get("patient"))).first()
     return render(
         request,
         "teleconsultation/create.html",
         {
-            "patients": policy.visible_patients(request.user).order_by("birth_name")[:500],
+            "patient": patient,
             "structures": policy.member_structures(request.user),
-            "professionals": professionals.order_by("last_name")[:500],
+            "performer": chosen,
+            "week": booking.week(chosen, _id(source.get("week"))) if chosen else None,
             "kinds": [(k.value, k.label) for k in services.BOOKABLE_KINDS],
             "assistances": Assistance.choices,
-            "slots": slots,
+            # A blank form starts from the common case of the user's structure.
+            "assistance": source.get("assistance", "")
+            if request.method == "POST"
+            else source.get("assistance", services.default_assistance(request.user)),
             "physio_fields": [
                 ("initial_assessment", _("Il s'agit du bilan initial")),
                 ("seen_in_person_this_year", _("Le patient a été vu en présence dans les 12 mois")),
@@ -115,6 +120,7 @@ def create(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     tc = services.get(request, request.user, pk)
     act = tc.act
+    notifications.mark_read(request.user, act=act)
     role = policy.act_role(request.user, act)
     room = services.room_of(tc)
     guests = list(room.guest_links.all())
@@ -135,11 +141,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attachments": act.attachments.all(),
             "billing_codes": act.billing_codes.select_related("professional"),
             "cap_warnings": billing.cap_warnings(request.user) if role == "host" else [],
-            "experts": User.objects.filter(profession=Profession.DOCTOR, is_active=True)
-            .exclude(pk=request.user.pk)
-            .order_by("last_name")[:200]
-            if role == "host"
-            else [],
             "closed": act.status in rooms.CLOSED_STATUSES,
         },
     )
@@ -210,12 +211,34 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
             services.room_of(tc),
             request.POST.get("label", ""),
             request.POST.get("relation", "patient"),
-            _id(hours) if (hours := request.POST.get("hours", "").strip()) else None,
+            numbers.posted(request.POST, "hours", integer=True, low=1, high=168, unit="h"),
             request.POST.get("contact", ""),
         )
-        request.session["new_guest_link"] = request.build_absolute_uri(tokens.guest_path(guest.pk))
+        url = request.build_absolute_uri(tokens.guest_path(guest.pk))
+        _show_link(request, guest, url)
 
     return _back(request, pk, make)
+
+
+def _show_link(request: HttpRequest, guest: GuestLink, url: str) -> None:
+    # The detail page shows the link once, with its copy button and its sending form.
+    request.session["new_guest_link"] = {"id": guest.pk, "label": guest.label, "url": url}
+
+
+@require_POST
+@login_required
+def send_guest(request: HttpRequest, pk: int, guest_id: int) -> HttpResponse:
+    """Send a guest's link by SMS or e-mail; the link stays on the page either way."""
+
+    def send(tc) -> None:
+        room = services.room_of(tc)
+        _show_link(request, *rooms.guest_link_url(request, request.user, room, guest_id))
+        sent_to = rooms.send_guest_link(
+            request, request.user, room, guest_id, request.POST.get("contact", "")
+        )
+        messages.success(request, _("Lien envoyé à %(to)s.") % {"to": sent_to})
+
+    return _back(request, pk, send)
 
 
 @require_POST
@@ -265,8 +288,12 @@ def availability(request: HttpRequest) -> HttpResponse:
                 else -1,
                 _time(request.POST.get("start", "")),
                 _time(request.POST.get("end", "")),
-                _id(request.POST.get("slot_minutes")) or 20,
-                _id(request.POST.get("buffer_minutes")),
+                numbers.posted(
+                    request.POST, "slot_minutes", default=20, integer=True, low=5, high=120
+                ),
+                numbers.posted(
+                    request.POST, "buffer_minutes", default=0, integer=True, low=0, high=60
+                ),
                 request.POST.get("filiere", ""),
             )
         except ValidationError as exc:

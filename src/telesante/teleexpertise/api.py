@@ -1,9 +1,11 @@
 import datetime
 from typing import Annotated
 
+import pydantic
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from ninja import Field, File, Form, Router, Schema, Status
+from ninja.errors import ValidationError as SchemaValidationError
 from ninja.files import UploadedFile
 
 from telesante.core import audit
@@ -27,6 +29,35 @@ class TeleExpertiseIn(Schema):
     decision: str = Field(description="consent ou refusal")
     form: dict = Field(default_factory=dict)
     named_expert_id: int | None = None
+
+
+class TeleExpertiseWithFilesIn(TeleExpertiseIn):
+    taken_on: dict[str, datetime.date] = Field(
+        default_factory=dict,
+        description="par champ de fichiers, date de prise de vue des photos (AAAA-MM-JJ)",
+    )
+
+
+MULTIPART_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["data"],
+                "properties": {
+                    "data": {
+                        "type": "string",
+                        "description": "la demande en JSON, comme pour POST /teleexpertise, "
+                        "avec taken_on facultatif",
+                    }
+                },
+                # One part per file, named after the filière form's photos or file field.
+                "additionalProperties": {"type": "string", "format": "binary"},
+            }
+        }
+    },
+}
 
 
 class AttachmentOut(Schema):
@@ -60,6 +91,14 @@ class TeleExpertiseOut(Schema):
     recommendations: str
     consultation_need: str
     answered_at: datetime.datetime | None
+    cancelled_at: datetime.datetime | None
+    cancel_reason: str
+
+
+class DeclineOut(Schema):
+    expert_id: int
+    reason: str
+    created_at: datetime.datetime
 
 
 class BillingCodeOut(Schema):
@@ -73,6 +112,7 @@ class TeleExpertiseDetail(TeleExpertiseOut):
     messages: list[MessageOut]
     attachments: list[AttachmentOut] = Field(alias="act.attachments")
     billing_codes: list[BillingCodeOut] = Field(alias="act.billing_codes")
+    declines: list[DeclineOut]
 
 
 class MessageIn(Schema):
@@ -90,24 +130,64 @@ class DeclineIn(Schema):
     reason: str
 
 
+class CorrectionIn(Schema):
+    question: str = Field(min_length=1)
+    urgency: Urgency = Urgency.NORMAL
+    form: dict = Field(default_factory=dict)
+
+
+class WithdrawIn(Schema):
+    reason: str
+
+
+def _new_request(payload: TeleExpertiseIn, files: dict | None = None) -> services.NewRequest:
+    return services.NewRequest(
+        patient_id=payload.patient_id,
+        structure_id=payload.structure_id,
+        filiere_code=payload.filiere,
+        question=payload.question,
+        urgency=payload.urgency,
+        information_given=payload.information_given,
+        decision=payload.decision,
+        form_data=payload.form,
+        named_expert_id=payload.named_expert_id,
+        files=files or {},
+    )
+
+
 @router.post("", response={201: TeleExpertiseOut}, summary="Créer une demande")
 def create(request: HttpRequest, payload: TeleExpertiseIn):
-    te = services.create(
-        request,
-        request.user,
-        services.NewRequest(
-            patient_id=payload.patient_id,
-            structure_id=payload.structure_id,
-            filiere_code=payload.filiere,
-            question=payload.question,
-            urgency=payload.urgency,
-            information_given=payload.information_given,
-            decision=payload.decision,
-            form_data=payload.form,
-            named_expert_id=payload.named_expert_id,
-        ),
-    )
-    return Status(201, te)
+    """Filières whose form asks for files (photos, ECG…): `POST /teleexpertise/multipart`."""
+    return Status(201, services.create(request, request.user, _new_request(payload)))
+
+
+@router.post(
+    "/multipart",
+    response={201: TeleExpertiseOut},
+    summary="Créer une demande avec ses fichiers (multipart)",
+    openapi_extra={"requestBody": MULTIPART_BODY},
+)
+def create_with_files(request: HttpRequest):
+    """One call: the part `data` holds the request in JSON (as `POST /teleexpertise`), each
+    other part a file of the filière's form field of that name (`GET /filieres`), repeated for
+    several photos. Nothing is kept unless everything is valid."""
+    # Read by hand: the file parts are named by the filière, so no fixed signature fits them.
+    data = request.POST.get("data")
+    if data is None:
+        raise SchemaValidationError([{"type": "missing", "loc": ("form", "data")}])
+    try:
+        payload = TeleExpertiseWithFilesIn.model_validate_json(data)
+    except pydantic.ValidationError as exc:
+        # Named like the fields of a JSON body: "question", "form", not "data.question".
+        raise SchemaValidationError(
+            [{**e, "loc": ("body", "data", *e["loc"])} for e in exc.errors()]
+        ) from exc
+    files = {
+        name: [(upload, payload.taken_on.get(name)) for upload in request.FILES.getlist(name)]
+        for name in request.FILES
+    }
+    new = _new_request(payload, files)
+    return Status(201, services.create(request, request.user, new))
 
 
 @router.get("", response=list[TeleExpertiseOut], summary="Boîte de réception ou d'envoi")
@@ -181,3 +261,18 @@ def decline(request: HttpRequest, te_id: Id, payload: DeclineIn):
 def report(request: HttpRequest, te_id: Id):
     te = services.get(request, request.user, te_id)
     return pdf.report_response(te.act, f"teleexpertise-{te.pk}.pdf")
+
+
+@router.put("/{te_id}", response={200: TeleExpertiseOut}, summary="Corriger une demande")
+def correct(request: HttpRequest, te_id: int, payload: CorrectionIn):
+    """By its requester, until an expert takes it (409 after); the files stay as sent."""
+    te = services.get(request, request.user, te_id)
+    correction = services.Correction(payload.question, payload.urgency, payload.form)
+    return Status(200, services.correct(request, request.user, te, correction))
+
+
+@router.post("/{te_id}/withdraw", response={200: TeleExpertiseOut}, summary="Retirer une demande")
+def withdraw(request: HttpRequest, te_id: int, payload: WithdrawIn):
+    """By its requester, until an expert takes it (409 after): cancelled, experts told."""
+    te = services.get(request, request.user, te_id)
+    return Status(200, services.withdraw(request, request.user, te, payload.reason))

@@ -68,6 +68,9 @@ class TeleExpertise(models.Model):
         _("consultation nécessaire"), max_length=10, choices=ConsultationNeed.choices, blank=True
     )
     answered_at = models.DateTimeField(null=True, blank=True)
+    # A request withdrawn by its requester before anyone took it (state CANCELLED).
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(_("motif du retrait"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("télé-expertise")
@@ -100,6 +103,9 @@ class Decline(models.Model):
     expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("motif"), max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return self.reason

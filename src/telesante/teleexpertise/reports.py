@@ -1,5 +1,7 @@
-"""The compte rendu (R.6316-4): patient identity with its INS status, professionals with RPPS,
-dates and times, question, answer, attachments and incidents, as a PDF stored with the act."""
+"""The compte rendu (R.6316-4): the expert's letterhead (structure, author with RPPS), patient
+identity with its INS status, professionals with RPPS, dates and times, question, the exchange of
+messages, answer, attachments and incidents, as a PDF stored with the act. A section with
+nothing to say is left out rather than printed empty."""
 
 import io
 from xml.sax.saxutils import escape
@@ -10,7 +12,19 @@ from reportlab.platypus import Image, Paragraph, Spacer
 
 from telesante.acts import filiere_forms
 from telesante.core.i18n import product_language
-from telesante.documents.pdf import BODY, H2, TITLE, build, fmt, identity, incidents, pro, table
+from telesante.documents.pdf import (
+    BODY,
+    H2,
+    TITLE,
+    build,
+    fmt,
+    identity,
+    incidents,
+    letterhead,
+    para,
+    pro,
+    table,
+)
 
 
 @product_language()
@@ -18,6 +32,7 @@ def render(te) -> bytes:
     act = te.act
     body, h2 = BODY, H2
     story = [
+        *letterhead(act.performing_structure, te.claimed_by),
         Paragraph("Compte rendu de télé-expertise", TITLE),
         Paragraph(escape(f"{act.filiere.name} — demande n° {act.pk}"), body),
         Spacer(1, 0.4 * cm),
@@ -36,15 +51,21 @@ def render(te) -> bytes:
         Paragraph("Professionnels et dates", h2),
         table(people),
         Paragraph("Question", h2),
-        Paragraph(escape(te.question), body),
+        para(te.question),
     ]
     rows = filiere_forms.display(act.filiere.form, te.form_data)
     if rows:
         story.append(table([[label, value] for label, value in rows]))
-    story += [Paragraph("Avis de l'expert", h2), Paragraph(escape(te.opinion), body)]
+    messages = list(te.messages.select_related("author"))
+    if messages:
+        story.append(Paragraph("Échanges entre les professionnels", h2))
+        story.append(table([[f"{fmt(m.created_at)}\n{pro(m.author)}", m.body] for m in messages]))
+    if te.opinion:
+        story += [Paragraph("Avis de l'expert", h2), para(te.opinion)]
+        if te.consultation_need:
+            story.append(para(f"Consultation : {te.get_consultation_need_display()}"))
     if te.recommendations:
-        story += [Paragraph("Recommandations", h2), Paragraph(escape(te.recommendations), body)]
-    story.append(Paragraph(escape(f"Consultation : {te.get_consultation_need_display()}"), body))
+        story += [Paragraph("Recommandations", h2), para(te.recommendations)]
     attachments = list(act.attachments.all())
     if attachments:
         story.append(Paragraph("Pièces jointes", h2))

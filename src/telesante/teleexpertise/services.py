@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -74,8 +74,14 @@ def _url(te: TeleExpertise) -> str:
 
 def _clean_files(new: NewRequest, definition: list[dict], errors: dict) -> dict[str, list]:
     photo_fields = {f["name"] for f in definition if f.get("type") == "photos"}
+    known = {f["name"] for f in filiere_forms.file_fields(definition)}
     cleaned: dict[str, list] = {}
     for name, uploads in new.files.items():
+        if name not in known:
+            errors.setdefault(name, []).append(
+                _("Ce formulaire n'a pas de champ de fichiers « %(name)s ».") % {"name": name}
+            )
+            continue
         for upload, taken_on in uploads:
             try:
                 clean = documents.clean_upload(upload)
@@ -192,6 +198,14 @@ def _inbox_ids(user: User, open_only: bool) -> QuerySet:
     )
 
 
+def open_inbox(user: User) -> QuerySet[TeleExpertise]:
+    """The open requests addressed to the expert, their own requests excepted (the ids are
+    fetched first: one query now, then an index lookup by primary key)."""
+    return TeleExpertise.objects.filter(
+        pk__in=list(_inbox_ids(user, True)), state__in=OPEN_STATES
+    ).exclude(act__requester=user)
+
+
 def inbox(user: User) -> QuerySet[TeleExpertise]:
     """Requests addressed to the expert, their own requests excepted."""
     return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, False)).exclude(act__requester=user)
@@ -224,9 +238,7 @@ def listing(
         raise PermissionDenied
     if box == "inbox":
         history = TeleExpertise.objects.filter(claimed_by=user).exclude(act__requester=user)
-        items = TeleExpertise.objects.filter(pk__in=list(_inbox_ids(user, True))).exclude(
-            act__requester=user
-        )
+        items = open_inbox(user)
     else:
         history = outbox(user)
         # The act's status mirrors the request's state: a team's open acts are one index
@@ -428,7 +440,7 @@ def decline(
             raise PermissionDenied(_("Cette demande ne vous est pas adressée."))
         if te.state == State.ANSWERED:
             raise Conflict(_("La demande a déjà reçu une réponse."))
-        te.declines.create(expert=user, reason=reason.strip())
+        te.declines.create(expert=user, reason=reason.strip()[:500])
         te.state, te.claimed_by, te.claimed_at, te.named_expert = State.POOLED, None, None, None
         te.save(update_fields=["state", "claimed_by", "claimed_at", "named_expert"])
         act = te.act
@@ -440,14 +452,109 @@ def decline(
         with product_language():
             notify(
                 [act.requester],
-                _("L'expert a décliné la demande #%(n)d ; elle retourne au groupe d'experts.")
-                % {"n": te.pk},
+                _(
+                    "L'expert a décliné la demande #%(n)d (motif : %(r)s) ; "
+                    "elle retourne au groupe d'experts."
+                )
+                % {"n": te.pk, "r": reason.strip()},
                 act=act,
                 url=_url(te),
             )
             notify(
                 pools.pool_experts(te).exclude(pk=user.pk),
                 _("Demande de télé-expertise à reprendre (%(f)s)") % {"f": act.filiere.name},
+                act=act,
+                url=_url(te),
+            )
+    return te
+
+
+def may_change(user: User, te: TeleExpertise) -> bool:
+    """Its requester corrects or withdraws a request until an expert takes it."""
+    return te.act.requester_id == user.pk and te.state == State.POOLED
+
+
+def _changeable(user: User, te: TeleExpertise) -> TeleExpertise:
+    """The request locked, once checked still the user's and still waiting for an expert."""
+    if te.act.requester_id != user.pk:
+        raise PermissionDenied(_("Seul le demandeur modifie ou retire sa demande."))
+    te = _locked(te)
+    if te.state == State.CANCELLED:
+        raise Conflict(_("Cette demande a été retirée."))
+    if te.state != State.POOLED:
+        raise Conflict(
+            _("Un expert a pris la demande en charge : elle ne peut plus être modifiée ni retirée.")
+        )
+    return te
+
+
+@dataclass
+class Correction:
+    question: str
+    urgency: str
+    form_data: dict
+
+
+def correct(
+    request: HttpRequest | None, user: User, te: TeleExpertise, new: Correction
+) -> TeleExpertise:
+    """Question, urgency and the filière form's values changed before anyone took the request
+    (the files stay as sent); an urgency change moves the deadline. Checked like a new one."""
+    errors: dict[str, list[str]] = {}
+    if not new.question.strip():
+        errors["question"] = [_("Posez votre question à l'expert.")]
+    if new.urgency not in Urgency.values:
+        errors["urgency"] = [_("Urgence inconnue.")]
+    act = te.act
+    files = dict(
+        act.attachments.exclude(field="")
+        .values("field")
+        .annotate(n=Count("pk"))
+        .values_list("field", "n")
+    )
+    cleaned_form, form_errors = filiere_forms.validate(act.filiere.form, new.form_data, files)
+    errors.update(form_errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        te = _changeable(user, te)
+        act = te.act
+        te.question, te.form_data = new.question.strip(), cleaned_form
+        if new.urgency != te.urgency:
+            days = URGENT_DAYS if new.urgency == Urgency.URGENT else act.filiere.answer_days
+            act.due_at = act.requested_at + datetime.timedelta(days=days)
+            act.save(update_fields=["due_at"])
+        te.urgency = new.urgency
+        te.save(update_fields=["question", "urgency", "form_data"])
+        audit.record(request, user, AuditAction.UPDATE, [act], detail="demande corrigée")
+    return te
+
+
+def withdraw(
+    request: HttpRequest | None, user: User, te: TeleExpertise, reason: str
+) -> TeleExpertise:
+    """The requester withdraws the request: cancelled, out of every deadline (reminders,
+    escalation, late lists) and of the indicators; the experts it was addressed to are told."""
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Indiquez le motif du retrait.")]})
+    with transaction.atomic():
+        te = _changeable(user, te)
+        experts = list(pools.pool_experts(te))
+        te.state, te.cancelled_at, te.cancel_reason = (
+            State.CANCELLED,
+            timezone.now(),
+            reason.strip()[:500],
+        )
+        te.save(update_fields=["state", "cancelled_at", "cancel_reason"])
+        act = te.act
+        act.status = ActStatus.CANCELLED
+        act.save(update_fields=["status"])
+        audit.record(request, user, AuditAction.UPDATE, [act], detail=f"retrait : {reason}"[:200])
+        with product_language():
+            notify(
+                experts,
+                _("Demande de télé-expertise #%(n)d retirée par le demandeur (motif : %(r)s).")
+                % {"n": te.pk, "r": te.cancel_reason},
                 act=act,
                 url=_url(te),
             )

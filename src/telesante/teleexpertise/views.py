@@ -11,12 +11,13 @@ from django.views.decorators.http import require_POST
 
 from telesante.acts import filiere_forms
 from telesante.acts.models import Filiere
-from telesante.core import audit, policy
-from telesante.core.actions import run_then_back
+from telesante.core import audit, numbers, policy
+from telesante.core.actions import Conflict, run_then_back
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
+from telesante.notifications import services as notifications
 from telesante.teleexpertise import billing, services
-from telesante.teleexpertise.models import ConsultationNeed, State, Urgency
+from telesante.teleexpertise.models import OPEN_STATES, ConsultationNeed, State, Urgency
 
 
 @login_required
@@ -77,7 +78,6 @@ def create(request: HttpRequest) -> HttpResponse:
     if not services.may_request(request.user):
         raise PermissionDenied
     source = request.POST if request.method == "POST" else request.GET
-    patients = policy.visible_patients(request.user).order_by("birth_name")[:500]
     filiere = Filiere.objects.filter(pk=source.get("filiere", ""), active=True).first()
     errors: dict = {}
     if request.method == "POST" and filiere is not None:
@@ -102,16 +102,21 @@ def create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Demande envoyée aux experts."))
             return redirect("teleexpertise_detail", pk=te.pk)
-    experts = filiere and services.named_expert_choices(filiere)
+    experts = services.named_expert_choices(filiere) if filiere else None
+    named = _id(source.get("named_expert"))
     return render(
         request,
         "teleexpertise/create.html",
         {
-            "patients": patients,
+            "patient": policy.visible_patients(request.user)
+            .filter(pk=_id(source.get("patient")))
+            .first(),
+            "named_expert": experts.filter(pk=named).first()
+            if experts is not None and named > 0
+            else None,
             "structures": policy.member_structures(request.user),
             "filieres": Filiere.objects.filter(active=True),
             "filiere": filiere,
-            "experts": experts or [],
             "values": source,
             "errors": errors,
             "urgencies": Urgency.choices,
@@ -124,6 +129,7 @@ def create(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     te = services.get(request, request.user, pk)
     act = te.act
+    notifications.mark_read(request.user, act=act)
     is_expert = te.claimed_by_id == request.user.pk
     return render(
         request,
@@ -145,8 +151,71 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_requester_side": services.is_requester_side(request.user, te),
             "consultation_needs": ConsultationNeed.choices,
             "now": timezone.now(),
-            "overdue": act.due_at and act.due_at < timezone.now() and te.state != State.ANSWERED,
+            "overdue": act.due_at and act.due_at < timezone.now() and te.state in OPEN_STATES,
+            "declines": te.declines.all(),
+            "may_change": services.may_change(request.user, te),
         },
+    )
+
+
+@login_required
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """The requester corrects the request (question, urgency, form) until an expert takes it."""
+    te = services.get(request, request.user, pk)
+    if not services.may_change(request.user, te):
+        if te.act.requester_id != request.user.pk:
+            raise PermissionDenied
+        messages.error(request, _("Cette demande ne peut plus être modifiée."))
+        return redirect("teleexpertise_detail", pk=pk)
+    errors: dict = {}
+    definition = te.act.filiere.form
+    if request.method == "POST":
+        correction = services.Correction(
+            question=request.POST.get("question", ""),
+            urgency=request.POST.get("urgency", ""),
+            form_data=_form_values(definition, request.POST),
+        )
+        try:
+            services.correct(request, request.user, te, correction)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        except Conflict as exc:
+            messages.error(request, str(exc))
+            return redirect("teleexpertise_detail", pk=pk)
+        else:
+            messages.success(request, _("Demande corrigée."))
+            return redirect("teleexpertise_detail", pk=pk)
+        values = {"question": correction.question, "urgency": correction.urgency}
+        values.update({f"f_{k}": v for k, v in correction.form_data.items()})
+    else:
+        values = {"question": te.question, "urgency": te.urgency}
+        values.update({f"f_{k}": _shown(v) for k, v in te.form_data.items()})
+    return render(
+        request,
+        "teleexpertise/correct.html",
+        {
+            "te": te,
+            "fields": [f for f in definition if f["type"] not in filiere_forms.FILE_TYPES],
+            "values": values,
+            "errors": errors,
+            "urgencies": Urgency.choices,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _shown(value):
+    """A stored form value as its input shows it (a number with the decimal comma)."""
+    return numbers.fmt(value) if isinstance(value, float) else value
+
+
+@require_POST
+@login_required
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act_on(
+        request,
+        pk,
+        lambda te: services.withdraw(request, request.user, te, request.POST.get("reason", "")),
     )
 
 

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from telesante.core import policy
+from telesante.core import numbers, pickers, policy
 from telesante.telesurveillance import catalog, enrolment, thresholds
 from telesante.telesurveillance.models import Programme, Severity
 
@@ -67,13 +67,19 @@ class EnrolmentForm(forms.Form):
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = policy.visible_patients(user).order_by("birth_name")
+        self.fields["patient"].queryset = policy.visible_patients(user)
         teams = policy.member_teams(user).select_related("structure")
         self.fields["team"].queryset = teams
         self.fields["team"].label_from_instance = lambda t: f"{t.structure} — {t}"
-        self.fields["prescriber"].queryset = enrolment.prescribers().order_by("last_name")
+        self.fields["prescriber"].queryset = enrolment.prescribers()
         doctors = enrolment.operators(teams).order_by("last_name", "first_name")
         self.fields["operator"].queryset = doctors
+        # Searchable pickers, never lists of every patient or doctor of the region.
+        self.fields["patient"].widget = pickers.patient_widget(user)
+        self.fields["prescriber"].widget = pickers.professional_widget(
+            "prescriber", enrolment.prescribers
+        )
+        self.fields["operator"].widget = pickers.professional_widget("operator", lambda: doctors)
         if not self.is_bound and "operator" not in self.initial:
             # The user when a doctor of their teams, else the only doctor of those teams.
             found = list(doctors.filter(pk=user.pk)) or list(doctors[:2])
@@ -115,14 +121,23 @@ class ThresholdForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Règle"), choices=[("", "—"), *thresholds.KINDS.items()], required=False
     )
-    value = forms.FloatField(
-        label=_("Seuil ou variation"),
+    value = numbers.NumberField(label=_("Seuil ou variation"), required=False)
+    days = numbers.NumberField(
+        label=_("Sur (jours)"),
         required=False,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        integer=True,
+        low=1,
+        high=thresholds.MAX_DAYS,
+        unit=_("jours"),
     )
-    days = forms.IntegerField(label=_("Sur (jours)"), required=False)
-    hours = forms.IntegerField(label=_("Sans données depuis (heures)"), required=False)
+    hours = numbers.NumberField(
+        label=_("Sans données depuis (heures)"),
+        required=False,
+        integer=True,
+        low=1,
+        high=thresholds.MAX_HOURS,
+        unit="h",
+    )
     severity = forms.TypedChoiceField(
         label=_("Gravité"),
         choices=[("", "—"), *Severity.choices],
@@ -130,6 +145,12 @@ class ThresholdForm(forms.Form):
         empty_value=None,
         required=False,
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The value's unit is the chosen measure's (thresholds.js follows a change of measure).
+        measure = catalog.TYPES.get(str(self["type"].value() or ""))
+        self.fields["value"].widget.unit = measure.shown_unit if measure else ""
 
     def rule(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "DELETE" and v not in ("", None)}
@@ -159,6 +180,11 @@ class BaseThresholdFormSet(forms.BaseFormSet):
 ThresholdFormSet = forms.formset_factory(
     ThresholdForm, formset=BaseThresholdFormSet, extra=1, can_delete=True
 )
+
+
+def measure_units() -> dict[str, str]:
+    """Each measure's unit, for the page's script (the unit beside a threshold's value)."""
+    return {code: kind.shown_unit for code, kind in catalog.TYPES.items()}
 
 
 def threshold_rows(rules: list[dict]) -> list[dict]:

@@ -9,8 +9,6 @@ A rule is one of:
     {"kind": "missing", "hours": 48, "severity": 2}
 """
 
-import math
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from telesante.accounts.models import User
-from telesante.core import audit, policy
+from telesante.core import audit, numbers, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction, AuditEntry
@@ -77,9 +75,11 @@ def _integer(raw, low: int, high: int) -> int | None:
 
 
 def _number(raw) -> float | None:
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+    """A JSON number, or a number as text the French way (« 3,5 »: the API takes both)."""
+    try:
+        return numbers.parse(raw)
+    except ValueError:
         return None
-    return float(raw)
 
 
 def _one(raw) -> tuple[dict, dict[str, str]]:

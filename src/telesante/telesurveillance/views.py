@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from telesante.core import audit, policy
 from telesante.core.actions import Conflict, run_then_back
 from telesante.core.models import AuditAction
+from telesante.notifications import services as notifications
 from telesante.telesurveillance import (
     adherence,
     alerts,
@@ -22,7 +23,12 @@ from telesante.telesurveillance import (
     reports,
     thresholds,
 )
-from telesante.telesurveillance.forms import EnrolmentForm, ThresholdFormSet, threshold_rows
+from telesante.telesurveillance.forms import (
+    EnrolmentForm,
+    ThresholdFormSet,
+    measure_units,
+    threshold_rows,
+)
 from telesante.telesurveillance.ingest import EMERGENCY_NOTICE
 from telesante.telesurveillance.models import EnrolmentState
 
@@ -67,6 +73,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient(request: HttpRequest, pk: int) -> HttpResponse:
     item = enrolment.get(request, request.user, pk)
+    notifications.mark_read(request.user, act=item.act)
     now = timezone.now()
     return render(
         request,
@@ -164,6 +171,7 @@ def threshold_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": [(f, hints[i] if i < len(hints) else "") for i, f in enumerate(formset)],
             "defaults": [thresholds.describe(r) for r in item.programme.thresholds],
             "history": thresholds.history(item),
+            "units": measure_units(),
         },
     )
 

@@ -129,7 +129,23 @@ async function share(blob, name) {
   });
   const data = await response.json();
   say(response.ok ? interpolate(gettext("Versé au dossier : %(name)s"), { name: data.name }, true) : data.detail);
+  if (response.ok && data.url) listDocument(data);
   setTimeout(renderStatus, 4000);
+}
+
+// A professional's own panel lists what they filed at once (the others read the chat line).
+function listDocument(doc) {
+  const list = $("patient-documents");
+  if (!list) return;
+  $("no-documents")?.remove();
+  const link = document.createElement("a");
+  link.href = doc.url;
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.textContent = doc.name;
+  const item = document.createElement("li");
+  item.append(link);
+  list.append(item);
 }
 
 function snapshotButton(tile, video, label) {

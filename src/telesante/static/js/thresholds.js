@@ -5,3 +5,12 @@ document.querySelectorAll("fieldset.threshold select[name$='-kind']").forEach((s
     select.closest("fieldset").dataset.kind = select.value;
   });
 });
+
+// The unit beside a threshold's value follows the chosen measure (the server sets it on load).
+const units = JSON.parse(document.getElementById("measure-units")?.textContent || "{}");
+document.querySelectorAll("fieldset.threshold select[name$='-type']").forEach((select) => {
+  select.addEventListener("change", () => {
+    const unit = select.closest("fieldset").querySelector(".f-value .unit");
+    if (unit) unit.textContent = units[select.value] || "";
+  });
+});

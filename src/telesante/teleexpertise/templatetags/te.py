@@ -8,7 +8,9 @@ def field_value(values, field: dict):
     """The submitted value of a filière form field (a list for multiple choices)."""
     key = f"f_{field['name']}"
     if field["type"] == "multichoice":
-        return values.getlist(key) if hasattr(values, "getlist") else []
+        if hasattr(values, "getlist"):
+            return values.getlist(key)
+        return (values or {}).get(key) or []  # a correction starts from the stored list
     return values.get(key, "") if values else ""
 
 

@@ -293,7 +293,7 @@ def guest_revoke(request: HttpRequest, act_id: Id, guest_id: Id):
     response=GuestSentOut,
     summary="Envoyer un lien invité par SMS ou e-mail",
 )
-def guest_send(request: HttpRequest, act_id: int, guest_id: int, payload: GuestSendIn):
+def guest_send(request: HttpRequest, act_id: Id, guest_id: Id, payload: GuestSendIn):
     tc = services.get(request, request.user, act_id)
     to = rooms.send_guest_link(
         request, request.user, services.room_of(tc), guest_id, payload.contact

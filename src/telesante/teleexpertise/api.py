@@ -264,7 +264,7 @@ def report(request: HttpRequest, te_id: Id):
 
 
 @router.put("/{te_id}", response={200: TeleExpertiseOut}, summary="Corriger une demande")
-def correct(request: HttpRequest, te_id: int, payload: CorrectionIn):
+def correct(request: HttpRequest, te_id: Id, payload: CorrectionIn):
     """By its requester, until an expert takes it (409 after); the files stay as sent."""
     te = services.get(request, request.user, te_id)
     correction = services.Correction(payload.question, payload.urgency, payload.form)
@@ -272,7 +272,7 @@ def correct(request: HttpRequest, te_id: int, payload: CorrectionIn):
 
 
 @router.post("/{te_id}/withdraw", response={200: TeleExpertiseOut}, summary="Retirer une demande")
-def withdraw(request: HttpRequest, te_id: int, payload: WithdrawIn):
+def withdraw(request: HttpRequest, te_id: Id, payload: WithdrawIn):
     """By its requester, until an expert takes it (409 after): cancelled, experts told."""
     te = services.get(request, request.user, te_id)
     return Status(200, services.withdraw(request, request.user, te, payload.reason))

@@ -1224,6 +1224,7 @@ STRUCTURE_OBJECTS = {
     "deployment_site",
     "teleconsultation_feed",  # a professional's own agenda, by its secret token
     "room_guest",  # a guest's signed link, not an account
+    "search_professionals",  # a search of the directory's professionals, no patient data
 }
 OBJECT_ROUTE = ("<int:", "<slug:", "<str:", "{")
 

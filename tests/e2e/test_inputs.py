@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from telesante.accounts.models import Membership, Profession, User
 from telesante.notifications import services as notifications
 from telesante.patients.models import Patient
-from telesante.structures.models import Country, StructureKind
+from telesante.structures.models import Country, StructureKind, Team
 from telesante.teleconsultation import booking
 from telesante.teleexpertise import services
 from tests.conftest import World, make_structure, make_user
@@ -90,7 +90,8 @@ def _many_doctors(n: int) -> None:
         )
         for i in range(n)
     )
-    Membership.objects.bulk_create(Membership(user=u, structure=ch) for u in users)
+    team = Team.default_for(ch.pk)
+    Membership.objects.bulk_create(Membership(user=u, structure=ch, team=team) for u in users)
 
 
 def test_picker_finds_the_demo_cardiologist_and_shows_her_week(world: World, new_page):

@@ -402,9 +402,12 @@ def test_home_lists_the_users_structures_and_audit_link_for_admins(world):
     assert reverse("structure_audit", args=[world.ehpad_a.pk]) in html
     html = logged_in(world.nurse_a).get("/").content.decode()
     assert reverse("structure_audit", args=[world.ehpad_a.pk]) not in html
+    alone = make_user("sans.structure@example.test")
     assert "Vous n'êtes membre d'aucune structure." in (
-        logged_in(world.observer).get("/").content.decode().replace("&#x27;", "'")
+        logged_in(alone).get("/").content.decode().replace("&#x27;", "'")
     )
+    # A regional observer has no structure section at all: nothing clinical on their home.
+    assert "Mes structures" not in logged_in(world.observer).get("/").content.decode()
 
 
 # SQL cost does not grow with the number of rows.

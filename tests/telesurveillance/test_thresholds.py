@@ -170,7 +170,7 @@ def test_the_page_shows_french_errors_on_the_row_and_saves_nothing(tsv: TSV):
     assert "Indiquez la valeur du seuil (nombre)." in page
     assert "Nombre de jours de 1 à 30." in page
     assert (
-        "Saisissez un nombre."
+        "Saisissez un nombre (par exemple 3,5)."
         in client.post(url, form_data(rules, **{"0_value": "abc"})).content.decode()
     )
     tsv.enrolment.refresh_from_db()

@@ -51,6 +51,7 @@ ACT_FIELDS = [
 TE_FIELDS = [
     "act", "question", "urgency", "form_data", "state", "named_expert", "claimed_by",
     "claimed_at", "opinion", "recommendations", "consultation_need", "answered_at",
+    "cancel_reason",
 ]  # fmt: skip
 CONSENT_FIELDS = [
     "id", "patient", "act_kind", "information_given", "decision", "note", "collected_by",
@@ -213,7 +214,7 @@ class History:
              (Urgency.URGENT if urgent else Urgency.NORMAL).value, json.dumps({}), state.value,
              named, expert.user if taken else None, adapt(claimed_at) if claimed_at else None,
              OPINION if answered_at else "", RECOMMENDATIONS if answered_at else "",
-             self.need() if answered_at else "", adapt(answered_at) if answered_at else None)
+             self.need() if answered_at else "", adapt(answered_at) if answered_at else None, "")
         )  # fmt: skip
         if taken:
             rows["performers"].append((act_id, expert.user))

@@ -83,7 +83,7 @@ def test_observer_cannot_open_patient_pages(world):
 
 
 def test_odd_inputs_never_cause_a_server_error(world, nurse):
-    assert nurse.get(reverse("patient_list"), {"q": "dorv\x00ane"}).status_code == 200
+    assert nurse.get(reverse("patient_list"), {"q": "dorv\x00ane"}).status_code == 400
     assert nurse.get(reverse("patient_detail", args=[10**20])).status_code == 404
     admin = logged_in(world.admin_a)
     audit_url = reverse("structure_audit", args=[world.ehpad_a.pk])
@@ -91,7 +91,7 @@ def test_odd_inputs_never_cause_a_server_error(world, nurse):
     assert admin.get(audit_url, {"page": "999"}).status_code == 200
     response = nurse.post(reverse("patient_create"), form_data(world, birth_name="A\x00B"))
     assert response.status_code == 400
-    assert "birth_name" in response.context["form"].errors
+    assert response.content.decode() == "Caractère nul interdit (champ : birth_name)."
 
 
 # Creation page.

@@ -116,6 +116,7 @@ def get_patient(request: HttpRequest, user, pk: int, action: AuditAction) -> Pat
     """Fetch one patient through the wall and audit the access; others' patients are a 404."""
     patient = visible_patients(user).filter(pk=pk).first()
     if patient is None:
+        audit.record_refusal(request, user, action, "patients.Patient", pk)
         raise Http404("Patient introuvable.")
     audit.record(request, user, action, [patient])
     return patient
@@ -129,6 +130,7 @@ def get_act(request: HttpRequest | None, user, pk: int, action: AuditAction) -> 
     """Fetch one act through the wall and audit the access; others' acts are a 404."""
     act = visible_acts(user).filter(pk=pk).first()
     if act is None:
+        audit.record_refusal(request, user, action, "acts.Act", pk)
         raise Http404("Acte introuvable.")
     audit.record(request, user, action, [act])
     return act

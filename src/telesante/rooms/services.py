@@ -148,7 +148,8 @@ def create_guest_link(
         errors["label"] = [_("Indiquez le nom de la personne invitée.")]
     if relation not in GuestRelation.values:
         errors["relation"] = [_("Qualité inconnue.")]
-    hours = hours or settings.TELESANTE_GUEST_LINK_HOURS
+    # 0 is a wrong duration, not the default one.
+    hours = settings.TELESANTE_GUEST_LINK_HOURS if hours is None else hours
     if not 1 <= hours <= 24 * 7:
         errors["hours"] = [_("Durée de validité entre 1 heure et 7 jours.")]
     if room.guest_links.filter(revoked_at__isnull=True).count() >= MAX_PEERS - 1:

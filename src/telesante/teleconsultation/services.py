@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Membership, Profession, User
 from telesante.acts.models import Act, ActStatus, Incident
-from telesante.core import audit, policy
+from telesante.core import audit, bounds, policy
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.notifications import delivery
@@ -106,6 +106,8 @@ def _check(user: User, new: NewConsultation) -> tuple[dict, User | None]:
         errors["scheduled_at"] = [_("Indiquez la date et l'heure.")]
     elif new.scheduled_at < timezone.now() - datetime.timedelta(hours=1):
         errors["scheduled_at"] = [_("La date est passée.")]
+    elif beyond := bounds.moment_error(new.scheduled_at):
+        errors["scheduled_at"] = [beyond]
     if not new.reason.strip():
         errors["reason"] = [_("Indiquez le motif.")]
     if not 5 <= new.duration_minutes <= 120:

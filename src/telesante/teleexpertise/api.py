@@ -8,6 +8,9 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.files import UploadedFile
 
+from telesante.core import audit
+from telesante.core.bounds import Id
+from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.documents import services as documents
 from telesante.teleexpertise import services
@@ -197,16 +200,18 @@ def listing(
     """Open requests first (nearest deadline on top), then the history, newest first."""
     if box not in ("inbox", "outbox"):
         raise Http404
-    return services.listing(request.user, box, status or "", limit, related=("act",))
+    items = services.listing(request.user, box, status or "", limit, related=("act",))
+    audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in items])
+    return items
 
 
 @router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")
-def read(request: HttpRequest, te_id: int):
+def read(request: HttpRequest, te_id: Id):
     return services.get(request, request.user, te_id)
 
 
 @router.post("/{te_id}/attachments", response={201: AttachmentOut}, summary="Joindre un fichier")
-def attach(request: HttpRequest, te_id: int, file: File[UploadedFile], field: Form[str] = ""):
+def attach(request: HttpRequest, te_id: Id, file: File[UploadedFile], field: Form[str] = ""):
     te = services.get(request, request.user, te_id)
     if te.act.requester_id != request.user.pk and te.claimed_by_id != request.user.pk:
         raise PermissionDenied("Seuls le demandeur et l'expert joignent des fichiers.")
@@ -216,7 +221,7 @@ def attach(request: HttpRequest, te_id: int, file: File[UploadedFile], field: Fo
 
 
 @router.post("/{te_id}/messages", response={201: MessageOut}, summary="Écrire dans le fil")
-def message(request: HttpRequest, te_id: int, payload: MessageIn):
+def message(request: HttpRequest, te_id: Id, payload: MessageIn):
     te = services.get(request, request.user, te_id)
     return Status(
         201,
@@ -225,13 +230,13 @@ def message(request: HttpRequest, te_id: int, payload: MessageIn):
 
 
 @router.post("/{te_id}/claim", response={200: TeleExpertiseOut}, summary="Prendre en charge")
-def claim(request: HttpRequest, te_id: int):
+def claim(request: HttpRequest, te_id: Id):
     te = services.get(request, request.user, te_id)
     return Status(200, services.claim(request, request.user, te))
 
 
 @router.post("/{te_id}/answer", response={200: TeleExpertiseOut}, summary="Répondre")
-def answer(request: HttpRequest, te_id: int, payload: AnswerIn):
+def answer(request: HttpRequest, te_id: Id, payload: AnswerIn):
     te = services.get(request, request.user, te_id)
     return Status(
         200,
@@ -247,19 +252,19 @@ def answer(request: HttpRequest, te_id: int, payload: AnswerIn):
 
 
 @router.post("/{te_id}/decline", response={200: TeleExpertiseOut}, summary="Décliner")
-def decline(request: HttpRequest, te_id: int, payload: DeclineIn):
+def decline(request: HttpRequest, te_id: Id, payload: DeclineIn):
     te = services.get(request, request.user, te_id)
     return Status(200, services.decline(request, request.user, te, payload.reason))
 
 
 @router.get("/{te_id}/report.pdf", summary="Compte rendu PDF")
-def report(request: HttpRequest, te_id: int):
+def report(request: HttpRequest, te_id: Id):
     te = services.get(request, request.user, te_id)
     return pdf.report_response(te.act, f"teleexpertise-{te.pk}.pdf")
 
 
 @router.put("/{te_id}", response={200: TeleExpertiseOut}, summary="Corriger une demande")
-def correct(request: HttpRequest, te_id: int, payload: CorrectionIn):
+def correct(request: HttpRequest, te_id: Id, payload: CorrectionIn):
     """By its requester, until an expert takes it (409 after); the files stay as sent."""
     te = services.get(request, request.user, te_id)
     correction = services.Correction(payload.question, payload.urgency, payload.form)
@@ -267,7 +272,7 @@ def correct(request: HttpRequest, te_id: int, payload: CorrectionIn):
 
 
 @router.post("/{te_id}/withdraw", response={200: TeleExpertiseOut}, summary="Retirer une demande")
-def withdraw(request: HttpRequest, te_id: int, payload: WithdrawIn):
+def withdraw(request: HttpRequest, te_id: Id, payload: WithdrawIn):
     """By its requester, until an expert takes it (409 after): cancelled, experts told."""
     te = services.get(request, request.user, te_id)
     return Status(200, services.withdraw(request, request.user, te, payload.reason))

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Profession, User
 from telesante.acts.models import Act, ActStatus
-from telesante.core import audit, policy
+from telesante.core import audit, bounds, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
@@ -98,6 +98,10 @@ def _check(new: NewEnrolment) -> tuple[dict[str, list[str]], Programme | None]:
         errors["devices"] = [_("Un numéro de série est répété.")]
     elif taken := _taken(serials):
         errors["devices"] = taken
+    for name in ("prescribed_on", "starts_on", "ends_on"):
+        day = getattr(new, name)
+        if day is not None and (problem := bounds.day_error(day)):
+            errors[name] = [problem]
     if new.starts_on is None:
         errors["starts_on"] = [_("Indiquez la date de début.")]
     if new.ends_on is None:
@@ -253,6 +257,8 @@ def get(request: HttpRequest | None, user: User, pk: int) -> Enrolment:
         .first()
     )
     if enrolment is None:
+        # An enrolment's id is its act's.
+        audit.record_refusal(request, user, AuditAction.READ, "acts.Act", pk)
         raise Http404(_("Suivi introuvable."))
     audit.record(request, user, AuditAction.READ, [enrolment.act])
     return enrolment

@@ -7,6 +7,7 @@ import io
 from django.utils import timezone
 
 from telesante.acts.models import BillingCode
+from telesante.teleconsultation.models import ActivityDeclaration
 from tests.conftest import logged_in
 from tests.indicators.conftest import add_act, at
 
@@ -63,18 +64,16 @@ def test_a_professional_cannot_export_someone_else(dataset):
 
 
 def test_remote_activity_cap_against_the_declared_activity(dataset, settings):
-    from telesante.indicators.models import DeclaredActivity
-
     settings.TELESANTE_REMOTE_SHARE_CAP = 0.20
     _codes(dataset, 5, month=3)
     client = logged_in(dataset.expert)
     # Nothing declared: the share cannot be known, nothing is flagged.
     assert _rows(client.get("/indicateurs/facturation.csv", {"period": "2022"}))[1][-1] == ""
-    DeclaredActivity.objects.create(professional=dataset.expert, year=2022, total_acts=20)
+    ActivityDeclaration.objects.create(professional=dataset.expert, year=2022, total_acts=20)
     rows = _rows(client.get("/indicateurs/facturation.csv", {"period": "2022"}))
     assert "Plafond d'activité à distance dépassé : 25 %" in rows[1][-1]
-    DeclaredActivity.objects.filter(professional=dataset.expert).update(total_acts=30)
+    ActivityDeclaration.objects.filter(professional=dataset.expert).update(total_acts=30)
     rows = _rows(client.get("/indicateurs/facturation.csv", {"period": "2022"}))
     assert "bientôt atteint : 17 %" in rows[1][-1]
-    DeclaredActivity.objects.filter(professional=dataset.expert).update(total_acts=100)
+    ActivityDeclaration.objects.filter(professional=dataset.expert).update(total_acts=100)
     assert _rows(client.get("/indicateurs/facturation.csv", {"period": "2022"}))[1][-1] == ""

@@ -81,8 +81,8 @@ def test_notify_skips_missing_and_inactive_users_and_sends_once(
     assert sent == 1
     assert list(Notification.objects.values_list("user", flat=True)) == [world.nurse_a.pk]
     assert [m.to for m in mailoutbox] == [[world.nurse_a.email]]
-    assert mailoutbox[0].subject == "Télésanté — Bonjour"
-    assert "Connectez-vous à Télésanté" in mailoutbox[0].body
+    assert mailoutbox[0].subject == "Télésanté — un nouvel élément vous attend"
+    assert "Bonjour" not in mailoutbox[0].body
 
 
 def test_notify_without_email(world, django_capture_on_commit_callbacks, mailoutbox):

@@ -287,3 +287,32 @@ def test_boxes_list_open_requests_by_deadline_then_the_history_newest_first(te_w
     expected = [soon.pk, late.pk, new_answer.pk, old_answer.pk]
     for user, box in ((t.w.nurse_a, "outbox"), (t.wound_expert, "inbox")):
         assert [te.pk for te in services.listing(user, box)] == expected
+
+
+def test_the_medecin_traitant_of_another_structure_reads_the_report_only_once_answered(te_world):
+    from django.urls import reverse
+
+    from telesante.core.models import AuditAction, AuditEntry
+    from tests.conftest import logged_in, make_structure
+
+    t = te_world
+    cabinet = make_structure("Cabinet des Tilleuls", finess="530000054")
+    gp = make_user("mt.tilleuls@example.test", structure=cabinet, profession=Profession.DOCTOR)
+    t.w.patient_a.gp = gp
+    t.w.patient_a.save()
+    te = services.create(None, t.w.nurse_a, wound_request(t))
+    client = logged_in(gp)
+    report = reverse("teleexpertise_report", args=[te.pk])
+    assert client.get(reverse("teleexpertise_detail", args=[te.pk])).status_code == 404
+    answered(t, te)
+    assert Notification.objects.filter(user=gp, act=te.act).exists()
+    response = client.get(report)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert (
+        AuditEntry.objects.filter(actor_id=gp.pk, object_id=str(te.pk))
+        .exclude(action=AuditAction.SEARCH)
+        .exists()
+    )
+    # The acts of other patients stay out of reach.
+    other = make_user("mt.autre@example.test", structure=cabinet, profession=Profession.DOCTOR)
+    assert logged_in(other).get(report).status_code == 404

@@ -16,7 +16,7 @@ from telesante.core import policy
 from telesante.structures.models import Team
 from telesante.teleexpertise import services
 from tests.conftest import World, api_client, logged_in, make_user
-from tests.rooms.conftest import TC, tc_world  # noqa: F401
+from tests.rooms.conftest import TC, in_call, tc_world  # noqa: F401
 from tests.teleexpertise.conftest import TE, jpeg, te_world, wound_request  # noqa: F401
 from tests.telesurveillance.conftest import NOW, TSV, tsv  # noqa: F401
 from tests.telesurveillance.test_rules import send
@@ -1143,6 +1143,7 @@ def tc_objects(tc_world: TC) -> World:  # noqa: F811
         tc_world.room.slug,
     )
     done = tc_services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
+    in_call(done, tc_world.cardiologist)
     w.tc_done = tc_services.save_report(None, tc_world.cardiologist, done, "RAS", finish=True)
     guest = rooms.create_guest_link(None, tc_world.cardiologist, tc_world.room, "Fille", "famille")
     w.guest, w.guest_value = guest, guest_value(guest.pk)

@@ -93,8 +93,9 @@ def _act_lists(user, column: str) -> QuerySet:
 
 
 def visible_acts(user) -> QuerySet[Act]:
-    """Acts the user is party to, acts of their care teams, and the télé-expertise requests
-    addressed to them (by name, or while open through their pool)."""
+    """Acts the user is party to, acts of their care teams, the télé-expertise requests
+    addressed to them (by name, or while open through their pool), and the done acts about the
+    patients whose médecin traitant they are."""
     if not may_handle_patients(user):
         return Act.objects.none()
     return Act.objects.filter(pk__in=_act_lists(user, "id"))

@@ -292,6 +292,12 @@ TELESANTE_PRESENCE_SECONDS = float(env("PRESENCE_SECONDS", "45"))
 # Remote activity cap of a professional (share of their yearly acts) and when to warn.
 TELESANTE_REMOTE_CAP = float(env("REMOTE_CAP", "0.20"))
 TELESANTE_REMOTE_CAP_WARN = float(env("REMOTE_CAP_WARN", "0.18"))
+# A téléconsultation is billed only if the performer and the patient's side were in the call
+# together at least this long (seconds; at least 1).
+TELESANTE_VIDEO_MIN_SECONDS = int(env("VIDEO_MIN_SECONDS", "1"))
+# TE2 « no combination with another act » of the same expert for the same patient: the window,
+# in calendar days ending on the day of the answer (1 = the same day; 0 turns the check off).
+TELESANTE_TE2_COMBINATION_DAYS = int(env("TE2_COMBINATION_DAYS", "1"))
 # Messages to patients and guests (guest codes, reminders): e-mail through EMAIL_*, SMS through
 # this class (`send(to, text)`): the console (development) or an SMS operator's.
 TELESANTE_SMS_BACKEND = env("SMS_BACKEND", "telesante.notifications.delivery.ConsoleSMSBackend")

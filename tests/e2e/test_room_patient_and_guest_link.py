@@ -27,7 +27,7 @@ from telesante.teleconsultation import services as tc_services
 from telesante.telesurveillance import forfaits
 from tests.e2e.conftest import PHONE, login_cookie
 from tests.e2e.server import Server, running_server
-from tests.rooms.conftest import TC, booking, tc_world  # noqa: F401
+from tests.rooms.conftest import TC, booking, in_call, tc_world  # noqa: F401
 from tests.teleexpertise.conftest import jpeg
 from tests.telesurveillance.conftest import TSV, tsv  # noqa: F401
 
@@ -182,6 +182,7 @@ def test_the_patient_page_lists_acts_with_their_actions(
     w = tc_world.w
     forfaits.record(tsv.enrolment, datetime.date(2026, 1, 1))
     done = tc_services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
+    in_call(done, tc_world.cardiologist)  # done, with its report, once both met in the call
     # Closing notifies over the channel layer (async_to_sync), which the browser's event loop
     # in this thread forbids: another thread closes it.
     with ThreadPoolExecutor(1) as pool:

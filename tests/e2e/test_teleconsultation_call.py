@@ -197,6 +197,8 @@ def test_doctor_admits_nurse_video_both_ways_chat_and_report(call, tc_world: TC)
     act = Act.objects.get(pk=tc_world.consultation.pk)
     assert act.status == ActStatus.DONE and act.report.name.endswith(".pdf")
     assert sorted(act.billing_codes.values_list("code", flat=True)) == ["TC", "TLS"]
+    # Billed because the room saw the doctor and the nurse in the call together, that long.
+    assert act.teleconsultation.video_seconds > 0
 
 
 def test_connection_test_page_measures_a_round_trip(browser, server: Server, tc_world: TC):  # noqa: F811

@@ -58,7 +58,8 @@ def record(
     detail: str = "",
     structure_id: int | None = None,
 ) -> None:
-    """Write one entry per object (a patient, or an object carrying `patient_id`)."""
+    """Write one entry per object (a patient, an object carrying `patient_id`, or another
+    record of the platform, such as a professional's declaration)."""
     client = _client(request)
     entries = [
         AuditEntry(
@@ -68,7 +69,9 @@ def record(
             action=action,
             object_type=obj._meta.model_name,
             object_id=str(obj.pk),
-            patient_id=obj.pk if obj._meta.model_name == "patient" else obj.patient_id,
+            patient_id=obj.pk
+            if obj._meta.model_name == "patient"
+            else getattr(obj, "patient_id", None),
             detail=detail[:500],
             **client,
         )

@@ -58,6 +58,8 @@ class ConsultationOut(Schema):
     report_text: str
     patient_email: str
     patient_phone: str
+    video_seconds: int = Field(description="temps passé ensemble en vidéo, à la clôture")
+    not_done_reason: str = Field(description="motif, si l'acte est clos « non réalisé »")
 
     @staticmethod
     def resolve_room_slug(obj) -> str | None:
@@ -68,6 +70,10 @@ class ReportIn(Schema):
     report_text: str
     prescriptions: str = ""
     finish: bool = False
+
+
+class NotDoneIn(Schema):
+    reason: str
 
 
 class IncidentIn(Schema):
@@ -231,6 +237,12 @@ def report_save(request: HttpRequest, act_id: Id, payload: ReportIn):
     return services.save_report(
         request, request.user, tc, payload.report_text, payload.prescriptions, payload.finish
     )
+
+
+@router.post("/{act_id}/not-done", response=ConsultationOut, summary="Clore l'acte « non réalisé »")
+def not_done(request: HttpRequest, act_id: int, payload: NotDoneIn):
+    tc = services.get(request, request.user, act_id)
+    return services.not_done(request, request.user, tc, payload.reason)
 
 
 @router.post("/{act_id}/incidents", response={201: IncidentOut}, summary="Signaler un incident")

@@ -106,6 +106,9 @@ class EnrolmentDetail(EnrolmentOut):
 
 class EndIn(Schema):
     state: Literal["ended", "stopped"] = Field(description="ended : terme ; stopped : arrêt")
+    patient_contact: str = Field(
+        "", description="e-mail ou mobile du patient, prévenu que son compte rendu est prêt"
+    )
 
 
 class ThresholdsIn(Schema):
@@ -162,7 +165,13 @@ def detail(request: HttpRequest, enrolment_id: Id):
 )
 def end(request: HttpRequest, enrolment_id: Id, payload: EndIn):
     item = enrolment.get(request, request.user, enrolment_id)
-    return enrolment.end(request, request.user, item, EnrolmentState(payload.state))
+    return enrolment.end(
+        request,
+        request.user,
+        item,
+        EnrolmentState(payload.state),
+        patient_contact=payload.patient_contact,
+    )
 
 
 @router.get(

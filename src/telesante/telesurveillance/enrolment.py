@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,8 @@ from telesante.core import audit, bounds, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
+from telesante.notifications import delivery
+from telesante.notifications.services import notify
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
 from telesante.structures.models import Team
@@ -270,11 +273,19 @@ def end(
     enrolment: Enrolment,
     state: str,
     now: datetime.datetime | None = None,
+    patient_contact: str = "",
 ) -> Enrolment:
     """End (term reached) or stop (adherence, decision) a monitoring; devices stop counting and
-    no forfait is billed after that day."""
+    no forfait is billed after that day. The end-of-monitoring report goes to the prescriber
+    and the patient (REGULATORY.md § Télésurveillance): the prescriber by the platform's
+    notification, the patient told at the e-mail or mobile given here that it is ready, nothing
+    medical in the message (the report itself travels by the documents' channels)."""
     if state not in (EnrolmentState.ENDED, EnrolmentState.STOPPED):
         raise ValidationError({"state": [_("État de fin inconnu.")]})
+    try:
+        contact = delivery.clean_contact(patient_contact)
+    except ValidationError as exc:
+        raise ValidationError({"patient_contact": exc.messages}) from exc
     if not policy.member_teams(user).filter(pk=enrolment.team_id).exists():
         raise PermissionDenied(_("Seule l'équipe opérateur met fin au suivi."))
     if enrolment.state != EnrolmentState.ACTIVE:
@@ -287,4 +298,25 @@ def end(
         enrolment.act.save(update_fields=["status", "done_at"])
         audit.record(request, user, AuditAction.UPDATE, [enrolment.act], detail=f"suivi {state}")
         reports.attach_final(enrolment)
+        _send_final_report(enrolment, contact)
     return enrolment
+
+
+@product_language()
+def _send_final_report(enrolment: Enrolment, contact: str) -> None:
+    act = enrolment.act
+    notify(
+        [enrolment.prescriber],
+        _("Compte rendu de fin de télésurveillance pour %(p)s") % {"p": act.patient},
+        act=act,
+        url=reverse("telesurveillance_patient", args=[enrolment.pk]),
+    )
+    if contact:
+        delivery.send(
+            contact,
+            _("Télésanté — fin de votre suivi à distance"),
+            _(
+                "Télésanté : votre suivi à distance est terminé. Votre compte rendu de fin de "
+                "suivi est prêt ; votre médecin vous le remet."
+            ),
+        )

@@ -145,6 +145,7 @@ def test_guest_link_copied_in_one_click_then_sent_by_email_and_sms(
             page.fill("#label", f"M. Valmorin ({name})")
             page.select_option("#relation", "famille")
             page.get_by_role("button", name="Créer le lien invité").click()
+            page.wait_for_load_state()  # the copy button's script runs once the page is parsed
             link = page.locator("#guest-link").input_value()
             assert "/salle/invite/" in link
             expect(page.locator("#copy-status")).to_be_hidden()

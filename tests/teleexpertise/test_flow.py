@@ -284,4 +284,4 @@ def test_boxes_list_open_requests_by_deadline_then_the_history_newest_first(te_w
     Act.objects.filter(pk=soon.pk).update(due_at=timezone.now() + datetime.timedelta(days=1))
     expected = [soon.pk, late.pk, new_answer.pk, old_answer.pk]
     for user, box in ((t.w.nurse_a, "outbox"), (t.wound_expert, "inbox")):
-        assert [te.pk for te in services.listing(user, box)] == expected
+        assert [te.pk for te in services.listing(user, box)[:50]] == expected

@@ -52,7 +52,7 @@ def test_list_inbox_outbox_and_state_filter(te_world, te):
     def pks(user, **query) -> list[int]:
         response = logged_in(user).get(LIST, query)
         assert response.status_code == 200
-        return [item.pk for item in response.context["items"]]
+        return [item.pk for item in response.context["page"]]
 
     # An expert lands on what they receive, a nurse on what she sent.
     assert logged_in(t.wound_expert).get(LIST).context["box"] == "inbox"
@@ -464,7 +464,7 @@ def test_list_page_and_api_queries_do_not_grow(te_world, geriatrician):
     few = {name: count_queries(fetch) for name, fetch in fetches.items()}
     make_requests(t, geriatrician, 18)
     assert len(nurse_api.get("/api/v1/teleexpertise?box=outbox").json()) == 20
-    assert len(nurse_page.get(LIST, {"box": "outbox"}).context["items"]) == 20
+    assert len(nurse_page.get(LIST, {"box": "outbox"}).context["page"]) == 20
     many = {name: count_queries(fetch) for name, fetch in fetches.items()}
     assert many == few
 

@@ -1,11 +1,12 @@
 import datetime
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
-from telesante.core import audit, policy
+from telesante.core import audit, paging, policy
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.rooms import services as rooms
@@ -212,10 +213,16 @@ def create(request: HttpRequest, payload: ConsultationIn):
 
 
 @router.get("", response=list[ConsultationOut], summary="Actes programmés et réalisés")
-def listing(request: HttpRequest):
+def listing(
+    request: HttpRequest,
+    response: HttpResponse,
+    offset: paging.Offset = 0,
+    limit: Annotated[int, Field(ge=1, le=200)] = 200,
+):
+    """The most recent first, `limit` from `offset`; the total in the X-Total-Count header."""
     if not policy.may_handle_patients(request.user):
         raise PermissionDenied("Accès refusé pour ce rôle.")
-    items = list(services.listing(request.user)[:200])
+    items = paging.api_slice(response, services.listing(request.user), offset, limit)
     audit.record(request, request.user, AuditAction.SEARCH, [tc.act for tc in items])
     return items
 

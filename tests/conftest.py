@@ -19,6 +19,7 @@ from telesante.accounts.models import (
     RegionalRole,
     User,
 )
+from telesante.core import paging
 from telesante.patients.models import Patient, PatientAttachment
 from telesante.patients.services import search_key
 from telesante.structures.models import (
@@ -64,6 +65,12 @@ def ingest_inline(settings):
     """Device batches are ingested in another thread in production: here, in the test's own
     thread and transaction (tests/e2e run the real server, which keeps the thread pool)."""
     settings.TELESANTE_INGEST_THREADS = False
+
+
+@pytest.fixture
+def pages_of_two(monkeypatch):
+    """Lists paged by two rows, so that a few rows make several pages."""
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
 
 
 @pytest.fixture(autouse=True)

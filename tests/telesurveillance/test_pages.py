@@ -70,6 +70,21 @@ def test_board_costs_constant_queries(tsv):
     assert count() == one
 
 
+def test_board_pages_audit_only_the_rows_shown_and_refresh_keeps_the_page(tsv, pages_of_two):
+    enrol_more(tsv, 3)  # DORVANE (critical alert first), then SUIVI0..2 by name
+    recent(tsv)
+    client = logged_in(tsv.operator)
+    url = reverse("telesurveillance_board")
+    first = client.get(url).content.decode()
+    assert "DORVANE" in first and "SUIVI0" in first and "SUIVI1" not in first
+    assert "Page 1 sur 2 (4 résultats)" in first and 'href="?page=2"' in first
+    assert AuditEntry.objects.filter(actor_id=tsv.operator.pk, action="search").count() == 2
+    # The live refresh of page 2 answers page 2's rows, its links open whole pages.
+    rows = client.get(url, {"page": "2", "fragment": "1"}).content.decode()
+    assert "SUIVI1" in rows and "SUIVI2" in rows and "DORVANE" not in rows
+    assert "<h1>" not in rows and 'href="?page=1"' in rows and "fragment" not in rows
+
+
 def test_patient_page_draws_a_chart_per_measurement_with_its_thresholds(tsv):
     recent(tsv)
     html = (
@@ -254,6 +269,9 @@ def test_measurements_api_filters_by_type_and_costs_constant_queries(tsv):
     assert [m["value"] for m in spo2][:2] == [87.0, 95.0]
     assert {m["device"] for m in spo2} == {"OX-0001"} and spo2[0]["unit"] == "%"
     assert len(client.get(url).json()) == 11
+    older = client.get(url, {"type": "spo2", "offset": 1, "limit": 2})
+    assert [m["value"] for m in older.json()] == [95.0, 95.0]
+    assert older["X-Total-Count"] == str(len(spo2))
     bad = client.get(url, {"type": "tension"})
     assert bad.status_code == 400 and "type" in bad.json()["errors"]
     since = (timezone.now() - datetime.timedelta(days=2, hours=1)).isoformat()

@@ -20,10 +20,10 @@ Offset = Annotated[
 ]
 
 
-def page(request: HttpRequest, items: QuerySet | Sequence, per_page: int = PAGE_SIZE) -> Page:
+def page(request: HttpRequest, items: QuerySet | Sequence) -> Page:
     """The asked page of `items` (the first for a missing or wrong number, the last past the
     end): one COUNT and one slice."""
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def api_slice(response: HttpResponse, items: QuerySet | Sequence, offset: int, limit: int) -> list:

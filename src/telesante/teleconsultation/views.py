@@ -307,7 +307,7 @@ def availability(request: HttpRequest) -> HttpResponse:
         "teleconsultation/availability.html",
         {
             "openings": booking.openings(request.user),
-            "slots": booking.free_slots(request.user, days=7)[:40],
+            "week": booking.week(request.user),
             "structures": policy.member_structures(request.user),
             "filieres": Filiere.objects.filter(active=True),
             "weekdays": Weekday.choices,

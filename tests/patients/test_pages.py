@@ -527,3 +527,35 @@ def test_patient_api_pages_by_offset_with_the_total_in_a_header(world):
     audited = AuditEntry.objects.filter(action=AuditAction.SEARCH, detail="serie")
     listed = Patient.objects.filter(pk__in=audited.values("patient_id"))
     assert sorted(listed.values_list("birth_name", flat=True)) == ["SERIE03", "SERIE04"]
+
+
+def test_patient_page_pages_the_consent_history_keeping_the_acts_page(world):
+    patient = world.patient_a
+    for day in range(1, 26):
+        consent = patient.consents.create(
+            act_kind="teleexpertise",
+            information_given=True,
+            decision="consent",
+            collected_by=world.nurse_a,
+            note=f"jour {day}",
+        )
+        Consent.objects.filter(pk=consent.pk).update(
+            collected_at=timezone.make_aware(datetime.datetime(2026, 1, day, 9))
+        )
+    client = logged_in(world.nurse_a)
+    url = reverse("patient_detail", args=[patient.pk])
+    first = client.get(url).content.decode()
+    assert "25/01/2026 09:00" in first and "05/01/2026 09:00" not in first
+    assert "Page 1 sur 2 (25 résultats)" in first
+    assert 'href="?consentements=2#consent-history"' in first
+    second = client.get(url, {"page": "1", "consentements": "2"}).content.decode()
+    assert "05/01/2026 09:00" in second and "01/01/2026 09:00" in second
+    assert "06/01/2026 09:00" not in second
+    assert 'href="?page=1&amp;consentements=1#consent-history"' in second
+
+
+def test_new_patient_form_starts_on_the_users_only_structure(world):
+    page = logged_in(world.nurse_a).get(reverse("patient_create")).content.decode()
+    select = page[page.index('<select name="structure"') :]
+    select = select[: select.index("</select>")]
+    assert f'<option value="{world.ehpad_a.pk}" selected>' in select and "-----" not in select

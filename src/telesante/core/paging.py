@@ -20,10 +20,27 @@ Offset = Annotated[
 ]
 
 
-def page(request: HttpRequest, items: QuerySet | Sequence) -> Page:
-    """The asked page of `items` (the first for a missing or wrong number, the last past the
-    end): one COUNT and one slice."""
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+def page(
+    request: HttpRequest, items: QuerySet | Sequence, param: str = "page", per_page: int = 0
+) -> Page:
+    """The page of `items` asked by `?<param>=` (the first for a missing or wrong number, the
+    last past the end): one COUNT and one slice. It carries the links to its neighbours,
+    `previous_url` and `next_url`, which keep the rest of the query (the filters)."""
+    current = Paginator(items, per_page or PAGE_SIZE).get_page(request.GET.get(param))
+    current.previous_url = (
+        _link(request, param, current.previous_page_number()) if current.has_previous() else ""
+    )
+    current.next_url = (
+        _link(request, param, current.next_page_number()) if current.has_next() else ""
+    )
+    return current
+
+
+def _link(request: HttpRequest, param: str, number: int) -> str:
+    query = request.GET.copy()
+    query.pop("fragment", None)  # a live refresh asks for rows only; its links open whole pages
+    query[param] = str(number)
+    return "?" + query.urlencode()
 
 
 def api_slice(response: HttpResponse, items: QuerySet | Sequence, offset: int, limit: int) -> list:

@@ -98,6 +98,12 @@ def test_patient_page_draws_a_chart_per_measurement_with_its_thresholds(tsv):
     assert "appelez le 15" in html
     assert "Prendre en compte" in html and "SC-0001" in html
     assert f"Médecin opérateur : {tsv.team_doctor}" in html
+    assert "(tous les jours)" in html
+    Enrolment.objects.filter(pk=tsv.enrolment.pk).update(reading_weekdays="1,3,5")
+    again = logged_in(tsv.operator).get(
+        reverse("telesurveillance_patient", args=[tsv.enrolment.pk])
+    )
+    assert "(lundi, mercredi, vendredi)" in again.content.decode()
     assert AuditEntry.objects.filter(actor_id=tsv.operator.pk, action="read").exists()
 
 

@@ -6,17 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from telesante.core import numbers, pickers, policy
 from telesante.telesurveillance import catalog, enrolment, thresholds
-from telesante.telesurveillance.models import Programme, Severity
+from telesante.telesurveillance.models import WEEKDAYS, Programme, Severity
 
-WEEKDAYS = [
-    (1, _("lundi")),
-    (2, _("mardi")),
-    (3, _("mercredi")),
-    (4, _("jeudi")),
-    (5, _("vendredi")),
-    (6, _("samedi")),
-    (7, _("dimanche")),
-]
 DATE = forms.DateInput(attrs={"type": "date"})
 TIME = forms.TimeInput(attrs={"type": "time"})
 

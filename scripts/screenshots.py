@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -40,7 +41,7 @@ WIDTHS = {
 }
 # Downloads, exits and what is not a page of the platform's own.
 SKIP = re.compile(
-    r"logout|/i18n/|\.(pdf|csv|xlsx|ics)$|format=|/api/|/admin/|/jsi18n/|/static/|/media/"
+    r"logout|/i18n/|\.(pdf|csv|xlsx|ics)(\?|$)|format=|/api/|/admin/|/jsi18n/|/static/|/media/"
     r"|/documents/"
 )
 PLACEHOLDERS = re.compile(r"\{\{|\{%|%\(\w+\)s|\bNone\b|\bTODO\b|lorem ipsum", re.I)
@@ -125,7 +126,11 @@ def crawl(browser: Browser, base: str, account: dict, out: Path) -> list[str]:
         seen.add(shape(url))
         slug = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-") or "accueil"
         for device, tab in pages.items():
-            response = tab.goto(url, wait_until="load")
+            try:
+                response = tab.goto(url, wait_until="load")
+            except PlaywrightError as exc:  # a download, a page that never loads
+                report.append(f"{name} {url} [{device}] : {exc.message.splitlines()[0]}")
+                continue
             tab.wait_for_timeout(400)  # live scripts (work list, board, room) draw after load
             (out / name).mkdir(parents=True, exist_ok=True)
             tab.screenshot(path=out / name / f"{len(seen):02d}-{slug}-{device}.png", full_page=True)

@@ -143,6 +143,10 @@ def test_enrolment_form_enrols_and_names_every_missing_item(tsv):
     client = logged_in(tsv.operator)
     form = client.get(reverse("telesurveillance_enrol"))
     assert "Insuffisance rénale chronique" in form.content.decode()
+    # The patient is searched as a patient; the operator's only team is already chosen.
+    assert 'placeholder="Nom, prénom ou date de naissance (jj/mm/aaaa)…"' in form.content.decode()
+    team = form.content.decode().split('name="team"')[1].split("</select>")[0]
+    assert f'<option value="{tsv.care_team.pk}" selected>' in team and "-----" not in team
     patient = make_patient(tsv.team, birth_name="NOUVEAU", first_names="Paul")
     data = form_data(tsv, patient)
     refused = client.post(reverse("telesurveillance_enrol"), data).content.decode()

@@ -62,6 +62,10 @@ class EnrolmentForm(forms.Form):
         teams = policy.member_teams(user).select_related("structure")
         self.fields["team"].queryset = teams
         self.fields["team"].label_from_instance = lambda t: f"{t.structure} — {t}"
+        mine = list(teams.values_list("pk", flat=True)[:2])
+        if len(mine) == 1:  # the user's only team, already chosen
+            self.fields["team"].initial = mine[0]
+            self.fields["team"].empty_label = None
         self.fields["prescriber"].queryset = enrolment.prescribers()
         doctors = enrolment.operators(teams).order_by("last_name", "first_name")
         self.fields["operator"].queryset = doctors

@@ -1,5 +1,6 @@
 """Shared fixtures: a small region, professionals of every role, logged-in clients."""
 
+import itertools
 import os
 import socket
 import time
@@ -65,6 +66,15 @@ def ingest_inline(settings):
     """Device batches are ingested in another thread in production: here, in the test's own
     thread and transaction (tests/e2e run the real server, which keeps the thread pool)."""
     settings.TELESANTE_INGEST_THREADS = False
+
+
+@pytest.fixture(autouse=True)
+def fresh_slots(monkeypatch):
+    """Each test books its half hours from the first again (tests.rooms.conftest.booking): the
+    count does not grow with the session, so that « tomorrow » stays tomorrow late at night."""
+    from tests.rooms import conftest as rooms
+
+    monkeypatch.setattr(rooms, "SLOTS", itertools.count(1))
 
 
 @pytest.fixture

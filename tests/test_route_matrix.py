@@ -16,7 +16,7 @@ from telesante.core import policy
 from telesante.structures.models import Team
 from telesante.teleexpertise import services
 from tests.conftest import World, api_client, logged_in, make_user
-from tests.rooms.conftest import TC, tc_world  # noqa: F401
+from tests.rooms.conftest import TC, in_call, tc_world  # noqa: F401
 from tests.teleexpertise.conftest import TE, jpeg, te_world, wound_request  # noqa: F401
 from tests.telesurveillance.conftest import NOW, TSV, tsv  # noqa: F401
 from tests.telesurveillance.test_rules import send
@@ -191,6 +191,16 @@ PAGES: dict[str, Case] = {
         "GET",
         lambda w: reverse("structure_detail", args=[w.ehpad_a.pk]),
         {"anonymous": 302, "nurse_a": 200, "nurse_b": 404, "observer": 200},
+    ),
+    "my_activity": Case(
+        "GET",
+        lambda w: reverse("my_activity"),
+        {"anonymous": 302, "nurse_a": 200, "observer": 403},
+    ),
+    "staff_activity": Case(
+        "GET",
+        lambda w: reverse("staff_activity", args=[w.ehpad_a.pk]),
+        {"anonymous": 302, "admin_a": 200, "nurse_a": 404, "nurse_b": 404, "observer": 404},
     ),
     "structure_audit": Case(
         "GET",
@@ -477,6 +487,14 @@ PAGES: dict[str, Case] = {
         "GET",
         tc_url("teleconsultation_report", "tc_done"),
         {"anonymous": 302, "nurse_a": 200, "cardiologist": 200, "nurse_b": 404, "observer": 404},
+        tc=True,
+    ),
+    # Closing an act « non réalisé »: its performer only.
+    "teleconsultation_not_done": Case(
+        "POST",
+        tc_url("teleconsultation_not_done"),
+        {"anonymous": 302, "cardiologist": 302, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"reason": "Patient absent"},
         tc=True,
     ),
     "teleconsultation_incident": Case(
@@ -958,6 +976,35 @@ API: dict[str, Case] = {
         api=True,
         tc=True,
     ),
+    "POST /api/v1/teleconsultations/{act_id}/not-done": Case(
+        "POST",
+        tc_api("tc", "/not-done"),
+        {"anonymous": 401, "cardiologist": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"reason": "Patient absent"},
+        api=True,
+        tc=True,
+    ),
+    # The yearly activity declaration: a professional's own, a structure admin for its staff.
+    "GET /api/v1/activity": Case(
+        "GET",
+        lambda w: "/api/v1/activity",
+        {"anonymous": 401, "nurse_a": 200, "observer": 403},
+        api=True,
+    ),
+    "PUT /api/v1/activity/{year}": Case(
+        "PUT",
+        lambda w: f"/api/v1/activity/{timezone.localdate().year}",
+        {"anonymous": 401, "nurse_a": 200, "observer": 403},
+        data=lambda w: {"total_acts": "1 250"},
+        api=True,
+    ),
+    "PUT /api/v1/activity/professionals/{user_id}/{year}": Case(
+        "PUT",
+        lambda w: f"/api/v1/activity/professionals/{w.doctor_a.pk}/{timezone.localdate().year}",
+        {"anonymous": 401, "admin_a": 200, "nurse_a": 404, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"total_acts": 900},
+        api=True,
+    ),
     "POST /api/v1/teleconsultations/{act_id}/incidents": Case(
         "POST",
         tc_api("tc", "/incidents"),
@@ -1096,6 +1143,7 @@ def tc_objects(tc_world: TC) -> World:  # noqa: F811
         tc_world.room.slug,
     )
     done = tc_services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
+    in_call(done, tc_world.cardiologist)
     w.tc_done = tc_services.save_report(None, tc_world.cardiologist, done, "RAS", finish=True)
     guest = rooms.create_guest_link(None, tc_world.cardiologist, tc_world.room, "Fille", "famille")
     w.guest, w.guest_value = guest, guest_value(guest.pk)
@@ -1221,6 +1269,7 @@ def test_api_schema_and_docs_are_public(db):
 STRUCTURE_OBJECTS = {
     "structure_detail",
     "structure_audit",
+    "staff_activity",  # the structure's professionals, no patient data
     "deployment_site",
     "teleconsultation_feed",  # a professional's own agenda, by its secret token
     "room_guest",  # a guest's signed link, not an account

@@ -170,8 +170,17 @@ def _schema_message(err: dict) -> str:
         return err.get("msg", "Valeur invalide.")
 
 
+# An id in the path out of the database's range (core.bounds.Id) names nothing: a 404 like
+# any id of no object.
+ID_RANGE_ERRORS = {"greater_than_equal", "less_than_equal"}
+
+
 @api.exception_handler(SchemaValidationError)
 def _schema_invalid(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
+    if any(
+        e.get("loc", ("",))[0] == "path" and e.get("type") in ID_RANGE_ERRORS for e in exc.errors
+    ):
+        return _not_found(request, exc)
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", [])]
@@ -213,3 +222,4 @@ api.add_router("/telesurveillance", "telesante.telesurveillance.api.router")
 api.add_router("/telesurveillance/enrolments", "telesante.telesurveillance.api_enrolments.router")
 api.add_router("/rooms", "telesante.rooms.api.router")
 api.add_router("/teleconsultations", "telesante.teleconsultation.api.router")
+api.add_router("/activity", "telesante.teleconsultation.activity_api.router")

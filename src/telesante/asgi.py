@@ -17,8 +17,9 @@ django_asgi = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.urls import path  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
+from telesante.core.ws import NoRouteConsumer  # noqa: E402
 from telesante.notifications.consumers import NotificationConsumer  # noqa: E402
 from telesante.rooms.consumers import RoomConsumer  # noqa: E402
 from telesante.telesurveillance.consumers import BoardConsumer  # noqa: E402
@@ -27,6 +28,7 @@ websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi()),
     path("ws/rooms/<str:slug>/", RoomConsumer.as_asgi()),
     path("ws/telesurveillance/equipes/<int:team_id>/", BoardConsumer.as_asgi()),
+    re_path(r"", NoRouteConsumer.as_asgi()),  # any other path: refused, not a server error
 ]
 
 application = ProtocolTypeRouter(

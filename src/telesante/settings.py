@@ -1,9 +1,11 @@
 """Settings from TELESANTE_* environment variables; laptop defaults, strict production."""
 
+import ipaddress
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -37,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     # django-ninja as an app: /api/v1/docs uses the Swagger UI it ships (pinned with it, served
@@ -64,10 +67,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "telesante.core.api_errors.api_error_shape",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "telesante.core.middleware.ResponseHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "telesante.core.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -184,6 +190,24 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# No inline script, style or handler anywhere, nothing from another origin: scripts and styles
+# are files of ours; images also as data: (the TOTP QR code) and blob: (a snapshot's preview);
+# 'self' covers the WebSockets of the same host. Nobody frames the platform.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not (DEBUG or DEMO):
@@ -193,6 +217,11 @@ if not (DEBUG or DEMO):
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# Addresses of our own reverse proxies: only from them is X-Forwarded-For believed (audit
+# entries, login limits); any other client could write any address there.
+TELESANTE_TRUSTED_PROXIES = [
+    str(ipaddress.ip_address(a.strip())) for a in env("TRUSTED_PROXIES").split(",") if a.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS").split(",") if o]
 
 # Request bodies other than file uploads (JSON, forms); uploads are limited per file below.
@@ -208,6 +237,9 @@ USE_TZ = True
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_BYTES", str(15 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Images are decoded (location removed, thumbnail) only up to this many pixels: a 48 MP phone
+# photo fits; decoding costs a few bytes a pixel, whatever the file's size.
+MAX_IMAGE_PIXELS = int(env("MAX_IMAGE_PIXELS", str(50_000_000)))
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -260,6 +292,12 @@ TELESANTE_PRESENCE_SECONDS = float(env("PRESENCE_SECONDS", "45"))
 # Remote activity cap of a professional (share of their yearly acts) and when to warn.
 TELESANTE_REMOTE_CAP = float(env("REMOTE_CAP", "0.20"))
 TELESANTE_REMOTE_CAP_WARN = float(env("REMOTE_CAP_WARN", "0.18"))
+# A téléconsultation is billed only if the performer and the patient's side were in the call
+# together at least this long (seconds; at least 1).
+TELESANTE_VIDEO_MIN_SECONDS = int(env("VIDEO_MIN_SECONDS", "1"))
+# TE2 « no combination with another act » of the same expert for the same patient: the window,
+# in calendar days ending on the day of the answer (1 = the same day; 0 turns the check off).
+TELESANTE_TE2_COMBINATION_DAYS = int(env("TE2_COMBINATION_DAYS", "1"))
 # Messages to patients and guests (guest codes, reminders): e-mail through EMAIL_*, SMS through
 # this class (`send(to, text)`): the console (development) or an SMS operator's.
 TELESANTE_SMS_BACKEND = env("SMS_BACKEND", "telesante.notifications.delivery.ConsoleSMSBackend")

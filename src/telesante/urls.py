@@ -12,6 +12,7 @@ from telesante.notifications import views as notification_views
 from telesante.patients import views as patient_views
 from telesante.rooms import views as room_views
 from telesante.structures import views as structure_views
+from telesante.teleconsultation import activity_views
 from telesante.teleconsultation import views as tc_views
 from telesante.teleexpertise import views as te_views
 from telesante.telesurveillance import views as tsv_views
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("liste-de-travail/", core_views.worklist_fragment, name="worklist"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("compte/activite/", activity_views.my_activity, name="my_activity"),
     path("compte/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", core_views.javascript_catalog, name="javascript_catalog"),
@@ -49,6 +51,7 @@ urlpatterns = [
     path("patients/<int:pk>/consentement/", patient_views.patient_consent, name="patient_consent"),
     path("structures/<int:pk>/", structure_views.structure_detail, name="structure_detail"),
     path("structures/<int:pk>/journal/", core_views.structure_audit, name="structure_audit"),
+    path("structures/<int:pk>/activite/", activity_views.staff_activity, name="staff_activity"),
     path("teleexpertise/", te_views.boxes, name="teleexpertise_list"),
     path("teleexpertise/nouvelle/", te_views.create, name="teleexpertise_create"),
     path("teleexpertise/<int:pk>/", te_views.detail, name="teleexpertise_detail"),
@@ -111,6 +114,11 @@ urlpatterns = [
     ),
     path(
         "teleconsultations/<int:pk>/incident/", tc_views.incident, name="teleconsultation_incident"
+    ),
+    path(
+        "teleconsultations/<int:pk>/non-realise/",
+        tc_views.not_done,
+        name="teleconsultation_not_done",
     ),
     path("teleconsultations/<int:pk>/invite/", tc_views.invite, name="teleconsultation_invite"),
     path(

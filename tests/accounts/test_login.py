@@ -295,6 +295,25 @@ def test_the_address_limit_still_stops_a_sweep_over_many_accounts(world, setting
     )
 
 
+@pytest.mark.parametrize("trusted", [False, True])
+def test_the_address_limit_believes_forwarded_for_only_from_our_proxies(world, settings, trusted):
+    """A local client sweeping accounts while writing a new X-Forwarded-For each time is still
+    one address; behind our proxy, the forwarded address is the client's."""
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/15m/ip"}
+    settings.TELESANTE_TRUSTED_PROXIES = ["127.0.0.1"] if trusted else []
+
+    def client(i: int) -> Client:
+        return Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+
+    for i in range(3):
+        assert "incorrects" in fail(client(i), f"inconnu{i}@example.test")
+    last = password_step(client(3), world.nurse_a.email)
+    if trusted:
+        assert last["Location"] == TOTP_STEP
+    else:
+        assert "Trop d'échecs de connexion depuis ce réseau" in non_field_errors(last)
+
+
 def test_the_code_step_is_delayed_too(world, clock):
     client = Client()
     password_step(client, world.nurse_a.email)

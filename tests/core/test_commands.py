@@ -35,7 +35,8 @@ def test_serve_starts_uvicorn_on_the_asgi_application(settings, monkeypatch, cap
     [(app, options)] = calls
     assert app == "telesante.asgi:application"
     assert (options["host"], options["port"], options["workers"]) == ("0.0.0.0", 8123, 2)
-    assert options["proxy_headers"] is True
+    # The client's address is Django's to settle (TELESANTE_TRUSTED_PROXIES), not uvicorn's.
+    assert options["proxy_headers"] is False
 
 
 def test_serve_in_production_collects_static_files_first(db, settings, monkeypatch, tmp_path):

@@ -136,7 +136,15 @@ def test_get_act_audits_the_access_against_the_patient(world, rf):
     )
     with pytest.raises(Http404):
         policy.get_act(request, world.nurse_a, act.pk, AuditAction.READ)
-    assert AuditEntry.objects.count() == 1
+    # The refusal is recorded as such, against the patient the act concerns.
+    refused = AuditEntry.objects.exclude(pk=entry.pk).get()
+    assert (refused.action, refused.actor_id, refused.object_id, refused.patient_id) == (
+        AuditAction.DENIED,
+        world.nurse_a.pk,
+        str(act.pk),
+        world.patient_b.pk,
+    )
+    assert refused.detail == "Consultation"
 
 
 # Every read through get_patient is audited.
@@ -176,12 +184,20 @@ def test_api_reads_are_marked_api_and_cli_reads_cli(world, rf):
     ]
 
 
-def test_get_patient_behind_the_wall_is_a_404_and_writes_nothing(world, rf):
+def test_get_patient_behind_the_wall_is_a_404_recorded_as_a_refusal(world, rf):
     with pytest.raises(Http404):
         policy.get_patient(rf.get("/"), world.nurse_b, world.patient_a.pk, AuditAction.READ)
     with pytest.raises(Http404):
-        policy.get_patient(rf.get("/"), world.observer, world.patient_a.pk, AuditAction.READ)
-    assert not AuditEntry.objects.exists()
+        policy.get_patient(rf.get("/"), world.observer, world.patient_a.pk, AuditAction.UPDATE)
+    with pytest.raises(Http404):
+        policy.get_patient(rf.get("/"), world.nurse_b, 10**20, AuditAction.READ)
+    entries = AuditEntry.objects.order_by("pk")
+    assert not entries.exclude(action=AuditAction.DENIED).exists()
+    assert [(e.actor_id, e.object_type, e.object_id, e.patient_id, e.detail) for e in entries] == [
+        (world.nurse_b.pk, "patient", str(world.patient_a.pk), world.patient_a.pk, "Consultation"),
+        (world.observer.pk, "patient", str(world.patient_a.pk), world.patient_a.pk, "Modification"),
+        (world.nurse_b.pk, "patient", str(10**20), None, "Consultation"),  # no such patient
+    ]
 
 
 def test_long_user_agent_is_truncated_to_fit(world, rf):
@@ -355,3 +371,22 @@ def test_trigger_refuses_delete_of_an_audit_entry(world, postgres_only):
     with pytest.raises(DatabaseError, match="ajout seul"), transaction.atomic():
         AuditEntry.objects.all().delete()
     assert AuditEntry.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "recorded"),
+    [
+        ([], "198.51.100.7", "127.0.0.1"),  # anyone's header is ignored
+        (["127.0.0.1"], "198.51.100.7", "198.51.100.7"),
+        (["127.0.0.1", "10.0.0.2"], "6.6.6.6, 198.51.100.7, 10.0.0.2", "198.51.100.7"),
+        (["127.0.0.1"], "pas une adresse", "127.0.0.1"),
+        (["127.0.0.1"], "", "127.0.0.1"),
+    ],
+)
+def test_the_client_address_comes_from_our_proxies_only(
+    world, rf, settings, proxies, forwarded, recorded
+):
+    settings.TELESANTE_TRUSTED_PROXIES = proxies
+    request = rf.get("/patients/1/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    policy.get_patient(request, world.nurse_a, world.patient_a.pk, AuditAction.READ)
+    assert AuditEntry.objects.get().ip == recorded

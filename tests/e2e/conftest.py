@@ -4,6 +4,7 @@ Pages load from http://localhost:<port>, a secure context (camera, clipboard, We
 """
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -100,6 +101,17 @@ def login_cookie(context, base_url: str, user) -> None:
     )
 
 
+def wait_until(page, function: str, arg=None, timeout: float = 15_000) -> None:
+    """Wait until the JavaScript `function(arg)`, run in the page, is true. Playwright's
+    wait_for_function builds its predicate with eval, which the pages' Content-Security-Policy
+    forbids (no 'unsafe-eval'); page.evaluate goes through the debugger and does not."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(function, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Toujours faux après {timeout:.0f} ms : {function}")
+        page.wait_for_timeout(100)
+
+
 def fresh_code(secret: str = TOTP_SECRET) -> str:
     """A TOTP code with time left to type it in a browser."""
     return totp_now(secret, margin=3.0)
@@ -132,4 +144,4 @@ def pick(page, field: str, typed: str, option: str) -> None:
     for _ in range(index + 1):
         box.press("ArrowDown")
     box.press("Enter")
-    page.wait_for_function(f"document.getElementById({field!r}).value !== ''")
+    wait_until(page, "(field) => document.getElementById(field).value !== ''", field)

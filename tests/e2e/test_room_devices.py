@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from telesante.documents.models import Attachment
-from tests.e2e.conftest import CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM_ARGS, wait_until
 from tests.e2e.test_teleconsultation_call import (  # noqa: F401 (fixtures)
     call,
     frames_advance,
@@ -71,7 +71,7 @@ def test_switching_camera_and_microphone_mid_call_keeps_the_call(call, tc_world:
     # The second camera, chosen mid-call.
     second = option_value(nu, "#camera-select", "fake_device_2")
     nu.select_option("#camera-select", second)
-    nu.wait_for_function(f"({SENT_JS})('video').id === '{second}'")
+    wait_until(nu, f"(id) => ({SENT_JS})('video').id === id", second)
     assert sent(nu, "video") == {"label": "fake_device_2", "id": second, "on": True}
     assert nu.evaluate(PREVIEW_JS) == "fake_device_2"
     assert nu.evaluate("window.firstCamera.readyState") == "ended"  # released
@@ -86,11 +86,11 @@ def test_switching_camera_and_microphone_mid_call_keeps_the_call(call, tc_world:
     nu.get_by_role("button", name="Couper le micro").click()
     mic = option_value(nu, "#mic-select", "Fake Audio Input 2")
     nu.select_option("#mic-select", mic)
-    nu.wait_for_function(f"({SENT_JS})('audio').id === '{mic}'")
+    wait_until(nu, f"(id) => ({SENT_JS})('audio').id === id", mic)
     assert sent(nu, "audio") == {"label": "Fake Audio Input 2", "id": mic, "on": False}
     expect(nu.locator("#btn-mic")).to_have_attribute("aria-pressed", "true")
     before = doc.evaluate(AUDIO_IN_JS)
-    doc.wait_for_function(f"async () => (await ({AUDIO_IN_JS})()) > {before + 10}")
+    wait_until(doc, f"async (least) => (await ({AUDIO_IN_JS})()) > least", before + 10)
     nu.get_by_role("button", name="Rétablir le micro").click()
     assert sent(nu, "audio")["on"] is True
 
@@ -100,7 +100,7 @@ def test_switching_camera_and_microphone_mid_call_keeps_the_call(call, tc_world:
     assert sent(nu, "video")["on"] is False
     first = option_value(nu, "#camera-select", "fake_device_0")
     nu.select_option("#camera-select", first)
-    nu.wait_for_function(f"({SENT_JS})('video').id === '{first}'")
+    wait_until(nu, f"(id) => ({SENT_JS})('video').id === id", first)
     assert sent(nu, "video") == {"label": "fake_device_0", "id": first, "on": False}
     nu.get_by_role("button", name="Rétablir la caméra").click()
     expect(nu.locator("#btn-cam")).to_have_attribute("aria-pressed", "false")
@@ -109,7 +109,7 @@ def test_switching_camera_and_microphone_mid_call_keeps_the_call(call, tc_world:
     # The cardiologist's side (the one that answered) switches too.
     other = option_value(doc, "#camera-select", "fake_device_2")
     doc.select_option("#camera-select", other)
-    doc.wait_for_function(f"({SENT_JS})('video').id === '{other}'")
+    wait_until(doc, f"(id) => ({SENT_JS})('video').id === id", other)
     frames_advance(nu, REMOTE)
     # Nothing of this added a sender: tracks were replaced in the same connection.
     for page in (doc, nu):

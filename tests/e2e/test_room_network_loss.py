@@ -15,7 +15,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from telesante.acts.models import Incident
 from tests.e2e import netns
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, require_chromium
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, require_chromium, wait_until
 from tests.e2e.server import running_server
 from tests.e2e.test_teleconsultation_call import FRAMES_JS, frames_advance, open_as, start_call
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
@@ -30,9 +30,11 @@ RESTARTS_JS = "() => [...window.telesanteRoom.peers.values()].map((p) => p.iceRe
 
 
 def ice_is(page, states: set[str], timeout: int) -> None:
-    page.wait_for_function(
-        f"(() => {{ const s = ({ICE_JS})(); "
-        f"return s.length === 1 && {sorted(states)}.includes(s[0]); }})()",
+    wait_until(
+        page,
+        f"(states) => {{ const s = ({ICE_JS})(); "
+        "return s.length === 1 && states.includes(s[0]); }",
+        sorted(states),
         timeout=timeout,
     )
 
@@ -67,7 +69,7 @@ def test_a_cut_media_path_recovers_by_ice_restart_and_is_recorded(
             # side (admitted later: it offers) restarts ICE while the cut lasts.
             for page in (doc, nu):
                 ice_is(page, {"disconnected", "failed", "checking"}, 30_000)
-            nu.wait_for_function(f"({RESTARTS_JS})()[0] >= 1", timeout=30_000)
+            wait_until(nu, f"() => ({RESTARTS_JS})()[0] >= 1", timeout=30_000)
             stalled = {page: page.evaluate(FRAMES_JS, ".tile.remote video") for page in (doc, nu)}
         assert not netns.udp_is_cut(ns)
 

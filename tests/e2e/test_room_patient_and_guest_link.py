@@ -27,7 +27,7 @@ from telesante.teleconsultation import services as tc_services
 from telesante.telesurveillance import forfaits
 from tests.e2e.conftest import PHONE, login_cookie
 from tests.e2e.server import Server, running_server
-from tests.rooms.conftest import TC, booking, tc_world  # noqa: F401
+from tests.rooms.conftest import TC, booking, in_call, tc_world  # noqa: F401
 from tests.teleexpertise.conftest import jpeg
 from tests.telesurveillance.conftest import TSV, tsv  # noqa: F401
 
@@ -109,7 +109,7 @@ def test_the_doctor_sees_the_patient_and_the_guest_does_not(
             if name == "phone":
                 doc.get_by_role("button", name="Admettre Mme Dorvane").click()
             expect(visitor.locator("#room")).to_have_attribute("data-state", "in-call")
-            expect(doc.locator(".tile.remote video")).to_have_count(1)
+            expect(doc.locator(".tile.remote video")).to_have_count(1, timeout=20_000)
             expect(visitor.locator("#patient-panel")).to_have_count(0)
             expect(visitor.locator("#report-text")).to_have_count(0)
             body = visitor.locator("body").inner_text()
@@ -182,6 +182,7 @@ def test_the_patient_page_lists_acts_with_their_actions(
     w = tc_world.w
     forfaits.record(tsv.enrolment, datetime.date(2026, 1, 1))
     done = tc_services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
+    in_call(done, tc_world.cardiologist)  # done, with its report, once both met in the call
     # Closing notifies over the channel layer (async_to_sync), which the browser's event loop
     # in this thread forbids: another thread closes it.
     with ThreadPoolExecutor(1) as pool:

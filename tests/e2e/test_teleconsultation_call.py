@@ -27,7 +27,7 @@ from telesante.documents.models import Attachment
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
 from telesante.teleconsultation.models import TeleConsultation
-from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
+from tests.e2e.conftest import DESKTOP, PHONE, login_cookie, wait_until
 from tests.e2e.server import Server, running_server
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
 
@@ -64,7 +64,12 @@ def open_as(browser, server: Server, user, device: dict):
 def frames_advance(page, selector: str, more: int = 5) -> None:
     # Bounded generously: two Chromium pages decode software video on a shared 2-core machine.
     start = page.evaluate(FRAMES_JS, selector)
-    page.wait_for_function(f"({FRAMES_JS})('{selector}') >= {start + more}", timeout=45_000)
+    wait_until(
+        page,
+        f"([selector, target]) => ({FRAMES_JS})(selector) >= target",
+        [selector, start + more],
+        timeout=45_000,
+    )
 
 
 def start_call(doc, nu, tc_world: TC) -> None:  # noqa: F811
@@ -192,6 +197,8 @@ def test_doctor_admits_nurse_video_both_ways_chat_and_report(call, tc_world: TC)
     act = Act.objects.get(pk=tc_world.consultation.pk)
     assert act.status == ActStatus.DONE and act.report.name.endswith(".pdf")
     assert sorted(act.billing_codes.values_list("code", flat=True)) == ["TC", "TLS"]
+    # Billed because the room saw the doctor and the nurse in the call together, that long.
+    assert act.teleconsultation.video_seconds > 0
 
 
 def test_connection_test_page_measures_a_round_trip(browser, server: Server, tc_world: TC):  # noqa: F811

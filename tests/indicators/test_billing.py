@@ -4,9 +4,11 @@ import csv
 import datetime
 import io
 
+import pytest
 from django.utils import timezone
 
-from telesante.acts.models import BillingCode
+from telesante.acts.models import Act, BillingCode
+from telesante.teleconsultation.models import ActivityDeclaration
 from tests.conftest import logged_in
 from tests.indicators.conftest import add_act, at
 
@@ -63,18 +65,55 @@ def test_a_professional_cannot_export_someone_else(dataset):
 
 
 def test_remote_activity_cap_against_the_declared_activity(dataset, settings):
-    from telesante.indicators.models import DeclaredActivity
-
     settings.TELESANTE_REMOTE_SHARE_CAP = 0.20
     _codes(dataset, 5, month=3)
     client = logged_in(dataset.expert)
     # Nothing declared: the share cannot be known, nothing is flagged.
     assert _rows(client.get("/indicateurs/facturation.csv", {"period": "2022"}))[1][-1] == ""
-    DeclaredActivity.objects.create(professional=dataset.expert, year=2022, total_acts=20)
+    ActivityDeclaration.objects.create(professional=dataset.expert, year=2022, total_acts=20)
     rows = _rows(client.get("/indicateurs/facturation.csv", {"period": "2022"}))
     assert "Plafond d'activité à distance dépassé : 25 %" in rows[1][-1]
-    DeclaredActivity.objects.filter(professional=dataset.expert).update(total_acts=30)
+    ActivityDeclaration.objects.filter(professional=dataset.expert).update(total_acts=30)
     rows = _rows(client.get("/indicateurs/facturation.csv", {"period": "2022"}))
     assert "bientôt atteint : 17 %" in rows[1][-1]
-    DeclaredActivity.objects.filter(professional=dataset.expert).update(total_acts=100)
+    ActivityDeclaration.objects.filter(professional=dataset.expert).update(total_acts=100)
     assert _rows(client.get("/indicateurs/facturation.csv", {"period": "2022"}))[1][-1] == ""
+
+
+def test_an_answer_after_the_deadline_is_flagged_in_the_export(dataset):
+    from telesante.teleexpertise.models import TeleExpertise
+
+    _codes(dataset, 2, month=5)
+    on_time, late = BillingCode.objects.order_by("pk").values_list("act", flat=True)
+    asked = timezone.make_aware(datetime.datetime(2022, 5, 1, 9))
+    for act_id, answered_after in ((on_time, 6), (late, 9)):
+        Act.objects.filter(pk=act_id).update(due_at=asked + datetime.timedelta(days=7))
+        TeleExpertise.objects.create(
+            act_id=act_id,
+            question="Avis ?",
+            claimed_by=dataset.expert,
+            answered_at=asked + datetime.timedelta(days=answered_after, hours=3),
+        )
+    rows = _rows(logged_in(dataset.expert).get("/indicateurs/facturation.csv", {"period": "2022"}))
+    flags = {int(r[1]): r[-1] for r in rows[1:]}
+    assert flags[on_time] == ""
+    assert flags[late] == "Réponse hors délai : 2 j 3 h après l'échéance du 08/05/2022."
+
+
+def test_a_filiere_cannot_set_an_answer_delay_beyond_seven_days(db):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from telesante.acts.models import Filiere
+
+    filiere = Filiere.objects.get(pk="dermatologie")
+    filiere.answer_days = 30
+    with pytest.raises(ValidationError) as exc:
+        filiere.full_clean()
+    assert exc.value.message_dict["answer_days"] == [
+        "Le délai de réponse d'une télé-expertise est de 7 jours au plus."
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Filiere.objects.filter(pk="dermatologie").update(answer_days=30)
+    filiere.answer_days = 5
+    filiere.full_clean()

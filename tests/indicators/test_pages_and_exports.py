@@ -6,6 +6,7 @@ import io
 import itertools
 import re
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -79,6 +80,14 @@ def test_dashboard_bad_filter_is_a_french_400(dataset):
     page = logged_in(dataset.w.observer).get("/indicateurs/", {"period": "hier"})
     assert page.status_code == 400
     assert "Période invalide" in page.content.decode()
+
+
+@pytest.mark.parametrize("name", ["export.csv", "export.xlsx", "synthese.pdf"])
+def test_exports_bad_filter_is_a_french_400(dataset, name):
+    response = logged_in(dataset.w.observer).get(f"/indicateurs/{name}", {"period": "hier"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Période invalide" in response.content.decode()
 
 
 def test_dashboard_costs_constant_queries(dataset):

@@ -13,7 +13,7 @@ from telesante.patients import record
 from telesante.teleconsultation import services as tc_services
 from telesante.telesurveillance import forfaits
 from tests.conftest import logged_in
-from tests.rooms.conftest import TC, booking, tc_world  # noqa: F401
+from tests.rooms.conftest import TC, booking, in_call, tc_world  # noqa: F401
 from tests.teleexpertise.conftest import te_world  # noqa: F401
 from tests.telesurveillance.conftest import TSV, tsv  # noqa: F401
 
@@ -35,6 +35,7 @@ def test_the_requesting_nurse_gets_her_acts_with_room_and_report(both):
     tc_of, _tsv = both
     w, tc = tc_of.w, tc_of.consultation
     done = tc_services.create(None, w.nurse_a, booking(w, tc_of.cardiologist))
+    in_call(done, tc_of.cardiologist)
     tc_services.save_report(None, tc_of.cardiologist, done, "RAS", finish=True)
     page = page_of(w.nurse_a, w.patient_a.pk)
     html = page.content.decode()

@@ -322,11 +322,21 @@ def test_validated_identity_without_a_high_trust_document_is_refused(world, evid
 def test_retrieved_identity_needs_insi(world):
     with pytest.raises(ValidationError) as exc:
         services.change_status(
-            None, world.nurse_a, world.patient_a, IdentityStatus.RETRIEVED, EvidenceKind.PASSPORT
+            None,
+            world.nurse_a,
+            world.patient_a,
+            IdentityStatus.RETRIEVED,
+            EvidenceKind.PASSPORT,
+            via_insi=True,
         )
     assert "INSi" in exc.value.message_dict["evidence"][0]
     services.change_status(
-        None, world.nurse_a, world.patient_a, IdentityStatus.RETRIEVED, EvidenceKind.INSI
+        None,
+        world.nurse_a,
+        world.patient_a,
+        IdentityStatus.RETRIEVED,
+        EvidenceKind.INSI,
+        via_insi=True,
     )
     world.patient_a.refresh_from_db()
     assert world.patient_a.identity_status == IdentityStatus.RETRIEVED
@@ -342,6 +352,7 @@ def test_qualified_identity_keeps_the_matricule_and_shares_it(world):
         EvidenceKind.PASSPORT,
         matricule="2 40 03 53 130 001 28",
         note="Carte Vitale et passeport vérifiés",
+        via_insi=True,
     )
     patient.refresh_from_db()
     assert patient.identity_status == IdentityStatus.QUALIFIED
@@ -363,6 +374,7 @@ def test_qualification_needs_a_high_trust_document(world):
             IdentityStatus.QUALIFIED,
             EvidenceKind.INSI,
             matricule=NIR_WOMAN,
+            via_insi=True,
         )
     assert "evidence" in exc.value.message_dict
 
@@ -384,6 +396,7 @@ def test_qualification_needs_a_valid_matricule(world, matricule, message):
             IdentityStatus.QUALIFIED,
             EvidenceKind.ID_CARD,
             matricule=matricule,
+            via_insi=True,
         )
     assert message in " ".join(exc.value.message_dict["matricule"])
     world.patient_a.refresh_from_db()
@@ -401,6 +414,7 @@ def test_qualification_refuses_a_matricule_of_the_other_sex(world):
             IdentityStatus.QUALIFIED,
             EvidenceKind.ID_CARD,
             matricule=NIR_WOMAN,
+            via_insi=True,
         )
     assert "sexe" in exc.value.message_dict["matricule"][0]
 
@@ -408,7 +422,13 @@ def test_qualification_refuses_a_matricule_of_the_other_sex(world):
 def test_leaving_qual_clears_the_matricule(world):
     patient = world.patient_a
     services.change_status(
-        None, world.nurse_a, patient, "QUAL", EvidenceKind.ID_CARD, matricule=NIR_WOMAN
+        None,
+        world.nurse_a,
+        patient,
+        "QUAL",
+        EvidenceKind.ID_CARD,
+        matricule=NIR_WOMAN,
+        via_insi=True,
     )
     services.change_status(None, world.nurse_a, patient, "VALI", EvidenceKind.ID_CARD)
     patient.refresh_from_db()
@@ -443,6 +463,7 @@ def test_qualification_with_a_nia_keeps_its_kind_and_oid(world):
         EvidenceKind.PASSPORT,
         matricule=NIR_WOMAN,
         matricule_kind="NIA",
+        via_insi=True,
     )
     world.patient_a.refresh_from_db()
     assert world.patient_a.matricule_kind == "NIA"
@@ -506,3 +527,55 @@ def test_consent_or_refusal_without_information_is_refused(world, decision):
     assert "informé" in exc.value.message_dict["information_given"][0]
     assert not Consent.objects.exists()
     assert not AuditEntry.objects.filter(action=AuditAction.CONSENT).exists()
+
+
+# RNIV: QUAL only through INSi; substitutes for minors and EHPAD residents only.
+
+
+@pytest.mark.parametrize("status", [IdentityStatus.QUALIFIED, IdentityStatus.RETRIEVED])
+def test_qualified_or_retrieved_by_hand_is_refused_even_with_a_matricule(world, status):
+    with pytest.raises(ValidationError) as exc:
+        services.change_status(
+            None, world.nurse_a, world.patient_a, status, EvidenceKind.PASSPORT, NIR_WOMAN
+        )
+    assert "téléservice INSi" in exc.value.message_dict["new_status"][0]
+    world.patient_a.refresh_from_db()
+    assert (world.patient_a.identity_status, world.patient_a.matricule) == ("PROV", "")
+    assert not IdentityStatusChange.objects.exists()
+
+
+@pytest.mark.parametrize("evidence", [EvidenceKind.FAMILY_BOOK, EvidenceKind.BIRTH_CERTIFICATE])
+def test_minor_documents_are_refused_for_an_ordinary_adult(world, evidence):
+    world.patient_a.refresh_from_db()  # born in 1940
+    with pytest.raises(ValidationError) as exc:
+        services.change_status(None, world.nurse_a, world.patient_a, "VALI", evidence)
+    assert exc.value.message_dict["evidence"] == [
+        "Le livret de famille ou l'extrait d'acte de naissance ne valent que pour un mineur : "
+        "pour un adulte, vérifiez un passeport, une carte d'identité ou un titre de séjour."
+    ]
+    world.patient_a.refresh_from_db()
+    assert world.patient_a.identity_status == IdentityStatus.PROVISIONAL
+
+
+@pytest.mark.parametrize("evidence", [EvidenceKind.FAMILY_BOOK, EvidenceKind.BIRTH_CERTIFICATE])
+def test_minor_documents_validate_a_minor(world, evidence):
+    child = make_patient(
+        world.ehpad_a,
+        birth_name="MOREVAL",
+        first_names="Lino",
+        birth_date=timezone.localdate() - datetime.timedelta(days=365 * 10),
+    )
+    services.change_status(None, world.nurse_a, child, "VALI", evidence)
+    child.refresh_from_db()
+    assert child.identity_status == IdentityStatus.VALIDATED
+
+
+def test_ehpad_attestation_only_for_a_resident_of_an_ehpad(world):
+    patient = world.patient_a  # followed by the EHPAD, not living there
+    with pytest.raises(ValidationError) as exc:
+        services.change_status(None, world.nurse_a, patient, "VALI", EvidenceKind.EHPAD_ATTESTATION)
+    assert "ne vaut que pour un résident" in exc.value.message_dict["evidence"][0]
+    PatientAttachment.objects.filter(patient=patient).update(kind=AttachmentKind.RESIDENT)
+    services.change_status(None, world.nurse_a, patient, "VALI", EvidenceKind.EHPAD_ATTESTATION)
+    patient.refresh_from_db()
+    assert patient.identity_status == IdentityStatus.VALIDATED

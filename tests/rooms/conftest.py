@@ -13,9 +13,10 @@ from django.urls import path
 from django.utils import timezone
 
 from telesante.accounts.models import Profession, User
+from telesante.rooms import services as rooms
 from telesante.rooms import tokens
 from telesante.rooms.consumers import RoomConsumer
-from telesante.rooms.models import Room
+from telesante.rooms.models import CallSpan, Room
 from telesante.rooms.services import user_claim
 from telesante.structures.models import StructureKind
 from telesante.teleconsultation import services
@@ -58,6 +59,18 @@ def tc_world(world) -> TC:
     )
     tc = services.create(None, world.nurse_a, booking(world, cardio))
     return TC(w=world, cardiologist=cardio, consultation=tc, room=tc.act.room)
+
+
+def in_call(tc: TeleConsultation, performer: User, seconds: int = 300) -> None:
+    """The performer and the requester (at the patient's side) join the act's room through the
+    presence functions, the performer admits the requester, and they talk for `seconds`."""
+    room = rooms.room_for_act(tc.act)
+    rooms.join(room, user_claim(performer, room), "chan-performer")
+    patient_side, _replaced, _back = rooms.join(room, user_claim(tc.act.requester, room), "chan")
+    rooms.admit(room.pk, patient_side.peer_id)
+    CallSpan.objects.filter(room=room).update(
+        started_at=timezone.now() - datetime.timedelta(seconds=seconds)
+    )
 
 
 def token_for(user: User, room: Room, seat: str = "") -> str:

@@ -15,10 +15,11 @@ from telesante.core import policy
 from telesante.notifications.models import Notification
 from telesante.patients.models import ActKind
 from telesante.rooms import services as rooms
+from telesante.rooms.models import CallSpan
 from telesante.teleconsultation import billing, services
 from telesante.teleconsultation.models import ActivityDeclaration, TeleConsultation
 from tests.conftest import make_patient, make_user
-from tests.rooms.conftest import TC, booking
+from tests.rooms.conftest import TC, booking, in_call
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,7 @@ from tests.rooms.conftest import TC, booking
         (
             {"decision": "refusal"},
             "decision",
-            "Le patient refuse : l'acte ne peut pas être programmé.",
+            "Le patient refuse : l'acte ne peut pas être programmé. Son refus est enregistré.",
         ),
         ({"decision": ""}, "decision", "Indiquez si le patient consent."),
     ],
@@ -100,6 +101,7 @@ def test_booking_goes_through_the_wall(tc_world: TC):
 
 
 def _finish(tc: TeleConsultation, doctor) -> TeleConsultation:
+    in_call(tc, doctor)
     return services.save_report(None, doctor, tc, "Auscultation normale.", "Furosémide 40 mg", True)
 
 
@@ -234,8 +236,10 @@ def test_teleassistance_brings_an_expert_into_the_same_room(tc_world: TC):
     # The expert writes in their own act, not in the colleague's.
     with pytest.raises(PermissionDenied):
         services.save_report(None, expert, tc_world.consultation, "Avis de l'expert")
+    # In the assisted act's room with the patient's side: the expert's act is done.
+    in_call(tc_world.consultation, expert)
     services.save_report(None, expert, ta, "Avis rythmologique : pas de pause.", finish=True)
-    assert ta.act.status == ActStatus.DONE and ta.act.report
+    assert ta.act.status == ActStatus.DONE and ta.act.report and ta.video_seconds >= 300
 
 
 def test_physiotherapy_telesoin_rules(tc_world: TC):
@@ -254,3 +258,160 @@ def test_physiotherapy_telesoin_rules(tc_world: TC):
     }
     ok = booking(w, physio, seen_in_person_this_year=True, adult_present=True, **fields)
     assert services.create(None, w.nurse_a, ok).act.kind == ActKind.TELESOIN
+
+
+# Billing only what happened (REGULATORY.md § Téléconsultation: video required).
+
+
+def test_a_teleconsultation_with_no_video_session_bills_nothing(tc_world: TC):
+    doctor, tc = tc_world.cardiologist, tc_world.consultation
+    services.save_report(None, doctor, tc, "Patient non vu.", finish=True)
+    tc.refresh_from_db()
+    assert tc.act.status == ActStatus.NOT_DONE
+    assert tc.not_done_reason == (
+        "aucune séance vidéo commune entre le patient et le professionnel"
+    )
+    assert tc.video_seconds == 0
+    assert not tc.act.billing_codes.exists()
+    assert not tc.act.report
+    assert tc_world.room.__class__.objects.get(pk=tc_world.room.pk).closed_at is not None
+    assert Notification.objects.filter(
+        user=tc_world.w.nurse_a, text__startswith=f"Acte n° {tc.pk} non réalisé"
+    ).exists()
+
+
+def test_each_side_alone_in_the_room_is_no_session(tc_world: TC):
+    """The performer, then the patient's side, each alone in the room: nothing together."""
+    doctor, tc = tc_world.cardiologist, tc_world.consultation
+    room = tc_world.room
+    peer, _r, _b = rooms.join(room, rooms.user_claim(doctor, room), "c1")
+    rooms.leave(room.pk, peer.peer_id, dropped=False)
+    side, _r, _b = rooms.join(room, rooms.user_claim(tc_world.w.nurse_a, room), "c2")
+    rooms.admit(room.pk, side.peer_id)  # admitted after the doctor left
+    assert rooms.together_seconds(tc.act, doctor) == 0
+    services.save_report(None, doctor, tc, "RAS", finish=True)
+    assert Act.objects.get(pk=tc.pk).status == ActStatus.NOT_DONE
+
+
+def test_together_in_the_call_bills_and_keeps_the_duration(tc_world: TC):
+    doctor, tc = tc_world.cardiologist, tc_world.consultation
+    in_call(tc, doctor, seconds=600)
+    services.save_report(None, doctor, tc, "Auscultation normale.", finish=True)
+    tc.refresh_from_db()
+    assert tc.act.status == ActStatus.DONE
+    assert 600 <= tc.video_seconds < 660
+    assert sorted(tc.act.billing_codes.values_list("code", flat=True)) == ["TC", "TLS"]
+    # Closing ends the spans: the duration no longer grows.
+    assert not CallSpan.objects.filter(room=tc_world.room, ended_at=None).exists()
+
+
+def test_a_guest_patient_at_home_is_the_patient_side(tc_world: TC):
+    doctor, tc = tc_world.cardiologist, tc_world.consultation
+    room = tc_world.room
+    guest = rooms.create_guest_link(None, doctor, room, "Alix D.", "patient")
+    interpreter = rooms.create_guest_link(None, doctor, room, "Interprète", "interprete")
+    rooms.join(room, rooms.user_claim(doctor, room), "c1")
+    only_interpreter, _r, _b = rooms.join(room, rooms.guest_claim(interpreter), "c2")
+    rooms.admit(room.pk, only_interpreter.peer_id)
+    assert rooms.together_seconds(tc.act, doctor) == 0  # an interpreter is not the patient
+    at_home, _r, _b = rooms.join(room, rooms.guest_claim(guest), "c3")
+    rooms.admit(room.pk, at_home.peer_id)
+    CallSpan.objects.filter(peer_id=at_home.peer_id).update(
+        started_at=timezone.now() - datetime.timedelta(seconds=90)
+    )
+    CallSpan.objects.exclude(peer_id=at_home.peer_id).update(
+        started_at=timezone.now() - datetime.timedelta(seconds=300)
+    )
+    assert 90 <= rooms.together_seconds(tc.act, doctor) < 100
+
+
+def test_the_performer_closes_not_done_with_a_reason_after_an_incident(tc_world: TC):
+    doctor, tc = tc_world.cardiologist, tc_world.consultation
+    with pytest.raises(PermissionDenied):
+        services.not_done(None, tc_world.w.nurse_a, tc, "Absent")
+    with pytest.raises(ValidationError) as exc:
+        services.not_done(None, doctor, tc, "  ")
+    assert exc.value.message_dict == {"reason": ["Indiquez pourquoi l'acte n'a pas eu lieu."]}
+    services.add_incident(None, doctor, tc, "Pas de son côté EHPAD")
+    services.not_done(None, doctor, tc, "Panne de la caméra de l'EHPAD")
+    tc.refresh_from_db()
+    assert (tc.act.status, tc.not_done_reason) == (
+        ActStatus.NOT_DONE,
+        "Panne de la caméra de l'EHPAD",
+    )
+    assert not tc.act.billing_codes.exists()
+    assert list(tc.act.incidents.values_list("description", flat=True)) == ["Pas de son côté EHPAD"]
+    with pytest.raises(ValidationError):  # closed
+        services.save_report(None, doctor, tc, "RAS", finish=True)
+
+
+def test_a_failed_session_is_moved_instead_while_programmed(tc_world: TC):
+    from telesante.teleconsultation import booking as booking_rules
+
+    doctor, tc = tc_world.cardiologist, tc_world.consultation
+    services.add_incident(None, doctor, tc, "Connexion impossible")
+    later = timezone.now() + datetime.timedelta(days=3)
+    booking_rules.move(None, doctor, tc, later)
+    tc.refresh_from_db()
+    assert tc.scheduled_at == later and tc.act.status == ActStatus.SCHEDULED
+
+
+def test_a_refusal_typed_at_booking_is_kept_on_the_patient(tc_world: TC):
+    from telesante.patients.models import Consent
+
+    w = tc_world.w
+    before = Act.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        services.create(None, w.nurse_a, booking(w, tc_world.cardiologist, decision="refusal"))
+    assert "Son refus est enregistré" in exc.value.message_dict["decision"][0]
+    assert Act.objects.count() == before
+    refusal = Consent.objects.get(patient=w.patient_a, decision="refusal")
+    assert (refusal.act_kind, refusal.collected_by, refusal.structure) == (
+        ActKind.TELECONSULTATION,
+        w.nurse_a,
+        w.ehpad_a,
+    )
+    # Not informed: nothing can be recorded, the refusal neither.
+    with pytest.raises(ValidationError):
+        services.create(
+            None,
+            w.nurse_a,
+            booking(w, tc_world.cardiologist, decision="refusal", information_given=False),
+        )
+    assert Consent.objects.filter(decision="refusal").count() == 1
+
+
+# Reports that reach the médecin traitant.
+
+
+def test_the_medecin_traitant_outside_the_structure_reads_the_report(tc_world: TC):
+    from telesante.core.models import AuditAction, AuditEntry
+    from tests.conftest import make_structure
+
+    w, doctor, tc = tc_world.w, tc_world.cardiologist, tc_world.consultation
+    cabinet = make_structure("Cabinet du Bourg", finess="530000047")
+    gp = make_user("mt@example.test", structure=cabinet, profession=Profession.DOCTOR)
+    w.patient_a.gp = gp
+    w.patient_a.save()
+    tc.act.patient.refresh_from_db()
+    # Before the act is done the médecin traitant does not see it.
+    assert not policy.visible_acts(gp).filter(pk=tc.pk).exists()
+    _finish(tc, doctor)
+    assert Notification.objects.filter(user=gp, act=tc.act).exists()
+    read = services.get(None, gp, tc.pk)
+    assert read.report_text == "Auscultation normale."
+    assert AuditEntry.objects.filter(
+        actor_id=gp.pk, action=AuditAction.READ, object_id=str(tc.pk)
+    ).exists()
+    assert policy.visible_patients(gp).filter(pk=w.patient_a.pk).exists()
+    # Only the acts of their patients: another patient's act stays a 404.
+    other = services.create(
+        None,
+        w.nurse_a,
+        booking(w, doctor, patient_id=make_patient(w.ehpad_a, birth_name="LOUVEAU").pk),
+    )
+    _finish(other, doctor)
+    with pytest.raises(Http404):
+        services.get(None, gp, other.pk)
+    # Nor is the médecin traitant a party to the room.
+    assert policy.act_role(gp, tc.act) is None

@@ -16,7 +16,7 @@ from telesante.acts.models import Act
 from telesante.teleconsultation import services, telesoin
 from telesante.teleconsultation.models import ActivityDeclaration
 from tests.conftest import api_client, make_user
-from tests.rooms.conftest import TC, booking
+from tests.rooms.conftest import TC, booking, in_call
 
 # REGULATORY.md's list, in its order, with the French label each account shows.
 RULES = {
@@ -79,6 +79,7 @@ def test_each_profession_performs_telesoin_once_declared_feasible_by_video(
     ActivityDeclaration.objects.create(professional=performer, year=year, total_acts=4)
     tc = services.create(None, w.nurse_a, _new(w, performer, video_suitable=True))
     assert tc.video_suitable is True
+    in_call(tc, performer)
     done = services.save_report(None, performer, tc, "Séance réalisée en vidéo.", finish=True)
     codes = list(done.act.billing_codes.all())
     if profession in {"infirmier", "ipa"}:

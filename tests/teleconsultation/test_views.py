@@ -20,7 +20,7 @@ from telesante.rooms.models import GuestLink
 from telesante.teleconsultation import booking as tc_booking
 from telesante.teleconsultation import services
 from tests.conftest import api_client, logged_in
-from tests.rooms.conftest import TC, booking
+from tests.rooms.conftest import TC, booking, in_call
 
 
 def _queries(client, url: str) -> int:
@@ -113,6 +113,7 @@ def test_report_is_saved_beside_the_call_and_finishing_gives_the_pdf(tc_world: T
     assert refused.json()["errors"] == {"report_text": ["Rédigez le compte rendu avant de clore."]}
     draft = client.post(url, {"report_text": "En cours"}, **json_accept).json()
     assert draft == {"message": "Compte rendu enregistré.", "pdf_url": ""}
+    in_call(tc_world.consultation, tc_world.cardiologist)
     done = client.post(
         url, {"report_text": "Examen rassurant.", "finish": "1"}, **json_accept
     ).json()

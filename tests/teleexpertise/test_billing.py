@@ -4,7 +4,6 @@ import datetime
 import html
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,9 +42,17 @@ def test_te2_and_rqd_are_recorded_on_answer(te_world):
         assert code.warnings == []
 
 
-def test_the_fifth_te2_within_a_year_is_not_billable(te_world):
+@pytest.fixture
+def cap_alone(settings):
+    """The yearly cap alone: these requests are all answered today, which the « no
+    combination » check would refuse first."""
+    settings.TELESANTE_TE2_COMBINATION_DAYS = 0
+    return settings
+
+
+def test_the_fifth_te2_within_a_year_is_not_billable(te_world, cap_alone):
     t = te_world
-    cap = settings.TELESANTE_TE2_YEARLY_CAP
+    cap = cap_alone.TELESANTE_TE2_YEARLY_CAP
     for _ in range(cap):
         te = answered(t)
         assert all(code.billable for code in codes(te).values())
@@ -57,8 +64,8 @@ def test_the_fifth_te2_within_a_year_is_not_billable(te_world):
     assert BillingCode.objects.filter(code="TE2", billable=True).count() == cap
 
 
-def test_the_cap_comes_from_the_settings(te_world, settings):
-    settings.TELESANTE_TE2_YEARLY_CAP = 1
+def test_the_cap_comes_from_the_settings(te_world, cap_alone):
+    cap_alone.TELESANTE_TE2_YEARLY_CAP = 1
     assert codes(answered(te_world))["TE2"].billable
     second = codes(answered(te_world))["TE2"]
     assert not second.billable
@@ -144,3 +151,47 @@ def page_text(user, url: str) -> str:
     response = logged_in(user).get(url)
     assert response.status_code == 200
     return html.unescape(response.content.decode())
+
+
+# « No combination with another act » (REGULATORY.md § Télé-expertise).
+
+
+def combined(pk: int) -> str:
+    return (
+        "Non facturable : pas de cumul avec un autre acte du même expert pour ce patient "
+        f"le même jour (acte n° {pk})."
+    )
+
+
+def test_a_second_act_of_the_same_expert_for_the_patient_the_same_day_is_not_billed(te_world):
+    first = answered(te_world)
+    second = codes(answered(te_world))
+    assert not second["TE2"].billable and not second["RQD"].billable
+    assert second["TE2"].warnings == [combined(first.pk)]
+    assert BillingCode.objects.filter(code="TE2", billable=True).count() == 1
+
+
+def test_an_act_of_the_same_expert_yesterday_is_no_combination(te_world):
+    answered(te_world)
+    yesterday = timezone.now() - datetime.timedelta(days=1)
+    BillingCode.objects.update(created_at=yesterday)
+    assert codes(answered(te_world))["TE2"].billable
+
+
+def test_the_combination_window_is_a_setting(te_world, settings):
+    first = answered(te_world)
+    BillingCode.objects.update(created_at=timezone.now() - datetime.timedelta(days=1))
+    settings.TELESANTE_TE2_COMBINATION_DAYS = 2  # yesterday and today
+    assert codes(answered(te_world))["TE2"].warnings == [combined(first.pk)]
+
+
+def test_another_patient_or_another_expert_the_same_day_is_billed(te_world):
+    t = te_world
+    answered(t)
+    other_patient = make_patient(t.w.ehpad_a, birth_name="LOUVEAU", first_names="Jeanne")
+    te = services.create(None, t.w.nurse_a, wound_request(t, patient_id=other_patient.pk))
+    assert codes(answered(t, te))["TE2"].billable
+    te = services.create(None, t.w.nurse_a, wound_request(t))
+    te = services.claim(None, t.wound_expert_2, te)
+    te = services.answer(None, t.wound_expert_2, te, "Avis", "", "none")
+    assert codes(te)["TE2"].billable

@@ -52,6 +52,7 @@ def test_widening_after_the_delay_notifies_the_reference_expert(
     assert escalation.run(now=widen_at - hours(1)) == NOTHING
     assert texts(t.chu_expert) == []
 
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert escalation.run(now=widen_at + hours(1))["widened"] == 1
     te.refresh_from_db()
@@ -61,7 +62,7 @@ def test_widening_after_the_delay_notifies_the_reference_expert(
         "ouverte aux experts de recours."
     )
     assert texts(t.chu_expert) == [expected]
-    mailed = sorted(e for m in mail.outbox if "sans preneur" in m.subject for e in m.to)
+    mailed = sorted(e for m in mail.outbox for e in m.to)
     assert mailed == sorted([t.wound_expert.email, t.wound_expert_2.email, t.chu_expert.email])
     assert texts(t.derm_expert) == []
     # Once only.
@@ -87,13 +88,14 @@ def test_overdue_reminds_the_pool_once(te_world, te, django_capture_on_commit_ca
     reminder = f"Rappel : la télé-expertise #{te.pk} a dépassé son échéance."
     assert escalation.run(now=te.act.due_at - hours(1))["reminded"] == 0
     after = te.act.due_at + hours(1)
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert escalation.run(now=after)["reminded"] == 1
     te.refresh_from_db()
     assert te.reminded_at == after
     for expert in (t.wound_expert, t.wound_expert_2):
         assert reminder in texts(expert)
-        assert any(expert.email in m.to and "Rappel" in m.subject for m in mail.outbox)
+        assert any(expert.email in m.to for m in mail.outbox)
     count = Notification.objects.filter(text=reminder).count()
     sent = len(mail.outbox)
 
@@ -123,10 +125,11 @@ def test_coordinator_alerted_after_the_grace_period_once(
     assert escalation.run(now=te.act.due_at + grace - hours(1))["coordinator"] == 0
     assert texts(coordinator) == []
     late = te.act.due_at + grace + hours(1)
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert escalation.run(now=late)["coordinator"] == 1
     assert texts(coordinator) == [alert]
-    assert [m.to for m in mail.outbox if "coordinateur" in m.subject] == [[coordinator.email]]
+    assert [m.to for m in mail.outbox] == [[coordinator.email]]
     te.refresh_from_db()
     assert te.coordinator_alerted_at == late
     assert escalation.run(now=late + hours(10))["coordinator"] == 0
@@ -188,9 +191,9 @@ def test_worker_sends_queued_emails_and_escalates(te_world, settings, restore_si
     te.refresh_from_db()
     assert te.widened_at is not None
     assert te.reminded_at is not None
-    subjects = [m.subject for m in mail.outbox]
-    assert "Télésanté — Nouvelle demande de télé-expertise (Plaies et cicatrisation)" in subjects
-    assert f"Télésanté — Rappel : la télé-expertise #{te.pk} a dépassé son échéance." in subjects
+    # Widened, then reminded: two e-mails, each saying only that something waits.
+    assert {m.subject for m in mail.outbox} == {"Télésanté — un nouvel élément vous attend"}
+    assert len(mail.outbox) >= 2
     assert any(t.chu_expert.email in m.to for m in mail.outbox)
     statuses = set(DBTaskResult.objects.values_list("status", flat=True))
     assert statuses == {"SUCCESSFUL"}

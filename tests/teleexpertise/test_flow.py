@@ -23,6 +23,10 @@ def notified(user) -> list[str]:
     return list(Notification.objects.filter(user=user).values_list("text", flat=True))
 
 
+# E-mails to professionals say only that something waits on the platform (no patient data).
+MAIL = "Télésanté — un nouvel élément vous attend"
+
+
 def mailed(user) -> list[str]:
     return [m.subject for m in mail.outbox if user.email in m.to]
 
@@ -58,9 +62,7 @@ def test_the_whole_loop(te_world, gp, django_capture_on_commit_callbacks):
     assert te.act.status == ActStatus.REQUESTED
     for expert in (t.wound_expert, t.wound_expert_2):
         assert notified(expert) == ["Nouvelle demande de télé-expertise (Plaies et cicatrisation)"]
-        assert mailed(expert) == [
-            "Télésanté — Nouvelle demande de télé-expertise (Plaies et cicatrisation)"
-        ]
+        assert mailed(expert) == [MAIL]
     for outsider in (t.derm_expert, t.chu_expert, t.w.nurse_a, t.w.nurse_b):
         assert notified(outsider) == []
         assert mailed(outsider) == []
@@ -94,7 +96,7 @@ def test_the_whole_loop(te_world, gp, django_capture_on_commit_callbacks):
     assert te.state == State.WAITING_INFO
     assert te.act.status == ActStatus.WAITING_INFO
     assert notified(t.w.nurse_a)[0] == f"Nouveau message sur la télé-expertise #{te.pk}"
-    assert mailed(t.w.nurse_a) == [f"Télésanté — Nouveau message sur la télé-expertise #{te.pk}"]
+    assert mailed(t.w.nurse_a) == [MAIL]
 
     # The requester answers: back to the expert.
     with django_capture_on_commit_callbacks(execute=True):
@@ -145,7 +147,7 @@ def test_the_whole_loop(te_world, gp, django_capture_on_commit_callbacks):
     subject = "Réponse et compte rendu de télé-expertise pour DORVANE Alix"
     for user in (t.w.nurse_a, gp):
         assert notified(user)[0] == subject
-        assert mailed(user) == [f"Télésanté — {subject}"]
+        assert mailed(user) == [MAIL]
 
     # Closed: no more messages nor second answer.
     with pytest.raises(services.Conflict):
@@ -289,3 +291,32 @@ def test_boxes_list_open_requests_by_deadline_then_the_history_newest_first(te_w
         # Any slice reads on from the open requests into the history.
         for start, stop in ((0, 1), (1, 3), (2, 4), (3, 9), (5, 7)):
             assert [te.pk for te in rows[start:stop]] == expected[start:stop]
+
+
+def test_the_medecin_traitant_of_another_structure_reads_the_report_only_once_answered(te_world):
+    from django.urls import reverse
+
+    from telesante.core.models import AuditAction, AuditEntry
+    from tests.conftest import logged_in, make_structure
+
+    t = te_world
+    cabinet = make_structure("Cabinet des Tilleuls", finess="530000054")
+    gp = make_user("mt.tilleuls@example.test", structure=cabinet, profession=Profession.DOCTOR)
+    t.w.patient_a.gp = gp
+    t.w.patient_a.save()
+    te = services.create(None, t.w.nurse_a, wound_request(t))
+    client = logged_in(gp)
+    report = reverse("teleexpertise_report", args=[te.pk])
+    assert client.get(reverse("teleexpertise_detail", args=[te.pk])).status_code == 404
+    answered(t, te)
+    assert Notification.objects.filter(user=gp, act=te.act).exists()
+    response = client.get(report)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert (
+        AuditEntry.objects.filter(actor_id=gp.pk, object_id=str(te.pk))
+        .exclude(action=AuditAction.SEARCH)
+        .exists()
+    )
+    # The acts of other patients stay out of reach.
+    other = make_user("mt.autre@example.test", structure=cabinet, profession=Profession.DOCTOR)
+    assert logged_in(other).get(report).status_code == 404

@@ -81,8 +81,8 @@ def test_notify_skips_missing_and_inactive_users_and_sends_once(
     assert sent == 1
     assert list(Notification.objects.values_list("user", flat=True)) == [world.nurse_a.pk]
     assert [m.to for m in mailoutbox] == [[world.nurse_a.email]]
-    assert mailoutbox[0].subject == "Télésanté — Bonjour"
-    assert "Connectez-vous à Télésanté" in mailoutbox[0].body
+    assert mailoutbox[0].subject == "Télésanté — un nouvel élément vous attend"
+    assert "Bonjour" not in mailoutbox[0].body
 
 
 def test_notify_without_email(world, django_capture_on_commit_callbacks, mailoutbox):
@@ -90,3 +90,29 @@ def test_notify_without_email(world, django_capture_on_commit_callbacks, mailout
         notify([world.nurse_a], "Discret", email=False)
     assert Notification.objects.get().text == "Discret"
     assert mailoutbox == []
+
+
+def test_an_email_to_a_professional_carries_no_patient_data_only_a_link(
+    te_world, django_capture_on_commit_callbacks, mailoutbox, settings
+):
+    """Plain e-mail is no secure channel: the name, the question, the answer stay on the
+    platform; the e-mail says something waits there, with its link."""
+    from telesante.teleexpertise import services
+    from tests.teleexpertise.conftest import answered, wound_request
+
+    settings.TELESANTE_BASE_URL = "https://telesante.example"
+    t = te_world
+    t.w.patient_a.gp = t.w.doctor_a
+    t.w.patient_a.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        te = services.create(None, t.w.nurse_a, wound_request(t))
+        answered(t, te, opinion="Escarre stade 3, débridement")
+    assert mailoutbox
+    for message in mailoutbox:
+        text = message.subject + message.body
+        for secret in ("DORVANE", "Alix", "Escarre", "débridement", "Plaies"):
+            assert secret not in text, (secret, text)
+        assert message.subject == "Télésanté — un nouvel élément vous attend"
+        assert f"https://telesante.example/teleexpertise/{te.pk}/" in message.body
+    notes = Notification.objects.filter(user=t.w.doctor_a).values_list("text", flat=True)
+    assert any("DORVANE" in n for n in notes)  # the name stays in the in-app notification

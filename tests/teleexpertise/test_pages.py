@@ -175,9 +175,10 @@ def test_create_with_a_named_expert(te_world):
     assert services.TeleExpertise.objects.get().named_expert == t.wound_expert_2
 
 
-def assert_nothing_saved():
+def assert_nothing_saved(refusals: int = 0):
     assert not Act.objects.exists()
-    assert not Consent.objects.exists()
+    assert not Consent.objects.exclude(decision="refusal").exists()
+    assert Consent.objects.filter(decision="refusal").count() == refusals
     assert not Attachment.objects.exists()
 
 
@@ -198,7 +199,7 @@ def test_create_bad_input_is_400_in_french_and_saves_nothing(te_world):
     # What was typed is kept.
     assert "Escarre talon droit ?" in page
     assert 'value="Talon droit"' in page
-    assert_nothing_saved()
+    assert_nothing_saved(refusals=1)  # the patient's refusal is kept in their record
 
 
 def test_create_without_photo_is_400(te_world):

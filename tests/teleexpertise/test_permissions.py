@@ -187,3 +187,19 @@ def test_an_act_that_is_not_a_teleexpertise_is_not_found(te_world):
     assert api_client(te_world.w.nurse_a).get(f"/api/v1/teleexpertise/{act.pk}").status_code == 404
     page = logged_in(te_world.w.nurse_a).get(reverse("teleexpertise_detail", args=[act.pk]))
     assert page.status_code == 404
+
+
+def test_the_boxes_audit_every_patient_they_list(te_world, te):
+    t = te_world
+    other = services.create(None, t.w.nurse_a, wound_request(t))
+    listed = AuditEntry.objects.filter(action=AuditAction.SEARCH, object_type="act")
+
+    logged_in(t.wound_expert).get(reverse("teleexpertise_list"), {"box": "inbox"})
+    assert sorted(listed.filter(via="web").values_list("object_id", "patient_id")) == sorted(
+        [(str(te.pk), te.act.patient_id), (str(other.pk), other.act.patient_id)]
+    )
+    api_client(t.w.nurse_a).get("/api/v1/teleexpertise", {"box": "outbox"})
+    assert listed.filter(via="api", actor_id=t.w.nurse_a.pk).count() == 2
+    # An empty box writes nothing.
+    api_client(t.w.nurse_b).get("/api/v1/teleexpertise", {"box": "outbox"})
+    assert not listed.filter(actor_id=t.w.nurse_b.pk).exists()

@@ -29,9 +29,10 @@ def stored_files() -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-def assert_nothing_saved() -> None:
+def assert_nothing_saved(refusals: int = 0) -> None:
     assert Act.objects.count() == 0
-    assert Consent.objects.count() == 0
+    assert Consent.objects.exclude(decision="refusal").count() == 0
+    assert Consent.objects.filter(decision="refusal").count() == refusals
     assert Attachment.objects.count() == 0
     assert Notification.objects.count() == 0
     assert stored_files() == []
@@ -100,11 +101,24 @@ def test_patient_not_informed_is_refused_and_nothing_saved(te_world):
     assert_nothing_saved()
 
 
-def test_patient_refusal_is_an_error_naming_decision_and_nothing_saved(te_world):
+def test_patient_refusal_is_recorded_on_the_patient_and_no_request_is_sent(te_world):
     with pytest.raises(ValidationError) as exc:
         services.create(None, te_world.w.nurse_a, wound_request(te_world, decision="refusal"))
-    assert "refuse" in errors_of(exc)["decision"][0]
-    assert_nothing_saved()
+    assert errors_of(exc)["decision"] == [
+        "Le patient refuse la télé-expertise : la demande ne peut pas être envoyée. "
+        "Son refus est enregistré."
+    ]
+    assert_nothing_saved(refusals=1)
+    refusal = Consent.objects.get()
+    assert (refusal.patient, refusal.act_kind, refusal.collected_by) == (
+        te_world.w.patient_a,
+        "teleexpertise",
+        te_world.w.nurse_a,
+    )
+    assert refusal.information_given and refusal.structure == te_world.w.ehpad_a
+    assert AuditEntry.objects.filter(
+        action=AuditAction.CONSENT, patient_id=te_world.w.patient_a.pk, detail__endswith="refusal"
+    ).exists()
 
 
 def test_missing_decision_is_an_error(te_world):
@@ -304,13 +318,13 @@ def test_due_in_seven_days_by_default(te_world):
 
 
 def test_due_date_follows_the_filiere_answer_days(te_world):
-    Filiere.objects.filter(pk="plaies_cicatrisation").update(answer_days=10)
+    Filiere.objects.filter(pk="plaies_cicatrisation").update(answer_days=5)
     te = services.create(None, te_world.w.nurse_a, wound_request(te_world))
-    assert te.act.due_at - te.act.requested_at == datetime.timedelta(days=10)
+    assert te.act.due_at - te.act.requested_at == datetime.timedelta(days=5)
 
 
 def test_urgent_request_is_due_in_two_days(te_world):
-    Filiere.objects.filter(pk="plaies_cicatrisation").update(answer_days=10)
+    Filiere.objects.filter(pk="plaies_cicatrisation").update(answer_days=5)
     te = services.create(None, te_world.w.nurse_a, wound_request(te_world, urgency=Urgency.URGENT))
     assert te.urgency == Urgency.URGENT
     assert te.act.due_at - te.act.requested_at == datetime.timedelta(days=2)

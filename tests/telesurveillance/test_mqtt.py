@@ -136,9 +136,17 @@ def test_measurements_published_over_mqtt_are_stored_once(tsv):
             message("SC-0001", "5", value=-1),
             qos=1,
         )
-        assert wait_for(lambda: bridge.stats.messages >= 5)
-    assert sorted(Measurement.objects.values_list("message_id", flat=True)) == ["1", "2", "3"]
-    assert (bridge.stats.accepted, bridge.stats.duplicates, bridge.stats.rejected) == (3, 1, 3)
+        # A reading in year 1 is refused alone: its message is acknowledged, not redelivered.
+        year_one = message("SC-0001", "6", "7").replace(NOW.isoformat(), "0001-01-03T00:00:00Z", 1)
+        device.publish(topic, year_one, qos=1)
+        assert wait_for(lambda: bridge.stats.messages >= 6)
+    assert sorted(Measurement.objects.values_list("message_id", flat=True)) == [
+        "1",
+        "2",
+        "3",
+        "7",
+    ]
+    assert (bridge.stats.accepted, bridge.stats.duplicates, bridge.stats.rejected) == (4, 1, 4)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -337,3 +337,33 @@ def test_reading_hours_default_to_weekdays(tsv):
         ),
     )
     assert e.reading_weekdays == "1,2,3,4,5" and ALWAYS["reading_start"] == e.reading_start
+
+
+def test_the_end_of_monitoring_report_goes_to_the_prescriber_and_the_patient(
+    tsv, django_capture_on_commit_callbacks, mailoutbox
+):
+    from telesante.notifications.models import Notification
+
+    url = reverse("telesurveillance_end", args=[tsv.enrolment.pk])
+    client = logged_in(tsv.operator)
+    refused = client.post(url, {"state": "ended", "patient_contact": "pas un contact"}, follow=True)
+    assert "Numéro de téléphone invalide" in refused.content.decode()
+    tsv.enrolment.refresh_from_db()
+    assert tsv.enrolment.state == "active" and not mailoutbox
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"state": "ended", "patient_contact": "alix.d@example.test"})
+    tsv.enrolment.refresh_from_db()
+    assert tsv.enrolment.state == "ended" and tsv.enrolment.act.report
+    prescriber = tsv.enrolment.prescriber
+    note = Notification.objects.get(user=prescriber, act=tsv.enrolment.act)
+    assert note.text == f"Compte rendu de fin de télésurveillance pour {tsv.w.patient_a}"
+    assert note.url == reverse("telesurveillance_patient", args=[tsv.enrolment.pk])
+    to_prescriber = [m for m in mailoutbox if prescriber.email in m.to]
+    to_patient = [m for m in mailoutbox if "alix.d@example.test" in m.to]
+    assert len(to_prescriber) == 1 and len(to_patient) == 1
+    for message in (*to_prescriber, *to_patient):
+        text = message.subject + message.body
+        assert "DORVANE" not in text and "Alix" not in text and "cardiaque" not in text
+    assert "compte rendu de fin de suivi est prêt" in to_patient[0].body
+    # The prescriber reads the report through the wall (their own prescription).
+    assert logged_in(prescriber).get(note.url).status_code == 200

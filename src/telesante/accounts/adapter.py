@@ -8,10 +8,12 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import validate_totp_code
 from allauth.mfa.utils import decrypt
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from telesante.accounts import lockout
+from telesante.core import audit
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -25,6 +27,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Accounts are created by the region (admin, import), never by self sign-up.
         return False
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # The login limits count per address: the same address as the audit trail, never one
+        # a client wrote in X-Forwarded-For without passing through our proxies.
+        ip = audit.client_ip(request)
+        if not ip:
+            raise PermissionDenied("Adresse du client inconnue.")
+        return ip
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         # A delayed or locked account is refused with its time left, before allauth counts the

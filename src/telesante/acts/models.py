@@ -4,11 +4,14 @@ Each kind adds its own details in its own app, one-to-one with `Act`.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from telesante.accounts.models import Specialty
 from telesante.patients.models import ActKind
+
+ANSWER_DAYS_MAX = 7
 
 
 class Filiere(models.Model):
@@ -19,7 +22,19 @@ class Filiere(models.Model):
     specialty = models.CharField(
         _("spécialité des experts"), max_length=30, choices=Specialty.choices
     )
-    answer_days = models.PositiveSmallIntegerField(_("délai de réponse (jours)"), default=7)
+    # REGULATORY.md § Télé-expertise: « The expert answers within 7 days »; a filière may ask
+    # sooner, never later (checked by the form and by the database).
+    answer_days = models.PositiveSmallIntegerField(
+        _("délai de réponse (jours)"),
+        default=ANSWER_DAYS_MAX,
+        validators=[
+            MinValueValidator(1, _("Le délai de réponse est d'au moins 1 jour.")),
+            MaxValueValidator(
+                ANSWER_DAYS_MAX,
+                _("Le délai de réponse d'une télé-expertise est de 7 jours au plus."),
+            ),
+        ],
+    )
     widen_after_hours = models.PositiveSmallIntegerField(
         _("élargir aux experts de recours après (heures)"), default=48
     )
@@ -40,6 +55,12 @@ class Filiere(models.Model):
     class Meta:
         verbose_name = _("filière")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(answer_days__gte=1, answer_days__lte=ANSWER_DAYS_MAX),
+                name="answer_within_seven_days",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -52,6 +73,8 @@ class ActStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("En cours")
     WAITING_INFO = "waiting_info", _("En attente d'informations")
     DONE = "done", _("Réalisé")
+    # Closed without the act having happened (no video session): nothing is billed.
+    NOT_DONE = "not_done", _("Non réalisé")
     CANCELLED = "cancelled", _("Annulé")
 
 

@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from telesante.accounts.models import Membership, MembershipRole
-from telesante.acts.models import Act
+from telesante.acts.models import Act, ActStatus
 from telesante.core import audit
 from telesante.core.models import AuditAction
 from telesante.patients.models import Patient, PatientAttachment
@@ -71,8 +71,11 @@ def party_acts(user) -> QuerySet[Act]:
 def _act_lists(user, column: str) -> QuerySet:
     """THE act rule, as a UNION of index-driven lists projected on `column` ("id" for the acts,
     "patient_id" for their patients): acts the user is party to, acts of the user's care teams
-    (requesting or performing), and télé-expertise requests addressed to the user by name or,
-    while open, through their filière's pool."""
+    (requesting or performing), télé-expertise requests addressed to the user by name or,
+    while open, through their filière's pool, and the done acts (the ones with a report) about
+    the patients whose médecin traitant the user is: REGULATORY.md § Téléconsultation and §
+    Télé-expertise send the report to the médecin traitant, who reads it here wherever they
+    work (through the patient's `gp` index, then the acts' patient index)."""
     from telesante.teleexpertise.models import TeleExpertise  # the pool rule lives there
     from telesante.teleexpertise.pools import pool_q
 
@@ -85,12 +88,14 @@ def _act_lists(user, column: str) -> QuerySet:
         Act.objects.filter(performing_team__in=teams).values_list(column, flat=True),
         TeleExpertise.objects.filter(named_expert=user).values_list(te_column, flat=True),
         TeleExpertise.objects.filter(pool_q(user)).values_list(te_column, flat=True),
+        Act.objects.filter(patient__gp=user, status=ActStatus.DONE).values_list(column, flat=True),
     )
 
 
 def visible_acts(user) -> QuerySet[Act]:
-    """Acts the user is party to, acts of their care teams, and the télé-expertise requests
-    addressed to them (by name, or while open through their pool)."""
+    """Acts the user is party to, acts of their care teams, the télé-expertise requests
+    addressed to them (by name, or while open through their pool), and the done acts about the
+    patients whose médecin traitant they are."""
     if not may_handle_patients(user):
         return Act.objects.none()
     return Act.objects.filter(pk__in=_act_lists(user, "id"))
@@ -116,6 +121,7 @@ def get_patient(request: HttpRequest, user, pk: int, action: AuditAction) -> Pat
     """Fetch one patient through the wall and audit the access; others' patients are a 404."""
     patient = visible_patients(user).filter(pk=pk).first()
     if patient is None:
+        audit.record_refusal(request, user, action, "patients.Patient", pk)
         raise Http404("Patient introuvable.")
     audit.record(request, user, action, [patient])
     return patient
@@ -129,6 +135,7 @@ def get_act(request: HttpRequest | None, user, pk: int, action: AuditAction) -> 
     """Fetch one act through the wall and audit the access; others' acts are a 404."""
     act = visible_acts(user).filter(pk=pk).first()
     if act is None:
+        audit.record_refusal(request, user, action, "acts.Act", pk)
         raise Http404("Acte introuvable.")
     audit.record(request, user, action, [act])
     return act

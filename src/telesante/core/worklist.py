@@ -227,7 +227,7 @@ def consultation_section(user) -> Section:
     items = list(
         teleconsultation.listing(user)
         .filter(act__in=mine, scheduled_at__gte=start, scheduled_at__lt=end)
-        .exclude(act__status__in=[ActStatus.DONE, ActStatus.CANCELLED])
+        .exclude(act__status__in=[ActStatus.DONE, ActStatus.NOT_DONE, ActStatus.CANCELLED])
         .order_by("scheduled_at", "pk")[: SECTION_SIZE + 1]
     )
     room_of = {tc.pk: teleconsultation.room_of(tc) for tc in items}

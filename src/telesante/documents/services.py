@@ -38,21 +38,45 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def _strip_location(data: bytes, content_type: str) -> tuple[bytes, bytes]:
-    """Re-encode the image without its GPS tags; return (image, thumbnail)."""
+def _open_bounded(data: bytes) -> Image.Image:
+    """The image, decoded only once its header shows a size within the limit: a few kilobytes
+    of PNG can declare 400 million pixels, and decoding them takes gigabytes."""
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))  # reads the header only
+    except Image.DecompressionBombError:
+        image = None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValidationError(_("L'image est illisible ou endommagée.")) from exc
+    limit = settings.MAX_IMAGE_PIXELS
+    if image is None or image.width * image.height > limit:
+        raise ValidationError(
+            _("L'image dépasse %(mp)s millions de pixels : réduisez sa définition.")
+            % {"mp": limit // 1_000_000}
+        )
+    try:
         image.load()
     except (UnidentifiedImageError, OSError) as exc:
         raise ValidationError(_("L'image est illisible ou endommagée.")) from exc
+    return image
+
+
+def _strip_location(data: bytes, content_type: str) -> tuple[bytes, bytes]:
+    """Re-encode the image without its GPS tags; return (image, thumbnail)."""
+    image = _open_bounded(data)
     exif = image.getexif()
     exif.pop(GPS_IFD, None)
     fmt = "JPEG" if content_type == "image/jpeg" else "PNG"
     out = io.BytesIO()
     kwargs = {"quality": 92} if fmt == "JPEG" else {}
     image.save(out, fmt, exif=exif.tobytes(), **kwargs)
-    thumb = ImageOps.exif_transpose(image).convert("RGB")
-    thumb.thumbnail(THUMB_SIZE)
+    # Scaled first, turned upright after: no full-size copy of the image.
+    scale = min(THUMB_SIZE[0] / image.width, THUMB_SIZE[1] / image.height, 1)
+    thumb = image.resize(
+        (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+        reducing_gap=2.0,
+    )
+    thumb.info["exif"] = exif.tobytes()  # the orientation, for exif_transpose
+    thumb = ImageOps.exif_transpose(thumb).convert("RGB")
     thumb_out = io.BytesIO()
     thumb.save(thumb_out, "JPEG", quality=80)
     return out.getvalue(), thumb_out.getvalue()

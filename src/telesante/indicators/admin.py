@@ -1,10 +1,10 @@
 from django.contrib import admin
 
-from telesante.indicators.models import DeclaredActivity
+from telesante.teleconsultation.models import ActivityDeclaration
 
 
-@admin.register(DeclaredActivity)
-class DeclaredActivityAdmin(admin.ModelAdmin):
+@admin.register(ActivityDeclaration)
+class ActivityDeclarationAdmin(admin.ModelAdmin):
     list_display = ["professional", "year", "total_acts"]
     raw_id_fields = ["professional"]
     list_filter = ["year"]

@@ -5,7 +5,9 @@ REGULATORY.md (at most ``TELESANTE_TE2_YEARLY_CAP`` per patient and expert over 
 checked again on the whole calendar year, and the warnings recorded with each code are kept.
 The cap on remote activity (``TELESANTE_REMOTE_SHARE_CAP`` of the year's activity) needs the
 year's whole activity, which the platform does not see: it is checked against the activity the
-professional declared (``DeclaredActivity``), flagged from 80 % of the cap on.
+professional declared (``teleconsultation.ActivityDeclaration``, on their account page, by their
+structure's administrator or by API), flagged from 80 % of the cap on. A télé-expertise answered
+after its deadline (the filière's, 7 days at most: REGULATORY.md § Télé-expertise) is flagged.
 """
 
 from collections import Counter
@@ -20,7 +22,7 @@ from telesante.acts.models import BillingCode
 from telesante.core.i18n import product_language
 from telesante.core.text import csv_text
 from telesante.indicators.filters import Period, parse_period
-from telesante.indicators.models import DeclaredActivity
+from telesante.teleconsultation.models import ActivityDeclaration
 
 # Read in a French spreadsheet by the professional or their billing office.
 HEADER = [
@@ -68,7 +70,7 @@ def rows(professional: User, period: Period) -> list[list]:
         BillingCode.objects.filter(
             professional=professional, created_at__gte=year_start, created_at__lt=end
         )
-        .select_related("act__requesting_structure")
+        .select_related("act__requesting_structure", "act__teleexpertise")
         .order_by("created_at", "pk")
     )
     cap = settings.TELESANTE_TE2_YEARLY_CAP
@@ -76,7 +78,7 @@ def rows(professional: User, period: Period) -> list[list]:
     remote = remote_share_flags(professional, codes)
     out = []
     for code in codes:
-        flags = list(code.warnings) + remote.get(code.created_at.year, [])
+        flags = list(code.warnings) + remote.get(code.created_at.year, []) + _late(code.act)
         if code.code == "TE2" and code.billable:
             key = (code.act.patient_id, code.created_at.year)
             per_patient[key] += 1
@@ -103,12 +105,29 @@ def rows(professional: User, period: Period) -> list[list]:
     return out
 
 
+def _late(act) -> list[str]:
+    """A télé-expertise answered after its deadline (REGULATORY.md § Télé-expertise: within 7
+    days, or the filière's shorter delay)."""
+    te = getattr(act, "teleexpertise", None) if act.kind == "teleexpertise" else None
+    if te is None or te.answered_at is None or act.due_at is None or te.answered_at <= act.due_at:
+        return []
+    late = te.answered_at - act.due_at
+    return [
+        _("Réponse hors délai : %(days)d j %(hours)d h après l'échéance du %(due)s.")
+        % {
+            "days": late.days,
+            "hours": late.seconds // 3600,
+            "due": timezone.localtime(act.due_at).strftime("%d/%m/%Y"),
+        }
+    ]
+
+
 def remote_share_flags(professional: User, codes) -> dict[int, list[str]]:
     """Per calendar year, the flag of the remote-activity cap (empty when far from it)."""
     cap = settings.TELESANTE_REMOTE_SHARE_CAP
     years = {c.created_at.year for c in codes}
     declared = dict(
-        DeclaredActivity.objects.filter(professional=professional, year__in=years).values_list(
+        ActivityDeclaration.objects.filter(professional=professional, year__in=years).values_list(
             "year", "total_acts"
         )
     )

@@ -7,7 +7,6 @@ computation first rebuilds the dirty months (rollup.py). Acts written behind the
 """
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 
 class ActMonth(models.Model):
@@ -108,24 +107,3 @@ class DirtyMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
-
-
-class DeclaredActivity(models.Model):
-    """A professional's total activity for a year (remote and face to face), as declared: what
-    the 20 % cap on remote activity is checked against in the billing export."""
-
-    professional = models.ForeignKey(
-        "accounts.User", on_delete=models.CASCADE, related_name="declared_activities"
-    )
-    year = models.PositiveSmallIntegerField(_("année"))
-    total_acts = models.PositiveIntegerField(_("actes de l'année (toutes modalités)"))
-
-    class Meta:
-        verbose_name = _("activité annuelle déclarée")
-        verbose_name_plural = _("activités annuelles déclarées")
-        constraints = [
-            models.UniqueConstraint(fields=["professional", "year"], name="one_declaration")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.professional} {self.year}"

@@ -21,7 +21,7 @@ from telesante.patients.models import ActKind
 # forfaits.py) are the acts done and billed; the enrolment's act, which frames them (prescription,
 # consents, final report), is not counted a second time.
 COUNTED = (
-    ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED])
+    ~Q(status__in=[ActStatus.DRAFT, ActStatus.CANCELLED, ActStatus.NOT_DONE])
     & Q(requested_at__isnull=False)
     & Q(telesurveillance__isnull=True)
 )

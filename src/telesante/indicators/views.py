@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,9 +31,23 @@ def _filename(result, ext: str) -> str:
     return "-".join(p.replace(":", "") for p in parts if p) + f".{ext}"
 
 
-def _compute(request: HttpRequest):
+def _refusal(err: ValidationError) -> HttpResponse:
+    """A download refused for its parameters: the French reasons, as plain text."""
+    return HttpResponse(
+        " ".join(m for ms in err.message_dict.values() for m in ms),
+        status=400,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _export(request: HttpRequest, make: Callable[[Any], HttpResponse]) -> HttpResponse:
+    """The figures of the request's filters handed to `make`; bad filters are a 400."""
     access.check(request.user)
-    return compute(filters.parse(request.GET))
+    try:
+        result = compute(filters.parse(request.GET))
+    except ValidationError as err:
+        return _refusal(err)
+    return make(result)
 
 
 @login_required
@@ -74,35 +91,44 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @product_language()
 def export_csv(request: HttpRequest) -> HttpResponse:
-    result = _compute(request)
     key = request.GET.get("table", "")
-    if not key:
-        return _download(
-            exports.all_csv(result), _filename(result, "csv"), "text/csv; charset=utf-8"
-        )
-    table = next((t for t in result.tables if t.key == key), None)
-    if table is None:
-        raise Http404(_("Tableau inconnu."))
-    name = _filename(result, "csv").replace("indicateurs", f"indicateurs-{key}")
-    return _download(exports.table_csv(table), name, "text/csv; charset=utf-8")
+
+    def make(result) -> HttpResponse:
+        if not key:
+            return _download(
+                exports.all_csv(result), _filename(result, "csv"), "text/csv; charset=utf-8"
+            )
+        table = next((t for t in result.tables if t.key == key), None)
+        if table is None:
+            raise Http404(_("Tableau inconnu."))
+        name = _filename(result, "csv").replace("indicateurs", f"indicateurs-{key}")
+        return _download(exports.table_csv(table), name, "text/csv; charset=utf-8")
+
+    return _export(request, make)
 
 
 @login_required
 @product_language()
 def export_xlsx(request: HttpRequest) -> HttpResponse:
-    result = _compute(request)
-    return _download(
-        exports.workbook(result),
-        _filename(result, "xlsx"),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return _export(
+        request,
+        lambda result: _download(
+            exports.workbook(result),
+            _filename(result, "xlsx"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
     )
 
 
 @login_required
 @product_language()
 def export_pdf(request: HttpRequest) -> HttpResponse:
-    result = _compute(request)
-    return _download(exports.pdf_summary(result), _filename(result, "pdf"), "application/pdf")
+    return _export(
+        request,
+        lambda result: _download(
+            exports.pdf_summary(result), _filename(result, "pdf"), "application/pdf"
+        ),
+    )
 
 
 @login_required
@@ -111,11 +137,7 @@ def billing_csv(request: HttpRequest) -> HttpResponse:
         professional = billing.target(request.user, request.GET.get("professional", ""))
         period = billing.period_of(request.GET.get("period", ""))
     except ValidationError as err:
-        return HttpResponse(
-            " ".join(m for ms in err.message_dict.values() for m in ms),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
+        return _refusal(err)
     return _download(
         billing.export_csv(professional, period),
         f"facturation-{professional.pk}-{period.label}.csv",

@@ -1,10 +1,10 @@
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from telesante.core.ws import GuardedJsonConsumer
 from telesante.notifications.services import group_name, unread_count
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(GuardedJsonConsumer):
     """Pushes the unread count to a logged-in professional's pages, and tells them when their
     work list changed otherwise."""
 

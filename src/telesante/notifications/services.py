@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,9 +41,21 @@ def notify(users: Iterable, text: str, *, act=None, url: str = "", email: bool =
     transaction.on_commit(lambda: _push_counts(ids))
     emails = [u.email for u in recipients.values()]
     if email and emails:
-        body = f"{text}\n\nConnectez-vous à Télésanté pour la consulter."
-        transaction.on_commit(lambda: send_email.enqueue(emails, f"Télésanté — {text[:80]}", body))
+        subject, body = email_text(url)
+        transaction.on_commit(lambda: send_email.enqueue(emails, subject, body))
     return len(ids)
+
+
+def email_text(url: str) -> tuple[str, str]:
+    """The e-mail that goes with a notification: plain e-mail is not a secure channel, so it says
+    only that something waits on the platform, with the link; no patient name, reason nor result
+    (the notification's text stays on the platform; documents travel by MSSanté)."""
+    link = settings.TELESANTE_BASE_URL + (url or "/")
+    return (
+        "Télésanté — un nouvel élément vous attend",
+        "Un nouvel élément vous attend sur Télésanté.\n\n"
+        f"Connectez-vous pour le consulter : {link}\n",
+    )
 
 
 def mark_read(user, pk: int | None = None, act=None) -> None:

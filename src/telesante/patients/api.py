@@ -138,7 +138,7 @@ def create_patient(request: HttpRequest, payload: PatientIn):
 
 
 @router.get("/{patient_id}", response=PatientOut, summary="Lire un patient")
-def get_patient(request: HttpRequest, patient_id: int):
+def get_patient(request: HttpRequest, patient_id: Id):
     user = _clinician(request)
     return policy.get_patient(request, user, patient_id, AuditAction.READ)
 

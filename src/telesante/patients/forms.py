@@ -8,7 +8,6 @@ from telesante.patients.models import (
     Consent,
     EvidenceKind,
     IdentityStatus,
-    MatriculeKind,
     Patient,
 )
 from telesante.structures import places
@@ -89,14 +88,11 @@ class PatientForm(forms.ModelForm):
 
 
 class StatusForm(forms.Form):
+    """A status changed by hand: up to VALI (RECUP and QUAL come from the INSi teleservice, and
+    with them the matricule; the service says so in French when they are chosen here)."""
+
     new_status = forms.ChoiceField(choices=IdentityStatus.choices, label=_("Nouveau statut"))
     evidence = forms.ChoiceField(choices=EvidenceKind.choices, label=_("Justificatif vérifié"))
-    matricule = forms.CharField(
-        required=False, max_length=21, label=_("Matricule INS (qualification)")
-    )
-    matricule_kind = forms.ChoiceField(
-        choices=MatriculeKind.choices, required=False, label=_("Type de matricule")
-    )
     note = forms.CharField(required=False, max_length=250, label=_("Remarque"))
 
 

@@ -30,7 +30,7 @@ from telesante.patients.models import (
     Patient,
     PatientAttachment,
 )
-from telesante.structures.models import Commune, Country, Structure, Team
+from telesante.structures.models import Commune, Country, Structure, StructureKind, Team
 
 SEARCH_LIMIT = 50
 
@@ -271,7 +271,20 @@ def update(request: HttpRequest, user, patient: Patient, changes: dict) -> Patie
 
 # Which evidence each status needs (RNIV): VALI rests on a high-trust document,
 # RECUP on the INSi service, QUAL on both.
-def _check_status_change(new_status: str, evidence: str, matricule: str, sex: str) -> None:
+def _check_status_change(
+    patient: Patient, new_status: str, evidence: str, matricule: str, via_insi: bool
+) -> None:
+    if new_status in INSI_STATUSES and not via_insi:
+        # RNIV: RECUP and QUAL rest on the INS read from the INSi teleservice, never on a
+        # matricule typed by hand; until that step exists VALI is the highest status by hand.
+        raise ValidationError(
+            {
+                "new_status": _(
+                    "Les statuts « récupérée » et « qualifiée » s'obtiennent par le téléservice "
+                    "INSi, pas à la main : validez l'identité (VALI) sur une pièce d'identité."
+                )
+            }
+        )
     high = EvidenceKind.high_trust()
     if new_status == IdentityStatus.VALIDATED and evidence not in high:
         raise ValidationError(
@@ -281,6 +294,7 @@ def _check_status_change(new_status: str, evidence: str, matricule: str, sex: st
                 )
             }
         )
+    _check_substitute(patient, evidence)
     if new_status == IdentityStatus.RETRIEVED and evidence != EvidenceKind.INSI:
         raise ValidationError(
             {"evidence": _("Une identité récupérée provient du téléservice INSi.")}
@@ -300,9 +314,43 @@ def _check_status_change(new_status: str, evidence: str, matricule: str, sex: st
                 {"matricule": _("La qualification exige le matricule INS renvoyé par INSi.")}
             )
         try:
-            validate_matricule(matricule, sex)
+            validate_matricule(matricule, patient.sex)
         except ValidationError as exc:
             raise ValidationError({"matricule": exc.messages}) from exc
+
+
+MINOR_DOCUMENTS = (EvidenceKind.FAMILY_BOOK, EvidenceKind.BIRTH_CERTIFICATE)
+
+
+def _check_substitute(patient: Patient, evidence: str) -> None:
+    """RNIV (REGULATORY.md § Patient identity, « EHPAD residents and minors have accepted
+    substitutes »): the livret de famille or birth certificate for a minor only, the EHPAD's
+    identity attestation for a resident of an EHPAD only; an adult shows a passport, an ID card
+    or a residence permit."""
+    if evidence in MINOR_DOCUMENTS and age(patient.birth_date) >= 18:
+        raise ValidationError(
+            {
+                "evidence": _(
+                    "Le livret de famille ou l'extrait d'acte de naissance ne valent que pour un "
+                    "mineur : pour un adulte, vérifiez un passeport, une carte d'identité ou un "
+                    "titre de séjour."
+                )
+            }
+        )
+    if evidence == EvidenceKind.EHPAD_ATTESTATION and not (
+        PatientAttachment.objects.filter(
+            patient=patient, kind=AttachmentKind.RESIDENT, structure__kind=StructureKind.EHPAD
+        ).exists()
+    ):
+        raise ValidationError(
+            {
+                "evidence": _(
+                    "L'attestation d'identité d'un EHPAD ne vaut que pour un résident de cet "
+                    "EHPAD : pour les autres patients, vérifiez un passeport, une carte "
+                    "d'identité ou un titre de séjour."
+                )
+            }
+        )
 
 
 def change_status(
@@ -314,9 +362,13 @@ def change_status(
     matricule: str = "",
     matricule_kind: str = "",
     note: str = "",
+    *,
+    via_insi: bool = False,
 ) -> IdentityStatusChange:
+    """Change the identity's RNIV status. By hand (pages) up to VALI; RECUP and QUAL only with
+    `via_insi`, the INSi teleservice step having read the INS."""
     matricule = matricule.replace(" ", "")
-    _check_status_change(new_status, evidence, matricule, patient.sex)
+    _check_status_change(patient, new_status, evidence, matricule, via_insi)
     old = patient.identity_status
     with transaction.atomic():
         patient.identity_status = new_status
@@ -350,6 +402,23 @@ def consent_to_act(request: HttpRequest | None, user, patient, act_kind: str, st
         act_kind=act_kind,
         information_given=True,
         decision=ConsentDecision.CONSENT,
+        structure=structure,
+    )
+    return record_consent(request, user, consent)
+
+
+def refusal_of_act(
+    request: HttpRequest | None, user, patient, act_kind: str, structure, note: str = ""
+) -> Consent:
+    """The informed patient's refusal, typed when an act is booked or requested: kept in their
+    record though no act is created (REGULATORY.md, « a refusal is recorded too »; CSP
+    R.6316-2)."""
+    consent = Consent(
+        patient=patient,
+        act_kind=act_kind,
+        information_given=True,
+        decision=ConsentDecision.REFUSAL,
+        note=note.replace("\x00", "").strip()[:250],
         structure=structure,
     )
     return record_consent(request, user, consent)

@@ -10,16 +10,15 @@ forgets the ones no process refreshed (a process that crashed runs no disconnect
 """
 
 import asyncio
-import json
 import logging
 import weakref
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async as db
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from telesante.core.ws import TOO_MANY, UNKNOWN, Budget, GuardedJsonConsumer
 from telesante.notifications.services import group_name
 from telesante.rooms import services, tokens
 from telesante.rooms.ice import ice_servers
@@ -67,8 +66,12 @@ async def _heartbeat() -> None:
             log.exception("Battement de présence des salles en échec")
 
 
-class RoomConsumer(AsyncJsonWebsocketConsumer):
+class RoomConsumer(GuardedJsonConsumer):
     me: services.Peer | None = None
+    # Per connection, far above a real call: the first seconds of a call with three peers
+    # exchange a few dozen ICE candidates, and nobody types two messages a second.
+    SIGNAL_BURST, SIGNAL_RATE = 300, 60
+    CHAT_BURST, CHAT_RATE = 10, 1
 
     async def connect(self) -> None:
         slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -90,6 +93,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.leaving = False
         self.media_lost: set[str] = set()  # peers whose media path is being restored
         self.media_incidents = 0
+        self.budgets = {
+            "signal": Budget(self.SIGNAL_BURST, self.SIGNAL_RATE),
+            "chat": Budget(self.CHAT_BURST, self.CHAT_RATE),
+        }
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         LOCAL[self.channel_name] = self
@@ -145,16 +152,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             )
             await self._waiting_changed()
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            content = json.loads(text_data or "")
-        except ValueError:
-            content = None
-        if not isinstance(content, dict):
-            await self.send_json({"type": "error", "detail": "Message illisible : JSON attendu."})
-            return
-        await self.receive_json(content)
-
     async def receive_json(self, content: dict, **kwargs) -> None:
         kind = content.get("type")
         if kind == "ping":
@@ -163,7 +160,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             self.leaving = True
             await self.close()
         elif not self.admitted:
-            await self.send_json({"type": "error", "detail": "En salle d'attente."})
+            await self.refuse("En salle d'attente.")
+        elif kind in self.budgets and not self.budgets[kind].take():
+            await self.refuse(TOO_MANY)
         elif kind == "signal":
             channel = self.peers.get(str(content.get("to")))
             event = {"type": "room.signal", "from": self.me.peer_id, "data": content.get("data")}
@@ -190,7 +189,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 )
                 await self._waiting_changed()
         else:
-            await self.send_json({"type": "error", "detail": "Message inconnu ou non autorisé."})
+            await self.refuse(UNKNOWN)
 
     async def _media(self, peer_id: str, state: object) -> None:
         """The media path to a peer was lost (the browser restarts ICE) or is back: an incident

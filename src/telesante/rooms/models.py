@@ -113,6 +113,24 @@ class Presence(models.Model):
         return self.label
 
 
+class CallSpan(models.Model):
+    """One connection's time in the call (from its admission to its leaving), kept after the
+    presence goes: the act is billed only when the patient's side and the performer were in the
+    call together (REGULATORY.md § Téléconsultation, video required)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="call_spans")
+    peer_id = models.CharField(max_length=24, unique=True)
+    party = models.CharField(max_length=40)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "started_at"], name="callspan_room")]
+
+    def __str__(self) -> str:
+        return f"{self.party} {self.started_at:%H:%M:%S}"
+
+
 class ChatMessage(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     author = models.CharField(max_length=120)

@@ -32,6 +32,7 @@ from telesante.rooms import tokens
 from telesante.rooms.models import (
     MAX_PEERS,
     Admission,
+    CallSpan,
     ChatMessage,
     GuestLink,
     GuestRelation,
@@ -41,7 +42,7 @@ from telesante.rooms.models import (
 from telesante.rooms.tokens import Claim
 
 CHAT_HISTORY = 50
-CLOSED_STATUSES = {ActStatus.DONE, ActStatus.CANCELLED}
+CLOSED_STATUSES = {ActStatus.DONE, ActStatus.NOT_DONE, ActStatus.CANCELLED}
 
 
 def user_claim(user: User, room: Room, seat: str = "") -> Claim | None:
@@ -115,7 +116,10 @@ def own_test_room(user: User) -> Room:
 
 
 def forget_presences() -> int:
-    """A single process starting: nobody is connected (rows left by a stop are stale)."""
+    """A single process starting: nobody is connected (rows left by a stop are stale); their
+    call spans end when their process last saw them."""
+    for peer_id, seen_at in Presence.objects.values_list("peer_id", "seen_at"):
+        CallSpan.objects.filter(peer_id=peer_id, ended_at=None).update(ended_at=seen_at)
     return Presence.objects.all().delete()[0]
 
 
@@ -148,7 +152,8 @@ def create_guest_link(
         errors["label"] = [_("Indiquez le nom de la personne invitée.")]
     if relation not in GuestRelation.values:
         errors["relation"] = [_("Qualité inconnue.")]
-    hours = hours or settings.TELESANTE_GUEST_LINK_HOURS
+    # 0 is a wrong duration, not the default one.
+    hours = settings.TELESANTE_GUEST_LINK_HOURS if hours is None else hours
     if not 1 <= hours <= 24 * 7:
         errors["hours"] = [_("Durée de validité entre 1 heure et 7 jours.")]
     if room.guest_links.filter(revoked_at__isnull=True).count() >= MAX_PEERS - 1:
@@ -398,6 +403,7 @@ def join(room: Room, claim: Claim, channel: str) -> tuple[Peer, list[Peer], bool
     with transaction.atomic():
         replaced = [_peer(p) for p in Presence.objects.filter(room=room, party=claim.party)]
         Presence.objects.filter(room=room, party=claim.party).delete()
+        _end_spans([p.peer_id for p in replaced])
         if _live().filter(room=room).count() >= MAX_PEERS:
             raise RoomFull
         admission = Admission.objects.filter(room=room, party=claim.party).first()
@@ -419,6 +425,8 @@ def join(room: Room, claim: Claim, channel: str) -> tuple[Peer, list[Peer], bool
             channel=channel,
             admitted_rank=time.time() if admission else None,
         )
+        if admission:
+            _start_span(presence)
     if back_after_drop:
         incident(room, _("Reconnexion de %(who)s.") % {"who": claim.label})
     return _peer(presence), replaced, back_after_drop
@@ -484,7 +492,63 @@ def admit(room_id: int, peer_id: str) -> Peer | None:
         Admission.objects.get_or_create(room_id=room_id, party=presence.party)
         presence.admitted_rank = time.time()
         presence.save(update_fields=["admitted_rank"])
+        _start_span(presence)
     return _peer(presence)
+
+
+def _start_span(presence: Presence) -> None:
+    CallSpan.objects.create(
+        room_id=presence.room_id,
+        peer_id=presence.peer_id,
+        party=presence.party,
+        started_at=timezone.now(),
+    )
+
+
+def _end_spans(peer_ids: list[str]) -> None:
+    if peer_ids:
+        CallSpan.objects.filter(peer_id__in=peer_ids, ended_at=None).update(ended_at=timezone.now())
+
+
+def patient_side_parties(act) -> tuple[str, list[str]]:
+    """The parties of the patient's side of an act's room: the requester (beside the patient,
+    at any seat) as a prefix, and the guest links of the patient or their family."""
+    guests = GuestLink.objects.filter(
+        room__act=act, relation__in=[GuestRelation.PATIENT, GuestRelation.FAMILY]
+    ).values_list("pk", flat=True)
+    return f"u:{act.requester_id}", [f"g:{pk}" for pk in guests]
+
+
+def together_seconds(act, performer: User) -> int:
+    """How long the performer and the patient's side were in the call together (spans still
+    open count until now, the performer closing the act from the call)."""
+    now = timezone.now()
+    requester, guests = patient_side_parties(act)
+    mine, theirs = [], []
+    for party, start, end in CallSpan.objects.filter(room__act=act).values_list(
+        "party", "started_at", "ended_at"
+    ):
+        span = (start, end or now)
+        if party == f"u:{performer.pk}":
+            mine.append(span)
+        elif party in guests or party == requester or party.startswith(requester + ":"):
+            theirs.append(span)
+    return round(sum(_overlap(a, b) for a in mine for b in _merged(theirs)))
+
+
+def _merged(spans: list[tuple]) -> list[tuple]:
+    """Spans joined where they overlap (two people of the patient's side count once)."""
+    out: list[list] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [tuple(s) for s in out]
+
+
+def _overlap(a: tuple, b: tuple) -> float:
+    return max(0.0, (min(a[1], b[1]) - max(a[0], b[0])).total_seconds())
 
 
 def leave(
@@ -500,6 +564,7 @@ def leave(
         gone = gone.filter(seen_at__lt=stale_before)
     if not gone.delete()[0]:
         return None
+    _end_spans([peer_id])
     others = Presence.objects.filter(room_id=room_id, admitted_rank__isnull=False).exists()
     if dropped and presence.admitted_rank is not None and others:
         Admission.objects.filter(room_id=room_id, party=presence.party).update(
@@ -547,6 +612,7 @@ def chat_payload(m: ChatMessage) -> dict:
 
 def close_room(act) -> None:
     Room.objects.filter(act=act, closed_at=None).update(closed_at=timezone.now())
+    CallSpan.objects.filter(room__act=act, ended_at=None).update(ended_at=timezone.now())
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from typing import Annotated
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from telesante.core import audit, paging, policy
+from telesante.core.bounds import Id, Moment, WallTime
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.rooms import services as rooms
@@ -23,7 +23,7 @@ class SlotBookingIn(Schema):
     structure_id: int
     kind: str = Field(description="teleconsultation ou telesoin")
     performer_id: int
-    scheduled_at: AwareDatetime = Field(description="avec le fuseau, ex. 2026-03-02T14:30:00+01:00")
+    scheduled_at: Moment = Field(description="avec le fuseau, ex. 2026-03-02T14:30:00+01:00")
     reason: str = Field(min_length=1)
     information_given: bool
     decision: str = Field(description="consent ou refusal")
@@ -59,6 +59,8 @@ class ConsultationOut(Schema):
     report_text: str
     patient_email: str
     patient_phone: str
+    video_seconds: int = Field(description="temps passé ensemble en vidéo, à la clôture")
+    not_done_reason: str = Field(description="motif, si l'acte est clos « non réalisé »")
 
     @staticmethod
     def resolve_room_slug(obj) -> str | None:
@@ -69,6 +71,10 @@ class ReportIn(Schema):
     report_text: str
     prescriptions: str = ""
     finish: bool = False
+
+
+class NotDoneIn(Schema):
+    reason: str
 
 
 class IncidentIn(Schema):
@@ -86,8 +92,8 @@ class AvailabilityIn(Schema):
     structure_id: int
     filiere: str = Field("", description="code de la filière ; vide : toutes")
     weekday: int = Field(description="0 lundi … 6 dimanche")
-    start: datetime.time
-    end: datetime.time
+    start: WallTime
+    end: WallTime
     slot_minutes: int = 20
     buffer_minutes: int = 5
 
@@ -118,7 +124,7 @@ class CancelIn(Schema):
 
 
 class MoveIn(Schema):
-    scheduled_at: AwareDatetime = Field(description="avec le fuseau, ex. 2026-03-02T14:30:00+01:00")
+    scheduled_at: Moment = Field(description="avec le fuseau, ex. 2026-03-02T14:30:00+01:00")
 
 
 class GuestIn(Schema):
@@ -184,7 +190,7 @@ def availability_add(request: HttpRequest, payload: AvailabilityIn):
 @router.delete(
     "/availabilities/{availability_id}", response={204: None}, summary="Retirer une disponibilité"
 )
-def availability_remove(request: HttpRequest, availability_id: int):
+def availability_remove(request: HttpRequest, availability_id: Id):
     booking.remove_availability(request.user, availability_id)
     return Status(204, None)
 
@@ -228,51 +234,57 @@ def listing(
 
 
 @router.get("/{act_id}", response=ConsultationOut, summary="Lire un acte")
-def read(request: HttpRequest, act_id: int):
+def read(request: HttpRequest, act_id: Id):
     return services.get(request, request.user, act_id)
 
 
 @router.post("/{act_id}/report", response=ConsultationOut, summary="Compte rendu (et clôture)")
-def report_save(request: HttpRequest, act_id: int, payload: ReportIn):
+def report_save(request: HttpRequest, act_id: Id, payload: ReportIn):
     tc = services.get(request, request.user, act_id)
     return services.save_report(
         request, request.user, tc, payload.report_text, payload.prescriptions, payload.finish
     )
 
 
+@router.post("/{act_id}/not-done", response=ConsultationOut, summary="Clore l'acte « non réalisé »")
+def not_done(request: HttpRequest, act_id: int, payload: NotDoneIn):
+    tc = services.get(request, request.user, act_id)
+    return services.not_done(request, request.user, tc, payload.reason)
+
+
 @router.post("/{act_id}/incidents", response={201: IncidentOut}, summary="Signaler un incident")
-def incident(request: HttpRequest, act_id: int, payload: IncidentIn):
+def incident(request: HttpRequest, act_id: Id, payload: IncidentIn):
     tc = services.get(request, request.user, act_id)
     return Status(201, services.add_incident(request, request.user, tc, payload.description))
 
 
 @router.get("/{act_id}/report.pdf", summary="Compte rendu PDF")
-def report(request: HttpRequest, act_id: int):
+def report(request: HttpRequest, act_id: Id):
     tc = services.get(request, request.user, act_id, AuditAction.EXPORT)
     return pdf.report_response(tc.act, f"acte-{act_id}.pdf")
 
 
 @router.post("/{act_id}/cancel", response=ConsultationOut, summary="Annuler un acte programmé")
-def cancel(request: HttpRequest, act_id: int, payload: CancelIn):
+def cancel(request: HttpRequest, act_id: Id, payload: CancelIn):
     tc = services.get(request, request.user, act_id)
     booking.cancel(request, request.user, tc, payload.reason)
     return tc
 
 
 @router.post("/{act_id}/move", response=ConsultationOut, summary="Déplacer un acte programmé")
-def move(request: HttpRequest, act_id: int, payload: MoveIn):
+def move(request: HttpRequest, act_id: Id, payload: MoveIn):
     tc = services.get(request, request.user, act_id)
     return booking.move(request, request.user, tc, payload.scheduled_at)
 
 
 @router.get("/{act_id}/guests", response=list[GuestOut], summary="Liens invités de l'acte")
-def guests(request: HttpRequest, act_id: int):
+def guests(request: HttpRequest, act_id: Id):
     tc = services.get(request, request.user, act_id)
     return services.room_of(tc).guest_links.all()
 
 
 @router.post("/{act_id}/guests", response={201: NewGuestOut}, summary="Créer un lien invité")
-def guest_create(request: HttpRequest, act_id: int, payload: GuestIn):
+def guest_create(request: HttpRequest, act_id: Id, payload: GuestIn):
     tc = services.get(request, request.user, act_id)
     guest = rooms.create_guest_link(
         request,
@@ -290,7 +302,7 @@ def guest_create(request: HttpRequest, act_id: int, payload: GuestIn):
 @router.post(
     "/{act_id}/guests/{guest_id}/revoke", response=GuestOut, summary="Retirer un lien invité"
 )
-def guest_revoke(request: HttpRequest, act_id: int, guest_id: int):
+def guest_revoke(request: HttpRequest, act_id: Id, guest_id: Id):
     tc = services.get(request, request.user, act_id)
     return rooms.revoke_guest_link(request, request.user, services.room_of(tc), guest_id)
 
@@ -300,7 +312,7 @@ def guest_revoke(request: HttpRequest, act_id: int, guest_id: int):
     response=GuestSentOut,
     summary="Envoyer un lien invité par SMS ou e-mail",
 )
-def guest_send(request: HttpRequest, act_id: int, guest_id: int, payload: GuestSendIn):
+def guest_send(request: HttpRequest, act_id: Id, guest_id: Id, payload: GuestSendIn):
     tc = services.get(request, request.user, act_id)
     to = rooms.send_guest_link(
         request, request.user, services.room_of(tc), guest_id, payload.contact

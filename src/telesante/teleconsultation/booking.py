@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import User
 from telesante.acts.models import Act, ActStatus, Filiere
-from telesante.core import audit, policy
+from telesante.core import audit, bounds, policy
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.notifications.services import notify
@@ -250,6 +250,8 @@ def move(
     _may_change(user, tc)
     if when is None or when < timezone.now():
         raise ValidationError({"scheduled_at": [_("Choisissez une date à venir.")]})
+    if beyond := bounds.moment_error(when):
+        raise ValidationError({"scheduled_at": [beyond]})
     act = tc.act
     for performer in act.performers.all():
         check_free(performer, when, tc.duration_minutes, exclude=tc.pk)

@@ -49,6 +49,10 @@ class TeleConsultation(models.Model):
         verbose_name=_("acte assisté"),
     )
     started_at = models.DateTimeField(null=True, blank=True)
+    # Time the performer and the patient's side were in the call together, measured at closing.
+    video_seconds = models.PositiveIntegerField(_("durée en vidéo (secondes)"), default=0)
+    # Why the act closed « non réalisé » (nothing billed).
+    not_done_reason = models.CharField(_("motif de non-réalisation"), max_length=300, blank=True)
     # Where the patient gets the reminders (and, joining from home, the link to the room).
     patient_email = models.EmailField(_("e-mail du patient"), blank=True)
     patient_phone = models.CharField(_("téléphone mobile du patient"), max_length=16, blank=True)

@@ -7,6 +7,7 @@ trail (`core.audit`), one transaction per step.
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Membership, Profession, User
 from telesante.acts.models import Act, ActStatus, Incident
-from telesante.core import audit, policy
+from telesante.core import audit, bounds, policy
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.notifications import delivery
@@ -106,6 +107,8 @@ def _check(user: User, new: NewConsultation) -> tuple[dict, User | None]:
         errors["scheduled_at"] = [_("Indiquez la date et l'heure.")]
     elif new.scheduled_at < timezone.now() - datetime.timedelta(hours=1):
         errors["scheduled_at"] = [_("La date est passée.")]
+    elif beyond := bounds.moment_error(new.scheduled_at):
+        errors["scheduled_at"] = [beyond]
     if not new.reason.strip():
         errors["reason"] = [_("Indiquez le motif.")]
     if not 5 <= new.duration_minutes <= 120:
@@ -121,7 +124,9 @@ def _check(user: User, new: NewConsultation) -> tuple[dict, User | None]:
     if not new.information_given:
         errors["information_given"] = [_("Le patient doit être informé avant la réservation.")]
     if new.decision == ConsentDecision.REFUSAL:
-        errors["decision"] = [_("Le patient refuse : l'acte ne peut pas être programmé.")]
+        errors["decision"] = [
+            _("Le patient refuse : l'acte ne peut pas être programmé. Son refus est enregistré.")
+        ]
     elif new.decision != ConsentDecision.CONSENT:
         errors["decision"] = [_("Indiquez si le patient consent.")]
     return errors, performer
@@ -169,6 +174,10 @@ def create(request: HttpRequest | None, user: User, new: NewConsultation) -> Tel
         )
     contacts, contact_errors = _patient_contacts(new)
     errors.update(contact_errors)
+    if new.decision == ConsentDecision.REFUSAL and new.information_given:
+        # Kept whatever else the form lacked; no act is created.
+        kind = new.kind if new.kind in BOOKABLE_KINDS else ActKind.TELECONSULTATION
+        patients.refusal_of_act(request, user, patient, kind, structure, new.reason)
     if errors:
         raise ValidationError(errors)
     from telesante.teleconsultation.booking import check_free
@@ -254,7 +263,12 @@ def save_report(
     prescriptions: str = "",
     finish: bool = False,
 ) -> TeleConsultation:
-    """Write the report beside the call; finishing closes the act: PDF, codes, room closed."""
+    """Write the report beside the call; finishing closes the act: PDF, codes, room closed.
+
+    A téléconsultation is by video (REGULATORY.md § Téléconsultation, « Video is required »;
+    CSP R.6316-1): the act is billed only when the room's presence shows the performer and the
+    patient's side in the call together, that time kept on the act; otherwise it closes « non
+    réalisé » with the reason, and nothing is billed."""
     _host(user, tc)
     _open(tc)
     if finish and not report_text.strip():
@@ -266,22 +280,68 @@ def save_report(
         tc.started_at = tc.started_at or now
         tc.save(update_fields=["report_text", "prescriptions", "started_at"])
         if finish:
-            act = tc.act
-            act.status, act.done_at = ActStatus.DONE, now
-            act.save(update_fields=["status", "done_at"])
-            billing.record(tc)
-            reports.attach(tc, user)
-            rooms.close_room(act)
-            # The report goes to the requester and the médecin traitant (REGULATORY.md).
-            with product_language():
-                notify(
-                    [act.requester, act.patient.gp],
-                    _("Compte rendu de %(kind)s pour %(p)s")
-                    % {"kind": act.get_kind_display().lower(), "p": act.patient},
-                    act=act,
-                    url=reverse("teleconsultation_detail", args=[act.pk]),
-                )
+            # A téléassistance expert is in the call of the act they assist (its room).
+            seconds = rooms.together_seconds(tc.assists if tc.assists_id else tc.act, user)
+            if seconds < max(1, settings.TELESANTE_VIDEO_MIN_SECONDS):
+                with product_language():
+                    reason = _("aucune séance vidéo commune entre le patient et le professionnel")
+                _close_not_done(tc, user, reason)
+            else:
+                _close_done(tc, user, seconds, now)
         audit.record(request, user, AuditAction.UPDATE, [tc.act], detail="compte rendu")
+    return tc
+
+
+def _close_done(tc: TeleConsultation, user: User, seconds: int, now: datetime.datetime) -> None:
+    act = tc.act
+    act.status, act.done_at = ActStatus.DONE, now
+    act.save(update_fields=["status", "done_at"])
+    tc.video_seconds = seconds
+    tc.save(update_fields=["video_seconds"])
+    billing.record(tc)
+    reports.attach(tc, user)
+    rooms.close_room(act)
+    # The report goes to the requester and the médecin traitant (REGULATORY.md).
+    with product_language():
+        notify(
+            [act.requester, act.patient.gp],
+            _("Compte rendu de %(kind)s pour %(p)s")
+            % {"kind": act.get_kind_display().lower(), "p": act.patient},
+            act=act,
+            url=reverse("teleconsultation_detail", args=[act.pk]),
+        )
+
+
+def _close_not_done(tc: TeleConsultation, user: User, reason: str) -> None:
+    """Close the act « non réalisé »: no code, the reason kept on the act, the requester told."""
+    act = tc.act
+    act.status = ActStatus.NOT_DONE
+    act.save(update_fields=["status"])
+    tc.not_done_reason = reason[:300]
+    tc.save(update_fields=["not_done_reason"])
+    rooms.close_room(act)
+    with product_language():
+        notify(
+            [p for p in [act.requester, *act.performers.all()] if p.pk != user.pk],
+            _("Acte n° %(pk)s non réalisé : %(reason)s") % {"pk": act.pk, "reason": reason},
+            act=act,
+            url=reverse("teleconsultation_detail", args=[act.pk]),
+        )
+
+
+def not_done(
+    request: HttpRequest | None, user: User, tc: TeleConsultation, reason: str
+) -> TeleConsultation:
+    """The performer closes the act as not done, with the reason (the patient did not come, a
+    technical failure recorded as an incident first): nothing is billed. To keep the
+    appointment instead, the act is moved while still programmed (`booking.move`)."""
+    _host(user, tc)
+    _open(tc)
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Indiquez pourquoi l'acte n'a pas eu lieu.")]})
+    with transaction.atomic():
+        _close_not_done(tc, user, reason.strip())
+        audit.record(request, user, AuditAction.UPDATE, [tc.act], detail="non réalisé")
     return tc
 
 

@@ -191,6 +191,16 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def not_done(request: HttpRequest, pk: int) -> HttpResponse:
+    return _back(
+        request,
+        pk,
+        lambda tc: services.not_done(request, request.user, tc, request.POST.get("reason", "")),
+    )
+
+
+@require_POST
+@login_required
 def incident(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(
         request,

@@ -9,6 +9,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from ninja.files import UploadedFile
 
 from telesante.core import audit, paging
+from telesante.core.bounds import Id
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.documents import services as documents
@@ -209,12 +210,12 @@ def listing(
 
 
 @router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")
-def read(request: HttpRequest, te_id: int):
+def read(request: HttpRequest, te_id: Id):
     return services.get(request, request.user, te_id)
 
 
 @router.post("/{te_id}/attachments", response={201: AttachmentOut}, summary="Joindre un fichier")
-def attach(request: HttpRequest, te_id: int, file: File[UploadedFile], field: Form[str] = ""):
+def attach(request: HttpRequest, te_id: Id, file: File[UploadedFile], field: Form[str] = ""):
     te = services.get(request, request.user, te_id)
     if te.act.requester_id != request.user.pk and te.claimed_by_id != request.user.pk:
         raise PermissionDenied("Seuls le demandeur et l'expert joignent des fichiers.")
@@ -224,7 +225,7 @@ def attach(request: HttpRequest, te_id: int, file: File[UploadedFile], field: Fo
 
 
 @router.post("/{te_id}/messages", response={201: MessageOut}, summary="Écrire dans le fil")
-def message(request: HttpRequest, te_id: int, payload: MessageIn):
+def message(request: HttpRequest, te_id: Id, payload: MessageIn):
     te = services.get(request, request.user, te_id)
     return Status(
         201,
@@ -233,13 +234,13 @@ def message(request: HttpRequest, te_id: int, payload: MessageIn):
 
 
 @router.post("/{te_id}/claim", response={200: TeleExpertiseOut}, summary="Prendre en charge")
-def claim(request: HttpRequest, te_id: int):
+def claim(request: HttpRequest, te_id: Id):
     te = services.get(request, request.user, te_id)
     return Status(200, services.claim(request, request.user, te))
 
 
 @router.post("/{te_id}/answer", response={200: TeleExpertiseOut}, summary="Répondre")
-def answer(request: HttpRequest, te_id: int, payload: AnswerIn):
+def answer(request: HttpRequest, te_id: Id, payload: AnswerIn):
     te = services.get(request, request.user, te_id)
     return Status(
         200,
@@ -255,19 +256,19 @@ def answer(request: HttpRequest, te_id: int, payload: AnswerIn):
 
 
 @router.post("/{te_id}/decline", response={200: TeleExpertiseOut}, summary="Décliner")
-def decline(request: HttpRequest, te_id: int, payload: DeclineIn):
+def decline(request: HttpRequest, te_id: Id, payload: DeclineIn):
     te = services.get(request, request.user, te_id)
     return Status(200, services.decline(request, request.user, te, payload.reason))
 
 
 @router.get("/{te_id}/report.pdf", summary="Compte rendu PDF")
-def report(request: HttpRequest, te_id: int):
+def report(request: HttpRequest, te_id: Id):
     te = services.get(request, request.user, te_id)
     return pdf.report_response(te.act, f"teleexpertise-{te.pk}.pdf")
 
 
 @router.put("/{te_id}", response={200: TeleExpertiseOut}, summary="Corriger une demande")
-def correct(request: HttpRequest, te_id: int, payload: CorrectionIn):
+def correct(request: HttpRequest, te_id: Id, payload: CorrectionIn):
     """By its requester, until an expert takes it (409 after); the files stay as sent."""
     te = services.get(request, request.user, te_id)
     correction = services.Correction(payload.question, payload.urgency, payload.form)
@@ -275,7 +276,7 @@ def correct(request: HttpRequest, te_id: int, payload: CorrectionIn):
 
 
 @router.post("/{te_id}/withdraw", response={200: TeleExpertiseOut}, summary="Retirer une demande")
-def withdraw(request: HttpRequest, te_id: int, payload: WithdrawIn):
+def withdraw(request: HttpRequest, te_id: Id, payload: WithdrawIn):
     """By its requester, until an expert takes it (409 after): cancelled, experts told."""
     te = services.get(request, request.user, te_id)
     return Status(200, services.withdraw(request, request.user, te, payload.reason))

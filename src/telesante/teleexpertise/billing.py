@@ -1,5 +1,6 @@
 """Billing codes of a télé-expertise (TE2 for the expert, RQD for the requester) and the
-rule checks of REGULATORY.md: yearly cap per patient and expert, same MSP site exclusion."""
+rule checks of REGULATORY.md § Télé-expertise: yearly cap per patient and expert, no
+combination with another act, same MSP site exclusion."""
 
 import datetime
 
@@ -39,6 +40,15 @@ def checks(te) -> list[str]:
             )
             % {"n": previous, "cap": cap}
         )
+    combined = _combined_with(te)
+    if combined:
+        warnings.append(
+            _(
+                "Non facturable : pas de cumul avec un autre acte du même expert pour ce patient "
+                "le même jour (acte n° %(pk)s)."
+            )
+            % {"pk": combined}
+        )
     same_msp = (
         Structure.objects.filter(kind=StructureKind.MSP, memberships__user=expert)
         .filter(memberships__user=act.requester)
@@ -47,6 +57,28 @@ def checks(te) -> list[str]:
     if same_msp:
         warnings.append(_("Non facturable : le demandeur et l'expert exercent dans la même MSP."))
     return warnings
+
+
+def _combined_with(te) -> int | None:
+    """REGULATORY.md § Télé-expertise, « no combination with another act »: another act of the
+    same expert for the same patient, billed within TELESANTE_TE2_COMBINATION_DAYS calendar days
+    (the same day by default; 0 turns the check off). Returns that act's id."""
+    if settings.TELESANTE_TE2_COMBINATION_DAYS < 1:
+        return None
+    today = timezone.localdate()
+    first = today - datetime.timedelta(days=settings.TELESANTE_TE2_COMBINATION_DAYS - 1)
+    since = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    return (
+        BillingCode.objects.filter(
+            professional=te.claimed_by,
+            act__patient=te.act.patient,
+            billable=True,
+            created_at__gte=since,
+        )
+        .exclude(act=te.act)
+        .values_list("act_id", flat=True)
+        .first()
+    )
 
 
 @product_language()

@@ -117,7 +117,10 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
         errors["information_given"] = [_("Le patient doit être informé avant l'envoi.")]
     if new.decision == ConsentDecision.REFUSAL:
         errors["decision"] = [
-            _("Le patient refuse la télé-expertise : la demande ne peut pas être envoyée.")
+            _(
+                "Le patient refuse la télé-expertise : la demande ne peut pas être envoyée. "
+                "Son refus est enregistré."
+            )
         ]
     elif new.decision != ConsentDecision.CONSENT:
         errors["decision"] = [_("Indiquez si le patient consent.")]
@@ -133,6 +136,10 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
     )
     errors.update(form_errors)
     files = _clean_files(new, filiere.form, errors)
+    if new.decision == ConsentDecision.REFUSAL and new.information_given:
+        patients.refusal_of_act(
+            request, user, patient, ActKind.TELEEXPERTISE, structure, new.question
+        )
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

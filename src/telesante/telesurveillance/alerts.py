@@ -111,6 +111,7 @@ def visible(user: User) -> QuerySet[Alert]:
 def get(request: HttpRequest | None, user: User, pk: int) -> Alert:
     alert = visible(user).filter(pk=pk).select_related("enrolment").first()
     if alert is None:
+        audit.record_refusal(request, user, AuditAction.READ, "telesurveillance.Alert", pk)
         raise Http404(_("Alerte introuvable."))
     audit.record(request, user, AuditAction.READ, [alert])
     return alert

@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from telesante.core import audit, paging, policy
+from telesante.core.bounds import Id, Moment
 from telesante.core.models import AuditAction
 from telesante.telesurveillance import alerts, catalog, ingest
 from telesante.telesurveillance.models import AlertState, DeviceToken, Measurement
@@ -25,7 +26,8 @@ class DeviceAuth(HttpBearer):
         found = DeviceToken.find(token)
         if found is None:
             return None
-        request.scope = ingest.Scope(
+        # Not `request.scope`: an ASGI request keeps its connection's scope there (is_secure()).
+        request.device_scope = ingest.Scope(
             serial=found.device.serial if found.device else "", exploitant=found.exploitant
         )
         return found
@@ -119,7 +121,7 @@ async def post_measurements(request: HttpRequest):
 
 
 def _ingest(request: HttpRequest) -> ingest.Result:
-    return ingest.ingest(_body(request)["measurements"], request.scope)
+    return ingest.ingest(_body(request)["measurements"], request.device_scope)
 
 
 def _pooled(request: HttpRequest) -> ingest.Result:
@@ -170,13 +172,13 @@ class NoteIn(Schema):
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut, summary="Prendre en compte")
-def acknowledge(request: HttpRequest, alert_id: int):
+def acknowledge(request: HttpRequest, alert_id: Id):
     alert = alerts.get(request, request.user, alert_id)
     return alerts.acknowledge(request, request.user, alert)
 
 
 @router.post("/alerts/{alert_id}/resolve", response=AlertOut, summary="Résoudre avec une note")
-def resolve(request: HttpRequest, alert_id: int, payload: NoteIn):
+def resolve(request: HttpRequest, alert_id: Id, payload: NoteIn):
     alert = alerts.get(request, request.user, alert_id)
     return alerts.resolve(request, request.user, alert, payload.note)
 
@@ -201,9 +203,9 @@ class MeasurementOut(Schema):
 def patient_measurements(
     request: HttpRequest,
     response: HttpResponse,
-    patient_id: int,
+    patient_id: Id,
     type: str = "",
-    since: datetime.datetime | None = None,
+    since: Moment | None = None,
     limit: int = 5000,
     offset: paging.Offset = 0,
 ):

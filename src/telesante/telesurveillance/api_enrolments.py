@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from telesante.core import audit, paging, policy
+from telesante.core.bounds import Day, Id, WallTime
 from telesante.core.models import AuditAction
 from telesante.telesurveillance import enrolment, forfaits, thresholds
 from telesante.telesurveillance.models import Enrolment, EnrolmentState
@@ -23,17 +24,17 @@ class EnrolmentIn(Schema):
     programme: str = Field(description="code du programme, ex. insuffisance_cardiaque")
     prescriber_id: int
     operator_id: int = Field(description="le médecin opérateur (un médecin membre de l'équipe)")
-    prescribed_on: datetime.date
+    prescribed_on: Day
     information_given: bool = Field(description="patient informé (dont : urgence, appeler le 15)")
     act_consent: bool = Field(description="consentement à la télésurveillance")
     data_consent: bool = Field(description="consentement au traitement des données")
     exploitant: str
     devices: list[str] = Field(description="numéros de série des dispositifs")
     device_label: str = ""
-    starts_on: datetime.date
-    ends_on: datetime.date
-    reading_start: datetime.time = datetime.time(8)
-    reading_end: datetime.time = datetime.time(18)
+    starts_on: Day
+    ends_on: Day
+    reading_start: WallTime = datetime.time(8)
+    reading_end: WallTime = datetime.time(18)
     reading_weekdays: list[int] = Field(default=[1, 2, 3, 4, 5], description="1 = lundi")
 
 
@@ -105,6 +106,9 @@ class EnrolmentDetail(EnrolmentOut):
 
 class EndIn(Schema):
     state: Literal["ended", "stopped"] = Field(description="ended : terme ; stopped : arrêt")
+    patient_contact: str = Field(
+        "", description="e-mail ou mobile du patient, prévenu que son compte rendu est prêt"
+    )
 
 
 class ThresholdsIn(Schema):
@@ -152,7 +156,7 @@ def listing(
 
 
 @router.get("/{enrolment_id}", response=EnrolmentDetail, summary="Un suivi", exclude_none=True)
-def detail(request: HttpRequest, enrolment_id: int):
+def detail(request: HttpRequest, enrolment_id: Id):
     return enrolment.get(request, request.user, enrolment_id)
 
 
@@ -162,9 +166,15 @@ def detail(request: HttpRequest, enrolment_id: int):
     summary="Terminer ou arrêter",
     exclude_none=True,
 )
-def end(request: HttpRequest, enrolment_id: int, payload: EndIn):
+def end(request: HttpRequest, enrolment_id: Id, payload: EndIn):
     item = enrolment.get(request, request.user, enrolment_id)
-    return enrolment.end(request, request.user, item, EnrolmentState(payload.state))
+    return enrolment.end(
+        request,
+        request.user,
+        item,
+        EnrolmentState(payload.state),
+        patient_contact=payload.patient_contact,
+    )
 
 
 @router.get(
@@ -173,7 +183,7 @@ def end(request: HttpRequest, enrolment_id: int, payload: EndIn):
     summary="Seuils du patient",
     exclude_none=True,
 )
-def get_thresholds(request: HttpRequest, enrolment_id: int):
+def get_thresholds(request: HttpRequest, enrolment_id: Id):
     return _thresholds(enrolment.get(request, request.user, enrolment_id), [])
 
 
@@ -184,7 +194,7 @@ def get_thresholds(request: HttpRequest, enrolment_id: int):
     exclude_none=True,
     description="Remplace la liste entière ; chaque seuil changé est inscrit au journal.",
 )
-def put_thresholds(request: HttpRequest, enrolment_id: int, payload: ThresholdsIn):
+def put_thresholds(request: HttpRequest, enrolment_id: Id, payload: ThresholdsIn):
     item = enrolment.get(request, request.user, enrolment_id)
     rules = [rule.dict(exclude_none=True) for rule in payload.thresholds]
     return _thresholds(item, thresholds.change(request, request.user, item, rules))
@@ -196,6 +206,6 @@ def put_thresholds(request: HttpRequest, enrolment_id: int, payload: ThresholdsI
     summary="Revenir aux seuils du programme",
     exclude_none=True,
 )
-def reset_thresholds(request: HttpRequest, enrolment_id: int):
+def reset_thresholds(request: HttpRequest, enrolment_id: Id):
     item = enrolment.get(request, request.user, enrolment_id)
     return _thresholds(item, thresholds.reset(request, request.user, item))

@@ -1,11 +1,11 @@
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from telesante.core import policy
+from telesante.core.ws import GuardedJsonConsumer
 from telesante.telesurveillance.alerts import board_group
 
 
-class BoardConsumer(AsyncJsonWebsocketConsumer):
+class BoardConsumer(GuardedJsonConsumer):
     """Live alerts of one opérateur team, for its members only."""
 
     async def connect(self) -> None:

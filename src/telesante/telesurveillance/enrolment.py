@@ -9,15 +9,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Profession, User
 from telesante.acts.models import Act, ActStatus
-from telesante.core import audit, policy
+from telesante.core import audit, bounds, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
+from telesante.notifications import delivery
+from telesante.notifications.services import notify
 from telesante.patients import services as patients
 from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
 from telesante.structures.models import Team
@@ -98,6 +101,10 @@ def _check(new: NewEnrolment) -> tuple[dict[str, list[str]], Programme | None]:
         errors["devices"] = [_("Un numéro de série est répété.")]
     elif taken := _taken(serials):
         errors["devices"] = taken
+    for name in ("prescribed_on", "starts_on", "ends_on"):
+        day = getattr(new, name)
+        if day is not None and (problem := bounds.day_error(day)):
+            errors[name] = [problem]
     if new.starts_on is None:
         errors["starts_on"] = [_("Indiquez la date de début.")]
     if new.ends_on is None:
@@ -253,6 +260,8 @@ def get(request: HttpRequest | None, user: User, pk: int) -> Enrolment:
         .first()
     )
     if enrolment is None:
+        # An enrolment's id is its act's.
+        audit.record_refusal(request, user, AuditAction.READ, "acts.Act", pk)
         raise Http404(_("Suivi introuvable."))
     audit.record(request, user, AuditAction.READ, [enrolment.act])
     return enrolment
@@ -264,11 +273,19 @@ def end(
     enrolment: Enrolment,
     state: str,
     now: datetime.datetime | None = None,
+    patient_contact: str = "",
 ) -> Enrolment:
     """End (term reached) or stop (adherence, decision) a monitoring; devices stop counting and
-    no forfait is billed after that day."""
+    no forfait is billed after that day. The end-of-monitoring report goes to the prescriber
+    and the patient (REGULATORY.md § Télésurveillance): the prescriber by the platform's
+    notification, the patient told at the e-mail or mobile given here that it is ready, nothing
+    medical in the message (the report itself travels by the documents' channels)."""
     if state not in (EnrolmentState.ENDED, EnrolmentState.STOPPED):
         raise ValidationError({"state": [_("État de fin inconnu.")]})
+    try:
+        contact = delivery.clean_contact(patient_contact)
+    except ValidationError as exc:
+        raise ValidationError({"patient_contact": exc.messages}) from exc
     if not policy.member_teams(user).filter(pk=enrolment.team_id).exists():
         raise PermissionDenied(_("Seule l'équipe opérateur met fin au suivi."))
     if enrolment.state != EnrolmentState.ACTIVE:
@@ -281,4 +298,25 @@ def end(
         enrolment.act.save(update_fields=["status", "done_at"])
         audit.record(request, user, AuditAction.UPDATE, [enrolment.act], detail=f"suivi {state}")
         reports.attach_final(enrolment)
+        _send_final_report(enrolment, contact)
     return enrolment
+
+
+@product_language()
+def _send_final_report(enrolment: Enrolment, contact: str) -> None:
+    act = enrolment.act
+    notify(
+        [enrolment.prescriber],
+        _("Compte rendu de fin de télésurveillance pour %(p)s") % {"p": act.patient},
+        act=act,
+        url=reverse("telesurveillance_patient", args=[enrolment.pk]),
+    )
+    if contact:
+        delivery.send(
+            contact,
+            _("Télésanté — fin de votre suivi à distance"),
+            _(
+                "Télésanté : votre suivi à distance est terminé. Votre compte rendu de fin de "
+                "suivi est prêt ; votre médecin vous le remet."
+            ),
+        )

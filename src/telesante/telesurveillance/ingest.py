@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from telesante.core import bounds
 from telesante.telesurveillance import catalog, pgfast, rules
 from telesante.telesurveillance.alerts import deliver_after_commit
 from telesante.telesurveillance.models import Device, EnrolmentState, Measurement
@@ -71,6 +72,7 @@ class _DeviceInfo:
     patient_id: int
     exploitant: str
     active: bool
+    earliest: datetime.datetime  # readings before the monitoring started are a clock error
     thresholds: list
 
 
@@ -81,7 +83,9 @@ def _number(raw) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _time(raw, latest: datetime.datetime) -> tuple[datetime.datetime | None, str]:
+def _time(
+    raw, now: datetime.datetime, earliest: datetime.datetime | None
+) -> tuple[datetime.datetime | None, str]:
     if not isinstance(raw, str):
         return None, _("Date et heure ISO 8601 attendues (ex. 2026-03-01T08:15:00+01:00).")
     try:
@@ -90,21 +94,23 @@ def _time(raw, latest: datetime.datetime) -> tuple[datetime.datetime | None, str
         return None, _("Date et heure ISO 8601 attendues (ex. 2026-03-01T08:15:00+01:00).")
     if at.tzinfo is None:
         return None, _("Fuseau horaire manquant (ex. +01:00 ou Z).")
-    if at > latest:
+    if at > now + FUTURE_TOLERANCE:
         return None, _("Date dans le futur : horloge du dispositif à vérifier.")
+    if at < (earliest or bounds.EARLIEST):
+        return None, _("Date antérieure au début du suivi : horloge du dispositif à vérifier.")
     return at, ""
 
 
-def _check(item, devices: dict[str, _DeviceInfo], latest) -> tuple[tuple, dict]:
+def _check(item, devices: dict[str, _DeviceInfo], now) -> tuple[tuple, dict]:
     """One item: its row values, or its errors by field (French). `devices` holds only those
-    the token may send for; `latest` is the latest acceptable device time."""
+    the token may send for; `now` sets the window of acceptable device times."""
     if not isinstance(item, dict):
         return (), {"__all__": [_("Objet JSON attendu.")]}
     errors: dict[str, list[str]] = {}
     message_id = item.get("id")
     if isinstance(message_id, int) and not isinstance(message_id, bool):
         message_id = str(message_id)
-    if not isinstance(message_id, str) or not 0 < len(message_id) <= 64:
+    if not isinstance(message_id, str) or not 0 < len(message_id) <= 64 or "\x00" in message_id:
         errors["id"] = [_("Identifiant du message attendu (texte de 1 à 64 caractères).")]
     serial = item.get("device")
     device = devices.get(serial) if isinstance(serial, str) else None
@@ -134,7 +140,7 @@ def _check(item, devices: dict[str, _DeviceInfo], latest) -> tuple[tuple, dict]:
                 % {"lo": kind.low, "hi": kind.high, "u": kind.unit}
             ]
         value = converted
-    at, problem = _time(item.get("at"), latest)
+    at, problem = _time(item.get("at"), now, device.earliest if device else None)
     if problem:
         errors["at"] = [problem]
     if errors:
@@ -151,7 +157,8 @@ def _rules(text: str) -> list:
 
 def _devices(items: list) -> dict[str, _DeviceInfo]:
     serials = {i.get("device") for i in items if isinstance(i, dict)}
-    serials = [s for s in serials if isinstance(s, str)]
+    # A NUL byte cannot be stored nor looked up in PostgreSQL text: such a serial is unknown.
+    serials = [s for s in serials if isinstance(s, str) and "\x00" not in s]
     if connection.vendor == "postgresql":
         rows = pgfast.devices(serials)
     else:
@@ -165,12 +172,23 @@ def _devices(items: list) -> dict[str, _DeviceInfo]:
                 "enrolment__act__patient_id",
                 "enrolment__exploitant",
                 "enrolment__state",
+                "enrolment__starts_on",
                 "rules",
             )
         )
+    # The window opens the day before the start (a device set up the day before).
+    zone = timezone.get_current_timezone()
     return {
-        serial: _DeviceInfo(did, eid, pid, exploitant, state == EnrolmentState.ACTIVE, _rules(text))
-        for serial, did, eid, pid, exploitant, state, text in rows
+        serial: _DeviceInfo(
+            did,
+            eid,
+            pid,
+            exploitant,
+            state == EnrolmentState.ACTIVE,
+            datetime.datetime.combine(start - datetime.timedelta(days=1), datetime.time(), zone),
+            _rules(text),
+        )
+        for serial, did, eid, pid, exploitant, state, start, text in rows
     }
 
 
@@ -211,11 +229,10 @@ def ingest(
         result.rejected.append({"index": None, "errors": {"measurements": [_("Liste attendue.")]}})
         return result
     devices = {s: d for s, d in _devices(items).items() if scope.allows(s, d.exploitant)}
-    latest = now + FUTURE_TOLERANCE
     rows: list[tuple] = []
     seen: set[tuple[int, str]] = set()
     for index, item in enumerate(items):
-        row, errors = _check(item, devices, latest)
+        row, errors = _check(item, devices, now)
         if errors:
             result.rejected.append({"index": index, "errors": errors})
         elif (row[1], row[6]) in seen:

@@ -71,11 +71,11 @@ def insert_measurements(rows: list[tuple], received_at) -> set[tuple[int, str]]:
 
 
 def devices(serials: list[str]) -> list[tuple]:
-    """(serial, device id, enrolment id, patient id, exploitant, state, thresholds as JSON
-    text) of the devices named: thousands of serials bound as one array."""
+    """(serial, device id, enrolment id, patient id, exploitant, state, start day, thresholds
+    as JSON text) of the devices named: thousands of serials bound as one array."""
     return rows(
         "SELECT d.serial, d.id, d.enrolment_id, a.patient_id, e.exploitant, e.state, "  # noqa: S608
-        f"e.thresholds::text FROM {Device._meta.db_table} d "
+        f"e.starts_on, e.thresholds::text FROM {Device._meta.db_table} d "
         f"JOIN {Enrolment._meta.db_table} e ON e.act_id = d.enrolment_id "
         f"JOIN {Act._meta.db_table} a ON a.id = e.act_id WHERE d.serial = ANY(%s)",
         [serials],

@@ -127,11 +127,20 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
 def end(request: HttpRequest, pk: int) -> HttpResponse:
     item = enrolment.get(request, request.user, pk)
     try:
-        enrolment.end(request, request.user, item, request.POST.get("state", ""))
+        enrolment.end(
+            request,
+            request.user,
+            item,
+            request.POST.get("state", ""),
+            patient_contact=request.POST.get("patient_contact", ""),
+        )
     except (Conflict, ValidationError) as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, _("Suivi terminé ; le compte rendu de fin de suivi est prêt."))
+        messages.success(
+            request,
+            _("Suivi terminé ; le compte rendu de fin de suivi est adressé au prescripteur."),
+        )
     return redirect("telesurveillance_patient", pk)
 
 

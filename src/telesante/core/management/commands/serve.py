@@ -29,6 +29,8 @@ class Command(BaseCommand):
             port=port,
             workers=workers,
             log_level="warning",
-            proxy_headers=True,
+            # The client's address is settled by Django (core.audit.client_ip, from
+            # TELESANTE_TRUSTED_PROXIES): uvicorn would believe any local client's header.
+            proxy_headers=False,
             lifespan="off",
         )

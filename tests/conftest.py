@@ -1,5 +1,6 @@
 """Shared fixtures: a small region, professionals of every role, logged-in clients."""
 
+import itertools
 import os
 import socket
 import time
@@ -19,6 +20,7 @@ from telesante.accounts.models import (
     RegionalRole,
     User,
 )
+from telesante.core import paging
 from telesante.patients.models import Patient, PatientAttachment
 from telesante.patients.services import search_key
 from telesante.structures.models import (
@@ -64,6 +66,21 @@ def ingest_inline(settings):
     """Device batches are ingested in another thread in production: here, in the test's own
     thread and transaction (tests/e2e run the real server, which keeps the thread pool)."""
     settings.TELESANTE_INGEST_THREADS = False
+
+
+@pytest.fixture(autouse=True)
+def fresh_slots(monkeypatch):
+    """Each test books its half hours from the first again (tests.rooms.conftest.booking): the
+    count does not grow with the session, so that « tomorrow » stays tomorrow late at night."""
+    from tests.rooms import conftest as rooms
+
+    monkeypatch.setattr(rooms, "SLOTS", itertools.count(1))
+
+
+@pytest.fixture
+def pages_of_two(monkeypatch):
+    """Lists paged by two rows, so that a few rows make several pages."""
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
 
 
 @pytest.fixture(autouse=True)

@@ -400,6 +400,17 @@ def test_demo_teleconsultations_are_booked_with_their_rooms(demo):
         assert tc.scheduled_at > datetime.datetime.now(datetime.UTC)
 
 
+def test_the_demo_pharmacist_has_a_consultation_in_the_pharmacy(demo):
+    from telesante.core import policy
+    from telesante.teleconsultation import services as teleconsultations
+
+    pharmacist = User.objects.get(email=f"pharmacien@{seeding.DEMO_DOMAIN}")
+    (tc,) = teleconsultations.listing(pharmacist)
+    assert tc.assistance == "pharmacy" and tc.act.requester == pharmacist
+    assert tc.act.performers.get().email == f"medecin.generaliste@{seeding.DEMO_DOMAIN}"
+    assert list(policy.visible_patients(pharmacist)) == [tc.act.patient]
+
+
 def test_deployment_follow_up_matches_the_structures(demo):
     from telesante.deployment import services as deployment
     from telesante.deployment.models import SiteDeployment

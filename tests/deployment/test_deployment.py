@@ -130,6 +130,18 @@ def test_overview_costs_constant_queries(world):
     assert len(many) == len(few)
 
 
+def test_overview_pages_keep_the_filters(world, pages_of_two):
+    for name in ("Site Z1", "Site Z2", "Site Z3"):
+        make_structure(name)  # in Mayenne (53), with EHPAD Les Tilleuls
+    client = logged_in(world.observer)
+    first = client.get("/deploiement/", {"territory": "53"}).content.decode()
+    assert "EHPAD Les Tilleuls" in first and "Site Z1" in first and "Site Z2" not in first
+    assert "Page 1 sur 2 (4 résultats)" in first
+    assert 'href="?territory=53&amp;page=2"' in first
+    second = client.get("/deploiement/", {"territory": "53", "page": "2"}).content.decode()
+    assert "Site Z2" in second and "Site Z3" in second and "EHPAD Le Verger" not in second
+
+
 def test_mobile_unit_schedule(world):
     unit = make_structure("Unité mobile Mayenne", kind=StructureKind.MOBILE)
     now = timezone.now()

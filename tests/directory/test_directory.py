@@ -82,6 +82,20 @@ def test_directory_costs_constant_queries(world):
     assert len(many) == len(few)
 
 
+def test_directory_api_pages_by_offset_and_limit_500_by_default(world):
+    for name in ("EHPAD Les Tilleuls", "Site Z1", "Site Z2"):
+        _offer(world.ehpad_a if name == "EHPAD Les Tilleuls" else make_structure(name))
+    client = api_client(None)
+    everything = client.get("/api/v1/directory")
+    assert everything["X-Total-Count"] == "3" and len(everything.json()) == 3
+    rest = client.get("/api/v1/directory", {"offset": 1, "limit": 1})
+    assert _names(rest) == ["Site Z1"] and rest["X-Total-Count"] == "3"
+    assert client.get("/api/v1/directory", {"limit": 501}).status_code == 422
+    schema = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/directory"]["get"]
+    limit = next(p for p in schema["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["default"] == 500 and "X-Total-Count" in schema["description"]
+
+
 def _names(response) -> list[str]:
     return [e["name"] for e in response.json()]
 

@@ -23,6 +23,7 @@ from telesante.notifications import services as notifications
 from telesante.patients.models import Patient
 from telesante.structures.models import Country, StructureKind, Team
 from telesante.teleconsultation import booking
+from telesante.teleconsultation.models import TeleConsultation
 from telesante.teleexpertise import services
 from tests.conftest import World, make_structure, make_user
 from tests.e2e.conftest import DESKTOP, PHONE, pick
@@ -156,3 +157,29 @@ def test_birthplace_by_commune_then_by_country(world: World, new_page):
         assert Patient.objects.get(birth_name=name).birthplace_code == code
         expect(page.get_by_text(f"{option} ({code})")).to_be_visible()
     shoot(page, "patient-detail")
+
+
+def test_booking_duration_typed_with_a_comma_follows_the_whole_minutes_rule(world: World, new_page):
+    ch = make_structure("CH de Laval", kind=StructureKind.CH, finess="530000021")
+    cardio = make_user(
+        "cardio@example.test", structure=ch, profession=Profession.DOCTOR, specialty="cardiologie"
+    )
+    page = new_page(PHONE, user=world.nurse_a)
+    page.goto(reverse("teleconsultation_create") + f"?performer={cardio.pk}")
+    pick(page, "patient", "dorvane", "DORVANE Alix")
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    page.locator("#scheduled_at").fill(f"{tomorrow:%Y-%m-%d}T10:00")
+    page.locator("#reason").fill("Suivi de l'insuffisance cardiaque")
+    page.locator("#information_given").check()
+    page.get_by_label("Le patient consent").check()
+    page.locator("#duration_minutes").fill("20,5")  # minutes are whole: refused, nothing saved
+    page.get_by_role("button", name="Programmer", exact=True).click()
+    error = page.locator("#duration_minutes").locator("xpath=../..").locator("p.error")
+    expect(error).to_have_text("Saisissez un nombre entier.")
+    assert not TeleConsultation.objects.exists()
+    expect(page.locator("#duration_minutes")).to_have_value("20,5")
+    shoot(page, "booking-duration-error")
+    page.locator("#duration_minutes").fill("30,0")  # a whole number written with a comma
+    page.get_by_role("button", name="Programmer", exact=True).click()
+    page.wait_for_url(re.compile(r"/teleconsultations/\d+/$"))
+    assert TeleConsultation.objects.get().duration_minutes == 30

@@ -128,6 +128,10 @@ def test_the_team_changes_a_threshold_on_a_phone_and_the_chart_draws_it(
     expect(page.locator(".messages")).to_contain_text("minimum 88,5 %")
     line = page.locator('svg.chart[data-type="spo2"] line.chart-threshold')
     expect(line).to_have_attribute("data-threshold", "88.5")
+    # The record holds the number typed with a comma, not 885 nor 88.
+    tsv.enrolment.refresh_from_db()
+    spo2_rules = [r for r in tsv.enrolment.thresholds if r.get("type") == "spo2"]
+    assert [r["value"] for r in spo2_rules] == [88.5]
 
 
 @pytest.mark.skipif(not os.environ.get("TELESANTE_SCREENSHOTS"), reason="captures sur demande")

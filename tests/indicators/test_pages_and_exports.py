@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import itertools
 import re
 
 import pytest
@@ -167,3 +168,25 @@ def test_observer_cannot_reach_acts_through_indicators(dataset):
 def test_home_leads_regional_roles_to_their_pages(world):
     assert "/indicateurs/" in logged_in(world.observer).get("/").content.decode()
     assert "/indicateurs/" not in logged_in(world.nurse_a).get("/").content.decode()
+
+
+def test_month_labels_never_run_into_the_partial_last_month():
+    from telesante.indicators import charts
+
+    for months in (7, 13, 25, 37, 60):
+        labels = [f"{2022 + m // 12}-{m % 12 + 1:02d}" for m in range(months)]
+        labels[-1] += " (partiel)"
+        svg = str(charts.lines(labels, {"Télé-expertise": list(range(months))}, "Actes"))
+        ticks = re.findall(
+            r'<text x="([\d.]+)" y="\d+" text-anchor="(\w+)" class="tick">([^<]+)<', svg
+        )
+        written = [(float(x), a, t) for x, a, t in ticks if t in labels]
+        assert written[-1][2] == labels[-1] and written[0][2] == labels[0]
+        spans = []
+        for x, anchor, text in written:
+            w = charts._text_w(text)
+            spans.append(
+                {"start": (x, x + w), "end": (x - w, x), "middle": (x - w / 2, x + w / 2)}[anchor]
+            )
+        clear = all(a[1] + charts.GAP <= b[0] for a, b in itertools.pairwise(spans))
+        assert clear, (months, written)

@@ -495,3 +495,62 @@ _counter = iter(range(10**6))
 
 def _next() -> int:
     return next(_counter)
+
+
+def test_patient_list_pages_keep_the_query_and_audit_only_the_rows_shown(world, pages_of_two):
+    add_patients(world, 5)  # SERIE00..04, plus DORVANE who does not match « serie »
+    client = logged_in(world.nurse_a)
+    first = client.get(reverse("patient_list"), {"q": "serie"}).content.decode()
+    assert "5 patients trouvés pour « serie »" in first.replace("&quot;", '"')
+    assert "SERIE00" in first and "SERIE01" in first and "SERIE02" not in first
+    assert "Page 1 sur 3 (5 résultats)" in first and 'href="?q=serie&amp;page=2"' in first
+    last = client.get(reverse("patient_list"), {"q": "serie", "page": "3"}).content.decode()
+    assert "SERIE04" in last and "SERIE03" not in last and 'href="?q=serie&amp;page=2"' in last
+    audited = AuditEntry.objects.filter(action=AuditAction.SEARCH, detail="serie")
+    assert audited.count() == 3  # two on the first page, one on the last
+    wrong = client.get(reverse("patient_list"), {"q": "serie", "page": "x"})
+    assert "Page 1 sur 3" in wrong.content.decode()
+
+
+def test_patient_api_pages_by_offset_with_the_total_in_a_header(world):
+    add_patients(world, 5)
+    client = api_client(world.nurse_a)
+    answer = client.get("/api/v1/patients", {"q": "serie", "limit": 2, "offset": 3})
+    assert answer.status_code == 200 and answer["X-Total-Count"] == "5"
+    assert [p["birth_name"] for p in answer.json()] == ["SERIE03", "SERIE04"]
+    assert client.get("/api/v1/patients", {"offset": -1}).status_code == 422
+    audited = AuditEntry.objects.filter(action=AuditAction.SEARCH, detail="serie")
+    listed = Patient.objects.filter(pk__in=audited.values("patient_id"))
+    assert sorted(listed.values_list("birth_name", flat=True)) == ["SERIE03", "SERIE04"]
+
+
+def test_patient_page_pages_the_consent_history_keeping_the_acts_page(world):
+    patient = world.patient_a
+    for day in range(1, 26):
+        consent = patient.consents.create(
+            act_kind="teleexpertise",
+            information_given=True,
+            decision="consent",
+            collected_by=world.nurse_a,
+            note=f"jour {day}",
+        )
+        Consent.objects.filter(pk=consent.pk).update(
+            collected_at=timezone.make_aware(datetime.datetime(2026, 1, day, 9))
+        )
+    client = logged_in(world.nurse_a)
+    url = reverse("patient_detail", args=[patient.pk])
+    first = client.get(url).content.decode()
+    assert "25/01/2026 09:00" in first and "05/01/2026 09:00" not in first
+    assert "Page 1 sur 2 (25 résultats)" in first
+    assert 'href="?consentements=2#consent-history"' in first
+    second = client.get(url, {"page": "1", "consentements": "2"}).content.decode()
+    assert "05/01/2026 09:00" in second and "01/01/2026 09:00" in second
+    assert "06/01/2026 09:00" not in second
+    assert 'href="?page=1&amp;consentements=1#consent-history"' in second
+
+
+def test_new_patient_form_starts_on_the_users_only_structure(world):
+    page = logged_in(world.nurse_a).get(reverse("patient_create")).content.decode()
+    select = page[page.index('<select name="structure"') :]
+    select = select[: select.index("</select>")]
+    assert f'<option value="{world.ehpad_a.pk}" selected>' in select and "-----" not in select

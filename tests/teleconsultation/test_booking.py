@@ -127,3 +127,23 @@ def test_availability_page_publishes_lists_and_removes(tc_world: TC):
     assert f'value="{wednesday:%Y-%m-%d}T14:30"' in form.content.decode()
     client.post(url, {"remove": opening.pk})
     assert not Availability.objects.exists()
+
+
+def test_availability_page_shows_every_free_slot_of_the_week(tc_world: TC):
+    doctor = tc_world.cardiologist
+    day = timezone.localdate() + datetime.timedelta(days=3)  # nothing of the world booked then
+    opening = Availability.objects.create(
+        professional=doctor,
+        structure=doctor.memberships.get().structure,
+        weekday=day.weekday(),
+        start=datetime.time(8),
+        end=datetime.time(14),
+        slot_minutes=5,
+        buffer_minutes=0,
+    )
+    page = logged_in(doctor).get(reverse("teleconsultation_availability")).content.decode()
+    listed = page[page.index(f"{day:%d/%m}</strong>") :]
+    listed = listed[: listed.index("</li>")]
+    assert f"{opening.structure.name} :" in listed
+    assert listed.count(":") == 1 + 72  # the place, then 72 slots: none left out
+    assert "08:00, 08:05" in listed and "13:50, 13:55" in listed

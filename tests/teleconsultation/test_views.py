@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from telesante.acts.models import Act, ActStatus
+from telesante.core.models import AuditEntry
 from telesante.rooms import ice, tokens
 from telesante.rooms.models import GuestLink
 from telesante.teleconsultation import booking as tc_booking
@@ -42,6 +43,23 @@ def test_list_page_and_endpoint_cost_constant_queries(tc_world: TC):
     assert _queries(api, "/api/v1/teleconsultations") == small_api
     assert len(api.get("/api/v1/teleconsultations").json()) == 5
     assert page.get(url).content.decode().count("Rejoindre") == 5
+
+
+def test_list_page_and_endpoint_read_by_pages(tc_world: TC, pages_of_two):
+    w, doctor = tc_world.w, tc_world.cardiologist
+    for _ in range(2):  # the world has one already
+        services.create(None, w.nurse_a, booking(w, doctor))
+    newest_first = list(services.listing(w.nurse_a))
+    assert len(newest_first) == 3
+    url = reverse("teleconsultation_list")
+    second = logged_in(w.nurse_a).get(url, {"page": "2"})
+    assert list(second.context["page"]) == newest_first[2:]
+    assert "Page 2 sur 2 (3 résultats)" in second.content.decode()
+    audited = AuditEntry.objects.filter(actor_id=w.nurse_a.pk, action="search")
+    assert audited.count() == 1 and audited.get().object_id == str(newest_first[2].act_id)
+    api = api_client(w.nurse_a).get("/api/v1/teleconsultations", {"offset": 1, "limit": 1})
+    assert [tc["id"] for tc in api.json()] == [newest_first[1].act_id]
+    assert api["X-Total-Count"] == "3"
 
 
 def test_booking_page_books_or_explains_in_french(tc_world: TC):

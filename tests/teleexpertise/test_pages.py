@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from telesante.accounts.models import Profession
 from telesante.acts.models import Act, Filiere
+from telesante.core.models import AuditEntry
 from telesante.documents.models import Attachment
 from telesante.notifications.models import Notification
 from telesante.notifications.services import notify
@@ -52,7 +53,7 @@ def test_list_inbox_outbox_and_state_filter(te_world, te):
     def pks(user, **query) -> list[int]:
         response = logged_in(user).get(LIST, query)
         assert response.status_code == 200
-        return [item.pk for item in response.context["items"]]
+        return [item.pk for item in response.context["page"]]
 
     # An expert lands on what they receive, a nurse on what she sent.
     assert logged_in(t.wound_expert).get(LIST).context["box"] == "inbox"
@@ -422,6 +423,26 @@ def test_notifications_page_and_mark_read(te_world, te, django_capture_on_commit
     assert logged_in(t.wound_expert).get(reverse("notifications_read")).status_code == 405
 
 
+def test_notifications_read_by_pages_newest_first(te_world, pages_of_two):
+    t = te_world
+    for i in range(3):
+        notify([t.w.nurse_b], f"Message {i}", email=False)
+    client = logged_in(t.w.nurse_b)
+    first = text(client.get(reverse("notifications")))
+    assert "Message 2" in first and "Message 1" in first and "Message 0" not in first
+    assert "Page 1 sur 2 (3 résultats)" in first
+    assert "Message 0" in text(client.get(reverse("notifications"), {"page": "2"}))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("notifications")).status_code == 200
+        return len(ctx)
+
+    few = count()
+    notify([t.w.nurse_b], "Message 3", email=False)
+    assert count() == few
+
+
 # Query counts do not grow with the number of rows
 
 
@@ -450,6 +471,23 @@ def geriatrician(te_world):
     )
 
 
+def test_list_pages_keep_the_box_and_audit_the_patients_shown(te_world, pages_of_two):
+    t = te_world
+    made = [services.create(None, t.w.nurse_a, wound_request(t)) for _ in range(3)]
+    client = logged_in(t.wound_expert)
+    second = client.get(LIST, {"box": "inbox", "state": "pooled", "page": "2"})
+    assert [te.pk for te in second.context["page"]] == [made[2].pk]
+    html = text(second)
+    assert "Page 2 sur 2 (3 résultats)" in html
+    assert 'href="?box=inbox&state=pooled&page=1"' in html
+    listed = AuditEntry.objects.filter(actor_id=t.wound_expert.pk, action="search")
+    assert list(listed.values_list("object_id", flat=True)) == [str(made[2].pk)]
+    api = api_client(t.wound_expert).get("/api/v1/teleexpertise", {"offset": 1, "limit": 5})
+    assert [te["id"] for te in api.json()] == [made[1].pk, made[2].pk]
+    assert api["X-Total-Count"] == "3"
+    assert listed.filter(via="api").count() == 2
+
+
 def test_list_page_and_api_queries_do_not_grow(te_world, geriatrician):
     t = te_world
     nurse_page = logged_in(t.w.nurse_a)
@@ -465,7 +503,7 @@ def test_list_page_and_api_queries_do_not_grow(te_world, geriatrician):
     few = {name: count_queries(fetch) for name, fetch in fetches.items()}
     make_requests(t, geriatrician, 18)
     assert len(nurse_api.get("/api/v1/teleexpertise?box=outbox").json()) == 20
-    assert len(nurse_page.get(LIST, {"box": "outbox"}).context["items"]) == 20
+    assert len(nurse_page.get(LIST, {"box": "outbox"}).context["page"]) == 20
     many = {name: count_queries(fetch) for name, fetch in fetches.items()}
     assert many == few
 

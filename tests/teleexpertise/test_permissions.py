@@ -50,7 +50,7 @@ def test_a_professional_of_another_structure_sees_nothing(te_world, te):
     attachment = te.act.attachments.get()
     assert client.get(reverse("attachment", args=[attachment.pk])).status_code == 404
     assert client.get(reverse("attachment_thumbnail", args=[attachment.pk])).status_code == 404
-    assert list(client.get(reverse("teleexpertise_list"), {"box": "outbox"}).context["items"]) == []
+    assert list(client.get(reverse("teleexpertise_list"), {"box": "outbox"}).context["page"]) == []
     assert api_client(nurse_b).get("/api/v1/teleexpertise?box=outbox").json() == []
     answered(t, te)
     assert client.get(reverse("teleexpertise_report", args=[te.pk])).status_code == 404
@@ -126,7 +126,7 @@ def test_the_requesters_colleague_sees_the_request(te_world, te):
     assert not in_inbox(colleague, te)
     assert sees(colleague, te)
     page = logged_in(colleague).get(reverse("teleexpertise_list"), {"box": "outbox"})
-    assert [item.pk for item in page.context["items"]] == [te.pk]
+    assert [item.pk for item in page.context["page"]] == [te.pk]
     listed = api_client(colleague).get("/api/v1/teleexpertise?box=outbox").json()
     assert [item["id"] for item in listed] == [te.pk]
     # The colleague may write in the thread but not take the request.

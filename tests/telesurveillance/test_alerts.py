@@ -168,6 +168,9 @@ def test_alert_list_costs_constant_queries(tsv):
     send(tsv, ("h1", "heart_rate", 150, NOW), ("h2", "heart_rate", 30, NOW))
     assert Alert.objects.count() == 3
     assert count() == one
+    worst_first = [a["id"] for a in client.get("/api/v1/telesurveillance/alerts").json()]
+    rest = client.get("/api/v1/telesurveillance/alerts", {"offset": 1, "limit": 5})
+    assert [a["id"] for a in rest.json()] == worst_first[1:] and rest["X-Total-Count"] == "3"
 
 
 def test_alert_filter_by_state(tsv):

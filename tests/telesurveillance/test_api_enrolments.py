@@ -212,6 +212,8 @@ def test_the_list_shows_the_teams_enrolments_at_a_constant_cost(tsv: TSV):
     assert client.get(BASE, {"state": "ended"}).json() == []
     assert client.get(BASE, {"state": "perdu"}).status_code == 422
     assert len(client.get(BASE, {"limit": 2}).json()) == 2
+    rest = client.get(BASE, {"limit": 2, "offset": 4})
+    assert [r["id"] for r in rest.json()] == [tsv.enrolment.pk] and rest["X-Total-Count"] == "5"
     assert client.get(BASE, {"limit": 0}).status_code == 422
 
 

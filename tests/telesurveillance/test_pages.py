@@ -70,6 +70,21 @@ def test_board_costs_constant_queries(tsv):
     assert count() == one
 
 
+def test_board_pages_audit_only_the_rows_shown_and_refresh_keeps_the_page(tsv, pages_of_two):
+    enrol_more(tsv, 3)  # DORVANE (critical alert first), then SUIVI0..2 by name
+    recent(tsv)
+    client = logged_in(tsv.operator)
+    url = reverse("telesurveillance_board")
+    first = client.get(url).content.decode()
+    assert "DORVANE" in first and "SUIVI0" in first and "SUIVI1" not in first
+    assert "Page 1 sur 2 (4 résultats)" in first and 'href="?page=2"' in first
+    assert AuditEntry.objects.filter(actor_id=tsv.operator.pk, action="search").count() == 2
+    # The live refresh of page 2 answers page 2's rows, its links open whole pages.
+    rows = client.get(url, {"page": "2", "fragment": "1"}).content.decode()
+    assert "SUIVI1" in rows and "SUIVI2" in rows and "DORVANE" not in rows
+    assert "<h1>" not in rows and 'href="?page=1"' in rows and "fragment" not in rows
+
+
 def test_patient_page_draws_a_chart_per_measurement_with_its_thresholds(tsv):
     recent(tsv)
     html = (
@@ -83,6 +98,12 @@ def test_patient_page_draws_a_chart_per_measurement_with_its_thresholds(tsv):
     assert "appelez le 15" in html
     assert "Prendre en compte" in html and "SC-0001" in html
     assert f"Médecin opérateur : {tsv.team_doctor}" in html
+    assert "(tous les jours)" in html
+    Enrolment.objects.filter(pk=tsv.enrolment.pk).update(reading_weekdays="1,3,5")
+    again = logged_in(tsv.operator).get(
+        reverse("telesurveillance_patient", args=[tsv.enrolment.pk])
+    )
+    assert "(lundi, mercredi, vendredi)" in again.content.decode()
     assert AuditEntry.objects.filter(actor_id=tsv.operator.pk, action="read").exists()
 
 
@@ -122,6 +143,10 @@ def test_enrolment_form_enrols_and_names_every_missing_item(tsv):
     client = logged_in(tsv.operator)
     form = client.get(reverse("telesurveillance_enrol"))
     assert "Insuffisance rénale chronique" in form.content.decode()
+    # The patient is searched as a patient; the operator's only team is already chosen.
+    assert 'placeholder="Nom, prénom ou date de naissance (jj/mm/aaaa)…"' in form.content.decode()
+    team = form.content.decode().split('name="team"')[1].split("</select>")[0]
+    assert f'<option value="{tsv.care_team.pk}" selected>' in team and "-----" not in team
     patient = make_patient(tsv.team, birth_name="NOUVEAU", first_names="Paul")
     data = form_data(tsv, patient)
     refused = client.post(reverse("telesurveillance_enrol"), data).content.decode()
@@ -254,6 +279,9 @@ def test_measurements_api_filters_by_type_and_costs_constant_queries(tsv):
     assert [m["value"] for m in spo2][:2] == [87.0, 95.0]
     assert {m["device"] for m in spo2} == {"OX-0001"} and spo2[0]["unit"] == "%"
     assert len(client.get(url).json()) == 11
+    older = client.get(url, {"type": "spo2", "offset": 1, "limit": 2})
+    assert [m["value"] for m in older.json()] == [95.0, 95.0]
+    assert older["X-Total-Count"] == str(len(spo2))
     bad = client.get(url, {"type": "tension"})
     assert bad.status_code == 400 and "type" in bad.json()["errors"]
     since = (timezone.now() - datetime.timedelta(days=2, hours=1)).isoformat()

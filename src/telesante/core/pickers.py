@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from telesante.accounts.models import Membership, Profession, Specialty, User
 from telesante.core.text import fold
@@ -166,4 +167,6 @@ def patient_widget(user: User) -> PickerInput:
         )
         return str(found) if found else ""
 
-    return PickerInput(lambda: reverse("patient_search"), describe)
+    widget = PickerInput(lambda: reverse("patient_search"), describe)
+    widget.placeholder = _("Nom, prénom ou date de naissance (jj/mm/aaaa)…")
+    return widget

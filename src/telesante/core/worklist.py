@@ -321,7 +321,7 @@ def deployment_section(user) -> Section:
     sites = SiteDeployment.objects.filter(mine).select_related("structure")
     today = timezone.localdate()
     found = []
-    for site in sites.prefetch_related("milestones")[:500]:
+    for site in sites.prefetch_related("milestones"):
         todo = [
             (label, m) for _v, label, m in deployment.milestone_map(site) if not m or not m.done_on
         ]

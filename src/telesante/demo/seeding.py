@@ -871,6 +871,30 @@ class Seeder:
                     assistance="nurse_visit",
                 ),
             )
+        # The demo pharmacist's page is not empty: a patient of the MSP, also a customer of the
+        # pharmacy, sees the demo GP from the pharmacy the day after tomorrow (TLM).
+        pharmacy = self.sites["pharmacie_demo"]
+        customer = Patient.objects.filter(
+            attachments__structure=self.sites["msp_demo"].structure
+        ).earliest("pk")
+        PatientAttachment.objects.create(
+            patient=customer, structure=pharmacy.structure, team=pharmacy.default_team
+        )
+        teleconsultation.create(
+            None,
+            User.objects.get(email=f"pharmacien@{DEMO_DOMAIN}"),
+            teleconsultation.NewConsultation(
+                patient_id=customer.pk,
+                structure_id=pharmacy.structure.pk,
+                kind=ActKind.TELECONSULTATION,
+                performer_id=User.objects.get(email=f"medecin.generaliste@{DEMO_DOMAIN}").pk,
+                scheduled_at=tomorrow + datetime.timedelta(days=2, hours=4),
+                reason="Tension élevée au contrôle en officine",
+                information_given=True,
+                decision="consent",
+                assistance="pharmacy",
+            ),
+        )
 
     def run(self) -> None:
         self.load_communes()

@@ -44,7 +44,7 @@ def overview(filters_q: Q | None = None) -> QuerySet[Structure]:
     )
     if filters_q is not None:
         qs = qs.filter(filters_q)
-    return qs.order_by("departement_id", "name")
+    return qs.order_by("departement_id", "name", "pk")
 
 
 def status_counts(qs: QuerySet[Structure]) -> dict[str, int]:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from telesante.accounts.models import RegionalRole, User
 from telesante.acts.models import Filiere
+from telesante.core import paging
 from telesante.deployment import services
 from telesante.deployment.models import Step
 from telesante.indicators import filters
@@ -40,7 +41,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "deployment/overview.html",
         {
-            "sites": qs[:500],
+            "page": paging.page(request, qs),
             "steps": Step.choices,
             "counts": [
                 (s, label, counts[s], round(100 * counts[s] / total, 1) if total else None)

@@ -18,7 +18,8 @@ from telesante.patients.models import ActKind
 from telesante.structures.models import DeploymentStatus, Structure
 
 LISTED = [DeploymentStatus.DEPLOYED, DeploymentStatus.IN_PROGRESS]
-MAX_SITES = 500
+# The API's page size unless asked otherwise: what it answered in one go before it had pages.
+API_LIMIT = 500
 
 
 PAGE_SIZE = 20
@@ -178,11 +179,6 @@ def as_dict(structure: Structure, points: dict) -> dict:
 def entries(found: list[Structure]) -> list[dict]:
     points = centres({s.commune_id for s in found})
     return [as_dict(s, points) for s in found]
-
-
-def listing(query: Query) -> list[dict]:
-    """The API's answer: every matching site (at most MAX_SITES)."""
-    return entries(list(sites(query)[:MAX_SITES]))
 
 
 def page(query: Query, number: str | int | None) -> tuple[Page, list[dict]]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 PALETTE = ["#1f5fa8", "#d2691e", "#2e8b57", "#8a2be2", "#b22222", "#4a4a4a"]
 WIDTH, HEIGHT, BOTTOM, TOP, RIGHT = 640, 280, 44, 16, 10
 CHAR_W = 9.5
+GAP = 8  # between two axis labels
 
 
 def _ticks(top: int) -> list[int]:
@@ -40,7 +41,7 @@ def lines(labels: list[str], series: dict[str, list[int]], title: str) -> SafeSt
         return f"{left + i * span:.1f},{HEIGHT - BOTTOM - v * scale:.1f}"
 
     parts = [_axes(ticks, scale, left)]
-    for i in _shown(len(labels)):
+    for i in _apart(labels, _shown(len(labels)), left, span):
         # The first label starts at its point and the last ends at it: neither leaves the chart.
         anchor = "start" if i == 0 else "end" if i == len(labels) - 1 else "middle"
         parts.append(
@@ -84,6 +85,28 @@ def _shown(n: int) -> list[int]:
             shown.pop()
         shown.append(n - 1)
     return shown
+
+
+def _apart(labels: list[str], shown: list[int], left: float, span: float) -> list[int]:
+    """The labels of `shown` that do not run into one another once written (the last one,
+    « 2026-12 (partiel) », is long): the last always, then from the first, each clear of the
+    previous one kept and of the last."""
+    n = len(labels)
+
+    def extent(i: int) -> tuple[float, float]:
+        x, w = left + i * span, _text_w(labels[i])
+        return (x, x + w) if i == 0 else (x - w, x) if i == n - 1 else (x - w / 2, x + w / 2)
+
+    if not shown:
+        return []
+    *others, last = shown
+    kept, edge, stop = [], float("-inf"), extent(last)[0]
+    for i in others:
+        low, high = extent(i)
+        if low >= edge + GAP and high + GAP <= stop:
+            kept.append(i)
+            edge = high
+    return [*kept, last]
 
 
 def bars(items: list[tuple[str, int]], title: str) -> SafeString:

@@ -1,10 +1,10 @@
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from telesante.core import policy
+from telesante.core import paging, policy
 from telesante.core.bounds import Id
 from telesante.core.models import AuditAction
 from telesante.patients import services
@@ -95,9 +95,18 @@ def _clinician(request: HttpRequest):
 
 
 @router.get("", response=list[PatientOut], summary="Rechercher des patients")
-def list_patients(request: HttpRequest, q: str = "", limit: int = 50):
+def list_patients(
+    request: HttpRequest,
+    response: HttpResponse,
+    q: str = "",
+    limit: int = services.SEARCH_LIMIT,
+    offset: paging.Offset = 0,
+):
+    """`limit` (at most 200) from `offset`, in name order; the total in X-Total-Count."""
     user = _clinician(request)
-    return services.search(request, user, q, limit=max(1, min(limit, 200)))
+    found = paging.api_slice(response, services.matching(user, q), offset, max(1, min(limit, 200)))
+    services.audit_listed(request, user, q, found)
+    return found
 
 
 @router.post("", response={201: PatientOut, 409: DuplicatesOut}, summary="Créer un patient")

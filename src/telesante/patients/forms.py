@@ -50,7 +50,12 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["structure"].queryset = policy.member_structures(user)
+        structures = policy.member_structures(user)
+        self.fields["structure"].queryset = structures
+        mine = list(structures.values_list("pk", flat=True)[:2])
+        if len(mine) == 1:  # the common case: the user's only structure, already chosen
+            self.fields["structure"].initial = mine[0]
+            self.fields["structure"].empty_label = None
         gps = pickers.SETS["gp"]
         self.fields["gp"].queryset = gps(user, {})
         self.fields["gp"].widget = pickers.professional_widget("gp", lambda: gps(user, {}))

@@ -5,11 +5,12 @@ Every function takes the acting user and the request, goes through the wall in
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,21 +58,29 @@ def age(birth_date: datetime.date, on: datetime.date | None = None) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
-def search(
-    request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT, offset: int = 0
-) -> list[Patient]:
-    """Visible patients matching every word of `query` (names, or a birth date dd/mm/yyyy);
-    `offset` pages through them."""
-    query = query.replace("\x00", "")  # PostgreSQL refuses NUL in text parameters
+def matching(user, query: str) -> QuerySet[Patient]:
+    """Visible patients matching every word of `query` (names, or a birth date dd/mm/yyyy),
+    in name order. Not audited: whoever lists them audits the rows shown (`audit_listed`)."""
     patients = policy.visible_patients(user)
-    for word in query.split():
+    for word in query.replace("\x00", "").split():  # PostgreSQL refuses NUL in text
         date = parse_date(word)
         if date:
             patients = patients.filter(birth_date=date)
         else:
             patients = patients.filter(search_key__contains=fold(word))
-    found = list(patients.order_by("birth_name", "first_names", "pk")[offset : offset + limit])
-    audit.record(request, user, AuditAction.SEARCH, found, detail=query[:200])
+    return patients.order_by("birth_name", "first_names", "pk")
+
+
+def audit_listed(request: HttpRequest, user, query: str, found: Iterable[Patient]) -> None:
+    audit.record(request, user, AuditAction.SEARCH, found, detail=query.replace("\x00", "")[:200])
+
+
+def search(
+    request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT, offset: int = 0
+) -> list[Patient]:
+    """`limit` matching patients from `offset`, audited."""
+    found = list(matching(user, query)[offset : offset + limit])
+    audit_listed(request, user, query, found)
     return found
 
 

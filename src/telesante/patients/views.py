@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from telesante.core import pickers, policy
+from telesante.core import paging, pickers, policy
 from telesante.core.models import AuditAction
 from telesante.core.views import page_number
 from telesante.patients import record, services
@@ -29,8 +29,9 @@ def _require_clinician(request: HttpRequest) -> None:
 def patient_list(request: HttpRequest) -> HttpResponse:
     _require_clinician(request)
     query = request.GET.get("q", "").strip()
-    patients = services.search(request, request.user, query)
-    return render(request, "patients/list.html", {"patients": patients, "q": query})
+    current = paging.page(request, services.matching(request.user, query))
+    services.audit_listed(request, request.user, query, current)
+    return render(request, "patients/list.html", {"page": current, "q": query})
 
 
 @login_required
@@ -90,8 +91,18 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_book": teleconsultations.may_book(user),
             "may_request": teleexpertises.may_request(user),
             "attachments": patient.attachments.select_related("structure"),
-            "status_changes": patient.status_changes.select_related("changed_by")[:20],
-            "consents": patient.consents.select_related("collected_by")[:20],
+            "status_changes": paging.page(
+                request,
+                patient.status_changes.select_related("changed_by").order_by("-changed_at", "-pk"),
+                "statuts",
+                20,
+            ),
+            "consents": paging.page(
+                request,
+                patient.consents.select_related("collected_by").order_by("-collected_at", "-pk"),
+                "consentements",
+                20,
+            ),
             "status_form": StatusForm(initial={"new_status": patient.identity_status}),
             "consent_form": ConsentForm(),
         },

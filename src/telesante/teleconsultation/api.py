@@ -1,10 +1,11 @@
 import datetime
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from telesante.core import audit, policy
+from telesante.core import audit, paging, policy
 from telesante.core.bounds import Id, Moment, WallTime
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
@@ -218,10 +219,16 @@ def create(request: HttpRequest, payload: ConsultationIn):
 
 
 @router.get("", response=list[ConsultationOut], summary="Actes programmés et réalisés")
-def listing(request: HttpRequest):
+def listing(
+    request: HttpRequest,
+    response: HttpResponse,
+    offset: paging.Offset = 0,
+    limit: Annotated[int, Field(ge=1, le=200)] = 200,
+):
+    """The most recent first, `limit` from `offset`; the total in the X-Total-Count header."""
     if not policy.may_handle_patients(request.user):
         raise PermissionDenied("Accès refusé pour ce rôle.")
-    items = list(services.listing(request.user)[:200])
+    items = paging.api_slice(response, services.listing(request.user), offset, limit)
     audit.record(request, request.user, AuditAction.SEARCH, [tc.act for tc in items])
     return items
 

@@ -240,7 +240,7 @@ def listing(user: User) -> QuerySet[TeleConsultation]:
             "assists__room",
         )
         .prefetch_related("act__performers")
-        .order_by("-scheduled_at")
+        .order_by("-scheduled_at", "-pk")
     )
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from telesante.acts.models import Filiere
-from telesante.core import audit, numbers, policy
+from telesante.core import audit, numbers, paging, policy
 from telesante.core.actions import run_then_back
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
@@ -39,12 +39,12 @@ def _when(raw: str) -> datetime.datetime | None:
 def consultation_list(request: HttpRequest) -> HttpResponse:
     if not policy.may_handle_patients(request.user):
         raise PermissionDenied
-    items = list(services.listing(request.user)[:200])
-    audit.record(request, request.user, AuditAction.SEARCH, [tc.act for tc in items])
+    current = paging.page(request, services.listing(request.user))
+    audit.record(request, request.user, AuditAction.SEARCH, [tc.act for tc in current])
     return render(
         request,
         "teleconsultation/list.html",
-        {"items": items, "may_book": services.may_book(request.user)},
+        {"page": current, "may_book": services.may_book(request.user)},
     )
 
 
@@ -317,7 +317,7 @@ def availability(request: HttpRequest) -> HttpResponse:
         "teleconsultation/availability.html",
         {
             "openings": booking.openings(request.user),
-            "slots": booking.free_slots(request.user, days=7)[:40],
+            "week": booking.week(request.user),
             "structures": policy.member_structures(request.user),
             "filieres": Filiere.objects.filter(active=True),
             "weekdays": Weekday.choices,

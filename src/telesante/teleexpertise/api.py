@@ -3,12 +3,12 @@ from typing import Annotated
 
 import pydantic
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.files import UploadedFile
 
-from telesante.core import audit
+from telesante.core import audit, paging
 from telesante.core.bounds import Id
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
@@ -193,16 +193,20 @@ def create_with_files(request: HttpRequest):
 @router.get("", response=list[TeleExpertiseOut], summary="Boîte de réception ou d'envoi")
 def listing(
     request: HttpRequest,
+    response: HttpResponse,
     box: str = "inbox",
     status: State | None = None,
     limit: Annotated[int, Field(ge=1, le=200)] = services.LIST_LIMIT,
+    offset: paging.Offset = 0,
 ):
-    """Open requests first (nearest deadline on top), then the history, newest first."""
+    """Open requests first (nearest deadline on top), then the history, newest first;
+    `limit` from `offset`, the total in the X-Total-Count header."""
     if box not in ("inbox", "outbox"):
         raise Http404
-    items = services.listing(request.user, box, status or "", limit, related=("act",))
-    audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in items])
-    return items
+    rows = services.listing(request.user, box, status or "", related=("act",))
+    found = paging.api_slice(response, rows, offset, limit)
+    audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in found])
+    return found
 
 
 @router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import Profession, User
 from telesante.acts import filiere_forms
 from telesante.acts.models import Act, ActStatus, Filiere
-from telesante.core import audit, policy
+from telesante.core import audit, paging, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
@@ -178,7 +178,7 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
     return te
 
 
-LIST_LIMIT = 50
+LIST_LIMIT = 50  # the API's default page
 # What the pages show of each request; the API lists ids only and asks for the act alone.
 LIST_RELATED = (
     "act__patient",
@@ -233,14 +233,14 @@ def listing(
     user: User,
     box: str,
     state: str = "",
-    limit: int = LIST_LIMIT,
     related: tuple[str, ...] = LIST_RELATED,
-) -> list[TeleExpertise]:
-    """Open requests first, the nearest deadline on top; then the history, newest first.
+) -> paging.Chain:
+    """Open requests first, the nearest deadline on top; then the history, newest first: read
+    by slices (pages) and counted.
 
     The few open ones are found by id first (an expert's inbox keeps every request they ever
     answered), then fetched and sorted; the history walks the ids backwards (ids follow time).
-    A constant number of queries, each served by an index."""
+    A constant number of queries a page, each served by an index."""
     if not policy.may_handle_patients(user):
         raise PermissionDenied
     if box == "inbox":
@@ -256,18 +256,10 @@ def listing(
         items = TeleExpertise.objects.filter(pk__in=list(open_acts.values_list("pk", flat=True)))
     if state:
         items, history = items.filter(state=state), history.filter(state=state)
-    found = list(
-        items.filter(state__in=OPEN_STATES)
-        .select_related(*related)
-        .order_by("act__due_at", "pk")[:limit]
+    return paging.Chain(
+        items.filter(state__in=OPEN_STATES).select_related(*related).order_by("act__due_at", "pk"),
+        history.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk"),
     )
-    if len(found) < limit:
-        found += (
-            history.exclude(state__in=OPEN_STATES)
-            .select_related(*related)
-            .order_by("-pk")[: limit - len(found)]
-        )
-    return found
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> TeleExpertise:

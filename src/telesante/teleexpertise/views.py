@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from telesante.acts import filiere_forms
 from telesante.acts.models import Filiere
-from telesante.core import audit, numbers, policy
+from telesante.core import audit, numbers, paging, policy
 from telesante.core.actions import Conflict, run_then_back
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
@@ -26,13 +26,15 @@ def boxes(request: HttpRequest) -> HttpResponse:
     box = request.GET.get("box") or ("inbox" if request.user.specialty else "outbox")
     box = "outbox" if box == "outbox" else "inbox"
     state = request.GET.get("state", "")
-    items = services.listing(request.user, box, state if state in State.values else "")
-    audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in items])
+    current = paging.page(
+        request, services.listing(request.user, box, state if state in State.values else "")
+    )
+    audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in current])
     return render(
         request,
         "teleexpertise/list.html",
         {
-            "items": items,
+            "page": current,
             "box": box,
             "state": state,
             "states": State.choices,

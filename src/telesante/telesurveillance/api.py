@@ -5,12 +5,12 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from telesante.core import audit, policy
+from telesante.core import audit, paging, policy
 from telesante.core.bounds import Id, Moment
 from telesante.core.models import AuditAction
 from telesante.telesurveillance import alerts, catalog, ingest
@@ -148,13 +148,21 @@ class AlertOut(Schema):
 
 
 @router.get("/alerts", response=list[AlertOut], summary="Alertes de mes équipes")
-def list_alerts(request: HttpRequest, state: AlertState | None = None, limit: int = 200):
+def list_alerts(
+    request: HttpRequest,
+    response: HttpResponse,
+    state: AlertState | None = None,
+    limit: int = 200,
+    offset: paging.Offset = 0,
+):
+    """Worst first, `limit` (at most 1000) from `offset`; the total in X-Total-Count."""
     if not policy.may_handle_patients(request.user):
         raise HttpError(403, "Accès refusé pour ce rôle.")
     items = alerts.visible(request.user)
     if state:
         items = items.filter(state=state)
-    found = list(items.order_by("-severity", "-opened_at")[: max(1, min(limit, 1000))])
+    ordered = items.order_by("-severity", "-opened_at", "-pk")
+    found = paging.api_slice(response, ordered, offset, max(1, min(limit, 1000)))
     audit.record(request, request.user, AuditAction.READ, found)
     return found
 
@@ -194,11 +202,14 @@ class MeasurementOut(Schema):
 )
 def patient_measurements(
     request: HttpRequest,
+    response: HttpResponse,
     patient_id: Id,
     type: str = "",
     since: Moment | None = None,
     limit: int = 5000,
+    offset: paging.Offset = 0,
 ):
+    """Newest first, `limit` (at most 10,000) from `offset`; the total in X-Total-Count."""
     if not policy.may_handle_patients(request.user):
         raise HttpError(403, "Accès refusé pour ce rôle.")
     if type and type not in catalog.TYPES:
@@ -209,4 +220,5 @@ def patient_measurements(
         items = items.filter(type=type)
     if since:
         items = items.filter(at__gte=since)
-    return items.order_by("-at")[: max(1, min(limit, 10_000))]
+    newest = items.order_by("-at", "-pk")
+    return paging.api_slice(response, newest, offset, max(1, min(limit, 10_000)))

@@ -6,10 +6,10 @@ import datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from telesante.core import audit, policy
+from telesante.core import audit, paging, policy
 from telesante.core.bounds import Day, Id, WallTime
 from telesante.core.models import AuditAction
 from telesante.telesurveillance import enrolment, forfaits, thresholds
@@ -139,15 +139,18 @@ def create(request: HttpRequest, payload: EnrolmentIn):
 @router.get("", response=list[EnrolmentOut], summary="Suivis de mes équipes")
 def listing(
     request: HttpRequest,
+    response: HttpResponse,
     state: Literal["active", "ended", "stopped"] | None = None,
     limit: Annotated[int, Field(ge=1, le=1000)] = 200,
+    offset: paging.Offset = 0,
 ):
+    """Newest first, `limit` from `offset`; the total in the X-Total-Count header."""
     if not policy.may_handle_patients(request.user):
         raise PermissionDenied("Accès refusé pour ce rôle.")
     items = enrolment.visible(request.user).select_related("act").prefetch_related("devices")
     if state:
         items = items.filter(state=state)
-    found = list(items.order_by("-pk")[:limit])
+    found = paging.api_slice(response, items.order_by("-pk"), offset, limit)
     audit.record(request, request.user, AuditAction.SEARCH, [e.act for e in found])
     return found
 

@@ -6,17 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from telesante.core import numbers, pickers, policy
 from telesante.telesurveillance import catalog, enrolment, thresholds
-from telesante.telesurveillance.models import Programme, Severity
+from telesante.telesurveillance.models import WEEKDAYS, Programme, Severity
 
-WEEKDAYS = [
-    (1, _("lundi")),
-    (2, _("mardi")),
-    (3, _("mercredi")),
-    (4, _("jeudi")),
-    (5, _("vendredi")),
-    (6, _("samedi")),
-    (7, _("dimanche")),
-]
 DATE = forms.DateInput(attrs={"type": "date"})
 TIME = forms.TimeInput(attrs={"type": "time"})
 
@@ -71,6 +62,10 @@ class EnrolmentForm(forms.Form):
         teams = policy.member_teams(user).select_related("structure")
         self.fields["team"].queryset = teams
         self.fields["team"].label_from_instance = lambda t: f"{t.structure} — {t}"
+        mine = list(teams.values_list("pk", flat=True)[:2])
+        if len(mine) == 1:  # the user's only team, already chosen
+            self.fields["team"].initial = mine[0]
+            self.fields["team"].empty_label = None
         self.fields["prescriber"].queryset = enrolment.prescribers()
         doctors = enrolment.operators(teams).order_by("last_name", "first_name")
         self.fields["operator"].queryset = doctors

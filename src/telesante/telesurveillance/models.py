@@ -47,6 +47,18 @@ class EnrolmentState(models.TextChoices):
     STOPPED = "stopped", _("Arrêtée")
 
 
+# Reading days as stored (1 = Monday) and as said.
+WEEKDAYS = [
+    (1, _("lundi")),
+    (2, _("mardi")),
+    (3, _("mercredi")),
+    (4, _("jeudi")),
+    (5, _("vendredi")),
+    (6, _("samedi")),
+    (7, _("dimanche")),
+]
+
+
 class Enrolment(models.Model):
     """A period of télésurveillance: the act (kind télésurveillance; the opérateur team is its
     performing team, its médecin opérateur its performer) and what the regulation asks to
@@ -104,6 +116,14 @@ class Enrolment(models.Model):
     @property
     def patient_id(self) -> int:
         return self.act.patient_id
+
+    @property
+    def reading_days(self) -> str:
+        """The reading days in words: « tous les jours », or « lundi, mardi »."""
+        days = {int(d) for d in self.reading_weekdays.split(",") if d}
+        if len(days) == len(WEEKDAYS):
+            return str(_("tous les jours"))
+        return ", ".join(str(name) for number, name in WEEKDAYS if number in days)
 
     def expected(self) -> dict[str, int]:
         return {m["type"]: int(m["per_week"]) for m in self.programme.measures}

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from telesante.core import audit, policy
+from telesante.core import audit, paging, policy
 from telesante.core.actions import Conflict, run_then_back
 from telesante.core.models import AuditAction
 from telesante.notifications import services as notifications
@@ -40,12 +40,13 @@ def _may(request: HttpRequest) -> None:
 
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    """The team board: monitored patients, worst live alert first (refreshed live)."""
+    """The team board: monitored patients, worst live alert first (refreshed live), by pages."""
     _may(request)
-    rows = list(alerts.board(request.user)[:500])
-    audit.record(request, request.user, AuditAction.SEARCH, [r.act for r in rows])
+    current = paging.page(request, alerts.board(request.user))
+    audit.record(request, request.user, AuditAction.SEARCH, [r.act for r in current])
     context = {
-        "rows": rows,
+        "rows": current.object_list,
+        "page": current,
         "teams": list(policy.member_teams(request.user).values_list("pk", flat=True)),
     }
     if request.GET.get("fragment"):

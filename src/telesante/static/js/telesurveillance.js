@@ -8,7 +8,9 @@
   const scheme = location.protocol === "https:" ? "wss" : "ws";
 
   async function refresh() {
-    const response = await fetch(location.pathname + "?fragment=1", { credentials: "same-origin" });
+    const query = new URLSearchParams(location.search);  // the page being read stays on screen
+    query.set("fragment", "1");
+    const response = await fetch(location.pathname + "?" + query, { credentials: "same-origin" });
     if (response.ok) board.innerHTML = await response.text();
   }
 

@@ -103,6 +103,16 @@ def _finish(tc: TeleConsultation, doctor) -> TeleConsultation:
     return services.save_report(None, doctor, tc, "Auscultation normale.", "Furosémide 40 mg", True)
 
 
+def test_an_ehpad_resident_without_a_medecin_traitant_sees_a_specialist(tc_world: TC):
+    # EHPAD residents are an exception to the parcours de soins (REGULATORY.md): no médecin
+    # traitant is asked before a specialist's téléconsultation, and the specialist bills TC.
+    w = tc_world.w
+    assert w.patient_a.gp is None and w.ehpad_a.kind == "ehpad"
+    tc = services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
+    done = _finish(tc, tc_world.cardiologist)
+    assert done.act.billing_codes.get(code="TC").professional == tc_world.cardiologist
+
+
 @pytest.mark.parametrize(
     ("specialty", "assistance", "assistant_profession", "codes"),
     [

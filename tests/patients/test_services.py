@@ -516,3 +516,10 @@ def test_consent_or_refusal_without_information_is_refused(world, decision):
     assert "informé" in exc.value.message_dict["information_given"][0]
     assert not Consent.objects.exists()
     assert not AuditEntry.objects.filter(action=AuditAction.CONSENT).exists()
+
+
+def test_age_turns_on_the_birthday():
+    born = datetime.date(2008, 6, 15)
+    assert services.age(born, on=datetime.date(2026, 6, 14)) == 17
+    assert services.age(born, on=datetime.date(2026, 6, 15)) == 18
+    assert services.age(born, on=datetime.date(2026, 12, 31)) == 18

@@ -264,3 +264,40 @@ def test_physiotherapy_telesoin_rules(tc_world: TC):
     }
     ok = booking(w, physio, seen_in_person_this_year=True, adult_present=True, **fields)
     assert services.create(None, w.nurse_a, ok).act.kind == ActKind.TELESOIN
+
+
+def test_the_cap_reads_this_professionals_declaration_of_the_year(tc_world: TC, settings):
+    doctor, year = tc_world.cardiologist, timezone.localdate().year
+    ActivityDeclaration.objects.create(professional=tc_world.w.doctor_a, year=year, total_acts=9)
+    ActivityDeclaration.objects.create(professional=doctor, year=year - 1, total_acts=9)
+    assert billing.cap_warnings(doctor) == [
+        f"Activité {year} non déclarée : le plafond de 20 % d'activité à distance "
+        "ne peut pas être vérifié."
+    ]
+    ActivityDeclaration.objects.create(professional=doctor, year=year, total_acts=1)
+    assert billing.cap_warnings(doctor) == []
+
+
+def test_the_cap_counts_this_years_remote_acts_done_by_the_professional(tc_world: TC, settings):
+    doctor, w = tc_world.cardiologist, tc_world.w
+    year = timezone.localdate().year
+    ActivityDeclaration.objects.create(professional=doctor, year=year, total_acts=3)
+    settings.TELESANTE_REMOTE_CAP, settings.TELESANTE_REMOTE_CAP_WARN = 0.5, 1 / 3
+    now = timezone.now()
+
+    def act(kind=ActKind.TELECONSULTATION, status=ActStatus.DONE, done_at=now, by=doctor):
+        a = Act.objects.create(
+            kind=kind, patient=w.patient_a, requester=w.nurse_a,
+            requesting_structure=w.ehpad_a, status=status, done_at=done_at,
+        )  # fmt: skip
+        a.performers.add(by)
+
+    act(status=ActStatus.SCHEDULED, done_at=None)
+    act(done_at=now.replace(year=year - 1))
+    act(kind=ActKind.TELESURVEILLANCE)
+    act(by=w.doctor_a)
+    assert billing.cap_warnings(doctor) == []
+    act()
+    assert billing.cap_warnings(doctor) == [
+        f"Proche du plafond : 33.3 % de l'activité {year} à distance (plafond 50 %)."
+    ]

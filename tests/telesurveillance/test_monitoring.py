@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
 from telesante.telesurveillance import adherence, reports, tasks
-from telesante.telesurveillance.models import Alert, Enrolment
+from telesante.telesurveillance.models import Alert, Enrolment, EnrolmentState
 from tests.telesurveillance.conftest import NOW, PARIS, START, TSV
 from tests.telesurveillance.test_rules import send
 
@@ -56,6 +56,12 @@ def test_just_under_half_is_flagged_and_half_is_not(tsv):
 def test_exactly_half_is_not_flagged(tsv):
     daily(tsv, range(30))
     assert adherence.checkpoint(tsv.enrolment, 1).share == 0.5
+    assert adherence.check(START + 30 * DAY) == []
+
+
+def test_only_active_monitorings_are_checked(tsv):
+    daily(tsv, range(0, 30, 2))
+    Enrolment.objects.filter(pk=tsv.enrolment.pk).update(state=EnrolmentState.ENDED)
     assert adherence.check(START + 30 * DAY) == []
 
 

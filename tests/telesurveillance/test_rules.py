@@ -4,7 +4,7 @@ import datetime
 
 from telesante.core.models import AuditEntry
 from telesante.telesurveillance import catalog, ingest, rules
-from telesante.telesurveillance.models import Alert, AlertState
+from telesante.telesurveillance.models import Alert, AlertState, Enrolment, EnrolmentState
 from tests.telesurveillance.conftest import NOW, TSV
 
 DAY = datetime.timedelta(days=1)
@@ -159,3 +159,11 @@ def test_the_window_drops_older_readings_one_by_one(tsv):
     )
     assert result.alerts == 1
     assert Alert.objects.get().message == "Poids : +2 kg en 3 jours (de 79 à 81)"
+
+
+def test_missing_data_of_active_monitorings_only(tsv):
+    # Silent since its start, the ended monitoring raises nothing.
+    Enrolment.objects.filter(pk=tsv.enrolment.pk).update(state=EnrolmentState.ENDED)
+    assert rules.missing_data(NOW) == []
+    Enrolment.objects.filter(pk=tsv.enrolment.pk).update(state=EnrolmentState.ACTIVE)
+    assert len(rules.missing_data(NOW)) == 1

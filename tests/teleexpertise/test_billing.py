@@ -171,3 +171,11 @@ def test_an_msp_of_the_requester_alone_is_billable(te_world):
     msp = make_structure("MSP du Bourny", kind=StructureKind.MSP, finess="530000039")
     Membership.objects.create(user=te_world.w.nurse_a, structure=msp)
     assert codes(answered(te_world))["TE2"].billable
+
+
+def test_the_experts_own_requests_do_not_count_towards_the_cap(te_world, settings):
+    # An RQD the expert billed as a requester for this patient is not a TE2.
+    settings.TELESANTE_TE2_YEARLY_CAP = 1
+    first = answered(te_world)
+    BillingCode.objects.filter(act=first.act).update(code="RQD")
+    assert codes(answered(te_world))["TE2"].billable

@@ -6,7 +6,7 @@ DEMO_ENV := TELESANTE_DEMO=1 TELESANTE_DATABASE_URL=sqlite:///$(CURDIR)/var/demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint bench browser gettext
+.PHONY: install demo test lint bench browser gettext mutants
 
 install: $(VENV)/.installed browser gettext
 
@@ -44,3 +44,34 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+# Mutation testing of the rule checks (docs/rules.md lists the survivors). Not part of `make test`:
+# SQLite, the rule functions below only, their tests only ([tool.mutmut] in pyproject.toml).
+MUTANT_RULES := \
+  'telesante.teleexpertise.billing.x_checks__*' \
+  'telesante.teleexpertise.escalation.x_run__*' \
+  'telesante.teleconsultation.billing.x_cap_warnings__*' \
+  'telesante.teleconsultation.billing.x_performer_code__*' \
+  'telesante.teleconsultation.telesoin.*' \
+  'telesante.telesurveillance.rules.x__absolute__*' \
+  'telesante.telesurveillance.rules.x__relative__*' \
+  'telesante.telesurveillance.rules.x_missing_data__*' \
+  'telesante.telesurveillance.adherence.x_adherence__*' \
+  'telesante.telesurveillance.adherence.x_check__*' \
+  'telesante.telesurveillance.adherence.x_checkpoint__*' \
+  'telesante.telesurveillance.adherence.x_checkpoints__*' \
+  'telesante.telesurveillance.forfaits.x_bill__*' \
+  'telesante.telesurveillance.forfaits.x_active_days__*' \
+  'telesante.patients.services.x__check_status_change__*' \
+  'telesante.patients.services.x_age__*' \
+  'telesante.core.identifiers.*' \
+  'telesante.structures.models.xǁStructureǁsave__*' \
+  'telesante.indicators.figures.x_zones_table__*' \
+  'telesante.indicators.figures.x__share__*'
+
+mutants: install
+	rm -rf mutants
+	env -u TELESANTE_TEST_SQLITE TELESANTE_DEBUG=1 $(BIN)/mutmut run --max-children 2 $(MUTANT_RULES) \
+	  > var/mutants.log 2>&1 || { tail -c 2000 var/mutants.log; exit 1; }
+	$(BIN)/mutmut results | grep -v "not checked" || true
+	@tail -c 200 var/mutants.log | tr '\r' '\n' | tail -1

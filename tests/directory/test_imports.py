@@ -82,3 +82,14 @@ def test_rpps_command_refuses_another_file(world, tmp_path):
         call_command("import_rpps", str(other))
     with pytest.raises(CommandError):
         call_command("import_rpps", str(tmp_path / "absent.txt"))
+
+
+def test_finess_import_keeps_the_legal_entity_apart_from_the_site(world):
+    # REGULATORY.md: the legal entity (EJ) and site (EG) numbers differ; both are kept.
+    import_finess(FINESS)
+    sites = dict(
+        Structure.objects.filter(finess__in=["530000011", "720000045"]).values_list(
+            "finess", "finess_ej"
+        )
+    )
+    assert sites == {"530000011": "530000003", "720000045": "720000052"}

@@ -174,3 +174,13 @@ def test_delays_agree_with_and_without_site_filters(dataset):
     assert region == figures(territory="reg:52", period="2022-S1")["teleexpertise_delay"]
     assert region == {"answered": 4, "median_hours": 15.0, "p90_hours": 41.0}
     assert figures(period="2022-S1", filiere="geriatrie")["teleexpertise_delay"]["answered"] == 2
+
+
+def test_rural_and_under_served_shares_are_counted_apart(dataset):
+    # The MSP is rural but not under-served (APL 3.1), E1 under-served and rural: the two zone
+    # figures differ, so neither can be read from the other.
+    dataset.msp.rural = True
+    dataset.msp.save()
+    zones = figures(territory="53", period="2022-S1")["zones"]
+    assert zones["underserved"] == {"acts": 4, "acts_pct": 66.7, "sites": 1, "sites_pct": 33.3}
+    assert zones["rural"] == {"acts": 5, "acts_pct": 83.3, "sites": 2, "sites_pct": 66.7}

@@ -306,6 +306,16 @@ def test_validated_identity_rests_on_a_high_trust_document(world, rf_request):
     assert entry.ip == "192.0.2.7"
 
 
+@pytest.mark.parametrize(
+    "evidence", [EvidenceKind.PASSPORT, EvidenceKind.ID_CARD, EvidenceKind.RESIDENCE_PERMIT]
+)
+def test_each_high_trust_document_validates_an_adult(world, evidence):
+    # REGULATORY.md: passport, national ID card, residence permit.
+    services.change_status(None, world.nurse_a, world.patient_a, IdentityStatus.VALIDATED, evidence)
+    world.patient_a.refresh_from_db()
+    assert world.patient_a.identity_status == IdentityStatus.VALIDATED
+
+
 @pytest.mark.parametrize("evidence", [EvidenceKind.NONE, EvidenceKind.INSI])
 def test_validated_identity_without_a_high_trust_document_is_refused(world, evidence):
     with pytest.raises(ValidationError) as exc:
@@ -579,3 +589,10 @@ def test_ehpad_attestation_only_for_a_resident_of_an_ehpad(world):
     services.change_status(None, world.nurse_a, patient, "VALI", EvidenceKind.EHPAD_ATTESTATION)
     patient.refresh_from_db()
     assert patient.identity_status == IdentityStatus.VALIDATED
+
+
+def test_age_turns_on_the_birthday():
+    born = datetime.date(2008, 6, 15)
+    assert services.age(born, on=datetime.date(2026, 6, 14)) == 17
+    assert services.age(born, on=datetime.date(2026, 6, 15)) == 18
+    assert services.age(born, on=datetime.date(2026, 12, 31)) == 18

@@ -105,6 +105,16 @@ def _finish(tc: TeleConsultation, doctor) -> TeleConsultation:
     return services.save_report(None, doctor, tc, "Auscultation normale.", "Furosémide 40 mg", True)
 
 
+def test_an_ehpad_resident_without_a_medecin_traitant_sees_a_specialist(tc_world: TC):
+    # EHPAD residents are an exception to the parcours de soins (REGULATORY.md): no médecin
+    # traitant is asked before a specialist's téléconsultation, and the specialist bills TC.
+    w = tc_world.w
+    assert w.patient_a.gp is None and w.ehpad_a.kind == "ehpad"
+    tc = services.create(None, w.nurse_a, booking(w, tc_world.cardiologist))
+    done = _finish(tc, tc_world.cardiologist)
+    assert done.act.billing_codes.get(code="TC").professional == tc_world.cardiologist
+
+
 @pytest.mark.parametrize(
     ("specialty", "assistance", "assistant_profession", "codes"),
     [
@@ -415,3 +425,40 @@ def test_the_medecin_traitant_outside_the_structure_reads_the_report(tc_world: T
         services.get(None, gp, other.pk)
     # Nor is the médecin traitant a party to the room.
     assert policy.act_role(gp, tc.act) is None
+
+
+def test_the_cap_reads_this_professionals_declaration_of_the_year(tc_world: TC, settings):
+    doctor, year = tc_world.cardiologist, timezone.localdate().year
+    ActivityDeclaration.objects.create(professional=tc_world.w.doctor_a, year=year, total_acts=9)
+    ActivityDeclaration.objects.create(professional=doctor, year=year - 1, total_acts=9)
+    assert billing.cap_warnings(doctor) == [
+        f"Activité {year} non déclarée : le plafond de 20 % d'activité à distance "
+        "ne peut pas être vérifié."
+    ]
+    ActivityDeclaration.objects.create(professional=doctor, year=year, total_acts=1)
+    assert billing.cap_warnings(doctor) == []
+
+
+def test_the_cap_counts_this_years_remote_acts_done_by_the_professional(tc_world: TC, settings):
+    doctor, w = tc_world.cardiologist, tc_world.w
+    year = timezone.localdate().year
+    ActivityDeclaration.objects.create(professional=doctor, year=year, total_acts=3)
+    settings.TELESANTE_REMOTE_CAP, settings.TELESANTE_REMOTE_CAP_WARN = 0.5, 1 / 3
+    now = timezone.now()
+
+    def act(kind=ActKind.TELECONSULTATION, status=ActStatus.DONE, done_at=now, by=doctor):
+        a = Act.objects.create(
+            kind=kind, patient=w.patient_a, requester=w.nurse_a,
+            requesting_structure=w.ehpad_a, status=status, done_at=done_at,
+        )  # fmt: skip
+        a.performers.add(by)
+
+    act(status=ActStatus.SCHEDULED, done_at=None)
+    act(done_at=now.replace(year=year - 1))
+    act(kind=ActKind.TELESURVEILLANCE)
+    act(by=w.doctor_a)
+    assert billing.cap_warnings(doctor) == []
+    act()
+    assert billing.cap_warnings(doctor) == [
+        f"Proche du plafond : 33.3 % de l'activité {year} à distance (plafond 50 %)."
+    ]

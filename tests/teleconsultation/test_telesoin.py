@@ -3,6 +3,7 @@ account profession with a French label and may perform a télésoin, once the bo
 feasible by video; no other profession may; nurses bill TMI under the 20 % cap;
 physiotherapists keep their own rules."""
 
+import datetime
 import io
 
 import pytest
@@ -161,3 +162,12 @@ def test_the_api_books_a_telesoin_with_the_declaration(tc_world: TC):
         content_type="application/json",
     )
     assert booked.status_code == 201 and booked.json()["video_suitable"] is True
+
+
+def test_a_physiotherapy_patient_is_a_minor_until_the_eighteenth_birthday():
+    today = datetime.date.today()
+    eighteen = today.replace(year=today.year - 18)  # born 18 years ago today (not on 29/02)
+    adult = telesoin.physio_rules(eighteen, False, True, adult_present=False)
+    assert adult == {}
+    minor = telesoin.physio_rules(eighteen + datetime.timedelta(days=1), False, True, False)
+    assert minor == {"adult_present": ["Un patient mineur est accompagné d'un adulte."]}

@@ -10,7 +10,7 @@ from django.utils import timezone
 from telesante.accounts.models import Membership
 from telesante.acts.models import BillingCode
 from telesante.structures.models import StructureKind
-from telesante.teleexpertise import services
+from telesante.teleexpertise import billing, services
 from tests.conftest import logged_in, make_patient, make_structure
 from tests.teleexpertise.conftest import answered, wound_request
 
@@ -195,3 +195,41 @@ def test_another_patient_or_another_expert_the_same_day_is_billed(te_world):
     te = services.claim(None, t.wound_expert_2, te)
     te = services.answer(None, t.wound_expert_2, te, "Avis", "", "none")
     assert codes(te)["TE2"].billable
+
+
+def test_the_cap_counts_billable_te2_of_other_acts_only(te_world, settings):
+    # Neither RQD codes, nor non-billable TE2, nor the act's own code count towards the cap.
+    t = te_world
+    settings.TELESANTE_TE2_YEARLY_CAP = 1
+    first = answered(t)
+    BillingCode.objects.filter(act=first.act, code="TE2").update(billable=False)
+    assert codes(answered(t))["TE2"].billable  # one RQD and one non-billable TE2 before it
+    te = services.claim(None, t.wound_expert, services.create(None, t.w.nurse_a, wound_request(t)))
+    BillingCode.objects.exclude(code="TE2").delete()
+    BillingCode.objects.filter(code="TE2").update(billable=False)
+    BillingCode.objects.create(act=te.act, code="TE2", professional=t.wound_expert)
+    assert billing.checks(te) == []
+
+
+def test_the_cap_window_is_365_days(te_world, settings):
+    settings.TELESANTE_TE2_YEARLY_CAP = 1
+    answered(te_world)
+    BillingCode.objects.update(created_at=timezone.now() - datetime.timedelta(days=365, hours=1))
+    assert codes(answered(te_world))["TE2"].billable
+
+
+def test_an_msp_of_the_requester_alone_is_billable(te_world):
+    msp = make_structure("MSP du Bourny", kind=StructureKind.MSP, finess="530000039")
+    Membership.objects.create(user=te_world.w.nurse_a, structure=msp)
+    assert codes(answered(te_world))["TE2"].billable
+
+
+def test_the_experts_own_requests_do_not_count_towards_the_cap(te_world, settings):
+    # An RQD the expert billed as a requester for this patient is not a TE2.
+    settings.TELESANTE_TE2_YEARLY_CAP = 1
+    first = answered(te_world)
+    # Two days before: the same-day rule (no combination with another act) stays out of it.
+    BillingCode.objects.filter(act=first.act).update(
+        code="RQD", created_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    assert codes(answered(te_world))["TE2"].billable

@@ -198,3 +198,19 @@ def test_worker_sends_queued_emails_and_escalates(te_world, settings, restore_si
     statuses = set(DBTaskResult.objects.values_list("status", flat=True))
     assert statuses == {"SUCCESSFUL"}
     assert DBTaskResult.objects.filter(task_path="telesante.teleexpertise.tasks.escalate").exists()
+
+
+def test_each_deadline_bites_at_its_exact_time_for_every_request(te_world, te, coordinator):
+    # Two requests of the same time: each step counts both, from the very minute it is due;
+    # every notification links the act.
+    t = te_world
+    second = services.create(None, t.w.nurse_a, wound_request(t))
+    Act.objects.filter(pk=second.pk).update(requested_at=te.act.requested_at, due_at=te.act.due_at)
+    widen_at = te.act.requested_at + hours(te.act.filiere.widen_after_hours)
+    assert escalation.run(now=widen_at)["widened"] == 2
+    assert escalation.run(now=te.act.due_at)["reminded"] == 2
+    late = te.act.due_at + hours(te.act.filiere.coordinator_after_hours)
+    assert escalation.run(now=late)["coordinator"] == 2
+    told = Notification.objects.filter(user__in=[t.chu_expert, coordinator])
+    assert told.count() >= 4 and not told.filter(act__isnull=True).exists()
+    assert all(n.url.startswith("/") for n in told)

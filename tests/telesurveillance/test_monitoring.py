@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
 from telesante.telesurveillance import adherence, reports, tasks
-from telesante.telesurveillance.models import Alert
+from telesante.telesurveillance.models import Alert, Enrolment, EnrolmentState
 from tests.telesurveillance.conftest import NOW, PARIS, START, TSV
 from tests.telesurveillance.test_rules import send
 
@@ -42,6 +42,27 @@ def test_under_half_at_one_month_is_flagged(tsv):
     tsv.enrolment.refresh_from_db()
     assert tsv.enrolment.adherence_flag.startswith("Observance 25 % au mois 1")
     assert adherence.check(START + 61 * DAY) == []  # flagged once
+
+
+def test_just_under_half_is_flagged_and_half_is_not(tsv):
+    # Less than half of the expected data stops or reviews the monitoring (REGULATORY.md):
+    # 81 of 180 (45 %) is flagged, 90 of 180 (50 %) is not.
+    daily(tsv, range(27))
+    assert adherence.checkpoint(tsv.enrolment, 1).percent == 45
+    assert [e.pk for e in adherence.check(START + 30 * DAY)] == [tsv.enrolment.pk]
+    assert "Observance 45 % au mois 1" in Enrolment.objects.get(pk=tsv.enrolment.pk).adherence_flag
+
+
+def test_exactly_half_is_not_flagged(tsv):
+    daily(tsv, range(30))
+    assert adherence.checkpoint(tsv.enrolment, 1).share == 0.5
+    assert adherence.check(START + 30 * DAY) == []
+
+
+def test_only_active_monitorings_are_checked(tsv):
+    daily(tsv, range(0, 30, 2))
+    Enrolment.objects.filter(pk=tsv.enrolment.pk).update(state=EnrolmentState.ENDED)
+    assert adherence.check(START + 30 * DAY) == []
 
 
 def test_the_second_month_is_checked_too(tsv):

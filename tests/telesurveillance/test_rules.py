@@ -4,7 +4,7 @@ import datetime
 
 from telesante.core.models import AuditEntry
 from telesante.telesurveillance import catalog, ingest, rules
-from telesante.telesurveillance.models import Alert, AlertState
+from telesante.telesurveillance.models import Alert, AlertState, Enrolment, EnrolmentState
 from tests.telesurveillance.conftest import NOW, TSV
 
 DAY = datetime.timedelta(days=1)
@@ -96,3 +96,74 @@ def test_patient_thresholds_override_the_programme(tsv):
     e.save()
     assert send(tsv, ("a", "spo2", 91, NOW)).alerts == 1
     assert Alert.objects.get().severity == 3
+
+
+def _weight_rule(tsv: TSV, **rule) -> None:
+    """The patient's weight rules replaced by one relative rule."""
+    e = tsv.enrolment
+    e.thresholds = [t for t in e.thresholds if t.get("type") != "weight"] + [
+        {"type": "weight", "value": 2, "days": 3, "severity": 3, **rule}
+    ]
+    e.save()
+
+
+def test_a_change_of_exactly_the_amount_over_exactly_the_window_alerts(tsv):
+    assert send(tsv, ("a", "weight", 80.0, NOW - 3 * DAY), ("b", "weight", 82.0, NOW)).alerts == 1
+    assert Alert.objects.get().message == "Poids : +2 kg en 3 jours (de 80 à 82)"
+
+
+def test_a_rise_under_the_amount_within_the_window_does_not_alert(tsv):
+    # Over 7 days the weight moves 2.9 kg, within any 3 days at most 1.5 kg.
+    send(
+        tsv,
+        ("a", "weight", 81.0, NOW - 10 * DAY),
+        ("b", "weight", 80.0, NOW - 7 * DAY),
+        ("c", "weight", 81.5, NOW - 4 * DAY),
+        ("d", "weight", 82.9, NOW - DAY),
+    )
+    assert not Alert.objects.exists()
+
+
+def test_a_fall_rule_alerts_on_a_loss_and_not_on_a_gain(tsv):
+    _weight_rule(tsv, kind="fall")
+    send(tsv, ("a", "weight", 80.0, NOW - 3 * DAY), ("b", "weight", 83.0, NOW - 2 * DAY))
+    assert not Alert.objects.exists()
+    send(tsv, ("c", "weight", 81.5, NOW - DAY))  # 1.5 kg lost: under the amount
+    assert not Alert.objects.exists()
+    assert send(tsv, ("d", "weight", 80.5, NOW)).alerts == 1
+    alert = Alert.objects.get()
+    assert (alert.rule, alert.value) == ("weight:fall", 80.5)
+    assert alert.message == "Poids : −2,5 kg en 3 jours (de 83 à 80,5)"
+
+
+def test_the_rules_window_in_days_is_the_patients(tsv):
+    _weight_rule(tsv, kind="rise", days=7)
+    assert send(tsv, ("a", "weight", 80.0, NOW - 6 * DAY), ("b", "weight", 82.5, NOW)).alerts == 1
+    assert Alert.objects.get().message == "Poids : +2,5 kg en 7 jours (de 80 à 82,5)"
+
+
+def test_a_change_already_seen_is_not_alerted_again_by_a_later_reading(tsv):
+    send(tsv, ("a", "weight", 80.0, NOW - 4 * DAY), ("b", "weight", 82.5, NOW - 3.5 * DAY))
+    Alert.objects.update(state=AlertState.RESOLVED)
+    # The new reading's own window (from 4 days back) holds a 1 kg rise only.
+    assert send(tsv, ("c", "weight", 81.0, NOW - DAY)).alerts == 0
+
+
+def test_the_window_drops_older_readings_one_by_one(tsv):
+    # Only the first reading is older than 3 days before the last: the second starts the gain.
+    result = send(
+        tsv,
+        ("a", "weight", 80.0, NOW - 10 * DAY),
+        ("b", "weight", 79.0, NOW - 6 * DAY),
+        ("c", "weight", 81.0, NOW - 4 * DAY),
+    )
+    assert result.alerts == 1
+    assert Alert.objects.get().message == "Poids : +2 kg en 3 jours (de 79 à 81)"
+
+
+def test_missing_data_of_active_monitorings_only(tsv):
+    # Silent since its start, the ended monitoring raises nothing.
+    Enrolment.objects.filter(pk=tsv.enrolment.pk).update(state=EnrolmentState.ENDED)
+    assert rules.missing_data(NOW) == []
+    Enrolment.objects.filter(pk=tsv.enrolment.pk).update(state=EnrolmentState.ACTIVE)
+    assert len(rules.missing_data(NOW)) == 1

@@ -28,6 +28,22 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1366, "height": 768}}
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def shoot(page, name: str, widths: dict[str, dict] | None = None) -> None:
+    """A full-page PNG under screenshots/ when asked (TELESANTE_SCREENSHOTS=1), to look at as a
+    person would; with `widths` ({"phone": PHONE, ...}), one per width, the page left at the
+    last one."""
+    if not os.environ.get("TELESANTE_SCREENSHOTS"):
+        return
+    SHOTS.mkdir(exist_ok=True)
+    if widths is None:
+        page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+        return
+    for device, spec in widths.items():
+        page.set_viewport_size(spec["viewport"])
+        page.screenshot(path=SHOTS / f"{name}-{device}.png", full_page=True)
 
 
 def require_chromium() -> None:

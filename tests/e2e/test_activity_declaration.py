@@ -9,9 +9,6 @@ Screenshots at 390 and 1280 px on purpose:
 PNGs go to screenshots/activity-<page>-<phone|desktop>.png (gitignored).
 """
 
-import os
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -21,10 +18,10 @@ from telesante.notifications import services as notifications
 from telesante.teleconsultation.models import ActivityDeclaration
 from tests.conftest import World
 from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import shoot as e2e_shoot
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 WIDE = {"viewport": {"width": 1280, "height": 800}}
 YEAR = timezone.localdate().year
 
@@ -36,13 +33,7 @@ def quiet(monkeypatch):
 
 
 def shoot(page, name: str) -> None:
-    if not os.environ.get("TELESANTE_SCREENSHOTS"):
-        return
-    SHOTS.mkdir(exist_ok=True)
-    for device, spec in {"phone": PHONE, "desktop": WIDE}.items():
-        page.set_viewport_size(spec["viewport"])
-        page.screenshot(path=SHOTS / f"activity-{name}-{device}.png", full_page=True)
-    page.set_viewport_size(WIDE["viewport"])
+    e2e_shoot(page, f"activity-{name}", {"phone": PHONE, "desktop": WIDE})
 
 
 def test_a_professional_declares_the_year_on_their_account_page(world: World, new_page):

@@ -9,7 +9,6 @@ Screenshots of the pages this change touched (the dashboard's legend, the error 
         .venv/bin/pytest tests/e2e/test_csp.py
 """
 
-import os
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,13 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import DESKTOP, PHONE, fresh_code, log_in
+from tests.e2e.conftest import shoot as e2e_shoot
 from tests.e2e.server import Server, running_server
 from tests.e2e.test_indicators_dashboard import filieres  # noqa: F401
 from tests.indicators.conftest import Dataset, dataset  # noqa: F401
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 WIDE = {"viewport": {"width": 1280, "height": 800}}
 # Collected in the page itself, before any of its scripts run (Playwright's init scripts are
 # not subject to the page's policy).
@@ -65,9 +64,7 @@ def no_violation(page, console: list[str]) -> None:
 
 
 def shoot(page, name: str) -> None:
-    if os.environ.get("TELESANTE_SCREENSHOTS"):
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=SHOTS / f"csp-{name}.png", full_page=True)
+    e2e_shoot(page, f"csp-{name}")
 
 
 def test_login_home_room_and_boxes_run_under_the_policy(browser, server, tc_world: TC):  # noqa: F811

@@ -9,9 +9,7 @@ PNGs go to screenshots/inputs-<page>-<phone|desktop>.png (gitignored).
 """
 
 import datetime
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -27,10 +25,10 @@ from telesante.teleconsultation.models import TeleConsultation
 from telesante.teleexpertise import services
 from tests.conftest import World, make_structure, make_user
 from tests.e2e.conftest import DESKTOP, PHONE, pick
+from tests.e2e.conftest import shoot as e2e_shoot
 from tests.teleexpertise.conftest import TE, load_filieres, te_world, wound_request  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -40,14 +38,7 @@ def quiet(monkeypatch):
 
 
 def shoot(page, name: str) -> None:
-    """A full-page PNG at phone and desktop widths, when asked (TELESANTE_SCREENSHOTS=1)."""
-    if not os.environ.get("TELESANTE_SCREENSHOTS"):
-        return
-    SHOTS.mkdir(exist_ok=True)
-    for device, spec in {"phone": PHONE, "desktop": DESKTOP}.items():
-        page.set_viewport_size(spec["viewport"])
-        page.screenshot(path=SHOTS / f"inputs-{name}-{device}.png", full_page=True)
-    page.set_viewport_size(DESKTOP["viewport"])
+    e2e_shoot(page, f"inputs-{name}", {"phone": PHONE, "desktop": DESKTOP})
 
 
 def test_decimal_comma_in_a_request_form_reaches_the_record(te_world: TE, new_page):  # noqa: F811

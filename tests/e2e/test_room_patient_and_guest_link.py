@@ -11,7 +11,6 @@ PNGs go to screenshots/rp-<page>-<phone|desktop>.png (gitignored).
 """
 
 import datetime
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,21 +25,19 @@ from telesante.rooms import tokens
 from telesante.teleconsultation import services as tc_services
 from telesante.telesurveillance import forfaits
 from tests.e2e.conftest import PHONE, login_cookie
+from tests.e2e.conftest import shoot as e2e_shoot
 from tests.e2e.server import Server, running_server
 from tests.rooms.conftest import TC, booking, in_call, tc_world  # noqa: F401
 from tests.teleexpertise.conftest import jpeg
 from tests.telesurveillance.conftest import TSV, tsv  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 LAPTOP = {"viewport": {"width": 1280, "height": 800}}
 DEVICES = {"phone": PHONE, "desktop": LAPTOP}
 
 
 def shoot(page, name: str) -> None:
-    if os.environ.get("TELESANTE_SCREENSHOTS"):
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=SHOTS / f"rp-{name}.png", full_page=True)
+    e2e_shoot(page, f"rp-{name}")
 
 
 def fits(page, device: dict) -> None:

@@ -14,7 +14,6 @@ Screenshots of the room (phone and desktop) on purpose:
 PNGs go to screenshots/tc-<page>-<phone|desktop>.png (gitignored).
 """
 
-import os
 from pathlib import Path
 
 import pytest
@@ -28,11 +27,11 @@ from telesante.rooms import services as rooms
 from telesante.rooms import tokens
 from telesante.teleconsultation.models import TeleConsultation
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie, wait_until
+from tests.e2e.conftest import shoot as e2e_shoot
 from tests.e2e.server import Server, running_server
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 # Frames decoded by a <video>: requestVideoFrameCallback's counter, or the playback quality.
 FRAMES_JS = """(selector) => {
   const v = document.querySelector(selector);
@@ -49,9 +48,7 @@ def server(transactional_db, settings, tmp_path) -> Server:
 
 
 def shoot(page, name: str) -> None:
-    if os.environ.get("TELESANTE_SCREENSHOTS"):
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=SHOTS / f"tc-{name}.png", full_page=True)
+    e2e_shoot(page, f"tc-{name}")
 
 
 def open_as(browser, server: Server, user, device: dict):

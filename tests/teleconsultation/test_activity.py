@@ -33,6 +33,7 @@ def test_the_professional_declares_on_their_account_page_the_french_way(world):
     assert declared(world.doctor_a) == 1250
     page = client.get(reverse("my_activity")).content.decode()
     assert "Sous le plafond." in page and 'value="1250"' in page
+    assert "<dd>1\u202f250</dd>" in page or "<dd>1\xa0250</dd>" in page  # grouped thousands
     entry = AuditEntry.objects.get(action=AuditAction.UPDATE, object_type="activitydeclaration")
     assert (entry.actor_id, entry.detail) == (world.doctor_a.pk, f"activité déclarée {YEAR} : 1250")
 

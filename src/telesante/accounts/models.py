@@ -92,6 +92,9 @@ class User(AbstractUser):
         _("rôle régional"), max_length=10, choices=RegionalRole.choices, blank=True
     )
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    # Right to regulate SAMU/SAS calls: Pro Santé Connect's Acces_Regulation_Medicale claim at
+    # each login, or granted by the structure administrator for password accounts.
+    regulation_access = models.BooleanField(_("accès à la régulation médicale"), default=False)
     # Seeded demo account: its second factor may be shown on screen, in demo mode only.
     is_demo = models.BooleanField(default=False, editable=False)
 

@@ -19,6 +19,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
+from telesante.core.observability import CountWebSockets  # noqa: E402
 from telesante.core.ws import NoRouteConsumer  # noqa: E402
 from telesante.notifications.consumers import NotificationConsumer  # noqa: E402
 from telesante.rooms.consumers import RoomConsumer  # noqa: E402
@@ -34,8 +35,8 @@ websocket_urlpatterns = [
 application = ProtocolTypeRouter(
     {
         "http": django_asgi,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "websocket": CountWebSockets(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

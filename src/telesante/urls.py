@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from telesante.api import api
+from telesante.core import observability
 from telesante.core import views as core_views
 from telesante.deployment import views as deployment_views
 from telesante.directory import views as directory_views
@@ -26,7 +27,10 @@ admin.site.site_title = "Télésanté"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("liste-de-travail/", core_views.worklist_fragment, name="worklist"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", observability.readiness, name="healthz"),
+    path("healthz/live", observability.liveness, name="healthz-live"),
+    path("healthz/ready", observability.readiness, name="healthz-ready"),
+    path("metrics", observability.metrics, name="metrics"),
     path("compte/activite/", activity_views.my_activity, name="my_activity"),
     path("compte/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

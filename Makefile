@@ -25,9 +25,11 @@ need = @command -v $(1) >/dev/null 2>&1 || { \
 browser:
 	$(call need,chromium,chromium,tests navigateur)
 
-# The production tests run Debian's nginx in front of two server processes (tests/deploy/).
+# The production tests run Debian's nginx in front of two server processes and the restore
+# drill copies documents with rsync (tests/deploy/).
 deploy-tools:
 	$(call need,nginx,nginx-light,tests de déploiement)
+	$(call need,rsync,rsync,exercice de restauration)
 
 # The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
 gettext:

@@ -109,7 +109,11 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'telesante.sqlite3'}"), conn_max_age=60
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'telesante.sqlite3'}"),
+        conn_max_age=60,
+        # A kept connection is checked before reuse: after a database restart the next request
+        # reconnects instead of failing.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

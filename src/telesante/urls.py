@@ -21,6 +21,7 @@ from telesante.telesurveillance import views as tsv_views
 # The back office logs in through the same two-factor login as everyone else: the admin's own
 # login form (password only) is never served.
 admin.site.login = core_views.admin_login
+handler500 = core_views.server_error
 admin.site.site_header = _("Télésanté — administration régionale")
 admin.site.site_title = "Télésanté"
 

@@ -5,7 +5,7 @@ and prints what the database then holds as JSON."""
 import hashlib
 import json
 
-from telesante.accounts.models import Membership, User
+from telesante.accounts.models import ApiToken, Membership, User
 from telesante.acts.models import Act
 from telesante.documents import services as documents
 from telesante.documents.models import Attachment
@@ -20,6 +20,9 @@ PNG = bytes.fromhex(
 )
 
 
+EHPAD = "EHPAD de l'exercice"
+
+
 def write(tag: str, count: int) -> None:
     region, _ = Region.objects.get_or_create(code="52", defaults={"name": "Pays de la Loire"})
     dep, _ = Departement.objects.get_or_create(
@@ -27,7 +30,7 @@ def write(tag: str, count: int) -> None:
     )
     Commune.objects.get_or_create(code="53130", defaults={"name": "Laval", "departement": dep})
     ehpad, _ = Structure.objects.get_or_create(
-        name="EHPAD de l'exercice", defaults={"kind": StructureKind.EHPAD, "commune_id": "53130"}
+        name=EHPAD, defaults={"kind": StructureKind.EHPAD, "commune_id": "53130"}
     )
     nurse = User.objects.filter(email="ide.exercice@example.test").first()
     if nurse is None:
@@ -67,3 +70,12 @@ def state() -> dict:
         "acts": Act.objects.count(),
         "documents": files,
     }
+
+
+def professional() -> None:
+    """A doctor of the exercise's EHPAD with an API token; prints the token."""
+    write("equipe", 1)
+    doctor = User.objects.create_user("medecin.exercice@example.test", None, last_name="Exercice")
+    Membership.objects.create(user=doctor, structure=Structure.objects.get(name=EHPAD))
+    _token, raw = ApiToken.issue(doctor)
+    print(json.dumps({"token": raw}))

@@ -160,6 +160,8 @@ def region(settings, tmp_path):
         "TELESANTE_TRUSTED_PROXIES": "127.0.0.1",
         "TELESANTE_LOG_FORMAT": "json",
         "TELESANTE_LOG_LEVEL": "INFO",
+        # A process killed outright leaves presences that the other forgets this fast.
+        "TELESANTE_PRESENCE_SECONDS": "3",
     }
     media = Path(settings.MEDIA_ROOT)
     certs = tmp_path / "certs"

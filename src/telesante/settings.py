@@ -283,6 +283,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+# HTTP requests one process serves at once; beyond, 503 at once (core/shedding.py). 0: no limit.
+TELESANTE_MAX_IN_FLIGHT = int(env("MAX_IN_FLIGHT", "24"))
 # Who may read /metrics (Prometheus): the monitoring network's addresses, as CIDR.
 TELESANTE_METRICS_NETWORKS = env("METRICS_NETWORKS", "127.0.0.1/32,::1/128").split(",")
 

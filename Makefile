@@ -6,9 +6,9 @@ DEMO_ENV := TELESANTE_DEMO=1 TELESANTE_DATABASE_URL=sqlite:///$(CURDIR)/var/demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint bench browser gettext mutants
+.PHONY: install demo test lint bench browser gettext mutants deploy-tools
 
-install: $(VENV)/.installed browser gettext
+install: $(VENV)/.installed browser gettext deploy-tools
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ need = @command -v $(1) >/dev/null 2>&1 || { \
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 browser:
 	$(call need,chromium,chromium,tests navigateur)
+
+# The production tests run Debian's nginx in front of two server processes and the restore
+# drill copies documents with rsync (tests/deploy/).
+deploy-tools:
+	$(call need,nginx,nginx-light,tests de déploiement)
+	$(call need,rsync,rsync,exercice de restauration)
 
 # The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
 gettext:

@@ -26,7 +26,10 @@ EXEMPT_PREFIXES = {
     "compte/": "allauth login pages: public by design, tested in tests/accounts/test_login.py",
     "i18n/": "language switch: public, no data",
     "admin/": "Django admin requires is_staff for every page; admin:index is in the matrix",
-    "healthz": "load-balancer probe: public, answers only whether the database is reachable",
+    "healthz": "liveness and readiness probes: public, answer only whether the process and its "
+    "database, Redis and broker are up (tests/core/test_observability.py)",
+    "metrics": "Prometheus: by network, not by user; the monitoring network only, others 404 "
+    "(tests/core/test_observability.py)",
     "api/v1/": "API operations are listed from the OpenAPI schema below",
 }
 API_PUBLIC = {"GET /api/v1/openapi.json", "GET /api/v1/docs"}

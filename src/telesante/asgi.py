@@ -19,6 +19,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
+from telesante.core.observability import CountWebSockets  # noqa: E402
+from telesante.core.shedding import ShedLoad  # noqa: E402
 from telesante.core.ws import NoRouteConsumer  # noqa: E402
 from telesante.notifications.consumers import NotificationConsumer  # noqa: E402
 from telesante.rooms.consumers import RoomConsumer  # noqa: E402
@@ -33,9 +35,9 @@ websocket_urlpatterns = [
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "http": ShedLoad(django_asgi),
+        "websocket": CountWebSockets(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -63,9 +63,12 @@ INSTALLED_APPS = [
     "telesante.indicators",
     "telesante.directory",
     "telesante.demo",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "telesante.core.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "telesante.core.api_errors.api_error_shape",
@@ -81,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "telesante.accounts.middleware.RequireSecondFactorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "telesante.urls"
@@ -105,7 +109,11 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'telesante.sqlite3'}"), conn_max_age=60
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'telesante.sqlite3'}"),
+        conn_max_age=60,
+        # A kept connection is checked before reuse: after a database restart the next request
+        # reconnects instead of failing.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -254,12 +262,31 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "telesante@localhost")
 
+# TELESANTE_LOG_FORMAT=json: one JSON object a line, with the request id nginx gave.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "telesante.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if env("LOG_FORMAT") == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+# HTTP requests one process serves at once; beyond, 503 at once (core/shedding.py). 0: no limit.
+TELESANTE_MAX_IN_FLIGHT = int(env("MAX_IN_FLIGHT", "24"))
+# Who may read /metrics (Prometheus): the monitoring network's addresses, as CIDR.
+TELESANTE_METRICS_NETWORKS = env("METRICS_NETWORKS", "127.0.0.1/32,::1/128").split(",")
 
 # A commune with APL at or below this counts as under-served (sous-dense); regions may differ.
 TELESANTE_APL_UNDERSERVED = float(env("APL_UNDERSERVED", "2.5"))
@@ -278,6 +305,8 @@ TELESANTE_MEASUREMENTS_MAX_BYTES = int(env("MEASUREMENTS_MAX_BYTES", str(4 * 102
 # that the ingest shares the test's transaction.
 TELESANTE_INGEST_THREADS = not env_flag("INGEST_INLINE")
 TELESANTE_MQTT_URL = env("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Readiness checks the broker only where one is configured (the MQTT bridge's hosts).
+TELESANTE_MQTT_REQUIRED = bool(env("MQTT_URL"))
 # Video rooms: tokens a WebSocket presents live this long; STUN/TURN handed to browsers (coturn
 # REST shared secret → time-limited credentials). Empty lists: direct connections only (a LAN).
 TELESANTE_ROOM_TOKEN_SECONDS = int(env("ROOM_TOKEN_SECONDS", "120"))

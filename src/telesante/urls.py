@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from telesante.api import api
+from telesante.core import observability
 from telesante.core import views as core_views
 from telesante.deployment import views as deployment_views
 from telesante.directory import views as directory_views
@@ -20,13 +21,17 @@ from telesante.telesurveillance import views as tsv_views
 # The back office logs in through the same two-factor login as everyone else: the admin's own
 # login form (password only) is never served.
 admin.site.login = core_views.admin_login
+handler500 = core_views.server_error
 admin.site.site_header = _("Télésanté — administration régionale")
 admin.site.site_title = "Télésanté"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("liste-de-travail/", core_views.worklist_fragment, name="worklist"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", observability.readiness, name="healthz"),
+    path("healthz/live", observability.liveness, name="healthz-live"),
+    path("healthz/ready", observability.readiness, name="healthz-ready"),
+    path("metrics", observability.metrics, name="metrics"),
     path("compte/activite/", activity_views.my_activity, name="my_activity"),
     path("compte/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -303,12 +303,6 @@ def test_api_docs_page_is_served(db):
     assert Client().get("/api/v1/docs").status_code == 200
 
 
-def test_healthz_answers_ok_without_login(db):
-    response = Client().get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
-
-
 def patch(client: Client, patient_id: int, data) -> object:
     return client.patch(f"{URL}/{patient_id}", json.dumps(data), content_type="application/json")
 

@@ -1,12 +1,17 @@
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import conditional_page
 from django.views.i18n import JavaScriptCatalog
@@ -43,13 +48,21 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
 
-def healthz(request: HttpRequest) -> JsonResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:  # any database failure means: take this process out of rotation
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A crash answers 500; the database out of reach (restarting, failing over) answers 503 in
+    French with Retry-After, so that people and API clients try again, and the next request
+    reconnects by itself (CONN_HEALTH_CHECKS) once the database is back."""
+    if not isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return defaults.server_error(request)
+    detail = _("La base de données ne répond pas. Réessayez dans quelques secondes.")
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": detail}, status=503)
+    else:
+        # No request context: its processors would query the database again.
+        html = loader.get_template("503.html").render({"detail": detail})
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = "5"
+    return response
 
 
 # The browser scripts' strings (domain "djangojs") in the request's language. No login: the video

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from telesante.core import bounds
+from telesante.core.observability import MEASUREMENTS
 from telesante.telesurveillance import catalog, pgfast, rules
 from telesante.telesurveillance.alerts import deliver_after_commit
 from telesante.telesurveillance.models import Device, EnrolmentState, Measurement
@@ -251,6 +252,7 @@ def ingest(
         if deliver:
             deliver_after_commit(alerts)
     result.accepted = len(new)
+    MEASUREMENTS.inc(result.accepted)
     result.duplicates += len(rows) - len(new)
     result.alerts = len(alerts)
     return result

@@ -1,0 +1,116 @@
+"""Redis restarted during a call whose two peers are on two server processes (Redis carries the
+signalling between them). The room's WebSockets close with Redis and the pages keep trying;
+once Redis is back, they reconnect on their own, the call is negotiated again and the video
+flows, a chat message crosses from one process to the other both ways, and the presence is
+right (two participants, no ghost). While Redis is down the call is interrupted: the pages
+drop their peer connections with their signalling (peer ids are per connection)."""
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
+from tests.e2e.server import free_port, running_server
+from tests.e2e.test_teleconsultation_call import frames_advance, start_call
+from tests.rooms.conftest import TC, tc_world  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+REMOTE = ".tile.remote video"
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on its own port, that the test may stop and start."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server n'a pas démarré"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        assert self.proc is not None
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def redis() -> Iterator[PrivateRedis]:
+    if not Path(REDIS_SERVER).exists():
+        pytest.fail("redis-server absent (paquet redis-server)")
+    server = PrivateRedis()
+    server.start()
+    yield server
+    if server.proc and server.proc.poll() is None:
+        server.stop()
+
+
+def test_redis_restarted_during_a_call_across_two_processes(
+    browser,
+    redis: PrivateRedis,
+    settings,
+    tmp_path,
+    tc_world: TC,  # noqa: F811
+):
+    shared = {"TELESANTE_REDIS_URL": redis.url, "TELESANTE_PRESENCE_SECONDS": "3"}
+    media = Path(settings.MEDIA_ROOT)
+    with (
+        running_server(media, tmp_path / "one", shared) as one,
+        running_server(media, tmp_path / "two", shared) as two,
+    ):
+        pages = []
+        for user, device, server in (
+            (tc_world.cardiologist, DESKTOP, one),
+            (tc_world.w.nurse_a, PHONE, two),
+        ):
+            context = browser.new_context(base_url=server.url, locale="fr-FR", **device)
+            context.set_default_timeout(20_000)
+            login_cookie(context, server.url, user)
+            pages.append(context.new_page())
+        doc, nu = pages
+        start_call(doc, nu, tc_world)
+
+        redis.stop()
+        for page in (doc, nu):
+            expect(page.locator("#room")).to_have_attribute("data-state", "reconnecting")
+        time.sleep(2)
+        redis.start()
+
+        for page in (doc, nu):
+            expect(page.locator("#room")).to_have_attribute("data-state", "in-call", timeout=45_000)
+            expect(page.locator(REMOTE)).to_have_count(1, timeout=45_000)
+        # Signalling crosses processes again, both ways.
+        nu.fill("#chat-input", "Redis est revenu, vous m'entendez ?")
+        nu.get_by_role("button", name="Envoyer").click()
+        expect(doc.locator("#chat-log")).to_contain_text("Redis est revenu", timeout=30_000)
+        doc.fill("#chat-input", "Oui, je vous vois.")
+        doc.get_by_role("button", name="Envoyer").click()
+        expect(nu.locator("#chat-log")).to_contain_text("Oui, je vous vois.", timeout=30_000)
+        for page in (doc, nu):
+            expect(page.locator("#room-status")).to_have_text(
+                "En communication (2 participants).", timeout=30_000
+            )
+            frames_advance(page, REMOTE)
+        for page in pages:
+            page.context.close()

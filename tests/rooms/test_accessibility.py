@@ -77,6 +77,7 @@ def test_the_page_has_a_polite_announcer_a_chat_log_and_the_role_words(tc_world:
         .content.decode()
     )
     assert re.search(r'id="room-announcer" role="status" aria-live="polite"', html)
+    assert "{#" not in html and "{% comment" not in html  # no template comment leaks out
     assert re.search(r'<div role="log" aria-labelledby="chat-title"', html)
     # The status line on screen is not a second live region (each change is said once).
     assert re.search(r'<p class="room-status" id="room-status">', html)

@@ -17,6 +17,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from telesante.rooms import services as rooms
+from telesante.rooms import tokens
+from telesante.rooms.models import GuestLink
 from tests.e2e.axe_check import assert_accessible
 from tests.e2e.conftest import DESKTOP, PHONE, shoot
 from tests.e2e.keyboard import FOCUSED, tab_to
@@ -116,3 +119,49 @@ def test_wait_admit_mute_chat_and_hang_up_with_the_keyboard_only(
     finally:
         doc_ctx.close()
         nurse_ctx.close()
+
+
+def test_a_guest_types_the_code_and_is_admitted_with_the_keyboard_only(
+    browser,
+    server: Server,  # noqa: F811
+    tc_world: TC,  # noqa: F811
+):
+    """The patient at home: the code page, then the waiting room, read and used like the
+    professionals' (and the connection check the professionals run beforehand)."""
+    doctor = tc_world.cardiologist
+    guest = rooms.create_guest_link(None, doctor, tc_world.room, "Mme Dorvane", "patient", 2)
+    GuestLink.objects.filter(pk=guest.pk).update(code_hash=rooms._code_digest(guest.pk, "246810"))
+    doc_ctx, doc = open_as(browser, server, doctor, DESKTOP)
+    guest_ctx = browser.new_context(base_url=server.url, locale="fr-FR", **PHONE)
+    guest_ctx.set_default_timeout(15_000)
+    try:
+        doc.goto(reverse("connection_test"))
+        expect(doc.locator("#test-rtt")).not_to_have_text("Mesure en cours…")
+        assert_accessible(doc, "test de connexion")
+        doc.goto(reverse("room", args=[tc_world.room.slug]))
+        expect(doc.locator("#room")).to_have_attribute("data-state", "in-call")
+
+        patient = guest_ctx.new_page()
+        patient.goto(tokens.guest_path(guest.pk))
+        assert_accessible(patient, "code de l'invité")
+        tab_to(patient, patient.get_by_role("textbox", name="Code"))
+        patient.keyboard.type("246810")
+        patient.keyboard.press("Enter")
+        expect(patient.locator("#room")).to_have_attribute("data-state", "waiting")
+        expect(patient.get_by_role("heading", level=1)).to_have_text(
+            f"Téléconsultation avec {doctor.display_name} (Médecin), "
+            f"{tc_world.w.nurse_a.display_name} (Infirmier·ère)"
+        )
+        heard(doc, "Mme Dorvane, Patient (à domicile) attend dans la salle d'attente.")
+        assert_accessible(patient, "salle d'attente de l'invité")
+        tab_to(doc, doc.get_by_role("button", name="Admettre Mme Dorvane"))
+        doc.keyboard.press("Space")
+        heard(patient, "Vous êtes admis·e dans l'appel.")
+        expect(
+            patient.get_by_role("figure", name=f"{doctor.display_name}, Médecin")
+        ).to_be_visible()
+        assert_accessible(patient, "invité en appel")
+        shoot(patient, "a11y-room-guest", WIDTHS)
+    finally:
+        doc_ctx.close()
+        guest_ctx.close()

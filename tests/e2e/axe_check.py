@@ -3,11 +3,10 @@ come from the npm package locked in tools/axe (`make install` runs `npm ci` ther
 is evaluated through the debugger, which the pages' Content-Security-Policy does not block."""
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 
-import pytest
+from tests.e2e.conftest import require_file
 
 AXE = Path(__file__).resolve().parents[2] / "tools/axe/node_modules/axe-core/axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -20,11 +19,7 @@ RUN = """(tags) => axe.run(document, {runOnly: {type: "tag", values: tags}}).the
 
 @cache
 def _source() -> str:
-    if not AXE.exists():
-        message = f"{AXE} absent : make install (npm ci dans tools/axe)."
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_file(AXE, f"{AXE} absent : make install (npm ci dans tools/axe).")
     return AXE.read_text(encoding="utf-8")
 
 

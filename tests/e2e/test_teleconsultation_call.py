@@ -163,6 +163,15 @@ def test_doctor_admits_nurse_video_both_ways_chat_and_report(call, tc_world: TC)
     for page in (doc, nu):
         expect(page.locator(".tile.remote video")).to_have_count(1)
         frames_advance(page, ".tile.remote video")
+    # Heard in the live regions: her cut and return, her leaving and coming back for him.
+    expect(nu.locator("#room-announcer")).to_contain_text("Connexion perdue : reconnexion…")
+    expect(nu.locator("#room-announcer")).to_contain_text("Connexion rétablie.")
+    expect(doc.locator("#room-announcer")).to_contain_text(
+        f"{nurse.display_name} a quitté l'appel."
+    )
+    expect(doc.locator("#room-announcer")).to_contain_text(
+        f"{nurse.display_name}, Infirmier·ère a rejoint l'appel."
+    )
     label = nurse.display_name
     assert list(
         Incident.objects.filter(act_id=tc_world.consultation.pk).values_list(

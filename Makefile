@@ -6,9 +6,9 @@ DEMO_ENV := TELESANTE_DEMO=1 TELESANTE_DATABASE_URL=sqlite:///$(CURDIR)/var/demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint bench browser gettext mutants deploy-tools
+.PHONY: install demo test lint bench browser gettext axe mutants deploy-tools
 
-install: $(VENV)/.installed browser gettext deploy-tools
+install: $(VENV)/.installed browser gettext axe deploy-tools
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ deploy-tools:
 # The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
 gettext:
 	$(call need,xgettext,gettext,catalogue anglais)
+
+# axe-core, the accessibility rules the browser tests run over the pages (npm, locked).
+axe: tools/axe/node_modules/.installed
+
+tools/axe/node_modules/.installed: tools/axe/package.json tools/axe/package-lock.json
+	$(call need,npm,npm,audit d'accessibilité)
+	cd tools/axe && npm ci --no-audit --no-fund --silent
+	touch $@
 
 demo: install
 	mkdir -p var

@@ -77,7 +77,7 @@ def test_switching_camera_and_microphone_mid_call_keeps_the_call(call, tc_world:
     assert nu.evaluate("window.firstCamera.readyState") == "ended"  # released
     frames_advance(doc, REMOTE)
     # The snapshot of her own video is taken from the second camera's picture.
-    nu.get_by_role("button", name="Photographier la vidéo : votre caméra").click()
+    nu.get_by_role("button", name="Photo de votre caméra").click()
     expect(doc.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
     snapshot = Attachment.objects.get(act_id=tc_world.consultation.pk)
     assert snapshot.content_type == "image/jpeg" and snapshot.uploaded_by == nurse

@@ -163,6 +163,15 @@ def test_doctor_admits_nurse_video_both_ways_chat_and_report(call, tc_world: TC)
     for page in (doc, nu):
         expect(page.locator(".tile.remote video")).to_have_count(1)
         frames_advance(page, ".tile.remote video")
+    # Heard in the live regions: her cut and return, her leaving and coming back for him.
+    expect(nu.locator("#room-announcer")).to_contain_text("Connexion perdue : reconnexion…")
+    expect(nu.locator("#room-announcer")).to_contain_text("Connexion rétablie.")
+    expect(doc.locator("#room-announcer")).to_contain_text(
+        f"{nurse.display_name} a quitté l'appel."
+    )
+    expect(doc.locator("#room-announcer")).to_contain_text(
+        f"{nurse.display_name}, Infirmier·ère a rejoint l'appel."
+    )
     label = nurse.display_name
     assert list(
         Incident.objects.filter(act_id=tc_world.consultation.pk).values_list(
@@ -171,7 +180,7 @@ def test_doctor_admits_nurse_video_both_ways_chat_and_report(call, tc_world: TC)
     ) == [f"Coupure de la connexion de {label}.", f"Reconnexion de {label}."]
 
     # A snapshot of the nurse's video (her otoscope, say) goes into the record.
-    doc.get_by_role("button", name=f"Photographier la vidéo : {nurse.display_name}").click()
+    doc.get_by_role("button", name=f"Photo de la vidéo de {nurse.display_name}").click()
     expect(doc.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
     expect(nu.locator("#chat-log")).to_contain_text("Document versé au dossier : cliche-")
     snapshot = Attachment.objects.get(act_id=tc_world.consultation.pk)
@@ -288,6 +297,7 @@ def test_the_room_speaks_english_to_an_english_browser(browser, server: Server, 
         )
         doc.get_by_role("button", name="Mute the microphone").click()
         expect(doc.locator("#btn-mic")).to_have_text("Unmute the microphone")
+        expect(doc.locator("#room-announcer")).to_contain_text("Microphone off.")
         patient.goto(tokens.guest_path(guest.pk))  # anonymous
         expect(patient.locator("#room-status")).to_have_text("In the waiting room.")
         doc.get_by_role("button", name="Admit Mme Dorvane").click()

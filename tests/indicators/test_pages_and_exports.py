@@ -190,3 +190,31 @@ def test_month_labels_never_run_into_the_partial_last_month():
             )
         clear = all(a[1] + charts.GAP <= b[0] for a, b in itertools.pairwise(spans))
         assert clear, (months, written)
+
+
+def test_each_chart_is_a_named_drawing_followed_by_the_table_of_its_values():
+    from telesante.indicators import charts
+
+    series = str(
+        charts.lines(
+            ["2026-01", "2026-02"],
+            {"Télé-expertise": [1200, 3], "Téléconsultation": [0, 0]},
+            "Actes par mois et par type",
+        )
+    )
+    assert '<svg viewBox="0 0 640 280" role="img" aria-label="Actes par mois et par type">' in (
+        series
+    )
+    assert series.index("</svg>") < series.index('<details class="chart-values">')
+    assert "<summary>Tableau des valeurs : Actes par mois et par type</summary>" in series
+    # The series drawn (a series of zeros is not), a row a month, thousands grouped.
+    head = re.search(r"<thead>(.*?)</thead>", series, re.S).group(1)
+    assert re.findall(r'<th scope="col">([^<]+)</th>', head) == ["Mois", "Télé-expertise"]
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]+)</td></tr>', series)
+    assert rows == [("2026-01", "1\xa0200"), ("2026-02", "3")]
+
+    bars = str(charts.bars([("Plaies et cicatrisation", 7)], "Actes par filière"))
+    assert 'role="img" aria-label="Actes par filière"' in bars
+    assert re.search(r'<th scope="row">Plaies et cicatrisation</th><td>7</td>', bars)
+    empty = str(charts.bars([], "Actes par filière"))
+    assert "Aucune valeur sur la période." in empty

@@ -1,9 +1,13 @@
 """Small server-rendered SVG charts: no script, no external library, printable.
 
+Each one is a figure: its title, the drawing (`role="img"` named by the title), and its text
+alternative right after, the table of the values drawn (partials/chart_values.html).
+
 Room for the labels is measured from their length (16-unit text: a character is at most about
 CHAR_W units wide), so that neither axis is ever cut at the edge of the drawing.
 """
 
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -70,7 +74,15 @@ def lines(labels: list[str], series: dict[str, list[int]], title: str) -> SafeSt
         '<li><span class="swatch swatch-{}"></span>{}</li>',
         ((n % len(PALETTE), name) for n, name in enumerate(shown)),
     )
-    return _figure(title, _join(parts), legend)
+    table = _values(
+        title,
+        [_("Mois"), *shown],
+        [
+            [label, *(number(values[i]) for values in shown.values())]
+            for i, label in enumerate(labels)
+        ],
+    )
+    return _figure(title, _join(parts), legend, table)
 
 
 def _shown(n: int) -> list[int]:
@@ -145,9 +157,16 @@ def bars(items: list[tuple[str, int]], title: str) -> SafeString:
         title,
         _join(parts),
     )
+    table = _values(title, [_("Filière"), _("Actes")], [[label, number(v)] for label, v in items])
     return format_html(
-        '<figure class="ind-chart"><figcaption>{}</figcaption>{}</figure>', title, svg
+        '<figure class="ind-chart"><figcaption>{}</figcaption>{}{}</figure>', title, svg, table
     )
+
+
+def _values(title: str, columns: list[str], rows: list[list[str]]) -> SafeString:
+    """The chart's values as a table, its text alternative (collapsed under the drawing)."""
+    context = {"title": title, "columns": columns, "rows": rows}
+    return render_to_string("partials/chart_values.html", context)
 
 
 def _axes(ticks: list[int], scale: float, left: float) -> SafeString:
@@ -174,15 +193,16 @@ def _join(parts: list[SafeString]) -> SafeString:
     return format_html_join("", "{}", ((p,) for p in parts))
 
 
-def _figure(title: str, body: SafeString, legend: SafeString) -> SafeString:
+def _figure(title: str, body: SafeString, legend: SafeString, table: SafeString) -> SafeString:
     return format_html(
         '<figure class="ind-chart"><figcaption>{}</figcaption>'
         '<svg viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>'
-        '<ul class="legend">{}</ul></figure>',
+        '<ul class="legend">{}</ul>{}</figure>',
         title,
         WIDTH,
         HEIGHT,
         title,
         body,
         legend,
+        table,
     )

@@ -99,6 +99,7 @@ class Presence(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="presences")
     party = models.CharField(max_length=40)
     label = models.CharField(max_length=120)
+    role = models.CharField(max_length=40, blank=True, default="")  # tokens.Claim.role
     host = models.BooleanField(default=False)
     channel = models.CharField(max_length=200)
     joined_at = models.DateTimeField(auto_now_add=True)

@@ -16,11 +16,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from telesante.accounts.models import User
+from telesante.accounts.models import Profession, User
 from telesante.acts.models import Act, ActStatus, Incident
 from telesante.core import audit, policy
 from telesante.core.i18n import product_language
@@ -59,7 +60,44 @@ def user_claim(user: User, room: Room, seat: str = "") -> Claim | None:
         return None
     party = f"u:{user.pk}" + (f":{seat}" if seat else "")
     label = user.display_name + (f" ({seat})" if seat else "")
-    return Claim(slug=room.slug, party=party, label=label, host=role == "host")
+    return Claim(
+        slug=room.slug, party=party, label=label, host=role == "host", role=user.profession
+    )
+
+
+GUEST_ROLE = "invite:"
+
+
+def role_labels() -> dict[str, str]:
+    """What each party's role code reads as, in the page's language: the videos are labelled
+    « name, role » (the codes travel with the peers, the words stay on the page)."""
+    labels = {code: str(label) for code, label in Profession.choices}
+    labels.update({GUEST_ROLE + code: str(label) for code, label in GuestRelation.choices})
+    return labels
+
+
+def call_with(room: Room, claim: Claim, patient: Patient | None = None) -> list[str]:
+    """Who the call is with, for the room's heading: the act's professionals other than the one
+    looking (name and profession), the patient first for the performers, who see the patient's
+    panel. A guest reads the professionals' names only; a test room has nobody."""
+    if room.is_test:
+        return []
+    act = room.act
+    me = int(claim.party.split(":")[1]) if claim.party.startswith("u:") else None
+    others = (
+        User.objects.filter(
+            Q(pk=act.requester_id)
+            | Q(performed_acts=act)
+            | Q(performed_acts__teleconsultation__assists=act)
+        )
+        .exclude(pk=me)
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+    names = [f"{u.display_name} ({u.get_profession_display()})" for u in others]
+    if patient is not None and claim.host:
+        names.insert(0, _("%(name)s (patient·e)") % {"name": patient})
+    return names
 
 
 def get_room(request: HttpRequest | None, user: User, slug: str) -> tuple[Room, Claim]:
@@ -352,7 +390,13 @@ def guest_from_link(value: str) -> tuple[GuestLink | None, str]:
 
 
 def guest_claim(guest: GuestLink) -> Claim:
-    return Claim(slug=guest.room.slug, party=f"g:{guest.pk}", label=guest.label, host=False)
+    return Claim(
+        slug=guest.room.slug,
+        party=f"g:{guest.pk}",
+        label=guest.label,
+        host=False,
+        role=GUEST_ROLE + guest.relation,
+    )
 
 
 def claim_still_valid(claim: Claim) -> Room | None:
@@ -384,13 +428,20 @@ class Peer:
     channel: str
     rank: float | None
     host: bool
+    role: str = ""
 
     def public(self) -> dict:
-        return {"id": self.peer_id, "label": self.label, "rank": self.rank, "host": self.host}
+        return {
+            "id": self.peer_id,
+            "label": self.label,
+            "rank": self.rank,
+            "host": self.host,
+            "role": self.role,
+        }
 
 
 def _peer(p: Presence) -> Peer:
-    return Peer(p.peer_id, p.label, p.channel, p.admitted_rank, p.host)
+    return Peer(p.peer_id, p.label, p.channel, p.admitted_rank, p.host, p.role)
 
 
 class RoomFull(Exception):
@@ -421,6 +472,7 @@ def join(room: Room, claim: Claim, channel: str) -> tuple[Peer, list[Peer], bool
             room=room,
             party=claim.party,
             label=claim.label,
+            role=claim.role,
             host=claim.host,
             channel=channel,
             admitted_rank=time.time() if admission else None,

@@ -16,11 +16,15 @@ class Claim:
     party: str  # "u:<user id>[:seat]" or "g:<guest link id>"
     label: str
     host: bool
+    # What the party is to the others (a profession, a guest's relation): their video is
+    # labelled with it (`role_labels`).
+    role: str = ""
 
 
 def issue(claim: Claim) -> str:
     return signing.dumps(
-        {"r": claim.slug, "p": claim.party, "n": claim.label, "h": claim.host}, salt=TOKEN_SALT
+        {"r": claim.slug, "p": claim.party, "n": claim.label, "h": claim.host, "o": claim.role},
+        salt=TOKEN_SALT,
     )
 
 
@@ -32,7 +36,13 @@ def read(token: str, slug: str) -> Claim | None:
         return None
     if not isinstance(data, dict) or data.get("r") != slug:
         return None
-    return Claim(slug=slug, party=str(data["p"]), label=str(data["n"]), host=bool(data["h"]))
+    return Claim(
+        slug=slug,
+        party=str(data["p"]),
+        label=str(data["n"]),
+        host=bool(data["h"]),
+        role=str(data.get("o", "")),
+    )
 
 
 def guest_value(guest_id: int) -> str:

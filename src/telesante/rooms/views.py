@@ -34,6 +34,7 @@ def _page(
         "reportUrl": reverse("teleconsultation_report_save", args=[room.act_id])
         if room.act_id and claim.host
         else "",
+        "roles": services.role_labels(),
     }
     return render(
         request,
@@ -44,6 +45,7 @@ def _page(
             "config": config,
             "guest": claim.party.startswith("g:"),
             "panel": panel,
+            "call_with": services.call_with(room, claim, panel.patient if panel else None),
         },
     )
 

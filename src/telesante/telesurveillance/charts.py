@@ -1,4 +1,8 @@
-"""Server-rendered SVG charts: one per measurement type, thresholds drawn as dashed lines."""
+"""Server-rendered SVG charts: one per measurement type, thresholds drawn as dashed lines.
+
+Each chart carries its text alternative: an accessible name on the drawing (measure, unit,
+count, thresholds) and the table of its values (`Chart.columns`, `Chart.rows`), which the page
+sets right after it (partials/chart_values.html)."""
 
 import datetime
 from dataclasses import dataclass
@@ -6,11 +10,13 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from telesante.telesurveillance import catalog
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 18, 32
+QUOTE = {'"': "&quot;"}  # inside an attribute
 
 
 @dataclass
@@ -21,6 +27,8 @@ class Chart:
     count: int
     last: float | None
     svg: str
+    columns: list[str]
+    rows: list[list[str]]  # when, value as drawn, the thresholds it crosses
 
 
 def _fmt(v: float) -> str:
@@ -51,10 +59,21 @@ def render(
     def y(v: float) -> float:
         return TOP + plot_h * (1 - (v - low) / (high - low))
 
+    limits = ", ".join(f"{_word(t)} {_fmt(t['value'])}" for t in lines)
+    name = ngettext(
+        "%(measure)s (%(unit)s), %(count)s mesure sur la période",
+        "%(measure)s (%(unit)s), %(count)s mesures sur la période",
+        len(points),
+    ) % {
+        "measure": kind.label,
+        "unit": kind.shown_unit,
+        "count": len(points),
+    }
+    if limits:
+        name += " ; " + limits
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="chart" '
-        f'data-type="{type_code}" aria-label="{escape(kind.label)} ({escape(kind.shown_unit)}), '
-        f'{len(points)} mesures">',
+        f'data-type="{type_code}" aria-label="{escape(name, QUOTE)}">',
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" class="chart-bg"/>',
     ]
     for v in (low + pad, (low + high) / 2, high - pad):
@@ -69,7 +88,7 @@ def render(
             f'text-anchor="{anchor}">{local:%d/%m}</text>'
         )
     for t in lines:
-        word = _("seuil min") if t["kind"] == "below" else _("seuil max")
+        word = _word(t)
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(t["value"]):.1f}" '
             f'y2="{y(t["value"]):.1f}" class="chart-threshold" data-threshold="{t["value"]}"/>'
@@ -80,11 +99,7 @@ def render(
     if points:
         coords = " ".join(f"{x(at):.1f},{y(v):.1f}" for at, v in points)
         parts.append(f'<polyline points="{coords}" class="chart-line"/>')
-        crossed = [
-            (at, v)
-            for at, v in points
-            if any((v < t["value"]) if t["kind"] == "below" else (v > t["value"]) for t in lines)
-        ]
+        crossed = [(at, v) for at, v in points if _crossed(v, lines)]
         parts += [
             f'<circle cx="{x(at):.1f}" cy="{y(v):.1f}" r="3.5" class="chart-alert"/>'
             for at, v in crossed
@@ -102,4 +117,22 @@ def render(
         count=len(points),
         last=points[-1][1] if points else None,
         svg="".join(parts),
+        columns=[_("Date"), f"{kind.label} ({kind.shown_unit})", _("Seuil franchi")],
+        rows=[
+            [f"{timezone.localtime(at):%d/%m/%Y %H:%M}", _fmt(v), _crossed(v, lines) or "—"]
+            for at, v in points
+        ],
+    )
+
+
+def _word(threshold: dict) -> str:
+    return _("seuil min") if threshold["kind"] == "below" else _("seuil max")
+
+
+def _crossed(value: float, lines: list[dict]) -> str:
+    """The thresholds a value is beyond, in words ("" when within all of them)."""
+    return ", ".join(
+        f"{_word(t)} {_fmt(t['value'])}"
+        for t in lines
+        if (value < t["value"] if t["kind"] == "below" else value > t["value"])
     )

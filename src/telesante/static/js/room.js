@@ -6,6 +6,7 @@
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
 const statusLine = $("room-status");
+const announcer = $("room-announcer");
 const videos = $("videos");
 const localVideo = $("local-video");
 
@@ -23,8 +24,28 @@ const state = {
 // Tests and support staff read the room's state from the console.
 window.telesanteRoom = state;
 
+// What a screen reader hears: each change once, in a polite live region that keeps its last
+// few lines (a new line is read, the older ones are not read again).
+const ANNOUNCED_LINES = 5;
+
+function announce(text) {
+  const line = document.createElement("p");
+  line.textContent = text;
+  announcer.append(line);
+  while (announcer.childElementCount > ANNOUNCED_LINES) announcer.firstElementChild.remove();
+}
+
+// The status line on screen; a new state is announced, the same one again is not.
 function say(text) {
+  if (statusLine.textContent === text) return;
   statusLine.textContent = text;
+  announce(text);
+}
+
+// The name shown on a peer's video and read with it: « Claire MARTIN, Médecin ».
+function peerName(peer) {
+  const role = (config.roles || {})[peer.role];
+  return role ? interpolate(gettext("%(name)s, %(role)s"), { name: peer.label, role }, true) : peer.label;
 }
 
 function send(message) {
@@ -92,12 +113,14 @@ async function switchDevice(kind, deviceId) {
   localVideo.srcObject = new MediaStream(state.stream.getTracks());
 }
 
-function toggle(kind, button, offText, onText) {
+// `texts`: the button's label when on and when off, and what is announced once off and on.
+function toggle(kind, button, texts) {
   const tracks = kind === "video" ? state.stream.getVideoTracks() : state.stream.getAudioTracks();
   const off = button.getAttribute("aria-pressed") !== "true";
   tracks.forEach((t) => { t.enabled = !off; });
   button.setAttribute("aria-pressed", String(off));
-  button.textContent = off ? onText : offText;
+  button.textContent = off ? texts.offLabel : texts.onLabel;
+  announce(off ? texts.nowOff : texts.nowOn);
 }
 
 // Calls ---------------------------------------------------------------------------------------
@@ -148,13 +171,14 @@ function listDocument(doc) {
   list.append(item);
 }
 
-function snapshotButton(tile, video, label) {
+// `name`: whose video, read after the visible word (the accessible name starts with « Photo »).
+function snapshotButton(tile, video, name) {
   if (!config.shareUrl) return;
   const button = document.createElement("button");
   button.type = "button";
   button.className = "snap secondary";
   button.textContent = gettext("Photo");
-  button.setAttribute("aria-label", interpolate(gettext("Photographier la vidéo : %(name)s"), { name: label }, true));
+  button.setAttribute("aria-label", name);
   button.onclick = () => {
     const canvas = document.createElement("canvas");
     canvas.width = video.videoWidth;
@@ -175,9 +199,12 @@ function meet(peer) {
   video.autoplay = true;
   video.playsInline = true;
   const caption = document.createElement("figcaption");
-  caption.textContent = peer.label;
+  caption.id = `caption-${peer.id}`;
+  caption.textContent = peerName(peer);
+  video.setAttribute("aria-labelledby", caption.id);
+  tile.setAttribute("aria-labelledby", caption.id);
   tile.append(video, caption);
-  snapshotButton(tile, video, peer.label);
+  snapshotButton(tile, video, interpolate(gettext("Photo de la vidéo de %(name)s"), { name: peer.label }, true));
   videos.append(tile);
   countFrames(video);
   const entry = {
@@ -238,10 +265,16 @@ function watchIce(entry) {
   const ice = pc.iceConnectionState;
   if (ice === "connected" || ice === "completed") {
     if (entry.lost) send({ type: "media", to: entry.id, state: "restored" });
+    if (entry.cut) announce(interpolate(gettext("Image et son de %(name)s rétablis."), { name: entry.label }, true));
     entry.lost = false;
+    entry.cut = false;
     return;
   }
   if (ice !== "disconnected" && ice !== "failed") return;
+  if (!entry.cut) {
+    entry.cut = true;
+    announce(interpolate(gettext("Image et son de %(name)s interrompus : reconnexion…"), { name: entry.label }, true));
+  }
   if (entry.polite && ice !== "failed") return;
   const wait = entry.polite ? POLITE_RESTART_AFTER_MS : ice === "failed" ? 0 : RESTART_AFTER_MS;
   setTimeout(() => {
@@ -299,10 +332,12 @@ async function handleSignal(entry, data) {
   }
 }
 
-function forget(id) {
+// `announced`: say that this peer left (not when we leave or lose the connection ourselves).
+function forget(id, announced = false) {
   state.early.delete(id);
   const entry = state.peers.get(id);
   if (!entry) return;
+  if (announced) announce(interpolate(gettext("%(name)s a quitté l'appel."), { name: entry.label }, true));
   entry.pc.close();
   entry.tile.remove();
   state.peers.delete(id);
@@ -348,22 +383,33 @@ async function measureQuality() {
 
 // Waiting room, chat --------------------------------------------------------------------------
 
+// Who was waiting at the last list, to announce only the new ones.
+const waitingSeen = new Set();
+
 function renderWaiting(peers) {
   const list = $("waiting-list");
   if (!list) return;
+  for (const peer of peers) {
+    if (!waitingSeen.has(peer.id)) announce(interpolate(gettext("%(name)s attend dans la salle d'attente."), { name: peerName(peer) }, true));
+  }
+  waitingSeen.clear();
+  peers.forEach((peer) => waitingSeen.add(peer.id));
+  // A keyboard user who just admitted someone keeps a place: the next « Admettre », or the title.
+  const hadFocus = list.contains(document.activeElement);
   list.replaceChildren();
   if (!peers.length) {
     const li = document.createElement("li");
     li.className = "muted";
     li.textContent = gettext("Personne pour l'instant.");
     list.append(li);
+    if (hadFocus) $("waiting-title").focus();
     return;
   }
   for (const peer of peers) {
     const li = document.createElement("li");
     li.className = "waiting-peer";
     const name = document.createElement("span");
-    name.textContent = `${peer.label} `;
+    name.textContent = `${peerName(peer)} `;
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = gettext("Admettre");
@@ -372,6 +418,7 @@ function renderWaiting(peers) {
     li.append(name, button);
     list.append(li);
   }
+  if (hadFocus) list.querySelector("button").focus();
 }
 
 function showChat(message) {
@@ -383,7 +430,8 @@ function showChat(message) {
   body.textContent = message.body;
   li.append(who, body);
   $("chat-log").append(li);
-  li.scrollIntoView({ block: "nearest" });
+  const region = $("chat-region");
+  region.scrollTop = region.scrollHeight;
 }
 
 function setAdmitted(admitted) {
@@ -411,7 +459,11 @@ async function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}${config.wsPath}?token=${encodeURIComponent(token)}`);
   state.ws = ws;
-  ws.onopen = () => { state.retryDelay = 500; };
+  ws.onopen = () => {
+    state.retryDelay = 500;
+    if (state.lostConnection) announce(gettext("Connexion rétablie."));
+    state.lostConnection = false;
+  };
   ws.onmessage = (event) => handle(JSON.parse(event.data));
   ws.onclose = (event) => {
     if (ws !== state.ws) return;
@@ -431,6 +483,7 @@ async function connect() {
       say(gettext("La salle est complète (quatre participants au plus)."));
       return;
     }
+    state.lostConnection = true;
     say(gettext("Connexion perdue : reconnexion…"));
     retry();
   };
@@ -448,11 +501,14 @@ function handle(msg) {
       state.iceServers = msg.ice_servers;
       break;
     case "waiting":
+      state.waited = true;
       setAdmitted(false);
       say(gettext("En salle d'attente."));
       break;
     case "admitted":
       state.me = msg.me;
+      if (state.waited) announce(gettext("Vous êtes admis·e dans l'appel."));
+      state.waited = false;
       setAdmitted(true);
       $("chat-log").replaceChildren();
       msg.chat.forEach(showChat);
@@ -460,10 +516,11 @@ function handle(msg) {
       renderStatus();
       break;
     case "peer-joined":
+      if (!state.peers.has(msg.peer.id)) announce(interpolate(gettext("%(name)s a rejoint l'appel."), { name: peerName(msg.peer) }, true));
       meet(msg.peer);
       break;
     case "peer-left":
-      forget(msg.id);
+      forget(msg.id, true);
       break;
     case "signal":
       onSignal(msg.from, msg.data);
@@ -481,7 +538,7 @@ function handle(msg) {
 
 // Page wiring ---------------------------------------------------------------------------------
 
-snapshotButton(localVideo.parentElement, localVideo, gettext("votre caméra"));
+snapshotButton(localVideo.parentElement, localVideo, gettext("Photo de votre caméra"));
 const fileInput = $("share-file");
 if (fileInput && config.shareUrl) {
   fileInput.parentElement.hidden = false;
@@ -490,8 +547,14 @@ if (fileInput && config.shareUrl) {
     fileInput.value = "";
   };
 }
-$("btn-mic").onclick = (e) => toggle("audio", e.currentTarget, gettext("Couper le micro"), gettext("Rétablir le micro"));
-$("btn-cam").onclick = (e) => toggle("video", e.currentTarget, gettext("Couper la caméra"), gettext("Rétablir la caméra"));
+$("btn-mic").onclick = (e) => toggle("audio", e.currentTarget, {
+  onLabel: gettext("Couper le micro"), offLabel: gettext("Rétablir le micro"),
+  nowOff: gettext("Micro coupé."), nowOn: gettext("Micro rétabli."),
+});
+$("btn-cam").onclick = (e) => toggle("video", e.currentTarget, {
+  onLabel: gettext("Couper la caméra"), offLabel: gettext("Rétablir la caméra"),
+  nowOff: gettext("Caméra coupée."), nowOn: gettext("Caméra rétablie."),
+});
 $("camera-select").onchange = (e) => switchDevice("video", e.target.value);
 $("mic-select").onchange = (e) => switchDevice("audio", e.target.value);
 navigator.mediaDevices.addEventListener("devicechange", fillDevices);

@@ -6,9 +6,9 @@ DEMO_ENV := TELESANTE_DEMO=1 TELESANTE_DATABASE_URL=sqlite:///$(CURDIR)/var/demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint bench browser gettext mutants
+.PHONY: install demo test lint bench browser gettext axe mutants
 
-install: $(VENV)/.installed browser gettext
+install: $(VENV)/.installed browser gettext axe
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ need = @command -v $(1) >/dev/null 2>&1 || { \
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 browser:
 	$(call need,chromium,chromium,tests navigateur)
+
+# axe-core, the accessibility rules the browser tests run over every page (tests/e2e/test_axe.py).
+axe: tools/axe/node_modules/.installed
+
+tools/axe/node_modules/.installed: tools/axe/package.json tools/axe/package-lock.json
+	$(call need,npm,npm,tests d'accessibilité)
+	cd tools/axe && npm ci --silent --no-audit --no-fund
+	touch $@
 
 # The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
 gettext:

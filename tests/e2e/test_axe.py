@@ -1,0 +1,143 @@
+"""axe-core (tools/axe, installed by `make install`) over every page of every role, at desktop
+and phone widths: WCAG 2.0 and 2.1, levels A and AA. Any violation fails, naming the rule and
+the nodes.
+
+The pages come from the route matrix (tests/test_route_matrix.py): every GET route, for every
+role that gets it (anonymous, EHPAD nurse, GP, experts, opérateur, structure admin, regional
+admin and observer, the guest of a link), whose answer is a whole HTML page; then the pages the
+matrix leaves to their library (login, second factor, password reset) and states a plain GET
+does not reach (a refused form, the 403 and 404 pages).
+
+    TELESANTE_DEBUG=1 TELESANTE_TEST_SQLITE=$PWD/var/axe.sqlite3 .venv/bin/pytest tests/e2e/test_axe.py
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import World
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, login_cookie, require_chromium
+from tests.e2e.test_indicators_dashboard import filieres  # noqa: F401
+from tests.rooms.conftest import tc_world  # noqa: F401
+from tests.teleexpertise.conftest import te_world  # noqa: F401
+from tests.telesurveillance.conftest import tsv  # noqa: F401
+from tests.test_route_matrix import PAGES, tc_objects, te_objects, tsv_objects  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).resolve().parents[2] / "tools/axe/node_modules/axe-core/axe.min.js"
+AXE_SOURCE = AXE.read_text() if AXE.exists() else ""
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# 320 px: the narrowest phone RGAA (and WCAG 1.4.10, reflow) asks pages to fit without
+# sideways scroll.
+NARROW = {"viewport": {"width": 320, "height": 640}, "is_mobile": True, "has_touch": True}
+WIDTHS = {"desktop": DESKTOP, "phone": NARROW}
+# Pages reached otherwise than by a plain GET of the matrix, per role (None: anonymous).
+OUTSIDE_MATRIX = {
+    None: ["/compte/login/", "/compte/password/reset/", "/accessibilite/"],
+    "nurse_a": ["/compte/2fa/", "/compte/2fa/recovery-codes/"],
+}
+RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map((v) => ({
+    rule: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map((n) => `${n.target.join(" ")} ${n.failureSummary.replace(/\\s+/g, " ")}`),
+  }));
+}"""
+
+
+@dataclass(frozen=True)
+class Visit:
+    name: str
+    role: str | None
+    url: str
+
+
+def group(case) -> str:
+    return "te" if case.te else "tsv" if case.tsv else "tc" if case.tc else "plain"
+
+
+def matrix_pages(world: World, objects: str) -> list[Visit]:
+    """Every (route, role) of the matrix answering a whole HTML page to a plain GET, among the
+    routes needing that group of objects."""
+    visits = []
+    for name, case in PAGES.items():
+        if case.method != "GET" or case.api or group(case) != objects:
+            continue
+        for role, status in case.expect.items():
+            if status != 200:
+                continue
+            user = None if role == "anonymous" else getattr(world, role)
+            url = case.url(world)
+            client = Client()
+            if user is not None:
+                client.force_login(user)
+            response = client.get(url)
+            html = response.get("Content-Type", "").startswith("text/html")
+            if html and response.content.lstrip()[:15].lower() == b"<!doctype html>":
+                visits.append(Visit(name, None if role == "anonymous" else role, url))
+    return visits
+
+
+def violations(page) -> list[str]:
+    page.wait_for_load_state("networkidle")
+    # add_script_tag writes an inline <script>, which the pages' policy blocks: the source is
+    # evaluated through the debugger instead.
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE)
+    found = page.evaluate(RUN, TAGS)
+    wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    lines = [f"{v['rule']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in found]
+    if wide > 0:
+        lines.append(f"défilement horizontal de {wide} px")
+    return lines
+
+
+# The matrix's objects come in groups whose fixtures cannot share one database (each makes its
+# own CH): one test per group.
+@pytest.mark.parametrize("objects", ["plain", "te", "tsv", "tc"])
+def test_no_axe_violation_on_any_page(objects: str, world: World, request, live_server) -> None:
+    if objects != "plain":
+        request.getfixturevalue("filieres")
+        request.getfixturevalue(f"{objects}_objects")
+    visits = matrix_pages(world, objects)
+    if objects == "plain":
+        for role, urls in OUTSIDE_MATRIX.items():
+            visits += [Visit(url, role, url) for url in urls]
+    # Launched here, after the fixtures: their services push notifications with async_to_sync,
+    # which refuses to run under Playwright's event loop (the module-scoped `browser`).
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        failures = audit(browser, live_server.url, world, visits)
+        browser.close()
+    report = json.dumps(failures, indent=1, ensure_ascii=False)
+    assert not failures, f"{len(failures)} pages with violations:\n{report}"
+
+
+def audit(browser, base_url: str, world: World, visits: list[Visit]) -> dict[str, list[str]]:
+    """Each role's pages in one context per width; the violations by page."""
+    failures: dict[str, list[str]] = {}
+    roles = {v.role for v in visits}
+    for width, device in WIDTHS.items():
+        for role in sorted(roles, key=str):
+            context = browser.new_context(base_url=base_url, locale="fr-FR", **device)
+            context.set_default_timeout(15_000)
+            if role is not None:
+                login_cookie(context, base_url, getattr(world, role))
+            page = context.new_page()
+            for visit in (v for v in visits if v.role == role):
+                page.goto(visit.url)
+                found = violations(page)
+                if found:
+                    failures[f"{visit.name} as {role or 'anonymous'} ({width})"] = found
+            context.close()
+    return failures

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("liste-de-travail/", core_views.worklist_fragment, name="worklist"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("accessibilite/", core_views.accessibility_statement, name="accessibility"),
     path("compte/activite/", activity_views.my_activity, name="my_activity"),
     path("compte/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -11,7 +12,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import conditional_page
 from django.views.i18n import JavaScriptCatalog
 
-from telesante.core import pickers, policy, trail, worklist
+from telesante.core import accessibility, pickers, policy, trail, worklist
 
 
 @login_required
@@ -23,6 +24,20 @@ def home(request: HttpRequest) -> HttpResponse:
             "sections": worklist.build(request, request.user),
             "structures": policy.member_structures(request.user).select_related("commune"),
             "administered": policy.administered_structures(request.user),
+        },
+    )
+
+
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement and the legal notices: public, like the directory."""
+    return render(
+        request,
+        "core/accessibility.html",
+        {
+            "assessment": accessibility.assessment(),
+            "publisher": settings.TELESANTE_PUBLISHER,
+            "host": settings.TELESANTE_HOST,
+            "contact": settings.TELESANTE_ACCESSIBILITY_CONTACT,
         },
     )
 

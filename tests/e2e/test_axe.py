@@ -46,6 +46,10 @@ DUPLICATE_IDS = """() => {
   document.querySelectorAll("[id]").forEach((e) => (seen.has(e.id) ? twice : seen).add(e.id));
   return [...twice];
 }"""
+# Left to the video room's own accessibility work (branch a11y-room: the « Photo » button's
+# name, issue #18); each entry is a rule and the node it may flag, nothing wider. Remove an
+# entry when its fix lands: the test then guards it.
+ROOM_PENDING = {("label-content-name-mismatch", ".snap")}
 # A form whose labels end with « * » must say what it means (partials/required_note.html).
 UNEXPLAINED_STAR = """() => [...document.querySelectorAll("form")].some((form) =>
   [...form.querySelectorAll("label, legend")].some((l) => l.textContent.trim().endsWith("*"))
@@ -99,7 +103,11 @@ def violations(page) -> list[str]:
     # evaluated through the debugger instead.
     if not page.evaluate("() => typeof axe !== 'undefined'"):
         page.evaluate(AXE_SOURCE)
-    found = page.evaluate(RUN, TAGS)
+    found = [
+        {**v, "nodes": [n for n in v["nodes"] if (v["rule"], n.split(" ")[0]) not in ROOM_PENDING]}
+        for v in page.evaluate(RUN, TAGS)
+    ]
+    found = [v for v in found if v["nodes"]]
     lines = [f"{v['rule']} ({v['impact']}): {v['help']}: " + " | ".join(v["nodes"]) for v in found]
     twice = page.evaluate(DUPLICATE_IDS)
     if twice:

@@ -133,6 +133,9 @@ def test_directory_map_at_320_px(offers, new_page) -> None:  # noqa: F811
     assert page.locator(href).count() == 1
     assert violations(page) == []
     shoot(page, "a11y-directory", {"phone": NARROW, "desktop": DESKTOP})
+    page.get_by_role("link", name="Accessibilité : partiellement conforme").click()
+    page.wait_for_url("**/accessibilite/")
+    shoot(page, "a11y-statement", {"phone": NARROW, "desktop": DESKTOP})
 
 
 def test_deployment_of_a_region_at_320_px(dataset: Dataset, filieres, new_page) -> None:  # noqa: F811

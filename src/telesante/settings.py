@@ -308,5 +308,5 @@ TELESANTE_BASE_URL = env(
 # The accessibility statement and legal notices (/accessibilite/): who publishes the platform,
 # who hosts it (HDS-certified for health data), and where to report an accessibility problem.
 TELESANTE_PUBLISHER = env("PUBLISHER", "GRADeS Pays de la Loire (e-santé)")
-TELESANTE_HOST = env("HOST", "Hébergeur certifié HDS (hébergement de données de santé)")
+TELESANTE_HOSTING = env("HOSTING", "Hébergeur certifié HDS (hébergement de données de santé)")
 TELESANTE_ACCESSIBILITY_CONTACT = env("ACCESSIBILITY_CONTACT", "accessibilite@telesante.example")

@@ -93,6 +93,19 @@ def test_refused_forms_focus_their_errors(world: World, new_page) -> None:
     assert violations(page) == []
     shoot(page, "a11y-patient-create-errors", {"phone": NARROW, "desktop": DESKTOP})
 
+    # A picker is an ARIA combobox: its list is named after the field, the option the arrows
+    # reach is its active descendant, and axe finds nothing with the list open.
+    box = page.locator("#id_birthplace_code_search")
+    box.press_sequentially("laval", delay=30)
+    page.locator("#id_birthplace_code_list [role=option]").first.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    listbox = page.locator("#id_birthplace_code_list")
+    assert listbox.get_attribute("aria-label") == "Lieu de naissance"
+    box.press("ArrowDown")
+    active = box.get_attribute("aria-activedescendant")
+    assert page.locator(f"#{active}").get_attribute("aria-selected") == "true"
+    assert violations(page) == []
+
     # The patient page: its two forms' fields keep ids of their own (« Remarque » twice).
     page.goto(reverse("patient_detail", args=[world.patient_a.pk]))
     for form_id in ("status_note", "consent_note"):

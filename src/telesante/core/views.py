@@ -36,7 +36,7 @@ def accessibility_statement(request: HttpRequest) -> HttpResponse:
         {
             "assessment": accessibility.assessment(),
             "publisher": settings.TELESANTE_PUBLISHER,
-            "host": settings.TELESANTE_HOST,
+            "host": settings.TELESANTE_HOSTING,
             "contact": settings.TELESANTE_ACCESSIBILITY_CONTACT,
         },
     )

@@ -5,11 +5,14 @@ the nodes.
 The pages come from the route matrix (tests/test_route_matrix.py): every GET route, for every
 role that gets it (anonymous, EHPAD nurse, GP, experts, opérateur, structure admin, regional
 admin and observer, the guest of a link), whose answer is a whole HTML page; then the pages the
-matrix leaves to their library (login, second factor, password reset) and states a plain GET
-does not reach (a refused form, the 403 and 404 pages).
+matrix leaves to their library (allauth: login, password, second factor). A page added to the
+matrix is audited here without more. States a plain GET does not reach (refused forms, the
+second factor's step, an open picker, pages full of data) are in test_a11y_pages.py.
+
+One test per group of the matrix's objects; `-n 2` runs two at once:
 
     TELESANTE_DEBUG=1 TELESANTE_TEST_SQLITE=$PWD/var/axe.sqlite3 \
-        .venv/bin/pytest tests/e2e/test_axe.py
+        .venv/bin/pytest -n 2 tests/e2e/test_axe.py
 """
 
 import json

@@ -31,17 +31,17 @@ deploy-tools:
 	$(call need,nginx,nginx-light,tests de déploiement)
 	$(call need,rsync,rsync,exercice de restauration)
 
-# The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
-gettext:
-	$(call need,xgettext,gettext,catalogue anglais)
-
-# axe-core, the accessibility rules the browser tests run over the pages (npm, locked).
+# axe-core, the accessibility rules the browser tests run over every page (tests/e2e/test_axe.py).
 axe: tools/axe/node_modules/.installed
 
 tools/axe/node_modules/.installed: tools/axe/package.json tools/axe/package-lock.json
-	$(call need,npm,npm,audit d'accessibilité)
-	cd tools/axe && npm ci --no-audit --no-fund --silent
+	$(call need,npm,npm,tests d'accessibilité)
+	cd tools/axe && npm ci --silent --no-audit --no-fund
 	touch $@
+
+# The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
+gettext:
+	$(call need,xgettext,gettext,catalogue anglais)
 
 demo: install
 	mkdir -p var

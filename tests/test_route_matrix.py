@@ -373,6 +373,10 @@ PAGES: dict[str, Case] = {
     ),
     # The directory is public.
     "directory": Case("GET", lambda w: reverse("directory"), {"anonymous": 200, "nurse_a": 200}),
+    # The accessibility statement and legal notices: public, the same for everyone.
+    "accessibility": Case(
+        "GET", lambda w: reverse("accessibility"), {"anonymous": 200, "nurse_a": 200}
+    ),
     # The browser scripts' strings: interface text only, needed by guests' video rooms.
     "javascript_catalog": Case(
         "GET", lambda w: reverse("javascript_catalog"), {"anonymous": 200, "nurse_a": 200}

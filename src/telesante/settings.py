@@ -334,3 +334,8 @@ TELESANTE_SMS_BACKEND = env("SMS_BACKEND", "telesante.notifications.delivery.Con
 TELESANTE_BASE_URL = env(
     "BASE_URL", "http://127.0.0.1:8000" if DEBUG or DEMO else f"https://{ALLOWED_HOSTS[0]}"
 ).rstrip("/")
+# The accessibility statement and legal notices (/accessibilite/): who publishes the platform,
+# who hosts it (HDS-certified for health data), and where to report an accessibility problem.
+TELESANTE_PUBLISHER = env("PUBLISHER", "GRADeS Pays de la Loire (e-santé)")
+TELESANTE_HOSTING = env("HOSTING", "Hébergeur certifié HDS (hébergement de données de santé)")
+TELESANTE_ACCESSIBILITY_CONTACT = env("ACCESSIBILITY_CONTACT", "accessibilite@telesante.example")

@@ -32,6 +32,7 @@ urlpatterns = [
     path("healthz/live", observability.liveness, name="healthz-live"),
     path("healthz/ready", observability.readiness, name="healthz-ready"),
     path("metrics", observability.metrics, name="metrics"),
+    path("accessibilite/", core_views.accessibility_statement, name="accessibility"),
     path("compte/activite/", activity_views.my_activity, name="my_activity"),
     path("compte/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

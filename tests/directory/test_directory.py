@@ -149,7 +149,10 @@ def test_map_has_a_legend_and_points_lead_to_the_sites(world):
     Commune.objects.filter(pk="53130").update(latitude=48.06667, longitude=-0.76667)
     _offer(world.ehpad_a)
     html = logged_in(None).get("/annuaire/").content.decode()
-    assert f'<a href="#site-{world.ehpad_a.pk}"><circle' in html
+    # A point leads to its site's card with the mouse, out of the keyboard's tab order.
+    assert f'<a href="#site-{world.ehpad_a.pk}" tabindex="-1"><circle' in html
+    assert f'id="site-{world.ehpad_a.pk}"' in html
+    assert 'class="site-map" role="group" aria-label="Carte des sites' in html
     legend = html.split('aria-label="Légende de la carte"', 1)[1].split("</ul>", 1)[0]
     assert "Site déployé" in legend and "Site en cours de déploiement" in legend
 

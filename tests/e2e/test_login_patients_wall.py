@@ -133,7 +133,7 @@ def test_nurse_searches_creates_patient_then_duplicate_needs_confirmation(
     assert no_horizontal_scroll(page)
 
     # The consent form on the detail page (radio buttons without an empty choice).
-    page.locator("#id_act_kind").select_option("teleexpertise")
+    page.locator("#consent_act_kind").select_option("teleexpertise")
     page.get_by_label("Information délivrée au patient").check()
     expect(page.locator("input[name=decision]")).to_have_count(2)
     page.get_by_label("Consentement", exact=True).check()

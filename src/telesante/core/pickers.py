@@ -143,6 +143,10 @@ class PickerInput(forms.Widget):
                 "required": attrs.get("required", False),
                 "placeholder": self.placeholder,
                 "params": self.params,
+                # What Django gives a field in error (aria-invalid, its help and error ids)
+                # belongs to the combobox, the input people type in.
+                "invalid": attrs.get("aria-invalid") == "true",
+                "describedby": attrs.get("aria-describedby", ""),
             },
         )
 

@@ -1,5 +1,6 @@
 import sys
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -16,7 +17,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import conditional_page
 from django.views.i18n import JavaScriptCatalog
 
-from telesante.core import pickers, policy, trail, worklist
+from telesante.core import accessibility, pickers, policy, trail, worklist
 
 
 @login_required
@@ -28,6 +29,20 @@ def home(request: HttpRequest) -> HttpResponse:
             "sections": worklist.build(request, request.user),
             "structures": policy.member_structures(request.user).select_related("commune"),
             "administered": policy.administered_structures(request.user),
+        },
+    )
+
+
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement and the legal notices: public, like the directory."""
+    return render(
+        request,
+        "core/accessibility.html",
+        {
+            "assessment": accessibility.assessment(),
+            "publisher": settings.TELESANTE_PUBLISHER,
+            "host": settings.TELESANTE_HOSTING,
+            "contact": settings.TELESANTE_ACCESSIBILITY_CONTACT,
         },
     )
 

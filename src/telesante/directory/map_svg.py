@@ -53,9 +53,13 @@ def render(entries: list[dict]) -> SafeString:
     if not located:
         return SafeString("")
     xy = projection([e["position"] for e in located])
+    # A group of links named by their <title>: a screen reader may browse them, but they
+    # leave the tab order (one stop per site), since the list of sites under the map says the
+    # same and is the way through for the keyboard. Not role="img": an image holds no links.
     dots = format_html_join(
         "",
-        '<a href="#site-{}"><circle cx="{}" cy="{}" r="9" class="site-dot dep-dot-{}">'
+        '<a href="#site-{}" tabindex="-1">'
+        '<circle cx="{}" cy="{}" r="9" class="site-dot dep-dot-{}">'
         "<title>{} ({})</title></circle></a>",
         (
             (e["id"], *_fixed(*xy(e["position"])), e["deployment_status"], e["name"], e["commune"])
@@ -63,11 +67,11 @@ def render(entries: list[dict]) -> SafeString:
         ),
     )
     return format_html(
-        '<svg viewBox="0 0 {} {}" class="site-map" role="img" aria-label="{}">'
+        '<svg viewBox="0 0 {} {}" class="site-map" role="group" aria-label="{}">'
         '<rect width="100%" height="100%" fill="#f4f7fb"/>{}</svg>',
         WIDTH,
         HEIGHT,
-        _("Carte des sites"),
+        _("Carte des sites de cette page ; la liste qui suit donne les mêmes sites."),
         dots,
     )
 

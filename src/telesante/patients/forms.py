@@ -95,9 +95,18 @@ class StatusForm(forms.Form):
     evidence = forms.ChoiceField(choices=EvidenceKind.choices, label=_("Justificatif vérifié"))
     note = forms.CharField(required=False, max_length=250, label=_("Remarque"))
 
+    def __init__(self, *args, **kwargs) -> None:
+        # The patient page shows this form beside the consent form: ids of their own.
+        kwargs.setdefault("auto_id", "status_%s")
+        super().__init__(*args, **kwargs)
+
 
 class ConsentForm(forms.ModelForm):
     class Meta:
         model = Consent
         fields = ["act_kind", "information_given", "decision", "note"]
         widgets = {"decision": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "consent_%s")
+        super().__init__(*args, **kwargs)

@@ -16,6 +16,9 @@
     let page = 1;
     let timer = null;
     let request = 0;
+    // The list of matches is named after the field's label (a listbox needs a name).
+    const label = document.querySelector(`label[for="${input.id}"]`);
+    if (label) list.setAttribute("aria-label", label.textContent.replace(/\s*\*\s*$/, "").trim());
 
     function params(query, pageNumber) {
       const url = new URL(root.dataset.url, window.location.href);

@@ -6,9 +6,9 @@ DEMO_ENV := TELESANTE_DEMO=1 TELESANTE_DATABASE_URL=sqlite:///$(CURDIR)/var/demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint bench browser gettext mutants
+.PHONY: install demo test lint bench browser gettext oidc mutants
 
-install: $(VENV)/.installed browser gettext
+install: $(VENV)/.installed browser gettext oidc
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ need = @command -v $(1) >/dev/null 2>&1 || { \
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 browser:
 	$(call need,chromium,chromium,tests navigateur)
+
+# The tests' stand-in for Pro Santé Connect: npm oidc-provider on Debian's Node (tools/oidc).
+oidc: tools/oidc/node_modules/.package-lock.json
+
+tools/oidc/node_modules/.package-lock.json: tools/oidc/package-lock.json
+	$(call need,npm,nodejs npm,fournisseur OpenID des tests Pro Santé Connect)
+	cd tools/oidc && npm ci --no-audit --no-fund --loglevel=error
 
 # The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
 gettext:

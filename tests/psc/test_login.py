@@ -214,3 +214,17 @@ def test_logout_ends_both_sessions(psc, known):
     # PSC's session is gone too: the next login asks for the identity again.
     next_login = browser.get(start_login(Client()), allow_redirects=False)
     assert "/interaction/" in next_login.headers["Location"]
+
+
+def test_the_link_follows_the_rpps_to_its_account(psc, known, world):
+    SocialAccount.objects.create(user=world.nurse_a, provider="psc", uid=oidc.KNOWN)
+    client = Client()
+    assert psc_login(client, oidc.KNOWN)["Location"] == "/"
+    assert logged_in_user(client) == known
+    assert SocialAccount.objects.get(uid=oidc.KNOWN).user == known
+
+
+def test_logout_of_a_password_session_stays_here(known):
+    client = Client()
+    client.force_login(known)
+    assert client.post(reverse("account_logout"))["Location"] == "/"

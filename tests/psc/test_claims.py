@@ -64,3 +64,13 @@ def test_the_client_certificate_goes_with_the_requests(settings):
         "/etc/telesante/psc.pem",
         "/etc/telesante/psc.key",
     )
+
+
+def test_without_node_ci_fails_instead_of_skipping(monkeypatch):
+    monkeypatch.setattr(oidc.shutil, "which", lambda _name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        oidc.require_node()
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception):
+        oidc.require_node()

@@ -5,12 +5,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.internal import statekit
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 from django.urls import reverse
 
 from telesante.accounts.models import Membership, Profession, Specialty, User
+from telesante.psc import services
+from telesante.psc.claims import ProClaims
 from telesante.psc.session import ID_TOKEN, STRONG_AUTH
 from tests.conftest import PASSWORD, make_user
 from tests.psc import oidc
@@ -228,3 +231,35 @@ def test_logout_of_a_password_session_stays_here(known):
     client = Client()
     client.force_login(known)
     assert client.post(reverse("account_logout"))["Location"] == "/"
+
+
+def test_logout_when_psc_is_unreachable_still_ends_our_session(psc, known, settings):
+    client = Client()
+    psc_login(client, oidc.KNOWN)
+    unreachable = f"http://127.0.0.1:{oidc.free_port()}/.well-known/wallet-openid-configuration"
+    settings.SOCIALACCOUNT_PROVIDERS["psc"]["APPS"][0]["settings"]["server_url"] = unreachable
+    assert client.post(reverse("account_logout"))["Location"] == "/"
+    assert logged_in_user(client) is None
+
+
+def test_the_provider_names_our_routes(psc, rf, db):
+    request = rf.get("/")
+    provider = get_adapter().get_provider(request, "psc")
+    assert provider.name == "Pro Santé Connect"
+    assert provider.get_login_url(request) == reverse("psc_login")
+    assert (
+        provider.get_login_url(request, next="/patients/")
+        == "/compte/psc/login/?next=%2Fpatients%2F"
+    )
+    assert provider.get_callback_url() == reverse("psc_callback")
+
+
+def test_a_newcomer_whose_email_is_taken_gets_a_placeholder(world):
+    world.ehpad_a.psc_self_enrolment = True
+    world.ehpad_a.save()
+    data = oidc.ACCOUNTS[oidc.NEWCOMER]["claims"] | {
+        "SubjectNameID": oidc.NEWCOMER,
+        "email": world.nurse_b.email,
+    }
+    user = services.account_for(ProClaims.from_userinfo(data))
+    assert user.email == f"rpps-{oidc.NEW_RPPS}@pro-sante-connect.invalid"

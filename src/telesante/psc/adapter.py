@@ -11,7 +11,6 @@ from django.shortcuts import render
 
 from telesante.psc import services
 from telesante.psc.claims import ClaimsError, ProClaims
-from telesante.psc.provider import PROVIDER_ID
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +23,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """The account of this RPPS (or a self-enrolled one), its profession, specialty and
         regulation right refreshed; otherwise the page that says whom to ask."""
-        if sociallogin.account.provider != PROVIDER_ID:
-            return
         try:
             claims = ProClaims.from_userinfo(sociallogin.account.extra_data["userinfo"])
             user = services.account_for(claims)

@@ -25,8 +25,6 @@ class NotEnrolled(Exception):
 
 def matching_structures(claims: ProClaims) -> list[Structure]:
     """The structures where the professional works, by the FINESS of the site or legal entity."""
-    if not claims.finess:
-        return []
     return list(
         Structure.objects.filter(Q(finess__in=claims.finess) | Q(finess_ej__in=claims.finess))
         .distinct()

@@ -25,9 +25,6 @@ def remember_psc_login(sender: Any, request: HttpRequest, user: Any, **kwargs: A
     if logged_in_with_psc(sociallogin):
         request.session[STRONG_AUTH] = PROVIDER_ID
         request.session[ID_TOKEN] = getattr(sociallogin, "psc_id_token", "")
-    else:
-        request.session.pop(STRONG_AUTH, None)
-        request.session.pop(ID_TOKEN, None)
 
 
 def end_session_url(request: HttpRequest) -> str:

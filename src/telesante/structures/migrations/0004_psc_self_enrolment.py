@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('structures', '0003_teams'),
+        ("structures", "0003_teams"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='structure',
-            name='psc_self_enrolment',
-            field=models.BooleanField(default=False, help_text='Les professionnels exerçant dans la structure (selon Pro Santé Connect) créent eux-mêmes leur compte à leur première connexion.', verbose_name='inscription par Pro Santé Connect'),
+            model_name="structure",
+            name="psc_self_enrolment",
+            field=models.BooleanField(
+                default=False,
+                help_text="Les professionnels exerçant dans la structure (selon Pro Santé Connect) créent eux-mêmes leur compte à leur première connexion.",
+                verbose_name="inscription par Pro Santé Connect",
+            ),
         ),
     ]

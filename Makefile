@@ -6,9 +6,9 @@ DEMO_ENV := TELESANTE_DEMO=1 TELESANTE_DATABASE_URL=sqlite:///$(CURDIR)/var/demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint bench browser gettext axe mutants deploy-tools
+.PHONY: install demo test lint bench browser gettext axe oidc mutants deploy-tools
 
-install: $(VENV)/.installed browser gettext axe deploy-tools
+install: $(VENV)/.installed browser gettext axe oidc deploy-tools
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ tools/axe/node_modules/.installed: tools/axe/package.json tools/axe/package-lock
 	$(call need,npm,npm,tests d'accessibilité)
 	cd tools/axe && npm ci --silent --no-audit --no-fund
 	touch $@
+# The tests' stand-in for Pro Santé Connect: npm oidc-provider on Debian's Node (tools/oidc).
+oidc: tools/oidc/node_modules/.package-lock.json
+
+tools/oidc/node_modules/.package-lock.json: tools/oidc/package-lock.json
+	$(call need,npm,nodejs npm,fournisseur OpenID des tests Pro Santé Connect)
+	cd tools/oidc && npm ci --no-audit --no-fund --loglevel=error
 
 # The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
 gettext:

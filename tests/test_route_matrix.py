@@ -210,6 +210,19 @@ PAGES: dict[str, Case] = {
         lambda w: reverse("structure_audit", args=[w.ehpad_a.pk]),
         {"anonymous": 302, "admin_a": 200, "nurse_a": 404, "nurse_b": 404, "observer": 404},
     ),
+    "structure_psc_self_enrolment": Case(
+        "POST",
+        lambda w: reverse("structure_psc_self_enrolment", args=[w.ehpad_a.pk]),
+        {
+            "anonymous": 302,
+            "admin_a": 302,
+            "nurse_a": 404,
+            "nurse_b": 404,
+            "observer": 404,
+            "regional_admin": 404,
+        },
+        data=lambda w: {"enabled": "1"},
+    ),
     "admin:index": Case(
         "GET",
         lambda w: reverse("admin:index"),

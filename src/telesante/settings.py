@@ -3,6 +3,7 @@
 import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -15,6 +16,11 @@ def env(name: str, default: str = "") -> str:
 
 def env_flag(name: str) -> bool:
     return env(name).lower() in {"1", "true", "yes", "on"}
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -48,6 +54,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
     "telesante.core",
     "telesante.accounts",
     "telesante.structures",
@@ -64,6 +71,7 @@ INSTALLED_APPS = [
     "telesante.directory",
     "telesante.demo",
     "django_prometheus",
+    "telesante.psc",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +200,31 @@ MFA_TOTP_ISSUER = "Télésanté"
 MFA_ADAPTER = "telesante.accounts.adapter.MFAAdapter"
 MFA_FORMS = {"authenticate": "telesante.accounts.adapter.CodeForm"}
 
+# Pro Santé Connect (OpenID Connect, README « Pro Santé Connect »): on when the client id and
+# the issuer (or its discovery document's URL) are set; otherwise no button and no route.
+PSC_ISSUER = env("PSC_ISSUER").rstrip("/")
+PSC_DISCOVERY_URL = env("PSC_DISCOVERY_URL") or (
+    f"{PSC_ISSUER}/.well-known/wallet-openid-configuration" if PSC_ISSUER else ""
+)
+# Production's token endpoint asks for the platform's certificate (mTLS): PEM files.
+PSC_CLIENT_CERT = env("PSC_CLIENT_CERT")
+PSC_CLIENT_KEY = env("PSC_CLIENT_KEY")
+PSC_CLIENT_ID = env("PSC_CLIENT_ID")
+SOCIALACCOUNT_ADAPTER = "telesante.psc.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "psc": {
+        "APPS": [
+            {
+                "client_id": PSC_CLIENT_ID,
+                "secret": env("PSC_CLIENT_SECRET"),
+                "settings": {"server_url": PSC_DISCOVERY_URL},
+            }
+        ]
+        if PSC_CLIENT_ID and PSC_DISCOVERY_URL
+        else []
+    }
+}
+
 SESSION_COOKIE_AGE = int(env("SESSION_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: expiry on inactivity
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -200,6 +233,7 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # No inline script, style or handler anywhere, nothing from another origin: scripts and styles
 # are files of ours; images also as data: (the TOTP QR code) and blob: (a snapshot's preview);
+PSC_ORIGINS = (env("PSC_ORIGINS") or origin_of(PSC_DISCOVERY_URL)).replace(",", " ").split()
 # 'self' covers the WebSockets of the same host. Nobody frames the platform.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -212,7 +246,9 @@ CONTENT_SECURITY_POLICY = {
         "font-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],
-        "form-action": [SELF],
+        # The login and logout forms lead to Pro Santé Connect's pages (its authorization and
+        # end-session endpoints' origins, TELESANTE_PSC_ORIGINS; by default the issuer's).
+        "form-action": [SELF, *PSC_ORIGINS],
         "frame-ancestors": [NONE],
     }
 }

@@ -57,6 +57,11 @@ urlpatterns = [
     path("patients/<int:pk>/consentement/", patient_views.patient_consent, name="patient_consent"),
     path("structures/<int:pk>/", structure_views.structure_detail, name="structure_detail"),
     path("structures/<int:pk>/journal/", core_views.structure_audit, name="structure_audit"),
+    path(
+        "structures/<int:pk>/pro-sante-connect/",
+        structure_views.psc_self_enrolment,
+        name="structure_psc_self_enrolment",
+    ),
     path("structures/<int:pk>/activite/", activity_views.staff_activity, name="staff_activity"),
     path("teleexpertise/", te_views.boxes, name="teleexpertise_list"),
     path("teleexpertise/nouvelle/", te_views.create, name="teleexpertise_create"),

@@ -5,6 +5,7 @@ from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.base.forms import AuthenticateForm
 from allauth.mfa.models import Authenticator
+from allauth.mfa.stages import AuthenticateStage
 from allauth.mfa.totp.internal.auth import validate_totp_code
 from allauth.mfa.utils import decrypt
 from django import forms
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from telesante.accounts import lockout
 from telesante.core import audit
+from telesante.psc import session as psc
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -44,6 +46,27 @@ class AccountAdapter(DefaultAccountAdapter):
         if refused is not None:
             raise refused
         super().pre_authenticate(request, **credentials)
+
+    def get_login_stages(self) -> list[str]:
+        # The code step is skipped after Pro Santé Connect, itself a strong authentication.
+        return [
+            "telesante.accounts.adapter.CodeStage"
+            if path == "allauth.mfa.stages.AuthenticateStage"
+            else path
+            for path in super().get_login_stages()
+        ]
+
+    def get_logout_redirect_url(self, request: HttpRequest) -> str:
+        # Called before the session ends: a PSC login also ends PSC's session.
+        return psc.end_session_url(request) or super().get_logout_redirect_url(request)
+
+
+class CodeStage(AuthenticateStage):
+    """allauth's TOTP step, except after a Pro Santé Connect login."""
+
+    def _should_handle(self, request: HttpRequest) -> bool:
+        sociallogin = (self.login.signal_kwargs or {}).get("sociallogin")
+        return not psc.logged_in_with_psc(sociallogin) and super()._should_handle(request)
 
 
 class MFAAdapter(DefaultMFAAdapter):

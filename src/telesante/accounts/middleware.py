@@ -1,10 +1,13 @@
-"""Every professional must have a second factor (PGSSI-S): enrol it before anything else."""
+"""Every professional must have a second factor (PGSSI-S): enrol it before anything else, unless
+they logged in with Pro Santé Connect."""
 
 from collections.abc import Callable
 
 from allauth.mfa.models import Authenticator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+
+from telesante.psc.session import STRONG_AUTH
 
 # Paths reachable by a logged-in user who has not yet enrolled a second factor.
 OPEN_PREFIXES = ("/compte/", "/static/", "/healthz", "/api/", "/i18n/")
@@ -20,6 +23,8 @@ class RequireSecondFactorMiddleware:
             user.is_authenticated
             and not request.path.startswith(OPEN_PREFIXES)
             and not request.session.get("has_totp")
+            # Pro Santé Connect (e-CPS, CPS card) is a second factor of its own.
+            and not request.session.get(STRONG_AUTH)
         ):
             if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                 request.session["has_totp"] = True

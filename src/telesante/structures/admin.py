@@ -19,7 +19,14 @@ class TeamAdmin(admin.ModelAdmin):
 @admin.register(Structure)
 class StructureAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "finess", "commune", "deployment_status", "underserved"]
-    list_filter = ["kind", "deployment_status", "departement", "rural", "underserved"]
+    list_filter = [
+        "kind",
+        "deployment_status",
+        "departement",
+        "rural",
+        "underserved",
+        "psc_self_enrolment",
+    ]
     search_fields = ["name", "finess", "commune__name"]
     autocomplete_fields = ["commune"]
     list_select_related = ["commune"]

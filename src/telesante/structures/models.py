@@ -144,6 +144,16 @@ class Structure(models.Model):
     deployed_on = models.DateField(_("déployé le"), null=True, blank=True)
     suspended_on = models.DateField(_("suspendu le"), null=True, blank=True)
     equipment = models.JSONField(_("équipement de télésanté"), default=list, blank=True)
+    # A professional working here (PSC's SubjectRefPro: this FINESS) who logs in with Pro Santé
+    # Connect for the first time gets an account in the structure's first team.
+    psc_self_enrolment = models.BooleanField(
+        _("inscription par Pro Santé Connect"),
+        default=False,
+        help_text=_(
+            "Les professionnels exerçant dans la structure (selon Pro Santé Connect) créent "
+            "eux-mêmes leur compte à leur première connexion."
+        ),
+    )
 
     idnst_system = IDNST_OID
 

@@ -1,7 +1,10 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from telesante.accounts.models import RegionalRole
 from telesante.core import policy
@@ -38,6 +41,21 @@ def structure_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_admin": is_admin,
         },
     )
+
+
+@require_POST
+@login_required
+def psc_self_enrolment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The structure's administrator lets (or stops letting) its professionals create their
+    account at their first Pro Santé Connect login."""
+    structure = get_object_or_404(policy.administered_structures(request.user), pk=pk)
+    structure.psc_self_enrolment = request.POST.get("enabled") == "1"
+    structure.save(update_fields=["psc_self_enrolment"])
+    if structure.psc_self_enrolment:
+        messages.success(request, _("Inscription par Pro Santé Connect ouverte."))
+    else:
+        messages.success(request, _("Inscription par Pro Santé Connect fermée."))
+    return redirect("structure_detail", pk)
 
 
 @login_required

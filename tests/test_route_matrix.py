@@ -160,6 +160,12 @@ PAGES: dict[str, Case] = {
         {"anonymous": 302, "nurse_a": 302, "nurse_b": 404, "observer": 404},
         data=lambda w: {"new_status": "VALI", "evidence": "passport"},
     ),
+    "patient_insi": Case(
+        "POST",
+        patient_url("patient_insi"),
+        {"anonymous": 302, "nurse_a": 302, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"evidence": "id_card"},
+    ),
     "patient_consent": Case(
         "POST",
         patient_url("patient_consent"),
@@ -623,6 +629,13 @@ API: dict[str, Case] = {
         lambda w: f"/api/v1/patients/{w.patient_a.pk}",
         {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
         data=lambda w: {"used_name": "Martin"},
+        api=True,
+    ),
+    "POST /api/v1/patients/{patient_id}/insi": Case(
+        "POST",
+        lambda w: f"/api/v1/patients/{w.patient_a.pk}/insi",
+        {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
+        data=lambda w: {"evidence": "id_card"},
         api=True,
     ),
     "POST /api/v1/patients/{patient_id}/consents": Case(

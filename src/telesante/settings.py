@@ -305,3 +305,12 @@ TELESANTE_SMS_BACKEND = env("SMS_BACKEND", "telesante.notifications.delivery.Con
 TELESANTE_BASE_URL = env(
     "BASE_URL", "http://127.0.0.1:8000" if DEBUG or DEMO else f"https://{ALLOWED_HOSTS[0]}"
 ).rstrip("/")
+# The INSi teleservice (patients/insi.py): the local backend answers from synthetic test
+# identities (development, demo, tests); production names the real teleservice's backend, which
+# refuses until the national agreement and the certificate are configured.
+TELESANTE_INSI_BACKEND = env(
+    "INSI_BACKEND",
+    "telesante.patients.insi.LocalBackend"
+    if DEBUG or DEMO
+    else "telesante.patients.insi.TeleserviceBackend",
+)

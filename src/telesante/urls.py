@@ -48,6 +48,7 @@ urlpatterns = [
     path("patients/nouveau/", patient_views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", patient_views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/statut/", patient_views.patient_status, name="patient_status"),
+    path("patients/<int:pk>/ins/", patient_views.patient_insi, name="patient_insi"),
     path("patients/<int:pk>/consentement/", patient_views.patient_consent, name="patient_consent"),
     path("structures/<int:pk>/", structure_views.structure_detail, name="structure_detail"),
     path("structures/<int:pk>/journal/", core_views.structure_audit, name="structure_audit"),

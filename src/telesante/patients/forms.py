@@ -101,7 +101,7 @@ class InsiForm(forms.Form):
     default) and, when the carte Vitale was read, its matricule for a verification."""
 
     evidence = forms.ChoiceField(
-        choices=[(EvidenceKind.NONE, _("Aucune pièce vue (ou celle de la validation)"))]
+        choices=[(EvidenceKind.NONE, _("Aucune (ou celle de la validation)"))]
         + [
             (value, label)
             for value, label in EvidenceKind.choices
@@ -114,7 +114,7 @@ class InsiForm(forms.Form):
     matricule = forms.CharField(
         required=False,
         max_length=21,
-        label=_("Matricule lu sur la carte Vitale (facultatif)"),
+        label=_("Matricule lu sur la carte Vitale"),
         help_text=_("Sans matricule, INSi cherche par les traits."),
     )
 

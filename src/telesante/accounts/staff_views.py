@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from telesante.accounts import staff
@@ -18,21 +18,21 @@ PAGE_SIZE = 20
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_lazy("Adresse e-mail"), required=False, max_length=254)
+    email = forms.EmailField(label=gettext_lazy("Adresse e-mail"), required=False, max_length=254)
     rpps = forms.CharField(
-        label=_lazy("RPPS"),
+        label=gettext_lazy("RPPS"),
         required=False,
         max_length=14,
-        help_text=_lazy("Un compte qui a ce RPPS est ajouté sans invitation."),
+        help_text=gettext_lazy("Un compte qui a ce RPPS est ajouté sans invitation."),
     )
-    first_name = forms.CharField(label=_lazy("Prénom"), required=False, max_length=150)
-    last_name = forms.CharField(label=_lazy("Nom"), required=False, max_length=150)
+    first_name = forms.CharField(label=gettext_lazy("Prénom"), required=False, max_length=150)
+    last_name = forms.CharField(label=gettext_lazy("Nom"), required=False, max_length=150)
     profession = forms.ChoiceField(
-        label=_lazy("Profession"), choices=Profession.choices, initial=Profession.NURSE
+        label=gettext_lazy("Profession"), choices=Profession.choices, initial=Profession.NURSE
     )
-    team = forms.ChoiceField(label=_lazy("Équipe"))
+    team = forms.ChoiceField(label=gettext_lazy("Équipe"))
     role = forms.ChoiceField(
-        label=_lazy("Rôle"), choices=MembershipRole.choices, initial=MembershipRole.MEMBER
+        label=gettext_lazy("Rôle"), choices=MembershipRole.choices, initial=MembershipRole.MEMBER
     )
 
     def __init__(self, *args, teams, **kwargs) -> None:
@@ -41,7 +41,7 @@ class InviteForm(forms.Form):
 
 
 class TeamForm(forms.Form):
-    name = forms.CharField(label=_lazy("Nom de la nouvelle équipe"), max_length=150)
+    name = forms.CharField(label=gettext_lazy("Nom de la nouvelle équipe"), max_length=150)
 
 
 def _teams(structure) -> list:

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from telesante.core import audit, policy
 from telesante.core.i18n import product_language
@@ -472,11 +472,11 @@ def record_consent(request: HttpRequest, user, consent: Consent) -> Consent:
 # The INSi step (RNIV): the INS read from the teleservice, its traits compared with the
 # identity's; a match makes the identity QUAL when a high-trust document was seen, RECUP otherwise.
 TRAIT_LABELS = {
-    "birth_name": _lazy("nom de naissance"),
-    "first_names": _lazy("prénom(s) de naissance"),
-    "sex": _lazy("sexe"),
-    "birth_date": _lazy("date de naissance"),
-    "birthplace_code": _lazy("lieu de naissance"),
+    "birth_name": gettext_lazy("nom de naissance"),
+    "first_names": gettext_lazy("prénom(s) de naissance"),
+    "sex": gettext_lazy("sexe"),
+    "birth_date": gettext_lazy("date de naissance"),
+    "birthplace_code": gettext_lazy("lieu de naissance"),
 }
 MATRICULE_KINDS = {oid.removeprefix("urn:oid:"): kind for kind, oid in MATRICULE_OIDS.items()}
 

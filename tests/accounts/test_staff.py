@@ -357,3 +357,71 @@ def test_the_api_says_refusals_in_french(world):
         api_client(world.nurse_b).get(f"/api/v1/structures/{world.ehpad_a.pk}/staff").status_code
         == 404
     )
+
+
+def test_an_administrator_invited_to_a_second_team_administers_in_both(world):
+    night = Team.objects.create(structure=world.ehpad_a, name="Unité de nuit")
+    staff.invite(
+        None,
+        world.admin_a,
+        world.ehpad_a,
+        staff.Invitation(email=world.nurse_a.email, team_id=night.pk, role="admin"),
+    )
+    assert set(world.nurse_a.memberships.values_list("role", flat=True)) == {"admin"}
+    # Its other team keeps the role when it leaves one of them.
+    staff.remove_from_team(None, world.admin_a, world.ehpad_a, world.nurse_a, night.pk)
+    assert world.nurse_a.memberships.get().role == "admin"
+
+
+def test_the_last_administrator_cannot_leave_its_last_team(world):
+    with pytest.raises(staff.ValidationError, match="au moins un administrateur"):
+        staff.remove_from_team(None, world.admin_a, world.ehpad_a, world.admin_a, team_a(world).pk)
+    with pytest.raises(staff.ValidationError, match="pas dans cette équipe"):
+        night = Team.objects.create(structure=world.ehpad_a, name="Unité de nuit")
+        staff.remove_from_team(None, world.admin_a, world.ehpad_a, world.nurse_a, night.pk)
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda w: staff.create_team(None, w.admin_a, w.ehpad_a, "  "), "Donnez un nom"),
+        (lambda w: staff.create_team(None, w.admin_a, w.ehpad_a, "x" * 151), "150 caractères"),
+        (lambda w: staff.set_role(None, w.admin_a, w.ehpad_a, w.nurse_a, "chef"), "Rôle inconnu"),
+        (
+            lambda w: staff.invite(
+                None,
+                w.admin_a,
+                w.ehpad_a,
+                staff.Invitation(email="a@example.test", team_id=team_a(w).pk, role="chef"),
+            ),
+            "Rôle inconnu",
+        ),
+        (
+            lambda w: staff.invite(
+                None,
+                w.admin_a,
+                w.ehpad_a,
+                staff.Invitation(email="a@example.test", team_id=team_a(w).pk, profession="x"),
+            ),
+            "Profession inconnue",
+        ),
+        (
+            lambda w: staff.add_to_team(None, w.admin_a, w.ehpad_a, w.nurse_a, team_a(w).pk),
+            "déjà dans cette équipe",
+        ),
+    ],
+)
+def test_each_refusal_says_why_in_french(world, call, error):
+    with pytest.raises(staff.ValidationError) as caught:
+        call(world)
+    assert error in " ".join(caught.value.messages)
+
+
+def test_an_invitation_form_missing_its_team_is_refused_on_the_page(world):
+    response = logged_in(world.admin_a).post(
+        reverse("structure_staff_invite", args=[world.ehpad_a.pk]),
+        {"email": "x@example.test", "profession": "infirmier", "role": "member"},
+        follow=True,
+    )
+    assert any("obligatoire" in m for m in messages_of(response))
+    assert not User.objects.filter(email="x@example.test").exists()

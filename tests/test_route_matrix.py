@@ -125,6 +125,14 @@ def enrolment_api(suffix: str = "") -> Callable[[World], str]:
 
 REGIONAL_ONLY = {"anonymous": 302, "observer": 200, "regional_admin": 200, "nurse_a": 403}
 
+STAFF_PAGE = {"anonymous": 302, "admin_a": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404}
+STAFF_API = {"anonymous": 401, "admin_a": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404}
+
+
+def staff_api(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/structures/{w.ehpad_a.pk}{suffix}"
+
+
 PAGES: dict[str, Case] = {
     "home": Case(
         "GET", lambda w: reverse("home"), {"anonymous": 302, "nurse_a": 200, "observer": 200}
@@ -162,6 +170,12 @@ PAGES: dict[str, Case] = {
         patient_url("patient_status"),
         {"anonymous": 302, "nurse_a": 302, "nurse_b": 404, "observer": 404},
         data=lambda w: {"new_status": "VALI", "evidence": "passport"},
+    ),
+    "patient_insi": Case(
+        "POST",
+        patient_url("patient_insi"),
+        {"anonymous": 302, "nurse_a": 302, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"evidence": "id_card"},
     ),
     "patient_consent": Case(
         "POST",
@@ -204,6 +218,35 @@ PAGES: dict[str, Case] = {
         "GET",
         lambda w: reverse("staff_activity", args=[w.ehpad_a.pk]),
         {"anonymous": 302, "admin_a": 200, "nurse_a": 404, "nurse_b": 404, "observer": 404},
+    ),
+    # The staff page: the structure's administrators (its members 403, others 404).
+    "structure_staff": Case(
+        "GET",
+        lambda w: reverse("structure_staff", args=[w.ehpad_a.pk]),
+        STAFF_PAGE,
+    ),
+    "structure_staff_invite": Case(
+        "POST",
+        lambda w: reverse("structure_staff_invite", args=[w.ehpad_a.pk]),
+        {**STAFF_PAGE, "admin_a": 302},
+        data=lambda w: {
+            "email": "matrice@example.test",
+            "profession": "infirmier",
+            "team": Team.default_for(w.ehpad_a.pk).pk,
+            "role": "member",
+        },
+    ),
+    "structure_staff_member": Case(
+        "POST",
+        lambda w: reverse("structure_staff_member", args=[w.ehpad_a.pk, w.doctor_a.pk]),
+        {**STAFF_PAGE, "admin_a": 302},
+        data=lambda w: {"action": "role", "role": "admin"},
+    ),
+    "structure_team_create": Case(
+        "POST",
+        lambda w: reverse("structure_team_create", args=[w.ehpad_a.pk]),
+        {**STAFF_PAGE, "admin_a": 302},
+        data=lambda w: {"name": "Unité de nuit"},
     ),
     "structure_audit": Case(
         "GET",
@@ -645,6 +688,13 @@ API: dict[str, Case] = {
         data=lambda w: {"used_name": "Martin"},
         api=True,
     ),
+    "POST /api/v1/patients/{patient_id}/insi": Case(
+        "POST",
+        lambda w: f"/api/v1/patients/{w.patient_a.pk}/insi",
+        {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
+        data=lambda w: {"evidence": "id_card"},
+        api=True,
+    ),
     "POST /api/v1/patients/{patient_id}/consents": Case(
         "POST",
         lambda w: f"/api/v1/patients/{w.patient_a.pk}/consents",
@@ -1025,6 +1075,52 @@ API: dict[str, Case] = {
         data=lambda w: {"total_acts": 900},
         api=True,
     ),
+    # A structure's staff and teams: its administrators (members 403, other structures 404).
+    "GET /api/v1/structures/{structure_id}/staff": Case(
+        "GET", staff_api("/staff"), STAFF_API, api=True
+    ),
+    "POST /api/v1/structures/{structure_id}/staff": Case(
+        "POST",
+        staff_api("/staff"),
+        {**STAFF_API, "admin_a": 201},
+        data=lambda w: {
+            "email": "matrice@example.test",
+            "team_id": Team.default_for(w.ehpad_a.pk).pk,
+        },
+        api=True,
+    ),
+    "PATCH /api/v1/structures/{structure_id}/staff/{user_id}": Case(
+        "PATCH",
+        lambda w: f"/api/v1/structures/{w.ehpad_a.pk}/staff/{w.doctor_a.pk}",
+        STAFF_API,
+        data=lambda w: {"role": "admin"},
+        api=True,
+    ),
+    "POST /api/v1/structures/{structure_id}/staff/{user_id}/teams": Case(
+        "POST",
+        lambda w: f"/api/v1/structures/{w.ehpad_a.pk}/staff/{w.doctor_a.pk}/teams",
+        STAFF_API,
+        data=lambda w: {
+            "team_id": Team.objects.create(structure=w.ehpad_a, name="Unité de nuit").pk
+        },
+        api=True,
+    ),
+    "DELETE /api/v1/structures/{structure_id}/staff/{user_id}/teams/{team_id}": Case(
+        "DELETE",
+        lambda w: (
+            f"/api/v1/structures/{w.ehpad_a.pk}/staff/{w.doctor_a.pk}"
+            f"/teams/{Team.default_for(w.ehpad_a.pk).pk}"
+        ),
+        {**STAFF_API, "admin_a": 204},
+        api=True,
+    ),
+    "POST /api/v1/structures/{structure_id}/teams": Case(
+        "POST",
+        staff_api("/teams"),
+        {**STAFF_API, "admin_a": 201},
+        data=lambda w: {"name": "Unité de nuit"},
+        api=True,
+    ),
     "POST /api/v1/teleconsultations/{act_id}/incidents": Case(
         "POST",
         tc_api("tc", "/incidents"),
@@ -1290,6 +1386,8 @@ STRUCTURE_OBJECTS = {
     "structure_detail",
     "structure_audit",
     "staff_activity",  # the structure's professionals, no patient data
+    "structure_staff",  # the same, for its administrators (a member of another team: 403)
+    "GET /api/v1/structures/{structure_id}/staff",
     "deployment_site",
     "teleconsultation_feed",  # a professional's own agenda, by its secret token
     "room_guest",  # a guest's signed link, not an account

@@ -223,3 +223,4 @@ api.add_router("/telesurveillance/enrolments", "telesante.telesurveillance.api_e
 api.add_router("/rooms", "telesante.rooms.api.router")
 api.add_router("/teleconsultations", "telesante.teleconsultation.api.router")
 api.add_router("/activity", "telesante.teleconsultation.activity_api.router")
+api.add_router("/structures", "telesante.accounts.staff_api.router")

@@ -375,3 +375,12 @@ TELESANTE_BASE_URL = env(
 TELESANTE_PUBLISHER = env("PUBLISHER", "GRADeS Pays de la Loire (e-santé)")
 TELESANTE_HOSTING = env("HOSTING", "Hébergeur certifié HDS (hébergement de données de santé)")
 TELESANTE_ACCESSIBILITY_CONTACT = env("ACCESSIBILITY_CONTACT", "accessibilite@telesante.example")
+# The INSi teleservice (patients/insi.py): the local backend answers from synthetic test
+# identities (development, demo, tests); production names the real teleservice's backend, which
+# refuses until the national agreement and the certificate are configured.
+TELESANTE_INSI_BACKEND = env(
+    "INSI_BACKEND",
+    "telesante.patients.insi.LocalBackend"
+    if DEBUG or DEMO
+    else "telesante.patients.insi.TeleserviceBackend",
+)

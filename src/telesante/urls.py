@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from telesante.accounts import staff_views
 from telesante.api import api
 from telesante.core import observability
 from telesante.core import views as core_views
@@ -54,6 +55,7 @@ urlpatterns = [
     path("patients/nouveau/", patient_views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", patient_views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/statut/", patient_views.patient_status, name="patient_status"),
+    path("patients/<int:pk>/ins/", patient_views.patient_insi, name="patient_insi"),
     path("patients/<int:pk>/consentement/", patient_views.patient_consent, name="patient_consent"),
     path("structures/<int:pk>/", structure_views.structure_detail, name="structure_detail"),
     path("structures/<int:pk>/journal/", core_views.structure_audit, name="structure_audit"),
@@ -63,6 +65,20 @@ urlpatterns = [
         name="structure_psc_self_enrolment",
     ),
     path("structures/<int:pk>/activite/", activity_views.staff_activity, name="staff_activity"),
+    path(
+        "structures/<int:pk>/professionnels/", staff_views.structure_staff, name="structure_staff"
+    ),
+    path(
+        "structures/<int:pk>/professionnels/inviter/",
+        staff_views.staff_invite,
+        name="structure_staff_invite",
+    ),
+    path(
+        "structures/<int:pk>/professionnels/<int:user_pk>/",
+        staff_views.staff_member,
+        name="structure_staff_member",
+    ),
+    path("structures/<int:pk>/equipes/", staff_views.team_create, name="structure_team_create"),
     path("teleexpertise/", te_views.boxes, name="teleexpertise_list"),
     path("teleexpertise/nouvelle/", te_views.create, name="teleexpertise_create"),
     path("teleexpertise/<int:pk>/", te_views.detail, name="teleexpertise_detail"),

@@ -46,7 +46,7 @@ def test_overseas_commune_codes():
 
 def test_rpps_import_people_and_places_idempotent(world):
     import_finess(FINESS)
-    people, places = import_rpps(RPPS)
+    people, places, _accounts = import_rpps(RPPS)
     assert (people.created, people.updated, people.unchanged) == (3, 0, 0)
     assert dict(people.rejected) == {
         "numéro RPPS invalide": 1,
@@ -61,7 +61,7 @@ def test_rpps_import_people_and_places_idempotent(world):
     assert (ines.profession, ines.specialty) == ("medecin", "geriatrie")
     assert ines.practices.get(site_key="530000011").structure_id == world.ehpad_a.pk
     assert Practitioner.objects.get(rpps="10000720044").specialty == "medecine_generale"
-    again_people, again_places = import_rpps(RPPS)
+    again_people, again_places, _accounts = import_rpps(RPPS)
     assert (again_people.created, again_people.updated, again_people.unchanged) == (0, 0, 3)
     assert (again_places.created, again_places.unchanged) == (0, 4)
     assert Practice.objects.count() == 4

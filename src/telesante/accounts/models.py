@@ -95,6 +95,16 @@ class User(AbstractUser):
     # Right to regulate SAMU/SAS calls: Pro Santé Connect's Acces_Regulation_Medicale claim at
     # each login, or granted by the structure administrator for password accounts.
     regulation_access = models.BooleanField(_("accès à la régulation médicale"), default=False)
+    # What the Annuaire Santé's public extract says of this RPPS (`telesante import-rpps` is
+    # the reference): its savoir-faire and its sites (FINESS), and since when the RPPS is
+    # missing from the extract (its structure's administrators are told).
+    savoir_faire = models.JSONField(_("savoir-faire (Annuaire Santé)"), default=list, blank=True)
+    directory_sites = models.JSONField(
+        _("sites d'exercice (FINESS, Annuaire Santé)"), default=list, blank=True
+    )
+    rpps_missing_since = models.DateField(
+        _("RPPS absent de l'Annuaire Santé depuis"), null=True, blank=True
+    )
     # Seeded demo account: its second factor may be shown on screen, in demo mode only.
     is_demo = models.BooleanField(default=False, editable=False)
 

@@ -14,6 +14,7 @@ class AuditAction(models.TextChoices):
     CONSENT = "consent", _("Recueil du consentement")
     EXPORT = "export", _("Export")
     DENIED = "denied", _("Accès refusé")
+    INSI = "insi", _("Appel au téléservice INSi")
 
 
 class AuditEntry(models.Model):

@@ -183,6 +183,16 @@ DEMO_LOGINS = [
 ]  # fmt: skip
 
 
+# Synthetic test identities of the local INSi backend (patients/data/insi_test_identities.json):
+# « Rechercher l'INS » qualifies the validated one and names the missing first name of the other.
+INSI_DEMO = [
+    ("MARTINEAU", "Claire Hélène", "1948-03-12", "F", "53130", IdentityStatus.VALIDATED,
+     EvidenceKind.ID_CARD),
+    ("BERTHELOT", "Gaston", "1944-01-30", "M", "72181", IdentityStatus.PROVISIONAL,
+     EvidenceKind.NONE),
+]  # fmt: skip
+
+
 @dataclass
 class Site:
     key: str
@@ -249,8 +259,8 @@ class Names:
 
 PATIENT_FIELDS = [
     "id", "birth_name", "first_names", "used_name", "used_first_name", "birth_date", "sex",
-    "birthplace_code", "identity_status", "matricule", "matricule_kind", "search_key", "gp",
-    "created_by", "created_at", "updated_at",
+    "birthplace_code", "identity_status", "matricule", "matricule_kind", "insi_checked_at",
+    "validation_mode", "search_key", "gp", "created_by", "created_at", "updated_at",
 ]  # fmt: skip
 ATTACHMENT_FIELDS = ["patient", "structure", "team", "kind", "since"]
 STATUS_CHANGE_FIELDS = [
@@ -281,6 +291,7 @@ class Seeder:
         self.scale = scale
         self.progress = progress
         self.today = timezone.localdate()
+        self.insi_date = self.ops.adapt_datetimefield_value(timezone.now())
         self.surnames = names.surnames()
         self.sites: dict[str, Site] = {}
         self.finess_seq: Counter[str] = Counter()
@@ -793,6 +804,11 @@ class Seeder:
             status.value,
             matricule,
             matricule_kind,
+            # Identities read from INSi (RECUP, QUAL): when, and the document of a QUAL one.
+            self.insi_date
+            if status in (IdentityStatus.RETRIEVED, IdentityStatus.QUALIFIED)
+            else None,
+            evidence.value if status == IdentityStatus.QUALIFIED else "",
             search_key(identity),
             gp,
             created_by,
@@ -843,6 +859,27 @@ class Seeder:
                 bar.update(len(patients))
             for sql in connection.ops.sequence_reset_sql(no_style(), [Patient]):
                 cursor.execute(sql)
+
+    def create_insi_patients(self) -> None:
+        """Followed by the demo EHPAD, two identities the local INSi backend knows."""
+        site = self.sites["ehpad_demo"]
+        for name, first, born, sex, place, status, evidence in INSI_DEMO:
+            patient = Patient(
+                birth_name=name,
+                first_names=first,
+                birth_date=datetime.date.fromisoformat(born),
+                sex=sex,
+                birthplace_code=place,
+                identity_status=status,
+            )
+            patient.search_key = search_key(patient)
+            patient.save()
+            PatientAttachment.objects.create(
+                patient=patient, team=site.default_team, kind=AttachmentKind.PATIENT
+            )
+            IdentityStatusChange.objects.create(
+                patient=patient, new_status=status, evidence=evidence, note="Démonstration INSi"
+            )
 
     def create_consultations(self) -> None:
         """Téléconsultations the demo nurse booked with the demo cardiologist (TLS), for
@@ -903,6 +940,7 @@ class Seeder:
             self.create_structures()
             self.create_people(self.define_people())
             self.create_patients()
+            self.create_insi_patients()
             self.create_history()
             self.create_monitoring()
             self.create_consultations()

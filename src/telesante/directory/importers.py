@@ -14,6 +14,10 @@ line, one line per professional and place of work. Columns used, by header:
 « Code profession », « Libellé savoir-faire », « Numéro SIRET site », « Numéro FINESS site »,
 « Raison sociale site », « Enseigne commerciale site », « Code postal (coord. structure) »,
 « Code commune (coord. structure) », « Téléphone (coord. structure) ».
+
+The RPPS extract is also the reference for accounts (`refresh_accounts`): an account with a RPPS
+gets its profession, specialty, savoir-faire and sites (FINESS) from it; an account whose RPPS is
+missing from it is flagged and its structure's administrators told.
 """
 
 import csv
@@ -25,11 +29,16 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from telesante.accounts.models import Profession, Specialty
+from telesante.accounts.models import Membership, MembershipRole, Profession, Specialty, User
+from telesante.core.i18n import product_language
 from telesante.core.identifiers import validate_finess, validate_rpps
 from telesante.directory.models import Practice, Practitioner
+from telesante.notifications import services as notifications
 from telesante.structures.models import Commune, Structure, StructureKind
 
 # FINESS categories (categetab) the platform lists, and the structure type each becomes.
@@ -195,10 +204,127 @@ def _specialty(label: str) -> str:
     return next((value for word, value in SPECIALTY_WORDS if word in upper), "")
 
 
+@dataclass
+class National:
+    """What the extract says of one RPPS, over all its lines."""
+
+    profession: str = ""
+    specialty: str = ""
+    savoir_faire: set[str] = field(default_factory=set)
+    sites: set[str] = field(default_factory=set)
+
+    def add(self, values: dict, row: dict) -> None:
+        self.profession = self.profession or values["profession"]
+        self.specialty = self.specialty or values["specialty"]
+        if values["specialty_label"]:
+            self.savoir_faire.add(values["specialty_label"])
+        if row.get("Numéro FINESS site"):
+            self.sites.add(row["Numéro FINESS site"])
+
+
+@dataclass
+class AccountChanges:
+    """The accounts refreshed from the extract: one line per account changed, those flagged
+    (their RPPS missing) and those whose RPPS came back."""
+
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    flagged: list[User] = field(default_factory=list)
+    back: list[User] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Comptes : {len(self.changed)} mis à jour, {self.unchanged} inchangé(s), "
+            f"{len(self.flagged)} RPPS absent(s) de l'extraction signalé(s), "
+            f"{len(self.back)} RPPS revenu(s)."
+        ]
+        out += [f"  {line}" for line in self.changed]
+        out += [f"  absent : {u.rpps} {u.display_name}" for u in self.flagged]
+        out += [f"  revenu : {u.rpps} {u.display_name}" for u in self.back]
+        return out
+
+
+def _label(choices, value: str) -> str:
+    return str(choices(value).label) if value else "—"
+
+
+def _describe(user: User, new: dict) -> str:
+    parts = []
+    if new.get("profession", user.profession) != user.profession:
+        old, now = _label(Profession, user.profession), _label(Profession, new["profession"])
+        parts.append(f"profession {old} → {now}")
+    if new.get("specialty", user.specialty) != user.specialty:
+        old, now = _label(Specialty, user.specialty), _label(Specialty, new["specialty"])
+        parts.append(f"spécialité {old} → {now}")
+    if "savoir_faire" in new:
+        parts.append(f"savoir-faire : {', '.join(new['savoir_faire']) or '—'}")
+    if "directory_sites" in new:
+        added = sorted(set(new["directory_sites"]) - set(user.directory_sites))
+        gone = sorted(set(user.directory_sites) - set(new["directory_sites"]))
+        parts.append("sites " + " ".join([*(f"+{s}" for s in added), *(f"−{s}" for s in gone)]))
+    return f"{user.rpps} {user.display_name} : " + " ; ".join(parts)
+
+
+def _tell_administrators(user: User) -> None:
+    """Each structure of the account: its administrators get a notification that leads to the
+    staff page (the e-mail that goes with it names nobody)."""
+    structures = set(Membership.objects.filter(user=user).values_list("structure_id", flat=True))
+    for structure_id in sorted(structures):
+        admins = User.objects.filter(
+            memberships__structure_id=structure_id, memberships__role=MembershipRole.ADMIN
+        ).distinct()
+        with product_language():
+            text = _(
+                "Le RPPS %(rpps)s de %(name)s n'apparaît plus dans l'Annuaire Santé : vérifiez "
+                "son droit d'exercice et son compte."
+            ) % {"rpps": user.rpps, "name": user.display_name}
+        notifications.notify(admins, text, url=reverse("structure_staff", args=[structure_id]))
+
+
+def refresh_accounts(national: dict[str, National], progress: bool = False) -> AccountChanges:
+    """Accounts with a RPPS take their profession, specialty, savoir-faire and sites from the
+    extract; an active account whose RPPS is missing is flagged once, its administrators told."""
+    changes = AccountChanges()
+    today = timezone.localdate()
+    accounts = User.objects.filter(rpps__isnull=False).order_by("pk")
+    for user in tqdm(accounts, desc="Comptes", unit=" comptes", disable=not progress):
+        found = national.get(user.rpps)
+        if found is None:
+            if user.is_active and user.rpps_missing_since is None:
+                user.rpps_missing_since = today
+                user.save(update_fields=["rpps_missing_since"])
+                changes.flagged.append(user)
+                _tell_administrators(user)
+            else:
+                changes.unchanged += 1
+            continue
+        values = {
+            "profession": found.profession,
+            "specialty": found.specialty,
+            "savoir_faire": sorted(found.savoir_faire),
+            "directory_sites": sorted(found.sites),
+        }
+        new = {k: v for k, v in values.items() if getattr(user, k) != v}
+        if user.rpps_missing_since is not None:
+            changes.back.append(user)
+            new["rpps_missing_since"] = None
+        if not new:
+            changes.unchanged += 1
+            continue
+        if set(new) - {"rpps_missing_since"}:
+            changes.changed.append(_describe(user, new))
+        for key, value in new.items():
+            setattr(user, key, value)
+        user.save(update_fields=list(new))
+    return changes
+
+
 @transaction.atomic
-def import_rpps(path: Path, progress: bool = False) -> tuple[Summary, Summary]:
-    """Practitioners and their places of work; returns (practitioners, places) summaries."""
+def import_rpps(path: Path, progress: bool = False) -> tuple[Summary, Summary, AccountChanges]:
+    """Practitioners and their places of work, then the accounts refreshed from them; returns
+    the (practitioners, places) summaries and the accounts' changes."""
     people, places = Summary(), Summary()
+    national: dict[str, National] = {}
     reader = csv.DictReader(io.StringIO(read_text(path)), delimiter="|")
     missing = {"Identifiant PP", "Nom d'exercice", "Code profession"} - set(reader.fieldnames or [])
     if missing:
@@ -230,6 +356,7 @@ def import_rpps(path: Path, progress: bool = False) -> tuple[Summary, Summary]:
             "specialty": _specialty(label),
             "specialty_label": label[:200],
         }
+        national.setdefault(rpps, National()).add(values, row)
         person = seen.get(rpps)
         if person is None:
             person, created = Practitioner.objects.get_or_create(rpps=rpps, defaults=values)
@@ -241,7 +368,7 @@ def import_rpps(path: Path, progress: bool = False) -> tuple[Summary, Summary]:
                 specialty=values["specialty"], specialty_label=values["specialty_label"]
             )
         _import_practice(person, row, communes, structures, places)
-    return people, places
+    return people, places, refresh_accounts(national, progress)
 
 
 def _import_practice(person, row: dict, communes: set, structures: dict, places: Summary):

@@ -1,6 +1,6 @@
 import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
@@ -13,6 +13,7 @@ from telesante.patients.models import (
     AttachmentKind,
     Consent,
     ConsentDecision,
+    EvidenceKind,
     Patient,
     Sex,
 )
@@ -30,6 +31,8 @@ class PatientOut(Schema):
     sex: str
     birthplace_code: str
     identity_status: str
+    insi_checked_at: datetime.datetime | None
+    validation_mode: str
     ins_matricule: str = Field("", alias="shareable_matricule")
     ins_system: str = Field("", alias="matricule_oid")
 
@@ -82,6 +85,30 @@ class DuplicatesOut(Schema):
     detail: str
     candidates: list[PatientOut]
     other_structures: int
+
+
+class InsiIn(Schema):
+    """The high-trust document seen with the patient ("none": a validated identity's own, or
+    none) and the matricule read from the carte Vitale (empty: a search by traits)."""
+
+    evidence: EvidenceKind = EvidenceKind.NONE
+    matricule: str = Field("", max_length=21)
+
+
+class TraitDifferenceOut(Schema):
+    trait: str
+    label: str
+    local: str
+    insi: str
+
+
+class InsiOut(Schema):
+    operation: str
+    code: str
+    result: str
+    detail: str
+    differences: list[TraitDifferenceOut]
+    patient: PatientOut
 
 
 class Message(Schema):
@@ -163,3 +190,22 @@ def record_consent(request: HttpRequest, patient_id: Id, payload: ConsentIn):
     patient = policy.get_patient(request, user, patient_id, AuditAction.READ)
     consent = Consent(patient=patient, **payload.dict())
     return Status(201, services.record_consent(request, user, consent))
+
+
+@router.post(
+    "/{patient_id}/insi",
+    response={200: InsiOut, 503: Message},
+    summary="Rechercher l'INS (téléservice INSi) et qualifier l'identité",
+)
+def insi_lookup(request: HttpRequest, patient_id: Id, payload: InsiIn):
+    """`result`: qualified (a document seen), retrieved (none), mismatch (`differences` names the
+    traits), not_found or several; 503 when the teleservice cannot be called."""
+    user = _clinician(request)
+    patient = policy.get_patient(request, user, patient_id, AuditAction.READ)
+    try:
+        outcome = services.insi_lookup(request, user, patient, payload.evidence, payload.matricule)
+    except ValidationError as exc:
+        if "insi" in exc.message_dict:
+            return Status(503, {"detail": " ".join(exc.message_dict["insi"])})
+        raise
+    return {**outcome.__dict__, "patient": patient}

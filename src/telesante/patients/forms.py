@@ -101,6 +101,29 @@ class StatusForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class InsiForm(forms.Form):
+    """« Rechercher l'INS »: the document seen with the patient (a validated identity's own by
+    default) and, when the carte Vitale was read, its matricule for a verification."""
+
+    evidence = forms.ChoiceField(
+        choices=[(EvidenceKind.NONE, _("Aucune (ou celle de la validation)"))]
+        + [
+            (value, label)
+            for value, label in EvidenceKind.choices
+            if value in EvidenceKind.high_trust()
+        ],
+        required=False,
+        initial=EvidenceKind.NONE,
+        label=_("Pièce d'identité vue avec le patient"),
+    )
+    matricule = forms.CharField(
+        required=False,
+        max_length=21,
+        label=_("Matricule lu sur la carte Vitale"),
+        help_text=_("Sans matricule, INSi cherche par les traits."),
+    )
+
+
 class ConsentForm(forms.ModelForm):
     class Meta:
         model = Consent

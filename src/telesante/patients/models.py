@@ -79,6 +79,12 @@ class Patient(models.Model):
     # Kept empty unless the identity is qualified (RNIV).
     matricule = models.CharField(_("matricule INS"), max_length=15, blank=True)
     matricule_kind = models.CharField(max_length=4, choices=MatriculeKind.choices, blank=True)
+    # When the INSi teleservice last returned this identity's INS, and the high-trust document
+    # it was checked against (FR Core: the INSi query date and the validation mode).
+    insi_checked_at = models.DateTimeField(_("interrogation INSi"), null=True, blank=True)
+    validation_mode = models.CharField(
+        _("mode de validation"), max_length=20, choices=EvidenceKind.choices, blank=True
+    )
     # Upper-case accent-free copy of the names, for search on every database.
     search_key = models.CharField(max_length=400, db_index=True, editable=False)
     gp = models.ForeignKey(

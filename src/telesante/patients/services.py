@@ -14,13 +14,16 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from telesante.core import audit, policy
 from telesante.core.i18n import product_language
 from telesante.core.identifiers import validate_matricule
 from telesante.core.models import AuditAction
 from telesante.core.text import fold
+from telesante.patients import insi
 from telesante.patients.models import (
+    MATRICULE_OIDS,
     AttachmentKind,
     Consent,
     ConsentDecision,
@@ -30,6 +33,7 @@ from telesante.patients.models import (
     Patient,
     PatientAttachment,
 )
+from telesante.structures import places
 from telesante.structures.models import Commune, Country, Structure, StructureKind, Team
 
 SEARCH_LIMIT = 50
@@ -376,7 +380,18 @@ def change_status(
             patient.matricule, patient.matricule_kind = matricule, matricule_kind or "NIR"
         else:
             patient.matricule = patient.matricule_kind = ""
-        patient.save(update_fields=["identity_status", "matricule", "matricule_kind", "updated_at"])
+        if new_status not in INSI_STATUSES:
+            patient.insi_checked_at, patient.validation_mode = None, ""
+        patient.save(
+            update_fields=[
+                "identity_status",
+                "matricule",
+                "matricule_kind",
+                "insi_checked_at",
+                "validation_mode",
+                "updated_at",
+            ]
+        )
         change = IdentityStatusChange.objects.create(
             patient=patient,
             old_status=old,
@@ -452,3 +467,210 @@ def record_consent(request: HttpRequest, user, consent: Consent) -> Consent:
             detail=f"{consent.act_kind}: {consent.decision}",
         )
     return consent
+
+
+# The INSi step (RNIV): the INS read from the teleservice, its traits compared with the
+# identity's; a match makes the identity QUAL when a high-trust document was seen, RECUP otherwise.
+TRAIT_LABELS = {
+    "birth_name": gettext_lazy("nom de naissance"),
+    "first_names": gettext_lazy("prénom(s) de naissance"),
+    "sex": gettext_lazy("sexe"),
+    "birth_date": gettext_lazy("date de naissance"),
+    "birthplace_code": gettext_lazy("lieu de naissance"),
+}
+MATRICULE_KINDS = {oid.removeprefix("urn:oid:"): kind for kind, oid in MATRICULE_OIDS.items()}
+
+
+@dataclass(frozen=True)
+class TraitDifference:
+    trait: str
+    label: str
+    local: str
+    insi: str
+
+
+@dataclass(frozen=True)
+class InsiOutcome:
+    operation: str  # "search" or "verify"
+    code: str
+    result: str  # qualified, retrieved, mismatch, not_found, several
+    differences: list[TraitDifference]
+    detail: str
+
+    @property
+    def changed_status(self) -> bool:
+        return self.result in {"qualified", "retrieved"}
+
+
+def _traits(patient: Patient) -> insi.Traits:
+    return insi.Traits(
+        birth_name=patient.birth_name,
+        first_names=tuple(patient.first_names.split()),
+        sex=patient.sex,
+        birth_date=patient.birth_date,
+        birthplace_code=patient.birthplace_code,
+    )
+
+
+def _shown(trait: str, value) -> str:
+    if trait == "birth_date":
+        return value.strftime("%d/%m/%Y")
+    if trait == "first_names":
+        return " ".join(value)
+    if trait == "birthplace_code":
+        return places.label(value)
+    return str(value)
+
+
+def compare_traits(local: insi.Traits, national: insi.Traits) -> list[TraitDifference]:
+    """The strict traits that differ, names compared as they are searched (case, accents,
+    hyphens and apostrophes aside)."""
+    differences = []
+    for trait, label in TRAIT_LABELS.items():
+        mine, theirs = getattr(local, trait), getattr(national, trait)
+        if trait in ("birth_name", "first_names"):
+            same = fold(_shown(trait, mine)) == fold(_shown(trait, theirs))
+        else:
+            same = mine == theirs
+        if not same:
+            differences.append(
+                TraitDifference(trait, str(label), _shown(trait, mine), _shown(trait, theirs))
+            )
+    return differences
+
+
+def _document_seen(patient: Patient, evidence: str) -> str:
+    """The high-trust document the qualification rests on: the one seen now, or the one a
+    validated (RNIV: VALI + INSi = QUAL) or qualified identity rests on. "" when none."""
+    if evidence and evidence != EvidenceKind.NONE:
+        if evidence not in EvidenceKind.high_trust():
+            raise ValidationError(
+                {"evidence": _("Choisissez une pièce d'identité à haut niveau de confiance.")}
+            )
+        _check_substitute(patient, evidence)
+        return evidence
+    if patient.is_qualified:
+        return patient.validation_mode
+    if patient.identity_status == IdentityStatus.VALIDATED:
+        last = (
+            patient.status_changes.filter(new_status=IdentityStatus.VALIDATED)
+            .order_by("-changed_at", "-pk")
+            .values_list("evidence", flat=True)
+            .first()
+        )
+        return last if last in EvidenceKind.high_trust() else ""
+    return ""
+
+
+def _ask_insi(patient: Patient, matricule: str) -> tuple[str, insi.InsiResponse]:
+    """Verification of a matricule read from the carte Vitale, or of the INS a qualified
+    identity holds; otherwise a search by traits."""
+    client = insi.backend()
+    traits = _traits(patient)
+    if matricule:
+        try:
+            # Its sex digit is not checked against the identity's: INSi names the trait.
+            validate_matricule(matricule)
+        except ValidationError as exc:
+            raise ValidationError({"matricule": exc.messages}) from exc
+        return "verify", client.verify(insi.VerifyRequest(matricule, client.oid, traits))
+    if patient.is_qualified:
+        oid = patient.matricule_oid.removeprefix("urn:oid:")
+        return "verify", client.verify(insi.VerifyRequest(patient.matricule, oid, traits))
+    return "search", client.search(insi.SearchRequest(traits))
+
+
+def insi_lookup(
+    request: HttpRequest | None,
+    user,
+    patient: Patient,
+    evidence: str = EvidenceKind.NONE,
+    matricule: str = "",
+) -> InsiOutcome:
+    """Ask the INSi teleservice for the patient's INS and compare its traits (every call
+    audited, the unavailable one too). On a match the identity becomes QUAL with the document
+    seen (or RECUP without one), the matricule, its OID, the INSi date and the validation mode
+    stored; a difference keeps the status and names the traits that differ."""
+    if not policy.may_handle_patients(user):
+        raise PermissionDenied(
+            _("Les observateurs régionaux n'ont pas accès aux données patients.")
+        )
+    matricule = matricule.replace(" ", "").replace("\x00", "")
+    document = _document_seen(patient, evidence)
+    try:
+        operation, response = _ask_insi(patient, matricule)
+    except insi.InsiUnavailable as exc:
+        audit.record(request, user, AuditAction.INSI, [patient], detail="INSi indisponible")
+        raise ValidationError({"insi": str(exc)}) from exc
+    if response.code != insi.ResultCode.FOUND or response.identity is None:
+        result = "several" if response.code == insi.ResultCode.SEVERAL else "not_found"
+        audit.record(request, user, AuditAction.INSI, [patient], detail=f"{operation} {result}")
+        return InsiOutcome(operation, response.code, result, [], _NOT_MATCHED[result]())
+    national = response.identity
+    differences = compare_traits(_traits(patient), national.traits)
+    if differences:
+        names = ", ".join(d.trait for d in differences)
+        audit.record(
+            request, user, AuditAction.INSI, [patient], detail=f"{operation} écart: {names}"
+        )
+        detail = _("L'identité reste « %(status)s » : traits différents de l'INS : %(list)s.") % {
+            "status": patient.get_identity_status_display(),
+            "list": "; ".join(
+                _("%(label)s (ici « %(local)s », INSi « %(insi)s »)") % d.__dict__
+                for d in differences
+            ),
+        }
+        return InsiOutcome(operation, response.code, "mismatch", differences, detail)
+    with transaction.atomic():
+        # The INS's own spelling of the names (accents, hyphens) replaces the typed one.
+        patient.birth_name = national.traits.birth_name
+        patient.first_names = " ".join(national.traits.first_names)
+        _normalise(patient)
+        patient.save(update_fields=["birth_name", "first_names", "search_key"])
+        audit.record(request, user, AuditAction.INSI, [patient], detail=f"{operation} concordant")
+        new_status = IdentityStatus.QUALIFIED if document else IdentityStatus.RETRIEVED
+        with product_language():
+            note = _("INSi : %(op)s du %(at)s") % {
+                "op": _("vérification") if operation == "verify" else _("recherche par traits"),
+                "at": timezone.localtime(response.answered_at).strftime("%d/%m/%Y %H:%M"),
+            }
+        change_status(
+            request,
+            user,
+            patient,
+            new_status,
+            document or EvidenceKind.INSI,
+            national.matricule,
+            MATRICULE_KINDS.get(national.oid, ""),
+            note,
+            via_insi=True,
+        )
+        patient.insi_checked_at = response.answered_at
+        patient.validation_mode = document
+        patient.save(update_fields=["insi_checked_at", "validation_mode"])
+    if document:
+        return InsiOutcome(
+            operation, response.code, "qualified", [], _("Identité qualifiée par INSi.")
+        )
+    return InsiOutcome(
+        operation,
+        response.code,
+        "retrieved",
+        [],
+        _(
+            "Identité récupérée par INSi. Vérifiez une pièce d'identité à haut niveau de "
+            "confiance pour la qualifier."
+        ),
+    )
+
+
+_NOT_MATCHED = {
+    "not_found": lambda: _(
+        "Aucune identité trouvée par INSi : vérifiez les traits avec le patient et sa pièce "
+        "d'identité, ou lisez sa carte Vitale."
+    ),
+    "several": lambda: _(
+        "Plusieurs identités répondent à ces traits : indiquez le matricule lu sur la carte "
+        "Vitale pour une vérification."
+    ),
+}

@@ -10,7 +10,7 @@ from telesante.core import paging, pickers, policy
 from telesante.core.models import AuditAction
 from telesante.core.views import page_number
 from telesante.patients import record, services
-from telesante.patients.forms import ConsentForm, PatientForm, StatusForm
+from telesante.patients.forms import ConsentForm, InsiForm, PatientForm, StatusForm
 from telesante.teleconsultation import services as teleconsultations
 from telesante.teleexpertise import services as teleexpertises
 
@@ -105,6 +105,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "status_form": StatusForm(initial={"new_status": patient.identity_status}),
             "consent_form": ConsentForm(),
+            "insi_form": InsiForm(),
         },
     )
 
@@ -124,6 +125,31 @@ def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Statut de l'identité mis à jour."))
     else:
         messages.error(request, _("Formulaire de statut incomplet."))
+    return redirect("patient_detail", pk=patient.pk)
+
+
+@require_POST
+@login_required
+def patient_insi(request: HttpRequest, pk: int) -> HttpResponse:
+    """« Rechercher l'INS »: the INSi step, its outcome said on the patient's page."""
+    patient = policy.get_patient(request, request.user, pk, AuditAction.READ)
+    form = InsiForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Formulaire INSi incomplet."))
+        return redirect("patient_detail", pk=patient.pk)
+    try:
+        outcome = services.insi_lookup(
+            request,
+            request.user,
+            patient,
+            form.cleaned_data["evidence"],
+            form.cleaned_data["matricule"],
+        )
+    except ValidationError as exc:
+        for errors in exc.message_dict.values():
+            messages.error(request, " ".join(errors))
+    else:
+        (messages.success if outcome.changed_status else messages.warning)(request, outcome.detail)
     return redirect("patient_detail", pk=patient.pk)
 
 

@@ -5,7 +5,10 @@ from telesante.directory.importers import import_rpps
 
 
 class Command(BaseCommand):
-    help = "Importe l'extraction PS_LibreAcces (Annuaire Santé) : professionnels et lieux."
+    help = (
+        "Importe l'extraction PS_LibreAcces (Annuaire Santé) : professionnels et lieux, puis "
+        "met à jour les comptes (profession, spécialité, sites) et signale les RPPS absents."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help="fichier PS_LibreAcces_Personne_activite_*.txt")
@@ -13,8 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str, quiet: bool, **options) -> None:
         try:
-            people, places = import_rpps(file, progress=not quiet)
+            people, places, accounts = import_rpps(file, progress=not quiet)
         except (ValidationError, OSError) as err:
             raise CommandError(" ".join(getattr(err, "messages", [str(err)]))) from err
-        for line in people.lines("Professionnels") + places.lines("Lieux d'exercice"):
+        report = people.lines("Professionnels") + places.lines("Lieux d'exercice")
+        for line in report + accounts.lines():
             self.stdout.write(line)

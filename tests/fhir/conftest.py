@@ -11,6 +11,9 @@ from fhirpathpy import evaluate
 
 from telesante.accounts.models import ApiToken
 from telesante.fhir import resources
+from tests.rooms.conftest import tc_world  # noqa: F401  (fixtures shared with these tests)
+from tests.teleexpertise.conftest import te_world  # noqa: F401
+from tests.telesurveillance.conftest import tsv  # noqa: F401
 
 FHIR_JSON = "application/fhir+json"
 IDENTITY = resources.IDENTITY_RELIABILITY

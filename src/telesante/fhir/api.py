@@ -211,6 +211,7 @@ def service_request_read(request: HttpRequest, pk: Id):
 
 @fhir_api.post(
     "/ServiceRequest",
+    response={201: dict},
     summary="Demander une télé-expertise (pièces jointes en Binary contenus)",
     openapi_extra=_body_doc("ServiceRequest"),
 )
@@ -240,6 +241,7 @@ def appointment_read(request: HttpRequest, pk: Id):
 
 @fhir_api.post(
     "/Appointment",
+    response={201: dict},
     summary="Réserver un créneau de téléconsultation",
     openapi_extra=_body_doc("Appointment"),
 )

@@ -68,14 +68,15 @@ def _consent(resource: dict, field: str) -> tuple[bool, str]:
     return informed, decision
 
 
-def _structure(user, resource: dict, field: str) -> int:
-    """The structure the user acts for: the one named, or their only one."""
-    if resource.get(field):
-        return _ref_id(resource[field], "Organization", field)
+def _structure(user, reference: dict | None, field: str) -> int:
+    """The structure the user acts for: the one named, or their only one. Without any, the
+    service answers (a role without patients: 403)."""
+    if reference:
+        return _ref_id(reference, "Organization", field)
     mine = list(policy.member_structures(user).values_list("pk", flat=True)[:2])
-    if len(mine) != 1:
+    if len(mine) > 1:
         raise _invalid(field, "Précisez la structure demandeuse (Organization/<id>).")
-    return mine[0]
+    return mine[0] if mine else 0
 
 
 def _file(answer: dict, contained: dict[str, dict], name: str) -> SimpleUploadedFile:
@@ -137,7 +138,7 @@ def request_expertise(request: HttpRequest, sr: dict) -> dict:
     informed, decision = _consent(sr, "supportingInfo")
     new = te_services.NewRequest(
         patient_id=_ref_id(sr.get("subject"), "Patient", "subject"),
-        structure_id=_structure(user, sr, "requester"),
+        structure_id=_structure(user, sr.get("requester"), "requester"),
         filiere_code=str(coding[0].get("code", "")),
         question=_text(sr),
         urgency=Urgency.URGENT if sr.get("priority") in URGENT_PRIORITIES else Urgency.NORMAL,
@@ -174,11 +175,15 @@ def book(request: HttpRequest, appointment: dict) -> dict:
     kind = service[0].get("code") or ActKind.TELECONSULTATION
     informed, decision = _consent(appointment, "supportingInformation")
     organisation = [
-        s for s in appointment.get("supportingInformation") or [] if "Organization/" in str(s)
+        s
+        for s in appointment.get("supportingInformation") or []
+        if isinstance(s, dict) and str(s.get("reference", "")).startswith("Organization/")
     ]
     new = tc_services.NewConsultation(
         patient_id=_ref_id(patient[0], "Patient", "participant"),
-        structure_id=_structure(user, {"org": organisation[0] if organisation else None}, "org"),
+        structure_id=_structure(
+            user, organisation[0] if organisation else None, "supportingInformation"
+        ),
         kind=kind,
         performer_id=_ref_id(performer[0], "Practitioner", "participant"),
         scheduled_at=_start(appointment),

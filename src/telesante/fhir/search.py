@@ -12,8 +12,9 @@ DEFAULT_COUNT = 20
 MAX_COUNT = 200
 MAX_OFFSET = 10_000_000
 PREFIXES = ("eq", "ge", "le", "gt", "lt")
-# Parameters every search takes; each resource adds its own.
-COMMON = {"_count", "_offset", "_format"}
+# Parameters every search takes; each resource adds its own. The total is always counted
+# exactly, so the clients' hints about it (`_total`, fhirpy's `_totalMethod`) change nothing.
+COMMON = {"_count", "_offset", "_format", "_total", "_totalMethod"}
 
 
 class BadSearch(Exception):

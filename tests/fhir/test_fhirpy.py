@@ -114,7 +114,8 @@ def test_patients_directory_and_consent(live_server, world):
     assert "date attendue" in str(refused.value)
 
 
-def test_gateway_transaction_and_observations(live_server, tsv):
+def test_gateway_transaction_and_observations(live_server, tsv, settings):
+    settings.TELESANTE_INGEST_THREADS = True  # as in production: the ingest in a pool thread
     _token, raw = DeviceToken.issue(exploitant=tsv.enrolment.exploitant)
     gateway = client_for(live_server, token=raw)
     later = NOW + datetime.timedelta(hours=3)

@@ -3,8 +3,10 @@ audit and the same bearer tokens as /api/v1/; a device gateway posts Observation
 device token. Every refusal is an OperationOutcome in French."""
 
 import orjson
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.db import close_old_connections
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -144,9 +146,22 @@ def metadata(request: HttpRequest):
     summary="Transaction ou lot d'Observations (passerelle de dispositifs)",
     openapi_extra=_body_doc("Bundle"),
 )
-def transaction(request: HttpRequest):
+async def transaction(request: HttpRequest):
+    # As the batch API: parsed and stored in a thread of its own (its own connection), so that
+    # a large Bundle holds up neither the event loop nor the worker's other requests.
+    if not settings.TELESANTE_INGEST_THREADS:
+        return await sync_to_async(_transaction)(request)
+    return await sync_to_async(_pooled_transaction, thread_sensitive=False)(request)
+
+
+def _transaction(request: HttpRequest) -> dict:
     data = _posted(request, "Bundle", settings.TELESANTE_MEASUREMENTS_MAX_BYTES)
     return gateway.ingest_bundle(data, request.device_scope)
+
+
+def _pooled_transaction(request: HttpRequest) -> dict:
+    close_old_connections()  # this pool thread's connection may have outlived its age
+    return _transaction(request)
 
 
 @fhir_api.get("/Patient", summary="Rechercher des patients")

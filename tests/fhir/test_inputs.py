@@ -228,3 +228,13 @@ def test_search_parameters_of_the_directory(world, fhir):
         get(fhir, "/fhir/r4/Organization?identifier=urn:oid:1.2.250.1.71.4.2.2|3123")["total"] == 0
     )
     get(fhir, "/fhir/r4/PractitionerRole?practitioner=Organization/1", 400)
+
+
+def test_a_nul_byte_is_refused_before_the_services(world, fhir):
+    body = json.dumps({"resourceType": "ServiceRequest", "reasonCode": [{"text": "a\x00b"}]})
+    response = fhir.post("/fhir/r4/ServiceRequest", body, content_type=FHIR_JSON)
+    assert response.status_code == 400
+    assert french_outcome(response.json(), "invalid") == "Caractère nul interdit."
+    response = fhir.get("/fhir/r4/Patient?name=a%00b")
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["name"]

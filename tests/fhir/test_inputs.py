@@ -118,7 +118,7 @@ def test_malformed_entries(tsv, entry, words):
     too_many = {"resourceType": "Bundle", "type": "batch", "entry": "x"}
     assert "Liste" in french_outcome(send(gateway, json.dumps(too_many), 400), "invalid")
     assert "illisible" in french_outcome(send(gateway, "{", 400), "invalid")
-    assert "objet JSON" in french_outcome(send(gateway, "[]", 400), "invalid")
+    assert "Bundle attendue" in french_outcome(send(gateway, "[]", 400), "invalid")
 
 
 def test_a_body_over_the_limit_is_413(tsv, settings):

@@ -105,13 +105,17 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _refuse(request, 413, "too-long", "Requête trop volumineuse.")
 
 
-def body(request: HttpRequest, limit: int) -> dict:
-    """The JSON resource posted, read by hand (FHIR shapes are checked by the writers)."""
+def _raw(request: HttpRequest, limit: int) -> bytes:
     raw = request.read(limit + 1)
     if len(raw) > limit:
         raise HttpError(413, "Requête trop volumineuse.")
+    return raw
+
+
+def body(request: HttpRequest, limit: int) -> dict:
+    """The JSON resource posted, read by hand (FHIR shapes are checked by the writers)."""
     try:
-        data = orjson.loads(raw)
+        data = orjson.loads(_raw(request, limit))
     except orjson.JSONDecodeError:
         raise HttpError(400, "Corps illisible : ressource FHIR en JSON attendue.") from None
     if not isinstance(data, dict):
@@ -155,8 +159,8 @@ async def transaction(request: HttpRequest):
 
 
 def _transaction(request: HttpRequest) -> dict:
-    data = _posted(request, "Bundle", settings.TELESANTE_MEASUREMENTS_MAX_BYTES)
-    return gateway.ingest_bundle(data, request.device_scope)
+    raw = _raw(request, settings.TELESANTE_MEASUREMENTS_MAX_BYTES)
+    return gateway.ingest_raw(raw, request.device_scope)
 
 
 def _pooled_transaction(request: HttpRequest) -> dict:

@@ -2,6 +2,8 @@
 audit and the same bearer tokens as /api/v1/; a device gateway posts Observations with its
 device token. Every refusal is an OperationOutcome in French."""
 
+from collections.abc import Callable
+
 import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -168,64 +170,84 @@ def _pooled_transaction(request: HttpRequest) -> dict:
     return _transaction(request)
 
 
-@fhir_api.get("/Patient", summary="Rechercher des patients")
-def patient_search(request: HttpRequest):
-    return reads.patient_search(request)
+# resource -> (search, read, what a search finds, what a read gives); reads.py says how.
+ROUTES: dict[str, tuple[Callable | None, Callable, str, str]] = {
+    "Patient": (reads.patient_search, reads.patient_read, "des patients", "un patient"),
+    "Practitioner": (
+        reads.practitioner_search,
+        reads.practitioner_read,
+        "des professionnels",
+        "un professionnel",
+    ),
+    "PractitionerRole": (
+        reads.practitioner_role_search,
+        reads.practitioner_role_read,
+        "des situations d'exercice",
+        "une situation d'exercice",
+    ),
+    "Organization": (
+        reads.organization_search,
+        reads.organization_read,
+        "des structures",
+        "une structure",
+    ),
+    "Observation": (
+        reads.observation_search,
+        reads.observation_read,
+        "des mesures de télésurveillance d'un patient",
+        "une mesure",
+    ),
+    "ServiceRequest": (
+        reads.service_request_search,
+        reads.service_request_read,
+        "des demandes de télé-expertise",
+        "une demande de télé-expertise",
+    ),
+    "Task": (
+        reads.task_search,
+        reads.task_read,
+        "l'état des demandes de télé-expertise",
+        "l'état d'une demande de télé-expertise",
+    ),
+    "Appointment": (
+        reads.appointment_search,
+        reads.appointment_read,
+        "des téléconsultations programmées",
+        "une téléconsultation programmée",
+    ),
+    "DocumentReference": (
+        reads.document_reference_search,
+        reads.document_reference_read,
+        "des comptes rendus",
+        "la fiche d'un compte rendu",
+    ),
+    "Binary": (None, reads.binary_read, "", "le PDF d'un compte rendu"),
+    "Consent": (reads.consent_search, reads.consent_read, "des consentements", "un consentement"),
+}
 
 
-@fhir_api.get("/Patient/{pk}", summary="Lire un patient")
-def patient_read(request: HttpRequest, pk: Id):
-    return reads.patient_read(request, pk)
+def _search_view(search: Callable) -> Callable:
+    def view(request: HttpRequest):
+        return search(request)
+
+    return view
 
 
-@fhir_api.get("/Practitioner", summary="Rechercher des professionnels")
-def practitioner_search(request: HttpRequest):
-    return reads.practitioner_search(request)
+def _read_view(read: Callable) -> Callable:
+    def view(request: HttpRequest, pk: Id):
+        return read(request, pk)
+
+    return view
 
 
-@fhir_api.get("/Practitioner/{pk}", summary="Lire un professionnel")
-def practitioner_read(request: HttpRequest, pk: Id):
-    return reads.practitioner_read(request, pk)
-
-
-@fhir_api.get("/PractitionerRole", summary="Rechercher des situations d'exercice")
-def practitioner_role_search(request: HttpRequest):
-    return reads.practitioner_role_search(request)
-
-
-@fhir_api.get("/PractitionerRole/{pk}", summary="Lire une situation d'exercice")
-def practitioner_role_read(request: HttpRequest, pk: Id):
-    return reads.practitioner_role_read(request, pk)
-
-
-@fhir_api.get("/Organization", summary="Rechercher des structures")
-def organization_search(request: HttpRequest):
-    return reads.organization_search(request)
-
-
-@fhir_api.get("/Organization/{pk}", summary="Lire une structure")
-def organization_read(request: HttpRequest, pk: Id):
-    return reads.organization_read(request, pk)
-
-
-@fhir_api.get("/Observation", summary="Mesures de télésurveillance d'un patient")
-def observation_search(request: HttpRequest):
-    return reads.observation_search(request)
-
-
-@fhir_api.get("/Observation/{pk}", summary="Lire une mesure")
-def observation_read(request: HttpRequest, pk: Id):
-    return reads.observation_read(request, pk)
-
-
-@fhir_api.get("/ServiceRequest", summary="Rechercher des demandes de télé-expertise")
-def service_request_search(request: HttpRequest):
-    return reads.service_request_search(request)
-
-
-@fhir_api.get("/ServiceRequest/{pk}", summary="Lire une demande de télé-expertise")
-def service_request_read(request: HttpRequest, pk: Id):
-    return reads.service_request_read(request, pk)
+for _kind, (_search, _read, _found, _given) in ROUTES.items():
+    if _search is not None:
+        fhir_api.get(f"/{_kind}", summary=f"Rechercher {_found}", operation_id=f"search_{_kind}")(
+            _search_view(_search)
+        )
+    fhir_api.get(f"/{_kind}/{{pk}}", summary=f"Lire {_given}", operation_id=f"read_{_kind}")(
+        _read_view(_read)
+    )
 
 
 @fhir_api.post(
@@ -238,26 +260,6 @@ def service_request_create(request: HttpRequest):
     return Status(201, writes.request_expertise(request, _posted(request, "ServiceRequest")))
 
 
-@fhir_api.get("/Task", summary="Rechercher l'état des demandes de télé-expertise")
-def task_search(request: HttpRequest):
-    return reads.task_search(request)
-
-
-@fhir_api.get("/Task/{pk}", summary="État d'une demande de télé-expertise")
-def task_read(request: HttpRequest, pk: Id):
-    return reads.task_read(request, pk)
-
-
-@fhir_api.get("/Appointment", summary="Rechercher des téléconsultations programmées")
-def appointment_search(request: HttpRequest):
-    return reads.appointment_search(request)
-
-
-@fhir_api.get("/Appointment/{pk}", summary="Lire une téléconsultation programmée")
-def appointment_read(request: HttpRequest, pk: Id):
-    return reads.appointment_read(request, pk)
-
-
 @fhir_api.post(
     "/Appointment",
     response={201: dict},
@@ -266,28 +268,3 @@ def appointment_read(request: HttpRequest, pk: Id):
 )
 def appointment_create(request: HttpRequest):
     return Status(201, writes.book(request, _posted(request, "Appointment", 1_000_000)))
-
-
-@fhir_api.get("/DocumentReference", summary="Rechercher des comptes rendus")
-def document_reference_search(request: HttpRequest):
-    return reads.document_reference_search(request)
-
-
-@fhir_api.get("/DocumentReference/{pk}", summary="Lire la fiche d'un compte rendu")
-def document_reference_read(request: HttpRequest, pk: Id):
-    return reads.document_reference_read(request, pk)
-
-
-@fhir_api.get("/Binary/{pk}", summary="Le PDF d'un compte rendu")
-def binary_read(request: HttpRequest, pk: Id):
-    return reads.binary_read(request, pk)
-
-
-@fhir_api.get("/Consent", summary="Consentements d'un patient")
-def consent_search(request: HttpRequest):
-    return reads.consent_search(request)
-
-
-@fhir_api.get("/Consent/{pk}", summary="Lire un consentement")
-def consent_read(request: HttpRequest, pk: Id):
-    return reads.consent_read(request, pk)

@@ -250,7 +250,9 @@ def ingest(
     with transaction.atomic():
         stored = _insert(rows, now)
         new = [r for r in rows if (r[1], r[6]) not in stored] if stored else rows
-        result.duplicate_indexes += [seen[key] for key in stored]
+        # `stored` may also name rows staged earlier in the same transaction (pgfast's stage
+        # is emptied at commit): only this batch's are its duplicates.
+        result.duplicate_indexes += [seen[key] for key in stored if key in seen]
         alerts = rules.evaluate(new, thresholds, patients, now)
         if deliver:
             deliver_after_commit(alerts)

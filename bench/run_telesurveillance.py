@@ -104,7 +104,7 @@ def populate(patients: int, probes: int) -> Setup:
     from telesante.accounts.models import Membership, Profession, User
     from telesante.acts.models import Act, ActStatus
     from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
-    from telesante.structures.models import Commune, Departement, Region, Structure
+    from telesante.structures.models import Commune, Departement, Region, Structure, Team
     from telesante.telesurveillance.models import Device, DeviceToken, Enrolment, Programme
 
     programme = Programme.objects.get(pk="insuffisance_cardiaque")
@@ -165,7 +165,7 @@ def populate(patients: int, probes: int) -> Setup:
                 operator=doctor,
                 prescribed_on=today,
                 data_consent=c,
-                team=t,
+                team=Team.default_for(t.pk),  # the structure's care team
                 exploitant=EXPLOITANT,
                 starts_on=today - datetime.timedelta(days=400),
                 ends_on=today + datetime.timedelta(days=30),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from telesante.accounts.models import Membership, Profession
 from telesante.api import api
 from telesante.core import policy
+from telesante.fhir.api import fhir_api
 from telesante.structures.models import Team
 from telesante.teleexpertise import services
 from tests.conftest import World, api_client, logged_in, make_user
@@ -31,8 +32,14 @@ EXEMPT_PREFIXES = {
     "metrics": "Prometheus: by network, not by user; the monitoring network only, others 404 "
     "(tests/core/test_observability.py)",
     "api/v1/": "API operations are listed from the OpenAPI schema below",
+    "fhir/r4/": "FHIR operations are listed from the FHIR facade's OpenAPI schema below",
 }
-API_PUBLIC = {"GET /api/v1/openapi.json", "GET /api/v1/docs"}
+API_PUBLIC = {
+    "GET /api/v1/openapi.json",
+    "GET /api/v1/docs",
+    "GET /fhir/r4/openapi.json",
+    "GET /fhir/r4/docs",
+}
 
 
 @dataclass
@@ -1230,6 +1237,184 @@ API: dict[str, Case] = {
 }
 
 
+# The FHIR facade (/fhir/r4/): the same wall as /api/v1/, refusals as OperationOutcomes.
+FHIR_SEARCH = {"anonymous": 401, "nurse_a": 200, "nurse_b": 200, "observer": 403}
+FHIR_DIRECTORY = {"anonymous": 401, "nurse_a": 200, "nurse_b": 200, "observer": 200}
+FHIR_REPORT = {
+    "anonymous": 401,
+    "nurse_a": 200,
+    "cardiologist": 200,
+    "nurse_b": 404,
+    "observer": 404,
+}
+FHIR_CONSENT = {
+    "resourceType": "Consent",
+    "id": "c",
+    "status": "active",
+    "scope": {"text": "treatment"},
+    "category": [{"text": "consentement"}],
+    "verification": [{"verified": True}],
+}
+
+
+def fhir(path: str) -> Callable[[World], str]:
+    return lambda w: "/fhir/r4/" + path.format(w=w)
+
+
+def fhir_case(path: str, expect: dict[str, int], **flags) -> Case:
+    return Case("GET", fhir(path), expect, api=True, **flags)
+
+
+def fhir_expertise(w: World) -> dict:
+    return {
+        "resourceType": "ServiceRequest",
+        "contained": [
+            {
+                "resourceType": "QuestionnaireResponse",
+                "id": "form",
+                "status": "completed",
+                "item": [
+                    {"linkId": "reason", "answer": [{"valueString": "Chutes"}]},
+                    {"linkId": "treatment", "answer": [{"valueString": "Aucun"}]},
+                ],
+            },
+            FHIR_CONSENT,
+        ],
+        "status": "active",
+        "intent": "order",
+        "code": {"coding": [{"code": "geriatrie"}]},
+        "subject": {"reference": f"Patient/{w.patient_a.pk}"},
+        "reasonCode": [{"text": "Chutes répétées ?"}],
+        "supportingInfo": [{"reference": "#form"}, {"reference": "#c"}],
+    }
+
+
+def fhir_appointment(w: World) -> dict:
+    return {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "contained": [FHIR_CONSENT],
+        "start": w.slot_start.isoformat(),
+        "description": "Essoufflement",
+        "participant": [
+            {"actor": {"reference": f"Patient/{w.patient_a.pk}"}, "status": "accepted"},
+            {"actor": {"reference": f"Practitioner/{w.cardiologist.pk}"}, "status": "accepted"},
+        ],
+        "supportingInformation": [{"reference": "#c"}],
+    }
+
+
+def _measurement_id(w: World) -> int:
+    from telesante.telesurveillance.models import Measurement
+
+    return Measurement.objects.get(enrolment=w.enrolment).pk
+
+
+FHIR_API: dict[str, Case] = {
+    "GET /fhir/r4/metadata": fhir_case("metadata", {"anonymous": 200, "nurse_a": 200}),
+    "POST /fhir/r4": Case(
+        "POST",
+        fhir(""),
+        # a gateway's device token only (tests/fhir/test_observations.py)
+        {"anonymous": 401, "operator": 401, "nurse_a": 401},
+        data=lambda w: {"resourceType": "Bundle", "type": "transaction", "entry": []},
+        api=True,
+        tsv=True,
+    ),
+    "GET /fhir/r4/Patient": fhir_case("Patient?name=dorvane", FHIR_SEARCH),
+    "GET /fhir/r4/Patient/{pk}": fhir_case(
+        "Patient/{w.patient_a.pk}",
+        {"anonymous": 401, "nurse_a": 200, "doctor_a": 200, "nurse_b": 404, "observer": 404},
+    ),
+    "GET /fhir/r4/Practitioner": fhir_case("Practitioner?name=nurse", FHIR_DIRECTORY),
+    "GET /fhir/r4/Practitioner/{pk}": fhir_case("Practitioner/{w.nurse_a.pk}", FHIR_DIRECTORY),
+    "GET /fhir/r4/PractitionerRole": fhir_case(
+        "PractitionerRole?organization={w.ehpad_a.pk}", FHIR_DIRECTORY
+    ),
+    "GET /fhir/r4/PractitionerRole/{pk}": Case(
+        "GET",
+        lambda w: f"/fhir/r4/PractitionerRole/{w.nurse_a.memberships.get().pk}",
+        FHIR_DIRECTORY,
+        api=True,
+    ),
+    "GET /fhir/r4/Organization": fhir_case("Organization?name=tilleuls", FHIR_DIRECTORY),
+    "GET /fhir/r4/Organization/{pk}": fhir_case("Organization/{w.ehpad_a.pk}", FHIR_DIRECTORY),
+    "GET /fhir/r4/Observation": fhir_case(
+        "Observation?patient={w.patient_a.pk}",
+        {
+            "anonymous": 401,
+            "operator": 200,
+            "doctor_a": 200,
+            "other_operator": 404,
+            "nurse_b": 404,
+            "observer": 403,
+        },
+        tsv=True,
+    ),
+    "GET /fhir/r4/Observation/{pk}": Case(
+        "GET",
+        lambda w: f"/fhir/r4/Observation/{_measurement_id(w)}",
+        TSV_READ_API,
+        api=True,
+        tsv=True,
+    ),
+    "GET /fhir/r4/ServiceRequest": fhir_case("ServiceRequest", FHIR_SEARCH, te=True),
+    "POST /fhir/r4/ServiceRequest": Case(
+        "POST",
+        fhir("ServiceRequest"),
+        {"anonymous": 401, "nurse_a": 201, "pharmacist_a": 403, "observer": 403, "nurse_b": 404},
+        data=fhir_expertise,
+        api=True,
+        te=True,
+    ),
+    "GET /fhir/r4/ServiceRequest/{pk}": fhir_case(
+        "ServiceRequest/{w.te.pk}",
+        {
+            "anonymous": 401,
+            "nurse_a": 200,
+            "wound_expert": 200,
+            "derm_expert": 404,
+            "nurse_b": 404,
+            "observer": 404,
+        },
+        te=True,
+    ),
+    "GET /fhir/r4/Task": fhir_case("Task", FHIR_SEARCH, te=True),
+    "GET /fhir/r4/Task/{pk}": fhir_case(
+        "Task/{w.te_answered.pk}",
+        {"anonymous": 401, "nurse_a": 200, "wound_expert": 200, "nurse_b": 404, "observer": 404},
+        te=True,
+    ),
+    "GET /fhir/r4/Appointment": fhir_case("Appointment", FHIR_SEARCH, tc=True),
+    "POST /fhir/r4/Appointment": Case(
+        "POST",
+        fhir("Appointment"),
+        {"anonymous": 401, "nurse_a": 201, "nurse_b": 404, "observer": 403},
+        data=fhir_appointment,
+        api=True,
+        tc=True,
+    ),
+    "GET /fhir/r4/Appointment/{pk}": fhir_case(
+        "Appointment/{w.tc.pk}", {**TC_DETAIL, "anonymous": 401}, tc=True
+    ),
+    "GET /fhir/r4/DocumentReference": fhir_case("DocumentReference", FHIR_SEARCH, tc=True),
+    "GET /fhir/r4/DocumentReference/{pk}": fhir_case(
+        "DocumentReference/{w.tc_done.pk}", FHIR_REPORT, tc=True
+    ),
+    "GET /fhir/r4/Binary/{pk}": fhir_case("Binary/{w.tc_done.pk}", FHIR_REPORT, tc=True),
+    "GET /fhir/r4/Consent": fhir_case(
+        "Consent?patient=Patient/{w.patient_a.pk}",
+        {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
+    ),
+    "GET /fhir/r4/Consent/{pk}": fhir_case(
+        "Consent/{w.te.act.consent_id}",
+        {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 404},
+        te=True,
+    ),
+}
+API |= FHIR_API
+
+
 @pytest.fixture
 def tsv_objects(tsv: TSV) -> World:  # noqa: F811
     """patient_a monitored by w.operator's team on doctor_a's prescription, with an open alert."""
@@ -1302,10 +1487,10 @@ def _walk(patterns, prefix=""):
 
 
 def _api_operations() -> set[str]:
-    schema = api.get_openapi_schema()
     return {
         f"{method.upper()} {path}".rstrip("/")
-        for path, ops in schema["paths"].items()
+        for ninja_api in (api, fhir_api)
+        for path, ops in ninja_api.get_openapi_schema()["paths"].items()
         for method in ops
     }
 
@@ -1392,6 +1577,10 @@ STRUCTURE_OBJECTS = {
     "teleconsultation_feed",  # a professional's own agenda, by its secret token
     "room_guest",  # a guest's signed link, not an account
     "search_professionals",  # a search of the directory's professionals, no patient data
+    # the directory as FHIR resources: professionals, their memberships, structures
+    "GET /fhir/r4/Practitioner/{pk}",
+    "GET /fhir/r4/PractitionerRole/{pk}",
+    "GET /fhir/r4/Organization/{pk}",
 }
 OBJECT_ROUTE = ("<int:", "<slug:", "<str:", "{")
 

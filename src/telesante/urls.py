@@ -9,6 +9,7 @@ from telesante.core import views as core_views
 from telesante.deployment import views as deployment_views
 from telesante.directory import views as directory_views
 from telesante.documents import views as document_views
+from telesante.fhir.api import fhir_api
 from telesante.indicators import views as indicator_views
 from telesante.notifications import views as notification_views
 from telesante.patients import views as patient_views
@@ -40,6 +41,7 @@ urlpatterns = [
     path("jsi18n/", core_views.javascript_catalog, name="javascript_catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("fhir/r4/", fhir_api.urls),
     path("patients/", patient_views.patient_list, name="patient_list"),
     path("patients/recherche/", patient_views.patient_search, name="patient_search"),
     path(

@@ -41,7 +41,7 @@ def client_ip(request: HttpRequest) -> str | None:
 def _client(request: HttpRequest | None) -> dict:
     if request is None:
         return {"ip": None, "user_agent": "", "via": "cli"}
-    via = "api" if request.path.startswith("/api/") else "web"
+    via = "api" if request.path.startswith(("/api/", "/fhir/")) else "web"
     return {
         "ip": client_ip(request),
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 NUL = "\x00"
 # Device batches name each bad item themselves and keep the others.
-ITEMS_CHECKED = ("/api/v1/telesurveillance/measurements",)
+ITEMS_CHECKED = ("/api/v1/telesurveillance/measurements", "/fhir/r4/")
+JSON_TYPES = {"application/json", "application/fhir+json"}
 
 
 def _nul_fields(value, name: str = "") -> Iterator[str]:
@@ -61,7 +62,7 @@ def nul_fields(request: HttpRequest) -> list[str]:
         "multipart/form-data",
     }:
         found += _query_nul_fields(request.POST)
-    elif content_type == "application/json" and request.path not in ITEMS_CHECKED:
+    elif content_type in JSON_TYPES and request.path not in ITEMS_CHECKED:
         found += _json_nul_fields(request)
     return found
 
@@ -78,6 +79,16 @@ class RefuseNulMiddleware:
         if not fields:
             return self.get_response(request)
         message = _("Caractère nul interdit.")
+        if request.path.startswith("/fhir/"):
+            issues = [
+                {"severity": "error", "code": "invalid", "diagnostics": message, "expression": [f]}
+                for f in fields
+            ]
+            return JsonResponse(
+                {"resourceType": "OperationOutcome", "issue": issues},
+                status=400,
+                content_type="application/fhir+json",
+            )
         if request.path.startswith("/api/"):
             errors = {field: [message] for field in fields}
             return JsonResponse({"detail": _("Données invalides."), "errors": errors}, status=400)

@@ -55,6 +55,8 @@ class Result:
     duplicates: int = 0
     rejected: list[dict] = field(default_factory=list)
     alerts: int = 0
+    # Rank of each item not stored because already received (the FHIR batch answers 200 for it).
+    duplicate_indexes: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -231,15 +233,16 @@ def ingest(
         return result
     devices = {s: d for s, d in _devices(items).items() if scope.allows(s, d.exploitant)}
     rows: list[tuple] = []
-    seen: set[tuple[int, str]] = set()
+    seen: dict[tuple[int, str], int] = {}  # (device, message id) -> rank in the batch
     for index, item in enumerate(items):
         row, errors = _check(item, devices, now)
         if errors:
             result.rejected.append({"index": index, "errors": errors})
         elif (row[1], row[6]) in seen:
             result.duplicates += 1  # the same message twice in one batch
+            result.duplicate_indexes.append(index)
         else:
-            seen.add((row[1], row[6]))
+            seen[(row[1], row[6])] = index
             rows.append(row)
     if not rows:
         return result
@@ -248,6 +251,9 @@ def ingest(
     with transaction.atomic():
         stored = _insert(rows, now)
         new = [r for r in rows if (r[1], r[6]) not in stored] if stored else rows
+        # `stored` may also name rows staged earlier in the same transaction (pgfast's stage
+        # is emptied at commit): only this batch's are its duplicates.
+        result.duplicate_indexes += [seen[key] for key in stored if key in seen]
         alerts = rules.evaluate(new, thresholds, patients, now)
         if deliver:
             deliver_after_commit(alerts)

@@ -1,0 +1,98 @@
+"""The CapabilityStatement at /fhir/r4/metadata: what the facade reads, searches and accepts."""
+
+from django.http import HttpRequest
+
+from telesante.fhir.resources import PROFILES
+
+READ_SEARCH = ["read", "search-type"]
+# resource -> (profile, interactions, search parameters and their types)
+RESOURCES: dict[str, tuple[str | None, list[str], dict[str, str]]] = {
+    "Patient": (
+        PROFILES["Patient"],
+        READ_SEARCH,
+        {"identifier": "token", "name": "string", "birthdate": "date"},
+    ),
+    "Practitioner": (
+        PROFILES["Practitioner"],
+        READ_SEARCH,
+        {"identifier": "token", "name": "string"},
+    ),
+    "PractitionerRole": (
+        PROFILES["PractitionerRole"],
+        READ_SEARCH,
+        {"practitioner": "reference", "organization": "reference"},
+    ),
+    "Organization": (
+        PROFILES["Organization"],
+        READ_SEARCH,
+        {"identifier": "token", "name": "string"},
+    ),
+    "Observation": (
+        PROFILES["vitalsigns"],
+        READ_SEARCH,
+        {"patient": "reference", "code": "token", "date": "date"},
+    ),
+    "ServiceRequest": (
+        None,
+        [*READ_SEARCH, "create"],
+        {"patient": "reference", "date": "date", "code": "token"},
+    ),
+    "Task": (None, READ_SEARCH, {"patient": "reference", "date": "date"}),
+    "Appointment": (None, [*READ_SEARCH, "create"], {"patient": "reference", "date": "date"}),
+    "DocumentReference": (None, READ_SEARCH, {"patient": "reference", "date": "date"}),
+    "Binary": (None, ["read"], {}),
+    "Consent": (None, READ_SEARCH, {"patient": "reference"}),
+}
+COMMON_PARAMS = {"_count": "number", "_offset": "number"}
+
+
+def statement(request: HttpRequest) -> dict:
+    resources = []
+    for kind, (profile, interactions, params) in RESOURCES.items():
+        entry: dict = {
+            "type": kind,
+            "interaction": [{"code": code} for code in interactions],
+        }
+        if profile:
+            entry["supportedProfile"] = [profile]
+        if "search-type" in interactions:
+            entry["searchParam"] = [
+                {"name": name, "type": kind_} for name, kind_ in {**params, **COMMON_PARAMS}.items()
+            ]
+        resources.append(entry)
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-12-01",
+        "kind": "instance",
+        "software": {"name": "Télésanté"},
+        "implementation": {
+            "description": "Plateforme régionale de télésanté",
+            "url": request.build_absolute_uri("/fhir/r4/"),
+        },
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Jeton personnel (Authorization: Bearer) ; les passerelles "
+                "de dispositifs envoient leurs Observations par transaction avec leur jeton.",
+                "security": {
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/"
+                                    "restful-security-service",
+                                    "code": "OAuth",
+                                }
+                            ],
+                            "text": "Jeton porteur",
+                        }
+                    ]
+                },
+                "resource": resources,
+                "interaction": [{"code": "transaction"}, {"code": "batch"}],
+            }
+        ],
+    }

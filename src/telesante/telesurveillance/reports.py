@@ -95,4 +95,9 @@ def final(enrolment: Enrolment) -> bytes:
 
 
 def attach_final(enrolment: Enrolment) -> None:
+    """The end-of-monitoring report on the act, then to the prescriber and the patient
+    (REGULATORY.md § Télésurveillance) and the DMP through the outbox."""
+    from telesante.outbox import services as outbox
+
     enrolment.act.report.save(f"tsv-{enrolment.pk}.pdf", ContentFile(final(enrolment)), save=True)
+    outbox.queue(enrolment.act, [("prescriber", enrolment.prescriber)])

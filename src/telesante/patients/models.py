@@ -92,8 +92,12 @@ class Patient(models.Model):
     # The patient's objection to sharing their documents (CSP L.1111-15 and L.1470-5): no
     # report goes to their DMP, or by MSSanté (their Mon espace santé mailbox and their
     # professionals' boxes), while it stands. The outbox reads them when it plans a document.
-    dmp_objection = models.BooleanField(_("opposition à l'alimentation du DMP"), default=False)
-    mssante_objection = models.BooleanField(_("opposition aux envois par MSSanté"), default=False)
+    dmp_objection = models.BooleanField(
+        _("opposition à l'alimentation du DMP"), default=False, db_default=False
+    )
+    mssante_objection = models.BooleanField(
+        _("opposition aux envois par MSSanté"), default=False, db_default=False
+    )
     structures = models.ManyToManyField(
         "structures.Structure", through="PatientAttachment", related_name="patients"
     )

@@ -307,3 +307,29 @@ def test_the_act_page_shows_each_line_and_why_not(
     )
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(f"/teleexpertise/{te.pk}/")
+
+
+def test_a_monthly_report_goes_with_its_forfait(tsv: TSV, settings):  # noqa: F811
+    from telesante.telesurveillance import forfaits
+    from telesante.telesurveillance.models import Enrolment
+
+    w = tsv.w
+    qualify(w.patient_a)
+    w.doctor_a.mssante_address = "prescripteur@ght53.mssante.fr"
+    w.doctor_a.save()
+    enrolment = Enrolment.objects.get(pk=tsv.enrolment.pk)
+    (forfait,) = forfaits.bill(enrolment.starts_on + datetime.timedelta(days=40))[:1]
+    assert forfait.act.report.name.endswith(f"-{forfait.month:%Y-%m}.pdf")
+    assert lines(forfait.act) == {
+        (Channel.MSSANTE, "prescripteur@ght53.mssante.fr", "prescriber"),
+        (Channel.MSSANTE, f"{MATRICULE}@patient.mssante.fr", "patient"),
+        (Channel.DMP, "dmp", "dmp"),
+    }
+    page = logged_in_page(tsv.operator, f"/telesurveillance/suivis/{enrolment.pk}/")
+    assert "prescripteur@ght53.mssante.fr : En attente d&#x27;envoi" in page
+
+
+def logged_in_page(user, url: str) -> str:
+    from tests.conftest import logged_in
+
+    return logged_in(user).get(url).content.decode()

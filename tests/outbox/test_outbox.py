@@ -5,9 +5,12 @@ import base64
 import datetime
 import hashlib
 import io
+import threading
+import time
 import zipfile
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 from lxml import etree
 
@@ -15,7 +18,13 @@ from telesante.core.models import AuditEntry
 from telesante.outbox import services
 from telesante.outbox.models import Channel, Delivery, State
 from telesante.patients.models import IdentityStatus
-from tests.teleexpertise.conftest import TE, answered, immediate_tasks, te_world  # noqa: F401
+from tests.teleexpertise.conftest import (  # noqa: F401
+    TE,
+    answered,
+    immediate_tasks,
+    load_filieres,
+    te_world,
+)
 from tests.telesurveillance.conftest import TSV, tsv  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -333,3 +342,45 @@ def logged_in_page(user, url: str) -> str:
     from tests.conftest import logged_in
 
     return logged_in(user).get(url).content.decode()
+
+
+SENDS: list[int] = []
+
+
+class SlowBackend:
+    """Records each send and takes its time, so that two workers overlap."""
+
+    def send(self, line, package) -> None:
+        time.sleep(0.2)
+        SENDS.append(line.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_line_once(t, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite sérialise les écritures : pas de concurrence à éprouver.")
+    settings.TELESANTE_MSSANTE_BACKEND = settings.TELESANTE_DMP_BACKEND = (
+        "tests.outbox.test_outbox.SlowBackend"
+    )
+    # The lines wait for the two workers (no send after the commit that planned them).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    load_filieres()
+    te = answered(t)
+    SENDS.clear()
+    barrier = threading.Barrier(2)
+    now = timezone.now()
+
+    def worker() -> None:
+        try:
+            barrier.wait(10)
+            services.send_due(now)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(SENDS) == sorted(te.act.deliveries.values_list("pk", flat=True))
+    assert set(te.act.deliveries.values_list("state", "attempts")) == {(State.SENT, 1)}

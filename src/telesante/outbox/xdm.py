@@ -96,15 +96,19 @@ def _name(parent, text: str) -> None:
     _rim(_rim(parent, "Name"), "LocalizedString", value=text)
 
 
-def _code(parent, scheme: str, owner: str, code: str, system: str, label: str, n: int) -> None:
-    node = _rim(
+def _classification(parent, scheme: str, owner: str, representation: str, n: int):
+    return _rim(
         parent,
         "Classification",
         id=f"cl{n:02d}",
         classificationScheme=scheme,
         classifiedObject=owner,
-        nodeRepresentation=code,
+        nodeRepresentation=representation,
     )
+
+
+def _code(parent, scheme: str, owner: str, code: str, system: str, label: str, n: int) -> None:
+    node = _classification(parent, scheme, owner, code, n)
     _slot(node, "codingScheme", system)
     _name(node, label)
 
@@ -122,14 +126,7 @@ def _identifier(parent, scheme: str, owner: str, value: str, label: str, n: int)
 
 
 def _author(parent, scheme: str, owner: str, e: Entry, n: int) -> None:
-    node = _rim(
-        parent,
-        "Classification",
-        id=f"cl{n:02d}",
-        classificationScheme=scheme,
-        classifiedObject=owner,
-        nodeRepresentation="",
-    )
+    node = _classification(parent, scheme, owner, "", n)
     _slot(node, "authorPerson", e.author_person)
     _slot(node, "authorInstitution", e.author_institution)
 

@@ -194,6 +194,12 @@ PAGES: dict[str, Case] = {
             "decision": "consent",
         },
     ),
+    "patient_objections": Case(
+        "POST",
+        patient_url("patient_objections"),
+        {"anonymous": 302, "nurse_a": 302, "nurse_b": 404, "observer": 404},
+        data=lambda w: {"dmp_objection": "on"},
+    ),
     # Pickers' searches: patients through the wall (nurse_b gets an empty page, tested in
     # tests/core/test_pickers.py), professionals for clinicians, the referential for anyone.
     "patient_search": Case(
@@ -700,6 +706,13 @@ API: dict[str, Case] = {
         lambda w: f"/api/v1/patients/{w.patient_a.pk}/insi",
         {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
         data=lambda w: {"evidence": "id_card"},
+        api=True,
+    ),
+    "PUT /api/v1/patients/{patient_id}/objections": Case(
+        "PUT",
+        lambda w: f"/api/v1/patients/{w.patient_a.pk}/objections",
+        {"anonymous": 401, "nurse_a": 200, "nurse_b": 404, "observer": 403},
+        data=lambda w: {"dmp_objection": True, "mssante_objection": False},
         api=True,
     ),
     "POST /api/v1/patients/{patient_id}/consents": Case(

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "telesante.rooms",
     "telesante.teleconsultation",
     "telesante.notifications",
+    "telesante.outbox",
     "telesante.deployment",
     "telesante.indicators",
     "telesante.directory",
@@ -384,3 +385,35 @@ TELESANTE_INSI_BACKEND = env(
     if DEBUG or DEMO
     else "telesante.patients.insi.TeleserviceBackend",
 )
+
+# The outbox of documents (outbox/): MSSanté by SMTP over TLS to the structure's operator, the
+# DMP through a pluggable backend (MHD ITI-65 here). The demo and development write files under
+# var/outbox/ instead, so that nothing leaves the machine.
+_LOCAL = DEBUG or DEMO
+TELESANTE_MSSANTE_BACKEND = env(
+    "MSSANTE_BACKEND",
+    "telesante.outbox.mssante.FileBackend" if _LOCAL else "telesante.outbox.mssante.SMTPBackend",
+)
+TELESANTE_MSSANTE_HOST = env("MSSANTE_HOST", "localhost")
+TELESANTE_MSSANTE_PORT = int(env("MSSANTE_PORT", "587"))
+# STARTTLS on the submission port, or TLS from the first byte (port 465) with this flag.
+TELESANTE_MSSANTE_IMPLICIT_TLS = env_flag("MSSANTE_IMPLICIT_TLS")
+TELESANTE_MSSANTE_USER = env("MSSANTE_USER")
+TELESANTE_MSSANTE_PASSWORD = env("MSSANTE_PASSWORD")
+# The structure's organisational box the documents are sent from.
+TELESANTE_MSSANTE_FROM = env("MSSANTE_FROM", "telesante@localhost")
+# The operator's CA (empty: the system's) and the structure's client certificate, if asked.
+TELESANTE_MSSANTE_CA_FILE = env("MSSANTE_CA_FILE")
+TELESANTE_MSSANTE_CERT_FILE = env("MSSANTE_CERT_FILE")
+TELESANTE_MSSANTE_KEY_FILE = env("MSSANTE_KEY_FILE")
+TELESANTE_DMP_BACKEND = env(
+    "DMP_BACKEND",
+    "telesante.outbox.dmp.FileBackend" if _LOCAL else "telesante.outbox.dmp.MHDBackend",
+)
+# The MHD Document Recipient's base URL (the Bundle is POSTed there) and its bearer token.
+TELESANTE_DMP_MHD_URL = env("DMP_MHD_URL")
+TELESANTE_DMP_MHD_TOKEN = env("DMP_MHD_TOKEN")
+TELESANTE_OUTBOX_DIR = Path(env("OUTBOX_DIR", str(VAR_DIR / "outbox")))
+# The platform's OID: root of its documents' ids and of its local patient ids (an ANS-assigned
+# branch in production).
+TELESANTE_OID = env("OID", "1.2.250.1.999.1")

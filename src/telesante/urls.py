@@ -59,6 +59,11 @@ urlpatterns = [
     path("patients/<int:pk>/statut/", patient_views.patient_status, name="patient_status"),
     path("patients/<int:pk>/ins/", patient_views.patient_insi, name="patient_insi"),
     path("patients/<int:pk>/consentement/", patient_views.patient_consent, name="patient_consent"),
+    path(
+        "patients/<int:pk>/opposition/",
+        patient_views.patient_objections,
+        name="patient_objections",
+    ),
     path("structures/<int:pk>/", structure_views.structure_detail, name="structure_detail"),
     path("structures/<int:pk>/journal/", core_views.structure_audit, name="structure_audit"),
     path(

@@ -16,6 +16,7 @@ def test_worker_in_batch_mode_runs_the_escalation_and_stops(settings):
         "telesante.teleexpertise.tasks.escalate",
         "telesante.teleconsultation.tasks.remind",
         "telesante.telesurveillance.tasks.monitor",
+        "telesante.outbox.tasks.send_outbox",
     }
     assert all(r.status == "SUCCESSFUL" for r in results.values())
     escalation = results["telesante.teleexpertise.tasks.escalate"].return_value
@@ -24,6 +25,7 @@ def test_worker_in_batch_mode_runs_the_escalation_and_stops(settings):
     assert reminders == {"day": 0, "hour": 0}
     checks = results["telesante.telesurveillance.tasks.monitor"].return_value
     assert checks == {"missing": 0, "delivered": 0, "flagged": 0, "forfaits": 0}
+    assert results["telesante.outbox.tasks.send_outbox"].return_value == {}
 
 
 def test_serve_starts_uvicorn_on_the_asgi_application(settings, monkeypatch, capsys):

@@ -199,8 +199,9 @@ def test_patients(demo):
 
 def test_teleexpertise_history(demo):
     acts = Act.objects.filter(kind=ActKind.TELEEXPERTISE)
-    assert acts.count() == history.BASE_ACTS
-    assert re.search(r"Télé-expertises : 20\u202f000 sur trois ans, dont \d+", demo)
+    # The history, and the one answered today whose report the outbox sends.
+    assert acts.count() == history.BASE_ACTS + 1
+    assert re.search(r"Télé-expertises : 20\u202f001 sur trois ans, dont \d+", demo)
     states = Counter(TeleExpertise.objects.values_list("state", flat=True))
     assert states[State.ANSWERED] > 0.9 * history.BASE_ACTS
     assert states[State.POOLED] > 0 and states[State.CLAIMED] > 0
@@ -433,3 +434,23 @@ def test_deployment_follow_up_matches_the_structures(demo):
     listed = Client().get("/api/v1/directory?territory=53").json()  # public, no login
     assert listed and all(e["deployment_status"] != "planned" for e in listed)
     assert any(f["code"] == "geriatrie" for e in listed for f in e["filieres"])
+
+
+def test_a_closed_act_sends_its_report_through_the_outbox(demo):
+    from telesante.outbox.models import Channel, Delivery
+
+    users = User.objects.exclude(rpps=None)
+    with_box = users.exclude(mssante_address="").count()
+    assert 0.95 <= with_box / users.count() < 1
+    gp = User.objects.get(email=f"medecin.generaliste@{seeding.DEMO_DOMAIN}")
+    assert gp.mssante_address == "medecin.generaliste@demo.mssante.fr"
+    lines = Delivery.objects.filter(
+        act__teleexpertise__claimed_by__email__startswith="expert.geriatrie@"
+    )
+    patient = lines.first().act.patient
+    assert patient.is_qualified and patient.gp == gp
+    assert set(lines.values_list("channel", "recipient")) == {
+        (Channel.MSSANTE, gp.mssante_address),
+        (Channel.MSSANTE, f"{patient.matricule}@patient.mssante.fr"),
+        (Channel.DMP, "dmp"),
+    }

@@ -92,6 +92,8 @@ class User(AbstractUser):
         _("rôle régional"), max_length=10, choices=RegionalRole.choices, blank=True
     )
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    # The professional's MSSanté box: reports about their patients reach it (outbox).
+    mssante_address = models.EmailField(_("adresse MSSanté"), blank=True)
     # Right to regulate SAMU/SAS calls: Pro Santé Connect's Acces_Regulation_Medicale claim at
     # each login, or granted by the structure administrator for password accounts.
     regulation_access = models.BooleanField(_("accès à la régulation médicale"), default=False)

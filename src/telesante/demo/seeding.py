@@ -675,6 +675,14 @@ class Seeder:
             local = f"{base}{n}"
         return f"{local}@{DEMO_DOMAIN}"
 
+    @staticmethod
+    def mssante_address(email: str, person: Person, n: int) -> str:
+        """97 % of the professionals with an RPPS have an MSSanté box (issue #14's figure):
+        every one but each 33rd, so that the random draws of the seed stay as they were."""
+        if not person.rpps or (n % 33 == 32 and not person.login):
+            return ""
+        return email.replace(f"@{DEMO_DOMAIN}", "@demo.mssante.fr")
+
     def create_people(self, people: list[Person]) -> list[User]:
         # One hash for the shared demo password (Argon2 is slow on purpose).
         demo_hash = make_password(DEMO_PASSWORD)
@@ -694,6 +702,7 @@ class Seeder:
                     specialty=person.specialty,
                     regional_role=person.regional_role,
                     rpps=self.next_rpps() if person.rpps else None,
+                    mssante_address=self.mssante_address(email, person, len(users)),
                     is_demo=login is not None,
                     is_staff=bool(login and login.staff),
                     is_superuser=bool(login and login.staff),
@@ -933,6 +942,52 @@ class Seeder:
             ),
         )
 
+    def create_sent_report(self) -> None:
+        """A télé-expertise of the demo nurse answered by the demo geriatrician, about a resident
+        with a qualified identity whose médecin traitant is the demo GP: its report goes through
+        the outbox to the GP's MSSanté box, the patient's Mon espace santé mailbox and the DMP
+        (in the demo, files under var/outbox/), and its act page shows the deliveries."""
+        from telesante.teleexpertise import services as teleexpertise
+
+        site = self.sites["ehpad_demo"]
+        nurse = User.objects.get(email=DEMO_LOGINS[0].email)
+        expert = User.objects.get(email=f"expert.geriatrie@{DEMO_DOMAIN}")
+        resident = (
+            Patient.objects.filter(
+                attachments__structure=site.structure, identity_status=IdentityStatus.QUALIFIED
+            )
+            .order_by("pk")
+            .first()
+        )
+        if resident is None:
+            return
+        resident.gp = User.objects.get(email=f"medecin.generaliste@{DEMO_DOMAIN}")
+        resident.save(update_fields=["gp"])
+        te = teleexpertise.create(
+            None,
+            nurse,
+            teleexpertise.NewRequest(
+                patient_id=resident.pk,
+                structure_id=site.structure.pk,
+                filiere_code="geriatrie",
+                question="Chutes répétées depuis un mois : avis sur le traitement ?",
+                information_given=True,
+                decision="consent",
+                form_data={"reason": "Chutes", "treatment": "Donépézil 10 mg, zopiclone 7,5 mg"},
+                named_expert_id=expert.pk,
+            ),
+        )
+        te = teleexpertise.claim(None, expert, te)
+        teleexpertise.answer(
+            None,
+            expert,
+            te,
+            "Arrêt progressif de la zopiclone ; kinésithérapie de l'équilibre ; "
+            "réévaluer à un mois.",
+            "",
+            "routine",
+        )
+
     def run(self) -> None:
         self.load_communes()
         self.define_sites()
@@ -944,6 +999,7 @@ class Seeder:
             self.create_history()
             self.create_monitoring()
             self.create_consultations()
+            self.create_sent_report()
             self.create_deployment()
             # Rows above are bulk-inserted behind the ORM's signals: roll the acts up once.
             rollup.refresh_all()

@@ -180,6 +180,24 @@ def update_patient(request: HttpRequest, patient_id: Id, payload: PatientUpdateI
     return services.update(request, user, patient, changes)
 
 
+class ObjectionsIO(Schema):
+    dmp_objection: bool
+    mssante_objection: bool
+
+
+@router.put(
+    "/{patient_id}/objections",
+    response=ObjectionsIO,
+    summary="Enregistrer l'opposition du patient au DMP et à MSSanté",
+)
+def set_objections(request: HttpRequest, patient_id: Id, payload: ObjectionsIO):
+    user = _clinician(request)
+    patient = policy.get_patient(request, user, patient_id, AuditAction.READ)
+    return services.set_objections(
+        request, user, patient, dmp=payload.dmp_objection, mssante=payload.mssante_objection
+    )
+
+
 @router.post(
     "/{patient_id}/consents",
     response={201: ConsentOut},

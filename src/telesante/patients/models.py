@@ -95,6 +95,15 @@ class Patient(models.Model):
         related_name="gp_patients",
         verbose_name=_("médecin traitant"),
     )
+    # The patient's objection to sharing their documents (CSP L.1111-15 and L.1470-5): no
+    # report goes to their DMP, or by MSSanté (their Mon espace santé mailbox and their
+    # professionals' boxes), while it stands. The outbox reads them when it plans a document.
+    dmp_objection = models.BooleanField(
+        _("opposition à l'alimentation du DMP"), default=False, db_default=False
+    )
+    mssante_objection = models.BooleanField(
+        _("opposition aux envois par MSSanté"), default=False, db_default=False
+    )
     structures = models.ManyToManyField(
         "structures.Structure", through="PatientAttachment", related_name="patients"
     )

@@ -674,3 +674,22 @@ _NOT_MATCHED = {
         "Vitale pour une vérification."
     ),
 }
+
+
+def set_objections(
+    request: HttpRequest | None, user, patient: Patient, dmp: bool, mssante: bool
+) -> Patient:
+    """The patient's objection to their DMP being fed and to MSSanté sending, as they state it
+    (CSP L.1111-15; audited). The outbox honours it for every report planned from then on."""
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        before = (locked.dmp_objection, locked.mssante_objection)
+        locked.dmp_objection, locked.mssante_objection = dmp, mssante
+        locked.save(update_fields=["dmp_objection", "mssante_objection", "updated_at"])
+        if before != (dmp, mssante):
+            detail = "opposition DMP : {}, MSSanté : {}".format(
+                "oui" if dmp else "non", "oui" if mssante else "non"
+            )
+            audit.record(request, user, AuditAction.UPDATE, [locked], detail=detail)
+    patient.dmp_objection, patient.mssante_objection = dmp, mssante
+    return patient

@@ -155,6 +155,24 @@ def patient_insi(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def patient_objections(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patient's objection to the DMP and to MSSanté (ticked = objects)."""
+    patient = policy.get_patient(request, request.user, pk, AuditAction.READ)
+    if not policy.may_handle_patients(request.user):
+        raise PermissionDenied
+    services.set_objections(
+        request,
+        request.user,
+        patient,
+        dmp=request.POST.get("dmp_objection") == "on",
+        mssante=request.POST.get("mssante_objection") == "on",
+    )
+    messages.success(request, _("Opposition au partage enregistrée."))
+    return redirect("patient_detail", pk=patient.pk)
+
+
+@require_POST
+@login_required
 def patient_consent(request: HttpRequest, pk: int) -> HttpResponse:
     patient = policy.get_patient(request, request.user, pk, AuditAction.READ)
     form = ConsentForm(request.POST)

@@ -67,8 +67,10 @@ def prescription(tc: TeleConsultation, prescriber) -> bytes:
 def attach(tc: TeleConsultation, performer) -> None:
     """The report PDF on the act; the prescriptions, if any, as an attachment of the record."""
     from telesante.documents import services as documents
+    from telesante.outbox import services as outbox
 
     tc.act.report.save(f"tc-{tc.act.pk}.pdf", ContentFile(render(tc)), save=True)
+    outbox.queue(tc.act)
     if tc.prescriptions:
         pdf = prescription(tc, performer)
         clean = documents.CleanFile(pdf, "application/pdf", f"ordonnance-{tc.act.pk}.pdf", None)

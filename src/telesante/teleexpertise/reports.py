@@ -88,4 +88,8 @@ def render(te) -> bytes:
 
 
 def attach(te) -> None:
+    """The report on the act, then on its way to the médecin traitant and the DMP (outbox)."""
+    from telesante.outbox import services as outbox
+
     te.act.report.save(f"te-{te.act.pk}.pdf", ContentFile(render(te)), save=True)
+    outbox.queue(te.act)

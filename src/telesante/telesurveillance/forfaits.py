@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from telesante.acts.models import Act, ActStatus, BillingCode
 from telesante.patients.models import ActKind
-from telesante.telesurveillance import adherence
+from telesante.telesurveillance import adherence, reports
 from telesante.telesurveillance.models import Enrolment, Forfait
 
 CODE = "TSF"
@@ -86,9 +86,11 @@ def record(enrolment: Enrolment, month: datetime.date) -> Forfait | None:
             BillingCode.objects.create(
                 act=act, code=CODE, professional_id=enrolment.operator_id, warnings=warnings
             )
-            return Forfait.objects.create(
+            forfait = Forfait.objects.create(
                 act=act, enrolment=enrolment, month=first, adherence=share
             )
+            reports.attach_monthly(forfait)
+            return forfait
     except IntegrityError:
         return None  # another worker recorded this month first: its act stands alone
 
@@ -114,4 +116,8 @@ def bill(today: datetime.date) -> list[Forfait]:
 
 def of(enrolment: Enrolment) -> list[Forfait]:
     """The enrolment's monthly acts with their codes, oldest first (two queries)."""
-    return list(enrolment.forfaits.select_related("act").prefetch_related("act__billing_codes"))
+    return list(
+        enrolment.forfaits.select_related("act").prefetch_related(
+            "act__billing_codes", "act__deliveries"
+        )
+    )

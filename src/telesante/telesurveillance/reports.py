@@ -94,5 +94,21 @@ def final(enrolment: Enrolment) -> bytes:
     )
 
 
+def attach_monthly(forfait) -> None:
+    """The month's report on its forfait act, on its way to the prescriber, the patient and the
+    DMP like the final one (outbox)."""
+    from telesante.outbox import services as outbox
+
+    enrolment = forfait.enrolment
+    pdf = monthly(enrolment, forfait.month)
+    forfait.act.report.save(f"tsv-{enrolment.pk}-{forfait.month:%Y-%m}.pdf", ContentFile(pdf))
+    outbox.queue(forfait.act, [("prescriber", enrolment.prescriber)])
+
+
 def attach_final(enrolment: Enrolment) -> None:
+    """The end-of-monitoring report on the act, then to the prescriber and the patient
+    (REGULATORY.md § Télésurveillance) and the DMP through the outbox."""
+    from telesante.outbox import services as outbox
+
     enrolment.act.report.save(f"tsv-{enrolment.pk}.pdf", ContentFile(final(enrolment)), save=True)
+    outbox.queue(enrolment.act, [("prescriber", enrolment.prescriber)])

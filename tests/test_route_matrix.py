@@ -126,6 +126,19 @@ TSV_READ_API = {
 }
 
 
+# Measurements, searched or read one by one, through the patient's wall (as the batch API's
+# list of a patient's measurements).
+FHIR_MEASUREMENTS = {
+    "anonymous": 401,
+    "operator": 200,
+    "doctor_a": 200,
+    "nurse_a": 200,
+    "other_operator": 404,
+    "nurse_b": 404,
+    "observer": 403,
+}
+
+
 def enrolment_api(suffix: str = "") -> Callable[[World], str]:
     return lambda w: f"/api/v1/telesurveillance/enrolments/{w.enrolment.pk}{suffix}"
 
@@ -1353,21 +1366,12 @@ FHIR_API: dict[str, Case] = {
     "GET /fhir/r4/Organization": fhir_case("Organization?name=tilleuls", FHIR_DIRECTORY),
     "GET /fhir/r4/Organization/{pk}": fhir_case("Organization/{w.ehpad_a.pk}", FHIR_DIRECTORY),
     "GET /fhir/r4/Observation": fhir_case(
-        "Observation?patient={w.patient_a.pk}",
-        {
-            "anonymous": 401,
-            "operator": 200,
-            "doctor_a": 200,
-            "other_operator": 404,
-            "nurse_b": 404,
-            "observer": 403,
-        },
-        tsv=True,
+        "Observation?patient={w.patient_a.pk}", FHIR_MEASUREMENTS, tsv=True
     ),
     "GET /fhir/r4/Observation/{pk}": Case(
         "GET",
         lambda w: f"/fhir/r4/Observation/{_measurement_id(w)}",
-        TSV_READ_API,
+        FHIR_MEASUREMENTS,
         api=True,
         tsv=True,
     ),

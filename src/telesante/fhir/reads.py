@@ -229,11 +229,15 @@ def observation_search(request: HttpRequest) -> dict:
 
 
 def observation_read(request: HttpRequest, pk: int) -> dict:
-    found = Measurement.objects.select_related("device", "enrolment").filter(pk=pk).first()
+    """One measurement, through the same wall as the search and the batch API's list: the
+    patient's."""
+    _clinician(request)
+    found = Measurement.objects.select_related("device", "enrolment__act").filter(pk=pk).first()
     if found is None:
         raise Http404
-    act = policy.get_act(request, request.user, found.enrolment.act_id, AuditAction.READ)
-    return resources.observation(found, act.patient_id)
+    patient_id = found.enrolment.act.patient_id
+    patient = policy.get_patient(request, request.user, patient_id, AuditAction.READ)
+    return resources.observation(found, patient.pk)
 
 
 # Acts: télé-expertise, téléconsultation, reports

@@ -93,7 +93,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "telesante.accounts.middleware.RequireSecondFactorMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "telesante.core.observability.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "telesante.urls"

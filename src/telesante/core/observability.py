@@ -20,6 +20,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_prometheus import middleware
+from django_prometheus.utils import Time
 from prometheus_client import REGISTRY, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -87,6 +89,17 @@ def _end(request: HttpRequest, response: HttpResponse, started: float) -> HttpRe
         },
     )
     return response
+
+
+class PrometheusAfterMiddleware(middleware.PrometheusAfterMiddleware):
+    """django-prometheus's, except that a Content-Length which is no number (the request is
+    then refused further on, in French) is not counted instead of ending in a 500 here."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        try:
+            super().process_request(request)
+        except ValueError:
+            request.prometheus_after_middleware_event = Time()
 
 
 class CountWebSockets:

@@ -75,13 +75,13 @@ def patient(p: Patient) -> dict:
     """fr-core-patient, or fr-core-patient-ins for a qualified identity: only then the INS
     matricule goes out (RNIV), with its OID."""
     identifiers = []
-    if p.is_qualified and p.matricule:
+    if p.is_qualified and p.shareable_matricule:
         identifiers.append(
             {
                 "use": "official",
                 "type": {"coding": [{"system": FR_V2_0203, "code": "INS-NIR"}]},
                 "system": p.matricule_oid,
-                "value": p.matricule,
+                "value": p.shareable_matricule,
             }
         )
     given = p.first_names.split()

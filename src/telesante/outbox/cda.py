@@ -116,7 +116,7 @@ def _record_target(root, patient) -> None:
             role,
             "id",
             root=patient.matricule_oid.removeprefix("urn:oid:"),
-            extension=patient.matricule,
+            extension=patient.shareable_matricule,
         )
     _el(role, "id", root=local_patient_root(), extension=str(patient.pk))
     person = _el(role, "patient")

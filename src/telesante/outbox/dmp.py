@@ -29,7 +29,7 @@ def _urn() -> str:
 
 def _patient_identifier(patient) -> dict:
     # The DMP is fed only for a qualified identity (services.plan): the INS.
-    return {"system": patient.matricule_oid, "value": patient.matricule}
+    return {"system": patient.matricule_oid, "value": patient.shareable_matricule}
 
 
 def bundle(package: Package) -> dict:

@@ -76,7 +76,7 @@ def plan(act: Act, professionals: list[tuple[str, object]] = ()) -> tuple[list[L
                     % {"who": pro.display_name, "role": ROLES[role]}
                 )
         if patient.is_qualified:
-            box = f"{patient.matricule}@{PATIENT_MAIL_DOMAIN}"
+            box = f"{patient.shareable_matricule}@{PATIENT_MAIL_DOMAIN}"
             lines.append(Line(Channel.MSSANTE, box, "patient"))
         else:
             withheld.append(

@@ -58,7 +58,8 @@ class Entry:
 def patient_cx(patient) -> str:
     """The INS for a qualified identity, else the platform's local id (never shared as INS)."""
     if patient.is_qualified:
-        return f"{patient.matricule}^^^&{patient.matricule_oid.removeprefix('urn:oid:')}&ISO"
+        oid = patient.matricule_oid.removeprefix("urn:oid:")
+        return f"{patient.shareable_matricule}^^^&{oid}&ISO"
     return f"{patient.pk}^^^&{cda.local_patient_root()}&ISO"
 
 

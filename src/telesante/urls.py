@@ -10,6 +10,7 @@ from telesante.documents import views as document_views
 from telesante.indicators import views as indicator_views
 from telesante.notifications import views as notification_views
 from telesante.patients import views as patient_views
+from telesante.regulation import views as regulation_views
 from telesante.rooms import views as room_views
 from telesante.structures import views as structure_views
 from telesante.teleconsultation import activity_views
@@ -49,6 +50,33 @@ urlpatterns = [
     path("patients/<int:pk>/", patient_views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/statut/", patient_views.patient_status, name="patient_status"),
     path("patients/<int:pk>/consentement/", patient_views.patient_consent, name="patient_consent"),
+    path("regulation/", regulation_views.record_list, name="regulation_list"),
+    path("regulation/nouveau/", regulation_views.record_create, name="regulation_create"),
+    path("regulation/<int:pk>/", regulation_views.record_detail, name="regulation_detail"),
+    path("regulation/<int:pk>/modifier/", regulation_views.record_update, name="regulation_update"),
+    path(
+        "regulation/<int:pk>/patient/", regulation_views.record_patient, name="regulation_patient"
+    ),
+    path("regulation/<int:pk>/lien/", regulation_views.send_link, name="regulation_send_link"),
+    path(
+        "regulation/<int:pk>/lien/<int:link_pk>/retirer/",
+        regulation_views.revoke_link,
+        name="regulation_revoke_link",
+    ),
+    path("regulation/<int:pk>/video/", regulation_views.video, name="regulation_video"),
+    path(
+        "regulation/<int:pk>/position/",
+        regulation_views.position_fragment,
+        name="regulation_position",
+    ),
+    path("regulation/<int:pk>/cliche/", regulation_views.snapshot, name="regulation_snapshot"),
+    path("regulation/<int:pk>/fin/", regulation_views.end, name="regulation_end"),
+    path("regulation/images/<int:pk>/", regulation_views.media_file, name="regulation_media"),
+    path("v/<str:value>/", regulation_views.caller_open, name="regulation_caller_open"),
+    path("appel/", regulation_views.caller_page, name="regulation_caller"),
+    path("appel/consentement/", regulation_views.caller_consent, name="regulation_caller_consent"),
+    path("appel/position/", regulation_views.caller_position, name="regulation_caller_position"),
+    path("appel/photo/", regulation_views.caller_photo, name="regulation_caller_photo"),
     path("structures/<int:pk>/", structure_views.structure_detail, name="structure_detail"),
     path("structures/<int:pk>/journal/", core_views.structure_audit, name="structure_audit"),
     path("structures/<int:pk>/activite/", activity_views.staff_activity, name="staff_activity"),

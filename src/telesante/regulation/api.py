@@ -5,7 +5,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from telesante.core import audit, paging, policy
 from telesante.core.bounds import Id
@@ -105,7 +105,7 @@ def list_records(
 @router.post("", response={201: RecordDetailOut}, summary="Ouvrir un dossier de régulation")
 def create_record(request: HttpRequest, payload: RecordIn):
     record = services.create_record(request, _regulator(request), payload.dict())
-    return 201, _detail(record)
+    return Status(201, _detail(record))
 
 
 @router.get("/{record_id}", response=RecordDetailOut, summary="Lire un dossier de régulation")
@@ -126,7 +126,7 @@ def update_record(request: HttpRequest, record_id: Id, payload: RecordUpdateIn):
 def send_link(request: HttpRequest, record_id: Id):
     record = policy.get_regulation(request, request.auth, record_id, AuditAction.UPDATE)
     link, _value = services.send_video_link(request, request.auth, record)
-    return 201, link
+    return Status(201, link)
 
 
 @router.post(

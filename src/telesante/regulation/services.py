@@ -274,24 +274,28 @@ def open_link(value: str) -> tuple[VideoLink | None, str]:
     if link is None:
         return None, _("Ce lien n'est pas valide.")
     now = timezone.now()
-    refusal = ""
+    why = ""
     if link.revoked_at is not None:
-        refusal = _("Ce lien a été retiré par le SAMU.")
+        why = "revoked"
     elif link.opened_at is not None:
-        refusal = _("Ce lien a déjà été utilisé : il ne sert qu'une fois.")
+        why = "used"
     elif link.expires_at <= now:
-        refusal = _("Ce lien a expiré.")
-    with transaction.atomic(), product_language():
-        spent = not refusal and VideoLink.objects.filter(pk=link.pk, opened_at=None).update(
+        why = "expired"
+    with transaction.atomic():
+        spent = not why and VideoLink.objects.filter(pk=link.pk, opened_at=None).update(
             opened_at=now
         )
         if not spent:
-            event(link.record, EventKind.LINK_REFUSED, None, refusal or _("déjà utilisé"))
-            return None, refusal or _("Ce lien a déjà été utilisé : il ne sert qu'une fois.")
+            why = why or "used"  # opened by another request at the same instant
+            with product_language():
+                event(link.record, EventKind.LINK_REFUSED, None, _refusal(why))
+            return None, _refusal(why)
         minutes = settings.TELESANTE_REGULATION_SESSION_MINUTES
+        with product_language():
+            label = _("Appelant")
         guest = GuestLink.objects.create(
             room=link.room,
-            label=_("Appelant"),
+            label=label,
             relation=GuestRelation.PATIENT,
             expires_at=now + datetime.timedelta(minutes=minutes),
             created_by=link.created_by,
@@ -300,6 +304,15 @@ def open_link(value: str) -> tuple[VideoLink | None, str]:
         link.save(update_fields=["guest"])
         event(link.record, EventKind.LINK_OPENED)
     return link, ""
+
+
+def _refusal(why: str) -> str:
+    """Why a link does not open, in the language of the page (the caller's) or of the record."""
+    return {
+        "revoked": _("Ce lien a été retiré par le SAMU."),
+        "used": _("Ce lien a déjà été utilisé : il ne sert qu'une fois."),
+        "expired": _("Ce lien a expiré."),
+    }[why]
 
 
 def caller_link(link_pk: int | None) -> VideoLink | None:

@@ -203,7 +203,8 @@ def media_file(request: HttpRequest, pk: int) -> FileResponse:
 @never_cache
 def caller_open(request: HttpRequest, value: str) -> HttpResponse:
     """The SMS link: spent on this first opening; the page itself lives at a plain address."""
-    link, reason = services.open_link(value)
+    with translation.override(_caller_language(request)):
+        link, reason = services.open_link(value)
     if link is None:
         return _caller_render(request, "regulation/caller_refused.html", {"reason": reason}, 403)
     request.session[CALLER_KEY] = link.pk

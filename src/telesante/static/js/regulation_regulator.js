@@ -98,12 +98,12 @@
     if (!q) return;
     $("quality").textContent = interpolateText(text.quality, {
       rtt: q.rtt === null ? "—" : `${Math.round(q.rtt * 1000)} ms`,
-      loss: q.loss.toFixed(1),
-      kbps: q.kbps === null ? "—" : Math.round(q.kbps),
+      loss: `${q.loss.toFixed(1)} %`,
+      kbps: q.kbps === null ? "—" : `${Math.round(q.kbps)} kbit/s`,
     });
   }, 2000);
 
   function interpolateText(template, values) {
-    return template.replace(/%\((\w+)\)s/g, (_m, key) => String(values[key]));
+    return template.replace(/\{(\w+)\}/g, (_m, key) => String(values[key]));
   }
 })();

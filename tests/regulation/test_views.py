@@ -137,7 +137,7 @@ def test_caller_page_reveals_nothing_and_speaks_five_languages(regul: RG):
 
 
 def test_caller_consent_position_photo(regul: RG):
-    phone, link = caller_client(regul)
+    phone, _link = caller_client(regul)
     csrf_free = phone  # Django's test client does not enforce CSRF
     before = csrf_free.post(reverse("regulation_caller_position"), {"latitude": "1"})
     assert before.status_code == 403
@@ -172,7 +172,7 @@ def test_regulator_snapshot_and_end(regul: RG):
     client = logged_in(regul.regulator)
     snap_url = reverse("regulation_snapshot", args=[regul.record.pk])
     assert client.post(snap_url, {"file": jpeg_with_gps()}).status_code == 400  # no video yet
-    phone, link = caller_client(regul)
+    phone, _link = caller_client(regul)
     assert client.post(snap_url, {"file": jpeg_with_gps()}).status_code == 403  # no consent
     phone.post(reverse("regulation_caller_consent"), {"answer": "yes"})
     assert client.post(snap_url, {"file": jpeg_with_gps()}).status_code == 201
@@ -188,7 +188,7 @@ def test_regulator_snapshot_and_end(regul: RG):
 
 
 def test_reused_and_revoked_links_are_refused_pages(regul: RG):
-    link, value = services.send_video_link(None, regul.regulator, regul.record)
+    _link, value = services.send_video_link(None, regul.regulator, regul.record)
     url = reverse("regulation_caller_open", args=[value])
     assert Client().get(url).status_code == 302
     again = Client().get(url)

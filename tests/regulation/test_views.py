@@ -20,7 +20,7 @@ def caller_client(regul: RG) -> tuple[Client, object]:
     link, value = services.send_video_link(None, regul.regulator, regul.record)
     phone = Client()
     response = phone.get(reverse("regulation_caller_open", args=[value]))
-    assert response.status_code == 302 and response["Location"] == reverse("regulation_caller")
+    assert response.status_code == 303 and response["Location"] == reverse("regulation_caller")
     return phone, link
 
 
@@ -190,7 +190,7 @@ def test_regulator_snapshot_and_end(regul: RG):
 def test_reused_and_revoked_links_are_refused_pages(regul: RG):
     _link, value = services.send_video_link(None, regul.regulator, regul.record)
     url = reverse("regulation_caller_open", args=[value])
-    assert Client().get(url).status_code == 302
+    assert Client().get(url).status_code == 303
     again = Client().get(url)
     assert again.status_code == 403 and "déjà été utilisé" in again.content.decode()
     link2, value2 = services.send_video_link(None, regul.regulator, regul.record)

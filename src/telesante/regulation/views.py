@@ -210,7 +210,10 @@ def caller_open(request: HttpRequest, value: str) -> HttpResponse:
     request.session[CALLER_KEY] = link.pk
     # The rooms' token endpoint knows the caller as the guest of the link's room.
     request.session[f"room_guest:{link.room.slug}"] = link.guest_id
-    return redirect("regulation_caller")
+    # 303: the browser goes on to the page, whose reloads no longer spend the link.
+    response = redirect("regulation_caller")
+    response.status_code = 303
+    return response
 
 
 def _caller_language(request: HttpRequest) -> str:

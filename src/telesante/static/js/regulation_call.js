@@ -107,18 +107,23 @@ window.startRegulationCall = function startRegulationCall(hooks) {
   }
 
   async function connect() {
-    let token;
-    try {
-      const response = await fetch(config.tokenUrl, { credentials: "same-origin", cache: "no-store" });
-      if (!response.ok) {
-        hooks.status(text.refused);
-        hooks.refused && hooks.refused();
+    // The page's own token serves the first connection only (it may be stale by then).
+    let token = config.token;
+    const fromPage = Boolean(token);
+    config.token = "";
+    if (!token) {
+      try {
+        const response = await fetch(config.tokenUrl, { credentials: "same-origin", cache: "no-store" });
+        if (!response.ok) {
+          hooks.status(text.refused);
+          if (hooks.refused) hooks.refused();
+          return;
+        }
+        token = (await response.json()).token;
+      } catch (err) {
+        retry();
         return;
       }
-      token = (await response.json()).token;
-    } catch (err) {
-      retry();
-      return;
     }
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}${config.wsPath}?token=${encodeURIComponent(token)}`);
@@ -129,9 +134,9 @@ window.startRegulationCall = function startRegulationCall(hooks) {
       if (ws !== state.ws) return;
       forget();
       if (state.leaving) return;
-      if (event.code === 4403) {
+      if (event.code === 4403 && !fromPage) {
         hooks.status(text.refused);
-        hooks.refused && hooks.refused();
+        if (hooks.refused) hooks.refused();
         return;
       }
       hooks.status(text.reconnecting);

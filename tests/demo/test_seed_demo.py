@@ -432,3 +432,15 @@ def test_deployment_follow_up_matches_the_structures(demo):
     listed = Client().get("/api/v1/directory?territory=53").json()  # public, no login
     assert listed and all(e["deployment_status"] != "planned" for e in listed)
     assert any(f["code"] == "geriatrie" for e in listed for f in e["filieres"])
+
+
+def test_the_samu_regulator_and_todays_calls(demo):
+    from telesante.core import policy
+
+    regulator = User.objects.get(email=f"regulateur@{seeding.DEMO_DOMAIN}")
+    assert regulator.regulation_access and regulator.is_demo
+    records = policy.visible_regulations(regulator)
+    assert records.count() == len(seeding.REGULATION_CALLS)
+    assert all(r.caller_number.startswith("+3363998") for r in records)
+    nurse = User.objects.get(email=f"infirmiere@{seeding.DEMO_DOMAIN}")
+    assert not policy.visible_regulations(nurse).exists()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from telesante.core.models import AuditAction, AuditEntry
 from telesante.regulation import services
 from telesante.regulation.models import EventKind, RegulationMedia, RegulationRecord
-from tests.conftest import api_client, logged_in
+from tests.conftest import api_client, logged_in, make_user
 from tests.regulation.conftest import RG, new_record
 from tests.regulation.test_services import jpeg_with_gps
 
@@ -114,9 +114,11 @@ def test_send_link_then_video_screen(regul: RG):
     # The room's token: the regulator holds the room as its host.
     token = client.get(reverse("room_token", args=[link.room.slug]))
     assert token.status_code == 200
-    # Another regulator of the same centre sees the record, not the session's commands.
-    colleague = logged_in(regul.regulator)
-    assert "remote-video" in colleague.get(response["Location"]).content.decode()
+    # Another regulator of the same centre sees the record, not the session's commands (the
+    # room is the sender's).
+    colleague = make_user("regulateur.2@example.test", structure=regul.samu, regulation_access=True)
+    other = logged_in(colleague).get(response["Location"]).content.decode()
+    assert "remote-video" not in other and "Aucune vidéo en cours" in other
 
 
 def test_caller_page_reveals_nothing_and_speaks_five_languages(regul: RG):

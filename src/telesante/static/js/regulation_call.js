@@ -3,9 +3,9 @@
 // tracks first and opens the "control" data channel (commands and their answers). The
 // WebSocket reconnects with a fresh token; a lost media path restarts ICE.
 
-"use strict";
+import { handleSignal, offerWhenNeeded } from "./negotiation.js";
 
-window.startRegulationCall = function startRegulationCall(hooks) {
+export function startRegulationCall(hooks) {
   const config = JSON.parse(document.getElementById("call-config").textContent);
   const text = document.getElementById("call-text").dataset;
   const state = {
@@ -43,6 +43,7 @@ window.startRegulationCall = function startRegulationCall(hooks) {
     const pc = new RTCPeerConnection({ iceServers: state.iceServers });
     state.pc = pc;
     state.peer = peer;
+    state.id = peer.id;
     state.sending = false;
     state.queue = Promise.resolve();
     state.polite = state.me.rank < peer.rank || (state.me.rank === peer.rank && state.me.id < peer.id);
@@ -50,17 +51,7 @@ window.startRegulationCall = function startRegulationCall(hooks) {
       hooks.remoteVideo.srcObject = streams[0] || new MediaStream([track]);
     };
     pc.onicecandidate = ({ candidate }) => send({ type: "signal", to: peer.id, data: { candidate } });
-    pc.onnegotiationneeded = async () => {
-      try {
-        state.makingOffer = true;
-        await pc.setLocalDescription();
-        send({ type: "signal", to: peer.id, data: { description: pc.localDescription } });
-      } catch (err) {
-        console.error(err);
-      } finally {
-        state.makingOffer = false;
-      }
-    };
+    offerWhenNeeded(state, send);
     pc.oniceconnectionstatechange = () => {
       const ice = pc.iceConnectionState;
       if (ice === "connected" || ice === "completed") hooks.status(text.connected);
@@ -70,32 +61,6 @@ window.startRegulationCall = function startRegulationCall(hooks) {
     if (!state.polite) {
       wireChannel(pc.createDataChannel("control"));
       sendTracks();
-    }
-  }
-
-  async function handleSignal(data) {
-    const pc = state.pc;
-    try {
-      if (data.description) {
-        const collision = data.description.type === "offer" &&
-          (state.makingOffer || pc.signalingState !== "stable");
-        state.ignoreOffer = !state.polite && collision;
-        if (state.ignoreOffer) return;
-        await pc.setRemoteDescription(data.description);
-        if (data.description.type === "offer") {
-          sendTracks();
-          await pc.setLocalDescription();
-          send({ type: "signal", to: state.peer.id, data: { description: pc.localDescription } });
-        }
-      } else if (data.candidate) {
-        try {
-          await pc.addIceCandidate(data.candidate);
-        } catch (err) {
-          if (!state.ignoreOffer) throw err;
-        }
-      }
-    } catch (err) {
-      console.error(err);
     }
   }
 
@@ -165,7 +130,7 @@ window.startRegulationCall = function startRegulationCall(hooks) {
         hooks.status(text.waiting);
       }
     } else if (msg.type === "signal" && state.peer && msg.from === state.peer.id) {
-      state.queue = state.queue.then(() => handleSignal(msg.data));
+      state.queue = state.queue.then(() => handleSignal(state, msg.data, sendTracks, send));
     } else if (msg.type === "waiting-list" && config.host) {
       // A caller who consented is let in already; one seen waiting is admitted here.
       for (const peer of msg.peers) send({ type: "admit", id: peer.id });
@@ -208,4 +173,4 @@ window.startRegulationCall = function startRegulationCall(hooks) {
   window.addEventListener("pagehide", () => send({ type: "leave" }));
   connect();
   return state;
-};
+}

@@ -3,7 +3,7 @@
 // with its accuracy, a large « Arrêter », and a photo to send when the video is poor. Answers
 // the regulator's commands (snapshot at full resolution, camera switch, torch, photo, end).
 
-"use strict";
+import { startRegulationCall } from "./regulation_call.js";
 
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -144,7 +144,7 @@
       say(text.noCamera);
     }
     local.srcObject = stream;
-    call = window.startRegulationCall({
+    call = startRegulationCall({
       stream,
       remoteVideo: $("remote-video"),
       status: say,

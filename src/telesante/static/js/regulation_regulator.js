@@ -1,7 +1,7 @@
 // The regulator's screen: the caller's video full size, their position (server-drawn), the
 // network quality, and the commands sent to the caller's phone over the data channel.
 
-"use strict";
+import { startRegulationCall } from "./regulation_call.js";
 
 (async () => {
   const $ = (id) => document.getElementById(id);
@@ -52,7 +52,7 @@
     canvas.toBlob((blob) => (blob ? upload(blob) : result(text.snapFailed)), "image/jpeg", 0.92);
   }
 
-  const call = window.startRegulationCall({
+  const call = startRegulationCall({
     stream,
     remoteVideo: remote,
     status: say,

@@ -3,6 +3,8 @@
 // earlier is the polite one. ICE restart after a network loss; the WebSocket reconnects with a
 // fresh token and the calls are set up again.
 
+import { handleSignal, offerWhenNeeded } from "./negotiation.js";
+
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
 const statusLine = $("room-status");
@@ -192,17 +194,7 @@ function meet(peer) {
   pc.onicecandidate = ({ candidate }) => {
     send({ type: "signal", to: peer.id, data: { candidate } });
   };
-  pc.onnegotiationneeded = async () => {
-    try {
-      entry.makingOffer = true;
-      await pc.setLocalDescription();
-      send({ type: "signal", to: peer.id, data: { description: pc.localDescription } });
-    } catch (err) {
-      console.error(err);
-    } finally {
-      entry.makingOffer = false;
-    }
-  };
+  offerWhenNeeded(entry, send);
   pc.oniceconnectionstatechange = () => {
     watchIce(entry);
     renderStatus();
@@ -270,33 +262,9 @@ function onSignal(from, data) {
     state.early.set(from, early);
     return;
   }
-  entry.queue = (entry.queue || Promise.resolve()).then(() => handleSignal(entry, data));
-}
-
-async function handleSignal(entry, data) {
-  const { pc } = entry;
-  try {
-    if (data.description) {
-      const offerCollision = data.description.type === "offer" &&
-        (entry.makingOffer || pc.signalingState !== "stable");
-      entry.ignoreOffer = !entry.polite && offerCollision;
-      if (entry.ignoreOffer) return;
-      await pc.setRemoteDescription(data.description);
-      if (data.description.type === "offer") {
-        sendTracks(entry);
-        await pc.setLocalDescription();
-        send({ type: "signal", to: entry.id, data: { description: pc.localDescription } });
-      }
-    } else if (data.candidate) {
-      try {
-        await pc.addIceCandidate(data.candidate);
-      } catch (err) {
-        if (!entry.ignoreOffer) throw err;
-      }
-    }
-  } catch (err) {
-    console.error(err);
-  }
+  entry.queue = (entry.queue || Promise.resolve()).then(
+    () => handleSignal(entry, data, () => sendTracks(entry), send),
+  );
 }
 
 function forget(id) {

@@ -1,6 +1,12 @@
-// Perfect negotiation of one RTCPeerConnection with one peer, shared by the rooms (room.js) and
-// télérégulation (regulation_call.js). `entry`: {id, pc, polite, makingOffer, ignoreOffer};
+// The room's signalling WebSocket and the perfect negotiation of one RTCPeerConnection with one
+// peer, shared by the rooms (room.js) and télérégulation (regulation_call.js). `entry`: {id, pc, polite, makingOffer, ignoreOffer};
 // `send(message)` sends over the room's signalling WebSocket.
+
+// The room's WebSocket, authenticated by a short-lived token (asked again for each connection).
+export function roomSocket(wsPath, token) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  return new WebSocket(`${scheme}://${location.host}${wsPath}?token=${encodeURIComponent(token)}`);
+}
 
 // The offer when the connection needs one (tracks or a data channel added, ICE restarted).
 export function offerWhenNeeded(entry, send) {

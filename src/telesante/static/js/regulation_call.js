@@ -3,7 +3,7 @@
 // tracks first and opens the "control" data channel (commands and their answers). The
 // WebSocket reconnects with a fresh token; a lost media path restarts ICE.
 
-import { handleSignal, offerWhenNeeded } from "./negotiation.js";
+import { handleSignal, offerWhenNeeded, roomSocket } from "./negotiation.js";
 
 export function startRegulationCall(hooks) {
   const config = JSON.parse(document.getElementById("call-config").textContent);
@@ -90,8 +90,7 @@ export function startRegulationCall(hooks) {
         return;
       }
     }
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}${config.wsPath}?token=${encodeURIComponent(token)}`);
+    const ws = roomSocket(config.wsPath, token);
     state.ws = ws;
     ws.onopen = () => { state.retryDelay = 500; };
     ws.onmessage = (event) => handle(JSON.parse(event.data));

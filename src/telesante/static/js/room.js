@@ -3,7 +3,7 @@
 // earlier is the polite one. ICE restart after a network loss; the WebSocket reconnects with a
 // fresh token and the calls are set up again.
 
-import { handleSignal, offerWhenNeeded } from "./negotiation.js";
+import { handleSignal, offerWhenNeeded, roomSocket } from "./negotiation.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -376,8 +376,7 @@ async function connect() {
     retry();
     return;
   }
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}${config.wsPath}?token=${encodeURIComponent(token)}`);
+  const ws = roomSocket(config.wsPath, token);
   state.ws = ws;
   ws.onopen = () => { state.retryDelay = 500; };
   ws.onmessage = (event) => handle(JSON.parse(event.data));

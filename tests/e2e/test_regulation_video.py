@@ -152,6 +152,8 @@ def test_regulator_sees_the_callers_scene(browser, server, regul: RG):  # noqa: 
         ended = record.events.get(kind=EventKind.ENDED)
         assert "Plaie du cuir chevelu" in ended.detail and "1 image" in ended.detail
         expect(doctor.locator("#timeline")).to_contain_text("Vidéo terminée")
+        e2e_shoot(doctor, "rg-record", {"phone": PHONE, "desktop": DESKTOP})
+        assert doctor.evaluate("document.documentElement.scrollWidth <= innerWidth")
     finally:
         phone_context.close()
         desk.close()

@@ -143,7 +143,9 @@ def test_consent_position_and_media(regul: RG):
     record = link.record
     record.refresh_from_db()
     assert (record.latitude, record.longitude, record.accuracy_m) == (48.0712, -0.773, 35)
-    assert "Laval" in record.events.get(kind=EventKind.POSITION).detail
+    assert record.events.get(kind=EventKind.POSITION).detail == "48,07120 ; -0,77300 ± 35 m (Laval)"
+    services.set_position(link, {"latitude": "48,0712", "longitude": "-0,7730", "accuracy": "35"})
+    assert record.events.filter(kind=EventKind.POSITION).count() == 1  # the same, sent again
     with pytest.raises(ValidationError):
         services.set_position(link, {"latitude": "91", "longitude": "0"})
     drawn = position.of(record)
@@ -154,6 +156,7 @@ def test_consent_position_and_media(regul: RG):
     assert 0x8825 not in Image.open(media.file.open("rb")).getexif()  # the file keeps no GPS
     caller_photo = services.file_media(None, link, jpeg_with_gps(), MediaKind.UPLOAD, None)
     assert caller_photo.author is None
+    assert record.events.get(kind=EventKind.UPLOAD).detail == "par l'appelant"
     pdf = SimpleUploadedFile("x.pdf", b"%PDF-1.4 x", content_type="application/pdf")
     with pytest.raises(ValidationError):
         services.file_media(None, link, pdf, MediaKind.UPLOAD, None)

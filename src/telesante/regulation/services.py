@@ -370,13 +370,15 @@ def set_position(link: VideoLink, data: dict) -> RegulationRecord:
     if lat is None or lon is None:
         raise ValidationError(_("Position incomplète."))
     record = link.record
+    moved = (record.latitude, record.longitude, record.accuracy_m) != (lat, lon, accuracy)
     with transaction.atomic(), product_language():
         record.latitude, record.longitude, record.accuracy_m = lat, lon, accuracy
         record.located_at = timezone.now()
         record.save(update_fields=["latitude", "longitude", "accuracy_m", "located_at"])
-        place = nearest_commune(lat, lon)
-        detail = f"{lat:.5f}, {lon:.5f} ± {accuracy or 0:.0f} m"
-        event(record, EventKind.POSITION, None, f"{detail} ({place.name})" if place else detail)
+        if moved:  # the same position sent again (a reconnection) is no new event
+            place = nearest_commune(lat, lon)
+            detail = f"{lat:.5f} ; {lon:.5f} ± {accuracy or 0:.0f} m".replace(".", ",")
+            event(record, EventKind.POSITION, None, f"{detail} ({place.name})" if place else detail)
     return record
 
 
@@ -408,9 +410,9 @@ def file_media(
         )
         media.file.save(clean.name, ContentFile(clean.content), save=False)
         media.save()
-        name = author.display_name if author else _("l'appelant")
         kind_event = EventKind.SNAPSHOT if kind == MediaKind.SNAPSHOT else EventKind.UPLOAD
-        event(record, kind_event, author, _("par %(name)s") % {"name": name})
+        # The timeline names the regulator as the event's actor; the caller has no account.
+        event(record, kind_event, author, "" if author else _("par l'appelant"))
         if request is not None and request.user.is_authenticated:
             audit.record(
                 request, author, AuditAction.CREATE, [media], structure_id=record.structure_id

@@ -17,6 +17,7 @@ from telesante.fhir.api import fhir_api
 from telesante.structures.models import Team
 from telesante.teleexpertise import services
 from tests.conftest import World, api_client, logged_in, make_user
+from tests.regulation.conftest import RG, regul  # noqa: F401
 from tests.rooms.conftest import TC, in_call, tc_world  # noqa: F401
 from tests.teleexpertise.conftest import TE, jpeg, te_world, wound_request  # noqa: F401
 from tests.telesurveillance.conftest import NOW, TSV, tsv  # noqa: F401
@@ -57,6 +58,8 @@ class Case:
     multipart: bool = False
     # Needs the téléconsultation objects of the `tc_objects` fixture (w.tc, w.tc_done, ...).
     tc: bool = False
+    # Needs the télérégulation objects of the `rg_objects` fixture (w.record, w.regulator...).
+    rg: bool = False
 
 
 def patient_url(name: str) -> Callable[[World], str]:
@@ -151,6 +154,29 @@ STAFF_API = {"anonymous": 401, "admin_a": 200, "nurse_a": 403, "nurse_b": 404, "
 
 def staff_api(suffix: str = "") -> Callable[[World], str]:
     return lambda w: f"/api/v1/structures/{w.ehpad_a.pk}{suffix}"
+
+
+# Télérégulation (fixture rg_objects): regulators of the record's SAMU only.
+REGUL_READ = {
+    "anonymous": 302,
+    "regulator": 200,
+    "assistant": 404,
+    "regulator_b": 404,
+    "nurse_a": 404,
+    "observer": 404,
+}
+REGUL_CHANGE = {**REGUL_READ, "regulator": 302}
+REGUL_LIST = {"anonymous": 302, "regulator": 200, "assistant": 403, "nurse_a": 403}
+REGUL_LIST_API = {**REGUL_LIST, "anonymous": 401}
+CALLER_ONLY = {"anonymous": 403, "regulator": 403}
+
+
+def rg_url(name: str) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[w.record.pk])
+
+
+def rg_api(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/regulation/{w.record.pk}{suffix}"
 
 
 PAGES: dict[str, Case] = {
@@ -677,6 +703,86 @@ PAGES: dict[str, Case] = {
         "POST",
         lambda w: reverse("notifications_read"),
         {"anonymous": 302, "nurse_a": 302, "observer": 302},
+    ),
+    # Télérégulation: the SAMU 53 regulator's record (w.record); SAMU 72's regulator and the
+    # SAMU 53 assistant without the regulation right get 404; a member of no SAMU gets 403.
+    "regulation_list": Case("GET", lambda w: reverse("regulation_list"), REGUL_LIST, rg=True),
+    "regulation_create": Case(
+        "POST",
+        lambda w: reverse("regulation_create"),
+        {**REGUL_LIST, "regulator": 302},
+        data=lambda w: {"caller_number": "06 11 22 33 44", "reason": "Malaise"},
+        rg=True,
+    ),
+    "regulation_detail": Case("GET", rg_url("regulation_detail"), REGUL_READ, rg=True),
+    "regulation_update": Case(
+        "POST",
+        rg_url("regulation_update"),
+        REGUL_CHANGE,
+        data=lambda w: {"decision": "conseil"},
+        rg=True,
+    ),
+    "regulation_patient": Case(
+        "POST",
+        rg_url("regulation_patient"),
+        REGUL_CHANGE,
+        data=lambda w: {"patient": w.patient_a.pk},
+        rg=True,
+    ),
+    "regulation_send_link": Case("POST", rg_url("regulation_send_link"), REGUL_CHANGE, rg=True),
+    "regulation_revoke_link": Case(
+        "POST",
+        lambda w: reverse("regulation_revoke_link", args=[w.record.pk, w.link.pk]),
+        REGUL_CHANGE,
+        rg=True,
+    ),
+    "regulation_video": Case("GET", rg_url("regulation_video"), REGUL_READ, rg=True),
+    "regulation_position": Case("GET", rg_url("regulation_position"), REGUL_READ, rg=True),
+    "regulation_snapshot": Case(
+        "POST",
+        rg_url("regulation_snapshot"),
+        {**REGUL_CHANGE, "regulator": 201},
+        data=lambda w: {"file": jpeg()},
+        rg=True,
+    ),
+    "regulation_end": Case(
+        "POST",
+        rg_url("regulation_end"),
+        REGUL_CHANGE,
+        data=lambda w: {"seen": "Plaie", "quality": "bonne"},
+        rg=True,
+    ),
+    "regulation_media": Case(
+        "GET", lambda w: reverse("regulation_media", args=[w.media.pk]), REGUL_READ, rg=True
+    ),
+    # The caller's SMS link is its own credential (once); their pages hold only with it.
+    "regulation_caller_open": Case(
+        "GET",
+        lambda w: reverse("regulation_caller_open", args=[w.link_value]),
+        {"anonymous": 303, "regulator_b": 303},
+        rg=True,
+    ),
+    "regulation_caller": Case("GET", lambda w: reverse("regulation_caller"), CALLER_ONLY, rg=True),
+    "regulation_caller_consent": Case(
+        "POST",
+        lambda w: reverse("regulation_caller_consent"),
+        CALLER_ONLY,
+        data=lambda w: {"answer": "yes"},
+        rg=True,
+    ),
+    "regulation_caller_position": Case(
+        "POST",
+        lambda w: reverse("regulation_caller_position"),
+        CALLER_ONLY,
+        data=lambda w: {"latitude": "48", "longitude": "0"},
+        rg=True,
+    ),
+    "regulation_caller_photo": Case(
+        "POST",
+        lambda w: reverse("regulation_caller_photo"),
+        CALLER_ONLY,
+        data=lambda w: {"file": jpeg()},
+        rg=True,
     ),
 }
 
@@ -1260,6 +1366,42 @@ API: dict[str, Case] = {
         api=True,
         tc=True,
     ),
+    "GET /api/v1/regulation": Case(
+        "GET", lambda w: "/api/v1/regulation", REGUL_LIST_API, api=True, rg=True
+    ),
+    "POST /api/v1/regulation": Case(
+        "POST",
+        lambda w: "/api/v1/regulation",
+        {**REGUL_LIST_API, "regulator": 201},
+        data=lambda w: {"caller_number": "0611223344", "reason": "Malaise"},
+        api=True,
+        rg=True,
+    ),
+    "GET /api/v1/regulation/{record_id}": Case(
+        "GET", rg_api(), {**REGUL_READ, "anonymous": 401}, api=True, rg=True
+    ),
+    "PATCH /api/v1/regulation/{record_id}": Case(
+        "PATCH",
+        rg_api(),
+        {**REGUL_READ, "anonymous": 401},
+        data=lambda w: {"notes": "Rappel à 10 min"},
+        api=True,
+        rg=True,
+    ),
+    "POST /api/v1/regulation/{record_id}/video-link": Case(
+        "POST",
+        rg_api("/video-link"),
+        {**REGUL_READ, "anonymous": 401, "regulator": 201},
+        api=True,
+        rg=True,
+    ),
+    "POST /api/v1/regulation/{record_id}/video-link/{link_id}/revoke": Case(
+        "POST",
+        lambda w: f"/api/v1/regulation/{w.record.pk}/video-link/{w.link.pk}/revoke",
+        {**REGUL_READ, "anonymous": 401},
+        api=True,
+        rg=True,
+    ),
 }
 
 
@@ -1476,6 +1618,29 @@ def tc_objects(tc_world: TC) -> World:  # noqa: F811
 
 
 @pytest.fixture
+def rg_objects(regul: RG) -> World:  # noqa: F811
+    """SAMU 53's record (w.record) with a video link opened and consented (w.link) and a snapshot
+    (w.media); a second record's link not yet opened (w.link_value); patient_a followed by the
+    SAMU (the regulator may link them)."""
+    from telesante.patients.models import PatientAttachment
+    from telesante.regulation import services as regulation
+    from tests.regulation.conftest import new_record
+
+    w = regul.w
+    w.regulator, w.regulator_b, w.assistant = regul.regulator, regul.regulator_b, regul.assistant
+    w.record = regul.record
+    PatientAttachment.objects.create(patient=w.patient_a, structure=regul.samu)
+    _sent, value = regulation.send_video_link(None, regul.regulator, regul.record)
+    w.link, _reason = regulation.open_link(value)
+    regulation.answer_consent(w.link, True, "fr")
+    w.media = regulation.file_media(None, w.link, jpeg(), "cliche", regul.regulator)
+    _other, w.link_value = regulation.send_video_link(
+        None, regul.regulator, new_record(w.regulator)
+    )
+    return w
+
+
+@pytest.fixture
 def te_objects(te_world: TE) -> World:  # noqa: F811
     """Télé-expertise requests of patient_a by nurse_a, in three states, and extra roles."""
     t, w = te_world, te_world.w
@@ -1544,6 +1709,8 @@ def test_access(world, request, key, role, expected):
         request.getfixturevalue("tsv_objects")
     if case.tc:
         request.getfixturevalue("tc_objects")
+    if case.rg:
+        request.getfixturevalue("rg_objects")
     user = None if role == "anonymous" else getattr(world, role)
     client = api_client(user) if case.api else logged_in(user)
     url = case.url(world)
@@ -1628,7 +1795,13 @@ def other_team_colleague(user):
 @pytest.mark.parametrize(("key", "role"), list(_object_reads()))
 def test_other_team_of_the_structure_gets_404(world, request, key, role):
     case = {**PAGES, **API}[key]
-    for flag, fixture in (("te", "te_objects"), ("tsv", "tsv_objects"), ("tc", "tc_objects")):
+    flags = (
+        ("te", "te_objects"),
+        ("tsv", "tsv_objects"),
+        ("tc", "tc_objects"),
+        ("rg", "rg_objects"),
+    )
+    for flag, fixture in flags:
         if getattr(case, flag):
             request.getfixturevalue(fixture)
     user = getattr(world, role)

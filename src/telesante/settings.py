@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "telesante.deployment",
     "telesante.indicators",
     "telesante.directory",
+    "telesante.regulation",
     "telesante.demo",
     "django_prometheus",
     "telesante.psc",
@@ -352,6 +353,10 @@ TELESANTE_TURN_URLS = [u for u in env("TURN_URLS").split(",") if u]
 TELESANTE_TURN_SECRET = env("TURN_SECRET")
 TELESANTE_TURN_TTL = int(env("TURN_TTL", "3600"))
 TELESANTE_GUEST_LINK_HOURS = int(env("GUEST_LINK_HOURS", "24"))
+# Télérégulation: the caller's video link opens once within these minutes; the session it
+# opens lasts at most the second figure (calls last 2 to 10 minutes).
+TELESANTE_REGULATION_LINK_MINUTES = int(env("REGULATION_LINK_MINUTES", "10"))
+TELESANTE_REGULATION_SESSION_MINUTES = int(env("REGULATION_SESSION_MINUTES", "60"))
 # A room connection not refreshed for this long is gone (its server process stopped without
 # closing it); each process refreshes its own connections every third of it.
 TELESANTE_PRESENCE_SECONDS = float(env("PRESENCE_SECONDS", "45"))

@@ -13,6 +13,7 @@ from telesante.fhir.api import fhir_api
 from telesante.indicators import views as indicator_views
 from telesante.notifications import views as notification_views
 from telesante.patients import views as patient_views
+from telesante.regulation import views as regulation_views
 from telesante.rooms import views as room_views
 from telesante.structures import views as structure_views
 from telesante.teleconsultation import activity_views
@@ -64,6 +65,33 @@ urlpatterns = [
         patient_views.patient_objections,
         name="patient_objections",
     ),
+    path("regulation/", regulation_views.record_list, name="regulation_list"),
+    path("regulation/nouveau/", regulation_views.record_create, name="regulation_create"),
+    path("regulation/<int:pk>/", regulation_views.record_detail, name="regulation_detail"),
+    path("regulation/<int:pk>/modifier/", regulation_views.record_update, name="regulation_update"),
+    path(
+        "regulation/<int:pk>/patient/", regulation_views.record_patient, name="regulation_patient"
+    ),
+    path("regulation/<int:pk>/lien/", regulation_views.send_link, name="regulation_send_link"),
+    path(
+        "regulation/<int:pk>/lien/<int:link_pk>/retirer/",
+        regulation_views.revoke_link,
+        name="regulation_revoke_link",
+    ),
+    path("regulation/<int:pk>/video/", regulation_views.video, name="regulation_video"),
+    path(
+        "regulation/<int:pk>/position/",
+        regulation_views.position_fragment,
+        name="regulation_position",
+    ),
+    path("regulation/<int:pk>/cliche/", regulation_views.snapshot, name="regulation_snapshot"),
+    path("regulation/<int:pk>/fin/", regulation_views.end, name="regulation_end"),
+    path("regulation/images/<int:pk>/", regulation_views.media_file, name="regulation_media"),
+    path("v/<str:value>/", regulation_views.caller_open, name="regulation_caller_open"),
+    path("appel/", regulation_views.caller_page, name="regulation_caller"),
+    path("appel/consentement/", regulation_views.caller_consent, name="regulation_caller_consent"),
+    path("appel/position/", regulation_views.caller_position, name="regulation_caller_position"),
+    path("appel/photo/", regulation_views.caller_photo, name="regulation_caller_photo"),
     path("structures/<int:pk>/", structure_views.structure_detail, name="structure_detail"),
     path("structures/<int:pk>/journal/", core_views.structure_audit, name="structure_audit"),
     path(

@@ -454,3 +454,15 @@ def test_a_closed_act_sends_its_report_through_the_outbox(demo):
         (Channel.MSSANTE, f"{patient.matricule}@patient.mssante.fr"),
         (Channel.DMP, "dmp"),
     }
+
+
+def test_the_samu_regulator_and_todays_calls(demo):
+    from telesante.core import policy
+
+    regulator = User.objects.get(email=f"regulateur@{seeding.DEMO_DOMAIN}")
+    assert regulator.regulation_access and regulator.is_demo
+    records = policy.visible_regulations(regulator)
+    assert records.count() == len(seeding.REGULATION_CALLS)
+    assert all(r.caller_number.startswith("+3363998") for r in records)
+    nurse = User.objects.get(email=f"infirmiere@{seeding.DEMO_DOMAIN}")
+    assert not policy.visible_regulations(nurse).exists()

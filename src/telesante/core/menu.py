@@ -25,6 +25,7 @@ class Menu:
     telesurveillance: bool = False
     regional: bool = False  # indicators
     deployment: bool = False
+    regulation: bool = False  # a regulator of a SAMU or SAS
 
 
 def for_user(user) -> Menu:
@@ -53,4 +54,6 @@ def for_user(user) -> Menu:
         telesurveillance=any(kind in MONITORING_KINDS or busy for kind, busy in structures),
         regional=bool(user.regional_role),
         deployment=deployment.may_view(user),
+        regulation=user.regulation_access
+        and any(kind in policy.REGULATION_KINDS for kind, _busy in structures),
     )

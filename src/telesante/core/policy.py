@@ -9,7 +9,10 @@ from telesante.acts.models import Act, ActStatus
 from telesante.core import audit
 from telesante.core.models import AuditAction
 from telesante.patients.models import Patient, PatientAttachment
-from telesante.structures.models import Structure, Team
+from telesante.structures.models import Structure, StructureKind, Team
+
+# Structures whose members regulate calls (centre 15, service d'accès aux soins).
+REGULATION_KINDS = (StructureKind.SAMU, StructureKind.SAS)
 
 
 def member_structures(user) -> QuerySet[Structure]:
@@ -139,3 +142,28 @@ def get_act(request: HttpRequest | None, user, pk: int, action: AuditAction) -> 
         raise Http404("Acte introuvable.")
     audit.record(request, user, action, [act])
     return act
+
+
+def regulation_structures(user) -> QuerySet[Structure]:
+    """The SAMU and SAS where the user regulates: a member with the regulation right
+    (`User.regulation_access`, from Pro Santé Connect or granted by the structure)."""
+    if not may_handle_patients(user) or not user.regulation_access:
+        return Structure.objects.none()
+    return member_structures(user).filter(kind__in=REGULATION_KINDS)
+
+
+def visible_regulations(user) -> QuerySet:
+    """The regulation records of the centres where the user regulates; nobody else's."""
+    from telesante.regulation.models import RegulationRecord
+
+    return RegulationRecord.objects.filter(structure__in=regulation_structures(user).values("pk"))
+
+
+def get_regulation(request: HttpRequest | None, user, pk: int, action: AuditAction):
+    """Fetch one regulation record through the wall and audit the access; others' are a 404."""
+    record = visible_regulations(user).filter(pk=pk).first()
+    if record is None:
+        audit.record_refusal(request, user, action, "regulation.RegulationRecord", pk)
+        raise Http404("Dossier introuvable.")
+    audit.record(request, user, action, [record], structure_id=record.structure_id)
+    return record

@@ -52,6 +52,7 @@ from telesante.patients.models import (
     PatientAttachment,
 )
 from telesante.patients.services import search_key
+from telesante.regulation.models import EventKind, RegulationEvent, RegulationRecord
 from telesante.structures.models import (
     Commune,
     Country,
@@ -176,6 +177,8 @@ DEMO_LOGINS = [
     DemoLogin("operateur.telesurveillance", "monitoring_operator",
               "Infirmière de télésurveillance (CH de Laval, équipe opérateur)", "Sophie",
               "Marelin", Profession.NURSE, site="ch_laval", teams=(MONITORING_TEAM,)),
+    DemoLogin("regulateur", "regulator", "Médecin régulateur (SAMU 53 – Centre 15)", "Lucie",
+              "Ravenaud", Profession.DOCTOR, Specialty.EMERGENCY, site="samu_53"),
     DemoLogin("observateur", "observer", "Observatrice régionale (ARS)", "Nathalie", "Verasset",
               regional_role=RegionalRole.OBSERVER, rpps=False),
     DemoLogin("admin.region", "regional_admin", "Administrateur régional (GRADeS)", "Thomas",
@@ -191,6 +194,14 @@ INSI_DEMO = [
     ("BERTHELOT", "Gaston", "1944-01-30", "M", "72181", IdentityStatus.PROVISIONAL,
      EvidenceKind.NONE),
 ]  # fmt: skip
+
+
+# Calls to the SAMU 53 today: minutes ago, reason, decision ("" still to decide).
+REGULATION_CALLS = [
+    (12, "Chute d'une personne âgée à domicile, plaie du cuir chevelu", ""),
+    (47, "Enfant de 3 ans, fièvre et gêne respiratoire", "medecin"),
+    (95, "Brûlure de la main en cuisinant", "conseil"),
+]
 
 
 @dataclass
@@ -1000,12 +1011,32 @@ class Seeder:
             self.create_monitoring()
             self.create_consultations()
             self.create_sent_report()
+            self.create_regulation()
             self.create_deployment()
             # Rows above are bulk-inserted behind the ORM's signals: roll the acts up once.
             rollup.refresh_all()
         if connection.vendor == "postgresql":  # fresh statistics for the planner
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+
+    def create_regulation(self) -> None:
+        """Télérégulation: the SAMU 53 doctors regulate; a few anonymous calls of today, the
+        callers' numbers in the range kept for fiction (06 39 98 xx xx)."""
+        samu = self.sites["samu_53"].structure
+        doctors = User.objects.filter(memberships__structure=samu, profession=Profession.DOCTOR)
+        doctors.update(regulation_access=True)
+        regulator = User.objects.get(email=f"regulateur@{DEMO_DOMAIN}")
+        now = timezone.now()
+        for minutes, reason, decision in REGULATION_CALLS:
+            record = RegulationRecord.objects.create(
+                structure=samu,
+                created_by=regulator,
+                called_at=now - datetime.timedelta(minutes=minutes),
+                caller_number=f"+336399800{self.rng.randrange(10, 100)}",
+                reason=reason,
+                decision=decision,
+            )
+            RegulationEvent.objects.create(record=record, kind=EventKind.CREATED, actor=regulator)
 
     def create_history(self) -> None:
         """Télé-expertises asked by the nurses and GPs of each site about its patients."""

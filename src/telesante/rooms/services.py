@@ -149,7 +149,12 @@ def own_test_room(user: User) -> Room:
     """The professional's open test room (the connection check reuses it)."""
     if not policy.may_handle_patients(user):
         raise PermissionDenied(_("Ce compte ne peut pas ouvrir de salle."))
-    found = Room.objects.filter(owner=user, act=None, closed_at=None).order_by("-pk").first()
+    # A télérégulation's room has no act either; it is not the professional's test room.
+    found = (
+        Room.objects.filter(owner=user, act=None, closed_at=None, regulation=None)
+        .order_by("-pk")
+        .first()
+    )
     return found or Room.objects.create(owner=user)
 
 

@@ -78,6 +78,7 @@ class StructureKind(models.TextChoices):
     FAM_MAS = "fam_mas", _("FAM / MAS")
     PHARMACY = "pharmacie", _("Pharmacie")
     SAMU = "samu", _("SAMU – centre 15")
+    SAS = "sas", _("SAS – service d'accès aux soins")
     CPTS = "cpts", _("CPTS")
     MOBILE = "unite_mobile", _("Unité mobile de téléconsultation")
     OTHER = "autre", _("Autre")

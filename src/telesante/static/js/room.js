@@ -3,6 +3,8 @@
 // earlier is the polite one. ICE restart after a network loss; the WebSocket reconnects with a
 // fresh token and the calls are set up again.
 
+import { handleSignal, offerWhenNeeded, roomSocket } from "./negotiation.js";
+
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
 const statusLine = $("room-status");
@@ -219,17 +221,7 @@ function meet(peer) {
   pc.onicecandidate = ({ candidate }) => {
     send({ type: "signal", to: peer.id, data: { candidate } });
   };
-  pc.onnegotiationneeded = async () => {
-    try {
-      entry.makingOffer = true;
-      await pc.setLocalDescription();
-      send({ type: "signal", to: peer.id, data: { description: pc.localDescription } });
-    } catch (err) {
-      console.error(err);
-    } finally {
-      entry.makingOffer = false;
-    }
-  };
+  offerWhenNeeded(entry, send);
   pc.oniceconnectionstatechange = () => {
     watchIce(entry);
     renderStatus();
@@ -303,33 +295,9 @@ function onSignal(from, data) {
     state.early.set(from, early);
     return;
   }
-  entry.queue = (entry.queue || Promise.resolve()).then(() => handleSignal(entry, data));
-}
-
-async function handleSignal(entry, data) {
-  const { pc } = entry;
-  try {
-    if (data.description) {
-      const offerCollision = data.description.type === "offer" &&
-        (entry.makingOffer || pc.signalingState !== "stable");
-      entry.ignoreOffer = !entry.polite && offerCollision;
-      if (entry.ignoreOffer) return;
-      await pc.setRemoteDescription(data.description);
-      if (data.description.type === "offer") {
-        sendTracks(entry);
-        await pc.setLocalDescription();
-        send({ type: "signal", to: entry.id, data: { description: pc.localDescription } });
-      }
-    } else if (data.candidate) {
-      try {
-        await pc.addIceCandidate(data.candidate);
-      } catch (err) {
-        if (!entry.ignoreOffer) throw err;
-      }
-    }
-  } catch (err) {
-    console.error(err);
-  }
+  entry.queue = (entry.queue || Promise.resolve()).then(
+    () => handleSignal(entry, data, () => sendTracks(entry), send),
+  );
 }
 
 // `announced`: say that this peer left (not when we leave or lose the connection ourselves).
@@ -456,8 +424,7 @@ async function connect() {
     retry();
     return;
   }
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}${config.wsPath}?token=${encodeURIComponent(token)}`);
+  const ws = roomSocket(config.wsPath, token);
   state.ws = ws;
   ws.onopen = () => {
     state.retryDelay = 500;

@@ -1,0 +1,175 @@
+// Télérégulation: one regulator and one caller in a room, over the rooms' signalling WebSocket
+// (perfect negotiation, the earlier admitted peer is the polite one). The newer peer sends its
+// tracks first and opens the "control" data channel (commands and their answers). The
+// WebSocket reconnects with a fresh token; a lost media path restarts ICE.
+
+import { handleSignal, offerWhenNeeded, roomSocket } from "./negotiation.js";
+
+export function startRegulationCall(hooks) {
+  const config = JSON.parse(document.getElementById("call-config").textContent);
+  const text = document.getElementById("call-text").dataset;
+  const state = {
+    ws: null, me: null, peer: null, pc: null, dc: null, polite: false, makingOffer: false,
+    ignoreOffer: false, sending: false, queue: Promise.resolve(), leaving: false,
+    retryDelay: 500, iceServers: [], stream: hooks.stream, lastBytes: null,
+  };
+  window.regulationCall = state; // tests and support read the call's state from the console
+
+  const send = (message) => {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
+  };
+  state.command = (message) => {
+    if (state.dc && state.dc.readyState === "open") {
+      state.dc.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  };
+
+  function wireChannel(dc) {
+    state.dc = dc;
+    dc.onopen = () => hooks.channelOpen && hooks.channelOpen();
+    dc.onmessage = (event) => hooks.command(JSON.parse(event.data));
+  }
+
+  function sendTracks() {
+    if (state.sending) return;
+    state.sending = true;
+    for (const track of state.stream.getTracks()) state.pc.addTrack(track, state.stream);
+  }
+
+  function meet(peer) {
+    forget();
+    const pc = new RTCPeerConnection({ iceServers: state.iceServers });
+    state.pc = pc;
+    state.peer = peer;
+    state.id = peer.id;
+    state.sending = false;
+    state.queue = Promise.resolve();
+    state.polite = state.me.rank < peer.rank || (state.me.rank === peer.rank && state.me.id < peer.id);
+    pc.ontrack = ({ track, streams }) => {
+      hooks.remoteVideo.srcObject = streams[0] || new MediaStream([track]);
+    };
+    pc.onicecandidate = ({ candidate }) => send({ type: "signal", to: peer.id, data: { candidate } });
+    offerWhenNeeded(state, send);
+    pc.oniceconnectionstatechange = () => {
+      const ice = pc.iceConnectionState;
+      if (ice === "connected" || ice === "completed") hooks.status(text.connected);
+      if (ice === "failed" && !state.polite) pc.restartIce();
+    };
+    pc.ondatachannel = ({ channel }) => wireChannel(channel);
+    if (!state.polite) {
+      wireChannel(pc.createDataChannel("control"));
+      sendTracks();
+    }
+  }
+
+  function forget() {
+    if (state.pc) state.pc.close();
+    state.pc = null;
+    state.peer = null;
+    state.dc = null;
+  }
+
+  async function connect() {
+    // The page's own token serves the first connection only (it may be stale by then).
+    let token = config.token;
+    const fromPage = Boolean(token);
+    config.token = "";
+    if (!token) {
+      try {
+        const response = await fetch(config.tokenUrl, { credentials: "same-origin", cache: "no-store" });
+        if (!response.ok) {
+          hooks.status(text.refused);
+          if (hooks.refused) hooks.refused();
+          return;
+        }
+        token = (await response.json()).token;
+      } catch (err) {
+        retry();
+        return;
+      }
+    }
+    const ws = roomSocket(config.wsPath, token);
+    state.ws = ws;
+    ws.onopen = () => { state.retryDelay = 500; };
+    ws.onmessage = (event) => handle(JSON.parse(event.data));
+    ws.onclose = (event) => {
+      if (ws !== state.ws) return;
+      forget();
+      if (state.leaving) return;
+      if (event.code === 4403 && !fromPage) {
+        hooks.status(text.refused);
+        if (hooks.refused) hooks.refused();
+        return;
+      }
+      hooks.status(text.reconnecting);
+      retry();
+    };
+  }
+
+  function retry() {
+    setTimeout(connect, state.retryDelay);
+    state.retryDelay = Math.min(state.retryDelay * 2, 8000);
+  }
+
+  function handle(msg) {
+    if (msg.type === "welcome") {
+      state.me = msg.me;
+      state.iceServers = msg.ice_servers;
+    } else if (msg.type === "admitted") {
+      state.me = msg.me;
+      hooks.status(text.waiting);
+      if (msg.peers.length) meet(msg.peers[0]);
+    } else if (msg.type === "peer-joined") {
+      meet(msg.peer);
+    } else if (msg.type === "peer-left") {
+      if (state.peer && state.peer.id === msg.id) {
+        forget();
+        hooks.status(text.waiting);
+      }
+    } else if (msg.type === "signal" && state.peer && msg.from === state.peer.id) {
+      state.queue = state.queue.then(() => handleSignal(state, msg.data, sendTracks, send));
+    } else if (msg.type === "waiting-list" && config.host) {
+      // A caller who consented is let in already; one seen waiting is admitted here.
+      for (const peer of msg.peers) send({ type: "admit", id: peer.id });
+    }
+  }
+
+  // Network quality from getStats: round trip, loss and bitrate of the video received.
+  state.quality = async () => {
+    if (!state.pc) return null;
+    const stats = await state.pc.getStats();
+    let rtt = null;
+    let lost = 0;
+    let received = 0;
+    let bytes = 0;
+    let frames = 0;
+    stats.forEach((s) => {
+      if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime;
+      if (s.type === "inbound-rtp" && s.kind === "video") {
+        lost += s.packetsLost || 0;
+        received += s.packetsReceived || 0;
+        bytes += s.bytesReceived || 0;
+        frames += s.framesDecoded || 0;
+      }
+    });
+    const now = performance.now();
+    let kbps = null;
+    if (state.lastBytes) kbps = (8 * (bytes - state.lastBytes.bytes)) / (now - state.lastBytes.at);
+    state.lastBytes = { bytes, at: now };
+    const loss = received + lost ? (100 * lost) / (received + lost) : 0;
+    return { rtt, loss, kbps, frames };
+  };
+  state.framesDecoded = async () => ((await state.quality()) || { frames: 0 }).frames;
+
+  state.leave = () => {
+    state.leaving = true;
+    send({ type: "leave" });
+    forget();
+  };
+  window.addEventListener("online", () => { if (state.pc && !state.polite) state.pc.restartIce(); });
+  window.addEventListener("pagehide", () => send({ type: "leave" }));
+  connect();
+  return state;
+}

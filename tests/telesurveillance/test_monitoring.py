@@ -108,3 +108,45 @@ def test_device_and_gateway_tokens_from_the_command(tsv):
         else:
             raise AssertionError(bad)
     assert NOW
+
+
+def weight_only(t: TSV, per_week: int) -> Enrolment:
+    """The enrolment expecting only a weight, `per_week` times a week (in memory)."""
+    t.enrolment.programme.measures = [{"type": "weight", "per_week": per_week}]
+    return t.enrolment
+
+
+def test_the_weeks_of_the_weekly_count_start_on_the_first_day(tsv):
+    # Days 6 and 7 fall in the first and the second week: two weeks with one weight each.
+    daily(tsv, [6, 7], types=("weight",))
+    result = adherence.adherence(weight_only(tsv, 1), START, START + 14 * DAY)
+    assert (result.expected, result.received) == (2, 2)
+
+
+def test_readings_beyond_the_weekly_count_do_not_make_up_for_a_missing_week(tsv):
+    daily(tsv, [0, 1, 2], types=("weight",))  # three weights in the first week, none after
+    result = adherence.adherence(weight_only(tsv, 1), START, START + 14 * DAY)
+    assert (result.expected, result.received) == (2, 1)
+    result = adherence.adherence(weight_only(tsv, 2), START, START + 14 * DAY)
+    assert (result.expected, result.received) == (4, 2)
+
+
+def test_more_received_than_expected_counts_as_all_expected(tsv):
+    # Eight days at once a week: one expected, two weeks began (days 0 and 7).
+    daily(tsv, [0, 7], types=("weight",))
+    result = adherence.adherence(weight_only(tsv, 1), START, START + 8 * DAY)
+    assert (result.expected, result.received, result.share) == (1, 1, 1.0)
+
+
+def test_adherence_is_clipped_to_the_monitoring_and_empty_outside_it(tsv):
+    enrolment = weight_only(tsv, 7)
+    daily(tsv, [0, 1], types=("weight",))
+    before = adherence.adherence(enrolment, START - 40 * DAY, START - 10 * DAY)
+    assert before == adherence.Adherence(START, START, 0, 0)
+    assert (before.share, before.percent) == (1.0, 100)
+    clipped = adherence.adherence(enrolment, START - 10 * DAY, START + 7 * DAY)
+    assert clipped == adherence.Adherence(START, START + 7 * DAY, 7, 2)
+    after = enrolment.ends_on + DAY
+    assert adherence.adherence(enrolment, after, after + 30 * DAY) == adherence.Adherence(
+        after, after, 0, 0
+    )

@@ -177,6 +177,22 @@ def test_the_performer_code_needs_both_the_act_kind_and_the_profession(
     assert billing.performer_code(tc, performer) == code
 
 
+def test_the_cap_counts_the_done_acts_only_and_shows_the_cap_set(tc_world: TC, settings):
+    doctor, year = tc_world.cardiologist, timezone.localdate().year
+    settings.TELESANTE_REMOTE_CAP, settings.TELESANTE_REMOTE_CAP_WARN = 0.6, 0.05
+    assert billing.cap_warnings(doctor) == [
+        f"Activité {year} non déclarée : le plafond de 60 % d'activité à distance ne peut pas "
+        "être vérifié."
+    ]
+    ActivityDeclaration.objects.create(professional=doctor, year=year, total_acts=10)
+    act = _finish(tc_world.consultation, doctor).act
+    near = f"Proche du plafond : 10.0 % de l'activité {year} à distance (plafond 60 %)."
+    assert billing.cap_warnings(doctor) == [near]
+    # Closed « non réalisé » with its date kept: not a remote act done.
+    Act.objects.filter(pk=act.pk).update(status=ActStatus.NOT_DONE)
+    assert billing.cap_warnings(doctor) == []
+
+
 def test_remote_activity_cap_is_warned(tc_world: TC):
     doctor, year = tc_world.cardiologist, timezone.localdate().year
     assert billing.cap_warnings(doctor)[0].startswith(f"Activité {year} non déclarée")

@@ -40,7 +40,10 @@ def test_under_half_at_one_month_is_flagged(tsv):
     flagged = adherence.check(START + 30 * DAY)
     assert [e.pk for e in flagged] == [tsv.enrolment.pk]
     tsv.enrolment.refresh_from_db()
-    assert tsv.enrolment.adherence_flag.startswith("Observance 25 % au mois 1")
+    assert tsv.enrolment.adherence_flag == (
+        "Observance 25 % au mois 1 (moins de la moitié des transmissions attendues) : suivi à "
+        "réévaluer ou arrêter."
+    )
     assert adherence.check(START + 61 * DAY) == []  # flagged once
 
 

@@ -53,7 +53,6 @@ MUTANT_RULES := \
   'telesante.teleexpertise.billing.x__billed_in_window__*' \
   'telesante.teleexpertise.billing.x__combined_with__*' \
   'telesante.teleexpertise.billing.x_te2_billed_before__*' \
-  'telesante.teleconsultation.billing.x_record__*' \
   'telesante.teleexpertise.escalation.x_run__*' \
   'telesante.teleconsultation.billing.x_cap_warnings__*' \
   'telesante.teleconsultation.billing.x_performer_code__*' \

@@ -206,8 +206,13 @@ def teleconsultation_by(t, doctor, patient=None):
 
 
 def test_a_teleconsultation_billed_after_a_te2_the_same_day_is_not_billed(te_world):
-    # The TE2 first, the téléconsultation second: the second act is not billed.
+    # The TE2 first, the téléconsultation second: the second act is not billed. A TE2 for
+    # another patient before it: the act named in the warning is the TE2's, not its code's row.
+    t = te_world
+    other_patient = make_patient(t.w.ehpad_a, birth_name="LOUVEAU", first_names="Jeanne")
+    answered(t, services.create(None, t.w.nurse_a, wound_request(t, patient_id=other_patient.pk)))
     te = answered(te_world)
+    assert te.act.pk != te.act.billing_codes.get(code="TE2").pk
     _tc, found = teleconsultation_by(te_world, te_world.wound_expert)
     assert not found["TC"].billable and not found["TLS"].billable
     assert found["TC"].warnings[0] == after_te2(te.act.pk)

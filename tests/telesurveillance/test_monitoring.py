@@ -4,6 +4,8 @@ import datetime
 import io
 
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from telesante.telesurveillance import adherence, reports, tasks
@@ -153,3 +155,15 @@ def test_adherence_is_clipped_to_the_monitoring_and_empty_outside_it(tsv):
     assert adherence.adherence(enrolment, after, after + 30 * DAY) == adherence.Adherence(
         after, after, 0, 0
     )
+
+
+def test_the_check_writes_the_flag_alone(tsv):
+    # The worker's check must not write back the rest of an enrolment that a doctor may be
+    # ending at the same moment: one UPDATE of the flag only.
+    daily(tsv, range(0, 30, 2))
+    with CaptureQueriesContext(connection) as queries:
+        assert len(adherence.check(START + 30 * DAY)) == 1
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    assert updates[0].split(" SET ")[1].split(" WHERE ")[0].startswith('"adherence_flag" = ')
+    assert '"state"' not in updates[0].split(" WHERE ")[0]

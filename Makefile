@@ -69,6 +69,10 @@ lint: install
 # SQLite, the rule functions below only, their tests only ([tool.mutmut] in pyproject.toml).
 MUTANT_RULES := \
   'telesante.teleexpertise.billing.x_checks__*' \
+  'telesante.teleexpertise.billing.x__combination_start__*' \
+  'telesante.teleexpertise.billing.x__billed_in_window__*' \
+  'telesante.teleexpertise.billing.x__combined_with__*' \
+  'telesante.teleexpertise.billing.x_te2_billed_before__*' \
   'telesante.teleexpertise.escalation.x_run__*' \
   'telesante.teleconsultation.billing.x_cap_warnings__*' \
   'telesante.teleconsultation.billing.x_performer_code__*' \

@@ -372,6 +372,16 @@ TELESANTE_TE2_COMBINATION_DAYS = int(env("TE2_COMBINATION_DAYS", "1"))
 # Messages to patients and guests (guest codes, reminders): e-mail through EMAIL_*, SMS through
 # this class (`send(to, text)`): the console (development) or an SMS operator's.
 TELESANTE_SMS_BACKEND = env("SMS_BACKEND", "telesante.notifications.delivery.ConsoleSMSBackend")
+# The operators' backends (notifications/sms_providers.py: OVHcloudSMSBackend, SMSFactorBackend):
+# the API's root (empty: the operator's own), key or token, OVHcloud's application secret,
+# consumer key and SMS service name, the registered sender name, the timeout in seconds.
+TELESANTE_SMS_URL = env("SMS_URL")
+TELESANTE_SMS_KEY = env("SMS_KEY")
+TELESANTE_SMS_SECRET = env("SMS_SECRET")
+TELESANTE_SMS_CONSUMER_KEY = env("SMS_CONSUMER_KEY")
+TELESANTE_SMS_ACCOUNT = env("SMS_ACCOUNT")
+TELESANTE_SMS_SENDER = env("SMS_SENDER")
+TELESANTE_SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
 # The platform's public address, for the links the worker sends (it has no request to ask).
 TELESANTE_BASE_URL = env(
     "BASE_URL", "http://127.0.0.1:8000" if DEBUG or DEMO else f"https://{ALLOWED_HOSTS[0]}"

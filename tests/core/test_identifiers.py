@@ -45,8 +45,7 @@ def test_rpps_with_a_wrong_luhn_key_is_refused_in_french(rpps):
     with pytest.raises(ValidationError) as exc:
         validate_rpps(rpps)
     assert code_of(exc) == "rpps_key"
-    assert "clé de Luhn incorrecte" in exc.value.messages[0]
-    assert rpps in exc.value.messages[0]
+    assert exc.value.messages == [f"Le numéro RPPS {rpps} est invalide (clé de Luhn incorrecte)."]
 
 
 @pytest.mark.parametrize("rpps", ["", "1000000009", "100000000090", "1000000000A", "1000 000009"])
@@ -54,7 +53,37 @@ def test_rpps_of_wrong_length_or_with_letters_is_refused(rpps):
     with pytest.raises(ValidationError) as exc:
         validate_rpps(rpps)
     assert code_of(exc) == "rpps_format"
-    assert "11 chiffres" in exc.value.messages[0]
+    assert exc.value.messages == ["Le numéro RPPS compte 11 chiffres."]
+
+
+# Reference numbers, not built with luhn_complete: the textbook example of the Luhn algorithm
+# (ISO/IEC 7812) and one with a doubled 5 (10 → 1), computed by hand: from the right,
+# 8 0 0 0 0 0 5 0 0 0 1 → kept 8+0+0+0+0+1 = 9, doubled 0+0+1+0+0 = 1, total 10.
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [
+        ("79927398713", True),
+        ("79927398710", False),
+        ("79927398731", False),  # the last two digits swapped
+        ("10000500008", True),
+        ("10000500007", False),
+        ("10005000008", False),  # the 5 not doubled
+        ("18", True),  # a doubled 1 (2) and an 8
+        ("81", False),
+    ],
+)
+def test_luhn_ok_against_reference_numbers(number, valid):
+    assert luhn_ok(number) is valid
+
+
+def test_every_doubled_digit_of_an_rpps_is_reduced_the_luhn_way():
+    # 1000000000 then one digit d doubled (position 2 from the right) and the key: the key
+    # makes 1 + (2d, its digits added) + key a multiple of 10.
+    for d, reduced in zip("0123456789", [0, 2, 4, 6, 8, 1, 3, 5, 7, 9], strict=True):
+        key = (10 - (1 + reduced) % 10) % 10
+        rpps = f"100000000{d}{key}"
+        validate_rpps(rpps)
+        assert not luhn_ok(f"100000000{d}{(key + 1) % 10}")
 
 
 def test_luhn_complete_appends_the_only_digit_that_makes_the_number_valid():
@@ -82,13 +111,28 @@ def test_finess_of_nine_characters_with_a_departement_is_accepted(finess):
 
 @pytest.mark.parametrize(
     "finess",
-    ["53000001", "5300000111", "2C0000018", "A20000018", "53000001X", "2a0000018", ""],
+    [
+        "53000001",
+        "5300000111",
+        "2C0000018",
+        "A20000018",
+        "53000001X",
+        "2a0000018",
+        "",
+        "53A000012",  # a letter after the département
+        "5A0000018",
+        "1A0000018",
+        "2AA000018",
+        "53 000001",
+    ],
 )
 def test_malformed_finess_is_refused_in_french(finess):
     with pytest.raises(ValidationError) as exc:
         validate_finess(finess)
     assert code_of(exc) == "finess_format"
-    assert "9 caractères" in exc.value.messages[0]
+    assert exc.value.messages == [
+        "Le numéro FINESS compte 9 caractères (département puis chiffres)."
+    ]
 
 
 # INS matricule (NIR or NIA): 13 characters and a 2-digit key.
@@ -125,7 +169,7 @@ def test_matricule_with_a_wrong_key_is_refused(matricule):
     with pytest.raises(ValidationError) as exc:
         validate_matricule(matricule)
     assert code_of(exc) == "ins_key"
-    assert "clé du matricule INS est incorrecte" in exc.value.messages[0]
+    assert exc.value.messages == ["La clé du matricule INS est incorrecte."]
 
 
 @pytest.mark.parametrize(
@@ -137,13 +181,19 @@ def test_matricule_with_a_wrong_key_is_refused(matricule):
         "2400353130001AB",  # letters in the key
         "2C0035313000128",
         "",
+        "24003A3130001 28",  # a letter at the département's first place, not Corsica
+        "240035A130001 28",  # a letter at its second place
+        "2400353A30001 28",  # a letter just after the département
+        "A40035313000128",  # a letter at the sex
     ],
 )
 def test_malformed_matricule_is_refused_in_french(matricule):
     with pytest.raises(ValidationError) as exc:
         validate_matricule(matricule)
     assert code_of(exc) == "ins_format"
-    assert "15 caractères" in exc.value.messages[0]
+    assert exc.value.messages == [
+        "Le matricule INS (NIR ou NIA) compte 15 caractères, clé comprise."
+    ]
 
 
 def test_2a_outside_the_departement_position_is_a_format_error():
@@ -160,7 +210,7 @@ def test_first_digit_must_match_the_sex(matricule, sex):
     with pytest.raises(ValidationError) as exc:
         validate_matricule(matricule, sex)
     assert code_of(exc) == "ins_sex"
-    assert "ne correspond pas au sexe" in exc.value.messages[0]
+    assert exc.value.messages == ["Le premier chiffre du matricule ne correspond pas au sexe."]
 
 
 def test_nia_starting_with_7_is_not_checked_against_the_sex():

@@ -184,3 +184,22 @@ def test_rural_and_under_served_shares_are_counted_apart(dataset):
     zones = figures(territory="53", period="2022-S1")["zones"]
     assert zones["underserved"] == {"acts": 4, "acts_pct": 66.7, "sites": 1, "sites_pct": 33.3}
     assert zones["rural"] == {"acts": 5, "acts_pct": 83.3, "sites": 2, "sites_pct": 66.7}
+
+
+def test_the_zones_table_as_the_dashboard_shows_it_and_the_exports_write_it(dataset):
+    table = compute(f.parse({"territory": "53", "period": "2022-S1"})).table("zones")
+    zones = figures(territory="53", period="2022-S1")["zones"]
+    assert (table.key, table.title) == ("zones", "Actes et sites en zone sous-dense et rurale")
+    assert table.columns == ["Zone", "Actes", "% des actes", "Sites", "% des sites"]
+    assert table.rows == [
+        ["Zone sous-dense (APL)", *zones["underserved"].values()],
+        ["Zone rurale", *zones["rural"].values()],
+    ]
+    assert table.masked == (1,)  # the count of acts, masked under the threshold in exports
+    assert table.sheet_name == "Zones sous-denses et rurales"
+
+
+def test_a_period_without_acts_has_no_act_in_any_zone_and_no_share(dataset):
+    zones = figures(territory="53", period="2019-S1")["zones"]
+    assert zones["underserved"]["acts"] == zones["rural"]["acts"] == 0
+    assert zones["underserved"]["acts_pct"] is zones["rural"]["acts_pct"] is None

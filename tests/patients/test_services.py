@@ -322,7 +322,9 @@ def test_validated_identity_without_a_high_trust_document_is_refused(world, evid
         services.change_status(
             None, world.nurse_a, world.patient_a, IdentityStatus.VALIDATED, evidence
         )
-    assert "haut niveau de confiance" in exc.value.message_dict["evidence"][0]
+    assert exc.value.message_dict["evidence"] == [
+        "Une identité validée exige une pièce d'identité à haut niveau de confiance."
+    ]
     world.patient_a.refresh_from_db()
     assert world.patient_a.identity_status == IdentityStatus.PROVISIONAL
     assert not IdentityStatusChange.objects.filter(patient=world.patient_a).exists()
@@ -339,7 +341,9 @@ def test_retrieved_identity_needs_insi(world):
             EvidenceKind.PASSPORT,
             via_insi=True,
         )
-    assert "INSi" in exc.value.message_dict["evidence"][0]
+    assert exc.value.message_dict["evidence"] == [
+        "Une identité récupérée provient du téléservice INSi."
+    ]
     services.change_status(
         None,
         world.nurse_a,
@@ -386,15 +390,17 @@ def test_qualification_needs_a_high_trust_document(world):
             matricule=NIR_WOMAN,
             via_insi=True,
         )
-    assert "evidence" in exc.value.message_dict
+    assert exc.value.message_dict["evidence"] == [
+        "La qualification exige une pièce d'identité à haut niveau de confiance, vérifiée."
+    ]
 
 
 @pytest.mark.parametrize(
     ("matricule", "message"),
     [
-        ("", "exige le matricule INS"),
-        ("240035313000129", "clé du matricule INS est incorrecte"),
-        ("24003531300", "15 caractères"),
+        ("", "La qualification exige le matricule INS renvoyé par INSi."),
+        ("240035313000129", "La clé du matricule INS est incorrecte."),
+        ("24003531300", "Le matricule INS (NIR ou NIA) compte 15 caractères, clé comprise."),
     ],
 )
 def test_qualification_needs_a_valid_matricule(world, matricule, message):
@@ -408,7 +414,7 @@ def test_qualification_needs_a_valid_matricule(world, matricule, message):
             matricule=matricule,
             via_insi=True,
         )
-    assert message in " ".join(exc.value.message_dict["matricule"])
+    assert exc.value.message_dict["matricule"] == [message]
     world.patient_a.refresh_from_db()
     assert world.patient_a.matricule == ""
     assert world.patient_a.identity_status == IdentityStatus.PROVISIONAL
@@ -426,7 +432,9 @@ def test_qualification_refuses_a_matricule_of_the_other_sex(world):
             matricule=NIR_WOMAN,
             via_insi=True,
         )
-    assert "sexe" in exc.value.message_dict["matricule"][0]
+    assert exc.value.message_dict["matricule"] == [
+        "Le premier chiffre du matricule ne correspond pas au sexe."
+    ]
 
 
 def test_leaving_qual_clears_the_matricule(world):
@@ -548,7 +556,10 @@ def test_qualified_or_retrieved_by_hand_is_refused_even_with_a_matricule(world, 
         services.change_status(
             None, world.nurse_a, world.patient_a, status, EvidenceKind.PASSPORT, NIR_WOMAN
         )
-    assert "téléservice INSi" in exc.value.message_dict["new_status"][0]
+    assert exc.value.message_dict["new_status"] == [
+        "Les statuts « récupérée » et « qualifiée » s'obtiennent par le téléservice INSi, pas à "
+        "la main : validez l'identité (VALI) sur une pièce d'identité."
+    ]
     world.patient_a.refresh_from_db()
     assert (world.patient_a.identity_status, world.patient_a.matricule) == ("PROV", "")
     assert not IdentityStatusChange.objects.exists()

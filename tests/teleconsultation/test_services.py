@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 from pypdf import PdfReader
 
-from telesante.accounts.models import Profession
+from telesante.accounts.models import Profession, User
 from telesante.acts.models import Act, ActStatus, Incident
 from telesante.core import policy
 from telesante.notifications.models import Notification
@@ -153,6 +153,44 @@ def test_telesoin_nurse_bills_tmi(tc_world: TC):
     new = booking(w, w.nurse_b, kind="telesoin", assistance="", video_suitable=True)
     done = _finish(services.create(None, w.nurse_a, new), w.nurse_b)
     assert list(done.act.billing_codes.values_list("code", flat=True)) == ["TMI"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "profession", "specialty", "code"),
+    [
+        (ActKind.TELECONSULTATION, Profession.DOCTOR, "medecine_generale", "TCG"),
+        (ActKind.TELECONSULTATION, Profession.DOCTOR, "cardiologie", "TC"),
+        (ActKind.TELECONSULTATION, Profession.NURSE, "", None),  # not a doctor: no TC
+        (ActKind.TELESOIN, Profession.DOCTOR, "cardiologie", None),  # not a téléconsultation
+        (ActKind.TELEASSISTANCE, Profession.DOCTOR, "medecine_generale", None),
+        (ActKind.TELESOIN, Profession.NURSE, "", "TMI"),
+        (ActKind.TELESOIN, Profession.IPA, "", "TMI"),
+        (ActKind.TELESOIN, Profession.PHYSIO, "", None),  # TMI is the nurses' code
+        (ActKind.TELECONSULTATION, Profession.IPA, "", None),
+    ],
+)
+def test_the_performer_code_needs_both_the_act_kind_and_the_profession(
+    kind, profession, specialty, code
+):
+    tc = TeleConsultation(act=Act(kind=kind))
+    performer = User(email="p@example.test", profession=profession, specialty=specialty)
+    assert billing.performer_code(tc, performer) == code
+
+
+def test_the_cap_counts_the_done_acts_only_and_shows_the_cap_set(tc_world: TC, settings):
+    doctor, year = tc_world.cardiologist, timezone.localdate().year
+    settings.TELESANTE_REMOTE_CAP, settings.TELESANTE_REMOTE_CAP_WARN = 0.6, 0.05
+    assert billing.cap_warnings(doctor) == [
+        f"Activité {year} non déclarée : le plafond de 60 % d'activité à distance ne peut pas "
+        "être vérifié."
+    ]
+    ActivityDeclaration.objects.create(professional=doctor, year=year, total_acts=10)
+    act = _finish(tc_world.consultation, doctor).act
+    near = f"Proche du plafond : 10.0 % de l'activité {year} à distance (plafond 60 %)."
+    assert billing.cap_warnings(doctor) == [near]
+    # Closed « non réalisé » with its date kept: not a remote act done.
+    Act.objects.filter(pk=act.pk).update(status=ActStatus.NOT_DONE)
+    assert billing.cap_warnings(doctor) == []
 
 
 def test_remote_activity_cap_is_warned(tc_world: TC):

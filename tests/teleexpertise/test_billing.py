@@ -10,8 +10,10 @@ from django.utils import timezone
 from telesante.accounts.models import Membership
 from telesante.acts.models import BillingCode
 from telesante.structures.models import StructureKind
+from telesante.teleconsultation import services as tc_services
 from telesante.teleexpertise import billing, services
 from tests.conftest import logged_in, make_patient, make_structure
+from tests.rooms.conftest import booking, in_call
 from tests.teleexpertise.conftest import answered, wound_request
 
 SAME_MSP = "Non facturable : le demandeur et l'expert exercent dans la même MSP."
@@ -183,6 +185,81 @@ def test_the_combination_window_is_a_setting(te_world, settings):
     BillingCode.objects.update(created_at=timezone.now() - datetime.timedelta(days=1))
     settings.TELESANTE_TE2_COMBINATION_DAYS = 2  # yesterday and today
     assert codes(answered(te_world))["TE2"].warnings == [combined(first.pk)]
+
+
+def after_te2(pk: int) -> str:
+    return (
+        "Non facturable : pas de cumul avec la télé-expertise (TE2) facturée par ce "
+        f"professionnel pour ce patient le même jour (acte n° {pk})."
+    )
+
+
+def teleconsultation_by(t, doctor, patient=None):
+    """A téléconsultation of the doctor for patient_a (or `patient`), assisted by nurse_a
+    (TLS), held by video and closed: its billing codes by code."""
+    w = t.w
+    extra = {"patient_id": patient.pk} if patient else {}
+    tc = tc_services.create(None, w.nurse_a, booking(w, doctor, **extra))
+    in_call(tc, doctor)
+    tc = tc_services.save_report(None, doctor, tc, "Plaie propre.", "", True)
+    return tc, codes(tc)
+
+
+def test_a_teleconsultation_billed_after_a_te2_the_same_day_is_not_billed(te_world):
+    # The TE2 first, the téléconsultation second: the second act is not billed. A TE2 for
+    # another patient before it: the act named in the warning is the TE2's, not its code's row.
+    t = te_world
+    other_patient = make_patient(t.w.ehpad_a, birth_name="LOUVEAU", first_names="Jeanne")
+    answered(t, services.create(None, t.w.nurse_a, wound_request(t, patient_id=other_patient.pk)))
+    te = answered(te_world)
+    assert te.act.pk != te.act.billing_codes.get(code="TE2").pk
+    _tc, found = teleconsultation_by(te_world, te_world.wound_expert)
+    assert not found["TC"].billable and not found["TLS"].billable
+    assert found["TC"].warnings[0] == after_te2(te.act.pk)
+    assert found["TLS"].warnings[0] == after_te2(te.act.pk)
+    assert codes(te)["TE2"].billable
+
+
+def test_a_te2_answered_after_a_teleconsultation_the_same_day_is_not_billed(te_world):
+    # The téléconsultation first, the TE2 second.
+    tc, found = teleconsultation_by(te_world, te_world.wound_expert)
+    assert found["TC"].billable and found["TLS"].billable
+    second = codes(answered(te_world))
+    assert not second["TE2"].billable and not second["RQD"].billable
+    assert second["TE2"].warnings == [combined(tc.act.pk)]
+
+
+def test_a_teleconsultation_after_a_te2_of_another_day_patient_or_expert_is_billed(te_world):
+    t = te_world
+    answered(t)
+    BillingCode.objects.update(created_at=timezone.now() - datetime.timedelta(days=1))
+    assert teleconsultation_by(t, t.wound_expert)[1]["TC"].billable  # yesterday's TE2
+    other_patient = make_patient(t.w.ehpad_a, birth_name="LOUVEAU", first_names="Jeanne")
+    te = services.create(None, t.w.nurse_a, wound_request(t, patient_id=other_patient.pk))
+    answered(t, te)  # today, another patient
+    assert teleconsultation_by(t, t.wound_expert)[1]["TC"].billable
+    te = services.claim(
+        None, t.wound_expert_2, services.create(None, t.w.nurse_a, wound_request(t))
+    )
+    services.answer(None, t.wound_expert_2, te, "Avis", "", "none")  # today, another expert
+    assert teleconsultation_by(t, t.wound_expert)[1]["TC"].billable
+
+
+def test_a_te2_not_billed_blocks_no_teleconsultation(te_world):
+    te = answered(te_world)
+    BillingCode.objects.filter(act=te.act).update(billable=False)
+    assert teleconsultation_by(te_world, te_world.wound_expert)[1]["TC"].billable
+
+
+def test_the_window_after_a_te2_is_the_same_setting(te_world, settings):
+    te = answered(te_world)
+    BillingCode.objects.update(created_at=timezone.now() - datetime.timedelta(days=1))
+    settings.TELESANTE_TE2_COMBINATION_DAYS = 2  # yesterday and today
+    assert teleconsultation_by(te_world, te_world.wound_expert)[1]["TC"].warnings[0] == (
+        after_te2(te.act.pk)
+    )
+    settings.TELESANTE_TE2_COMBINATION_DAYS = 0  # the check off
+    assert teleconsultation_by(te_world, te_world.wound_expert)[1]["TC"].billable
 
 
 def test_another_patient_or_another_expert_the_same_day_is_billed(te_world):

@@ -136,6 +136,15 @@ def test_coordinator_alerted_after_the_grace_period_once(
     assert texts(coordinator) == [alert]
 
 
+def test_a_request_answered_after_its_reminder_calls_no_coordinator(te_world, te, coordinator):
+    # Reminded when overdue, then answered: only open requests reach the coordinator.
+    escalation.run(now=te.act.due_at + hours(1))
+    answered(te_world, te)
+    late = te.act.due_at + hours(te.act.filiere.coordinator_after_hours + 1)
+    assert escalation.run(now=late) == NOTHING
+    assert texts(coordinator) == []
+
+
 def test_reminder_and_coordinator_in_the_same_run(te_world, te, coordinator):
     late = te.act.due_at + hours(te.act.filiere.coordinator_after_hours + 1)
     assert escalation.run(now=late) == {"widened": 1, "reminded": 1, "coordinator": 1}

@@ -4,6 +4,8 @@ import datetime
 import io
 
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from telesante.telesurveillance import adherence, reports, tasks
@@ -40,7 +42,10 @@ def test_under_half_at_one_month_is_flagged(tsv):
     flagged = adherence.check(START + 30 * DAY)
     assert [e.pk for e in flagged] == [tsv.enrolment.pk]
     tsv.enrolment.refresh_from_db()
-    assert tsv.enrolment.adherence_flag.startswith("Observance 25 % au mois 1")
+    assert tsv.enrolment.adherence_flag == (
+        "Observance 25 % au mois 1 (moins de la moitié des transmissions attendues) : suivi à "
+        "réévaluer ou arrêter."
+    )
     assert adherence.check(START + 61 * DAY) == []  # flagged once
 
 
@@ -108,3 +113,57 @@ def test_device_and_gateway_tokens_from_the_command(tsv):
         else:
             raise AssertionError(bad)
     assert NOW
+
+
+def weight_only(t: TSV, per_week: int) -> Enrolment:
+    """The enrolment expecting only a weight, `per_week` times a week (in memory)."""
+    t.enrolment.programme.measures = [{"type": "weight", "per_week": per_week}]
+    return t.enrolment
+
+
+def test_the_weeks_of_the_weekly_count_start_on_the_first_day(tsv):
+    # Days 6 and 7 fall in the first and the second week: two weeks with one weight each.
+    daily(tsv, [6, 7], types=("weight",))
+    result = adherence.adherence(weight_only(tsv, 1), START, START + 14 * DAY)
+    assert (result.expected, result.received) == (2, 2)
+
+
+def test_readings_beyond_the_weekly_count_do_not_make_up_for_a_missing_week(tsv):
+    daily(tsv, [0, 1, 2], types=("weight",))  # three weights in the first week, none after
+    result = adherence.adherence(weight_only(tsv, 1), START, START + 14 * DAY)
+    assert (result.expected, result.received) == (2, 1)
+    result = adherence.adherence(weight_only(tsv, 2), START, START + 14 * DAY)
+    assert (result.expected, result.received) == (4, 2)
+
+
+def test_more_received_than_expected_counts_as_all_expected(tsv):
+    # Eight days at once a week: one expected, two weeks began (days 0 and 7).
+    daily(tsv, [0, 7], types=("weight",))
+    result = adherence.adherence(weight_only(tsv, 1), START, START + 8 * DAY)
+    assert (result.expected, result.received, result.share) == (1, 1, 1.0)
+
+
+def test_adherence_is_clipped_to_the_monitoring_and_empty_outside_it(tsv):
+    enrolment = weight_only(tsv, 7)
+    daily(tsv, [0, 1], types=("weight",))
+    before = adherence.adherence(enrolment, START - 40 * DAY, START - 10 * DAY)
+    assert before == adherence.Adherence(START, START, 0, 0)
+    assert (before.share, before.percent) == (1.0, 100)
+    clipped = adherence.adherence(enrolment, START - 10 * DAY, START + 7 * DAY)
+    assert clipped == adherence.Adherence(START, START + 7 * DAY, 7, 2)
+    after = enrolment.ends_on + DAY
+    assert adherence.adherence(enrolment, after, after + 30 * DAY) == adherence.Adherence(
+        after, after, 0, 0
+    )
+
+
+def test_the_check_writes_the_flag_alone(tsv):
+    # The worker's check must not write back the rest of an enrolment that a doctor may be
+    # ending at the same moment: one UPDATE of the flag only.
+    daily(tsv, range(0, 30, 2))
+    with CaptureQueriesContext(connection) as queries:
+        assert len(adherence.check(START + 30 * DAY)) == 1
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    assert updates[0].split(" SET ")[1].split(" WHERE ")[0].startswith('"adherence_flag" = ')
+    assert '"state"' not in updates[0].split(" WHERE ")[0]

@@ -167,3 +167,50 @@ def test_missing_data_of_active_monitorings_only(tsv):
     assert rules.missing_data(NOW) == []
     Enrolment.objects.filter(pk=tsv.enrolment.pk).update(state=EnrolmentState.ACTIVE)
     assert len(rules.missing_data(NOW)) == 1
+
+
+# The absolute rule (telesurveillance.rules._absolute) on its own: a value exactly at the
+# threshold has not crossed it, whichever way the rule looks.
+def reading(type_code: str, value: float) -> tuple:
+    """A measurement row as the rules read it: (enrolment, device, type, value, unit, at, id)."""
+    return (1, 1, type_code, value, "", NOW, "m")
+
+
+SPO2_BELOW_90 = {"type": "spo2", "kind": "below", "value": 90, "severity": 4}
+PULSE_ABOVE_120 = {"type": "heart_rate", "kind": "above", "value": 120, "severity": 3}
+
+
+def test_a_value_exactly_at_a_below_threshold_has_not_crossed_it():
+    assert rules._absolute(reading("spo2", 90), SPO2_BELOW_90) is None
+    assert rules._absolute(reading("spo2", 89.5), SPO2_BELOW_90) == (
+        89.5,
+        NOW,
+        "Saturation en oxygène (SpO2) 89,5 %, inférieure au seuil (90)",
+    )
+
+
+def test_a_value_exactly_at_an_above_threshold_has_not_crossed_it():
+    assert rules._absolute(reading("heart_rate", 120), PULSE_ABOVE_120) is None
+    assert rules._absolute(reading("heart_rate", 121), PULSE_ABOVE_120) == (
+        121,
+        NOW,
+        "Fréquence cardiaque 121 /min, supérieure au seuil (120)",
+    )
+
+
+def test_an_above_rule_never_fires_on_a_low_value_nor_a_below_rule_on_a_high_one():
+    assert rules._absolute(reading("heart_rate", 30), PULSE_ABOVE_120) is None
+    assert rules._absolute(reading("spo2", 99), SPO2_BELOW_90) is None
+
+
+def test_a_change_whose_window_holds_no_new_reading_is_not_reported_again():
+    # A late reading of ten days ago arrives; the stored +5 kg between yesterday and today lies
+    # in no window of that reading (it was evaluated when it arrived): nothing is reported.
+    rule = {"type": "weight", "kind": "rise", "value": 2, "days": 3, "severity": 3}
+    series = [(NOW - 10 * DAY, 80.0), (NOW - DAY, 80.0), (NOW, 85.0)]
+    late = (1, 1, "weight", 80.0, "kg", NOW - 10 * DAY, "late")
+    assert rules._relative(series, [late], rule) == []
+    today = (1, 1, "weight", 85.0, "kg", NOW, "today")
+    assert rules._relative(series, [today], rule) == [
+        (85.0, NOW, "Poids : +5 kg en 3 jours (de 80 à 85)")
+    ]

@@ -11,6 +11,7 @@ from telesante.core.i18n import product_language
 from telesante.patients.models import ActKind
 from telesante.teleconsultation import telesoin
 from telesante.teleconsultation.models import ActivityDeclaration, Assistance, TeleConsultation
+from telesante.teleexpertise import billing as te2_billing
 
 REMOTE_KINDS = [
     ActKind.TELECONSULTATION,
@@ -77,15 +78,26 @@ def performer_code(tc: TeleConsultation, performer) -> str | None:
 
 @product_language()
 def record(tc: TeleConsultation) -> list[BillingCode]:
-    """The codes of a finished act: the performer's, and the assisting professional's."""
+    """The codes of a finished act: the performer's, and the assisting professional's. An act
+    of a performer who billed a TE2 for the patient the same day is not billed (REGULATORY.md
+    § Télé-expertise, « no combination with another act »: the second act is not billed,
+    whichever comes first), nor its assistance."""
     act = tc.act
     codes = []
+    after_te2 = []
     for performer in act.performers.all():
         code = performer_code(tc, performer)
         if code:
+            te2_act = te2_billing.te2_billed_before(performer, act)
+            combined = [te2_billing.after_te2_warning(te2_act)] if te2_act else []
+            after_te2 += combined
             codes.append(
                 BillingCode(
-                    act=act, code=code, professional=performer, warnings=cap_warnings(performer)
+                    act=act,
+                    code=code,
+                    professional=performer,
+                    billable=not combined,
+                    warnings=combined + cap_warnings(performer),
                 )
             )
     assist_code = ASSISTANCE_CODES.get(tc.assistance)
@@ -95,9 +107,11 @@ def record(tc: TeleConsultation) -> list[BillingCode]:
                 act=act,
                 code=assist_code,
                 professional=act.requester,
+                billable=not after_te2,
                 warnings=[
+                    *after_te2,
                     _("Prescripteur : %(who)s.")
-                    % {"who": tc.prescriber.display_name if tc.prescriber else "—"}
+                    % {"who": tc.prescriber.display_name if tc.prescriber else "—"},
                 ],
             )
         )

@@ -59,26 +59,54 @@ def checks(te) -> list[str]:
     return warnings
 
 
-def _combined_with(te) -> int | None:
-    """REGULATORY.md § Télé-expertise, « no combination with another act »: another act of the
-    same expert for the same patient, billed within TELESANTE_TE2_COMBINATION_DAYS calendar days
-    (the same day by default; 0 turns the check off). Returns that act's id."""
-    if settings.TELESANTE_TE2_COMBINATION_DAYS < 1:
+def _combination_start() -> datetime.datetime | None:
+    """REGULATORY.md § Télé-expertise, « no combination with another act »: the window is
+    TELESANTE_TE2_COMBINATION_DAYS calendar days ending today (the same day by default; 0 turns
+    the check off). None when off."""
+    days = settings.TELESANTE_TE2_COMBINATION_DAYS
+    if days < 1:
         return None
-    today = timezone.localdate()
-    first = today - datetime.timedelta(days=settings.TELESANTE_TE2_COMBINATION_DAYS - 1)
-    since = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    first = timezone.localdate() - datetime.timedelta(days=days - 1)
+    return timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+
+
+def _billed_in_window(professional, act, **filters) -> int | None:
+    """Another act of the professional for the act's patient, billed within the combination
+    window: that act's id."""
+    since = _combination_start()
+    if since is None:
+        return None
     return (
         BillingCode.objects.filter(
-            professional=te.claimed_by,
-            act__patient=te.act.patient,
+            professional=professional,
+            act__patient_id=act.patient_id,
             billable=True,
             created_at__gte=since,
+            **filters,
         )
-        .exclude(act=te.act)
+        .exclude(act=act)
         .values_list("act_id", flat=True)
         .first()
     )
+
+
+def _combined_with(te) -> int | None:
+    """The TE2 comes second: any act of the same expert for the patient already billed."""
+    return _billed_in_window(te.claimed_by, te.act)
+
+
+def te2_billed_before(professional, act) -> int | None:
+    """The TE2 came first (REGULATORY.md § Télé-expertise, « no combination with another
+    act », whichever act comes first): the id of a TE2 the professional billed for the act's
+    patient within the window, which makes this act, the second, not billable."""
+    return _billed_in_window(professional, act, code=EXPERT_CODE)
+
+
+def after_te2_warning(te2_act_id: int) -> str:
+    return _(
+        "Non facturable : pas de cumul avec la télé-expertise (TE2) facturée par ce "
+        "professionnel pour ce patient le même jour (acte n° %(pk)s)."
+    ) % {"pk": te2_act_id}
 
 
 @product_language()

@@ -53,8 +53,10 @@ def _relative(series: list[tuple], new_rows: list[tuple], rule: dict) -> list[tu
     """Points of the series that changed by the rule's amount within its window, where the
     window holds a new row (late data may reveal a change after the fact). A sliding-window
     minimum (of the value, or of its opposite for a fall) keeps this linear."""
-    window = datetime.timedelta(days=rule.get("days", 3))
-    sign = 1 if rule["kind"] == "rise" else -1
+    # Every relative rule has its days (thresholds.py and programmes.json require them).
+    window = datetime.timedelta(days=rule["days"])
+    rising = rule["kind"] == "rise"
+    sign = 1 if rising else -1
     new_times = sorted(r[5] for r in new_rows)
     kind = catalog.TYPES[rule["type"]]
     found = []
@@ -72,9 +74,9 @@ def _relative(series: list[tuple], new_rows: list[tuple], rule: dict) -> list[tu
             if touched and sign * (value - start) >= rule["value"]:
                 text = _("%(label)s : %(d)s %(u)s en %(n)s jours (de %(a)s à %(b)s)") % {
                     "label": kind.label,
-                    "d": ("+" if sign > 0 else "−") + _fmt(abs(value - start)),
+                    "d": ("+" if rising else "−") + _fmt(abs(value - start)),
                     "u": kind.shown_unit,
-                    "n": rule.get("days", 3),
+                    "n": rule["days"],
                     "a": _fmt(start),
                     "b": _fmt(value),
                 }
@@ -89,7 +91,7 @@ def _series(rule: dict, rows: list[tuple]) -> dict[int, list[tuple]]:
     """Stored points of the rule's type around the new rows, per enrolment, by time, for the
     enrolments whose values spread by the rule's amount over that span: a change of that
     amount within a window needs it, so the database leaves out the steady majority."""
-    window = datetime.timedelta(days=rule.get("days", 3))
+    window = datetime.timedelta(days=rule["days"])
     enrolments = list({r[0] for r in rows})
     low = min(r[5] for r in rows) - window
     high = max(r[5] for r in rows) + window
@@ -163,7 +165,7 @@ def evaluate(
                 if found is not None:
                     keep(row[0], rule, found)
             elif rule["kind"] in ("rise", "fall"):
-                key = (rule["type"], rule["kind"], rule["value"], rule.get("days", 3))
+                key = (rule["type"], rule["kind"], rule["value"], rule["days"])
                 relative.setdefault(key, (rule, []))[1].append(row)
     for rule, matching in relative.values():
         series = _series(rule, matching)

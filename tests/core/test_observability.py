@@ -119,3 +119,30 @@ def test_request_id_from_anyone_else_is_replaced(db, settings, given):
     response = Client(REMOTE_ADDR=remote, HTTP_X_REQUEST_ID=given).get("/healthz/live")
     assert response["X-Request-ID"] != given
     assert len(response["X-Request-ID"]) == 32
+
+
+def answer_to(rf, path: str, error: Exception):
+    """What the platform's 500 handler answers for `error`, raised while serving `path`."""
+    from telesante.core.views import server_error
+
+    try:
+        raise error
+    except Exception:
+        return server_error(rf.get(path))
+
+
+def test_the_database_out_of_reach_answers_503_in_french(rf, db):
+    from django.db import OperationalError
+
+    page = answer_to(rf, "/patients/", OperationalError("connection refused"))
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    html = page.content.decode()
+    assert "Service momentanément indisponible" in html
+    assert "La base de données ne répond pas." in html
+    api = answer_to(rf, "/api/v1/me", OperationalError("connection refused"))
+    assert api.status_code == 503
+    assert json.loads(api.content) == {
+        "detail": "La base de données ne répond pas. Réessayez dans quelques secondes."
+    }
+    crash = answer_to(rf, "/patients/", ZeroDivisionError())
+    assert crash.status_code == 500 and "Une erreur est survenue" in crash.content.decode()

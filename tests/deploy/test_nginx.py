@@ -3,9 +3,7 @@
 Redis. A page, an API call, a WebSocket call (`telesante probe-call`) whose two peers land on
 different processes, and the client's real address in the audit trail."""
 
-import datetime
 import http.client
-import ipaddress
 import json
 import os
 import re
@@ -19,15 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from telesante.accounts.models import ApiToken
 from telesante.core.models import AuditEntry
 from tests.conftest import require_service
 from tests.e2e.server import TELESANTE, free_port, running_server
+from tests.tls import self_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REDIS_URL = os.environ.get("TELESANTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -43,37 +38,6 @@ def require_nginx() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail("nginx absent : `make install` l'installe (paquet nginx-light).")
     pytest.skip("nginx absent")
-
-
-def self_signed(directory: Path) -> Path:
-    """A certificate for 127.0.0.1, trusted by the test's clients only."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "privkey.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    (directory / "fullchain.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return directory / "fullchain.pem"
 
 
 def site_config(upstreams: list[int], http_port: int, tls_port: int, certs: Path, var: Path):
@@ -166,7 +130,7 @@ def region(settings, tmp_path):
     media = Path(settings.MEDIA_ROOT)
     certs = tmp_path / "certs"
     certs.mkdir()
-    cert = self_signed(certs)
+    cert, _key = self_signed(certs)
     http_port, tls_port = free_port(), free_port()
     with (
         running_server(media, tmp_path / "one", shared) as one,

@@ -203,7 +203,8 @@ def test_a_server_without_starttls_gets_nothing(t, settings, tls_files):
     """A plain SMTP server: the backend refuses to send in the clear."""
     from aiosmtpd.controller import Controller
 
-    from tests.outbox.conftest import Mailbox, free_port
+    from tests.e2e.server import free_port
+    from tests.outbox.conftest import Mailbox
 
     box = Mailbox(port=free_port())
     controller = Controller(box, hostname="127.0.0.1", port=box.port)

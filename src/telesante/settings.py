@@ -388,8 +388,9 @@ TELESANTE_BASE_URL = env(
 ).rstrip("/")
 # The accessibility statement and legal notices (/accessibilite/): who publishes the platform,
 # who hosts it (HDS-certified for health data), and where to report an accessibility problem.
-TELESANTE_PUBLISHER = env("PUBLISHER", "GRADeS Pays de la Loire (e-santé)")
-TELESANTE_HOSTING = env("HOSTING", "Hébergeur certifié HDS (hébergement de données de santé)")
+# Unset, the page says which setting to fill in rather than name anyone.
+TELESANTE_PUBLISHER = env("PUBLISHER", "éditeur à renseigner (TELESANTE_PUBLISHER)")
+TELESANTE_HOSTING = env("HOSTING", "hébergeur HDS à renseigner (TELESANTE_HOSTING)")
 TELESANTE_ACCESSIBILITY_CONTACT = env("ACCESSIBILITY_CONTACT", "accessibilite@telesante.example")
 # The INSi teleservice (patients/insi.py): the local backend answers from synthetic test
 # identities (development, demo, tests); production names the real teleservice's backend, which

@@ -74,6 +74,7 @@ MUTANT_RULES := \
   'telesante.teleexpertise.billing.x__combined_with__*' \
   'telesante.teleexpertise.billing.x_te2_billed_before__*' \
   'telesante.teleexpertise.escalation.x_run__*' \
+  'telesante.teleexpertise.escalation.x__mark__*' \
   'telesante.teleconsultation.billing.x_cap_warnings__*' \
   'telesante.teleconsultation.billing.x_performer_code__*' \
   'telesante.teleconsultation.telesoin.*' \

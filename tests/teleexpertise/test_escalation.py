@@ -14,6 +14,7 @@ from telesante.accounts.models import Profession
 from telesante.acts.models import Act, Filiere
 from telesante.notifications.models import Notification
 from telesante.teleexpertise import escalation, services
+from telesante.teleexpertise.models import State, TeleExpertise
 from tests.conftest import make_user
 from tests.teleexpertise.conftest import answered, load_filieres, wound_request
 
@@ -223,3 +224,17 @@ def test_each_deadline_bites_at_its_exact_time_for_every_request(te_world, te, c
     told = Notification.objects.filter(user__in=[t.chu_expert, coordinator])
     assert told.count() >= 4 and not told.filter(act__isnull=True).exists()
     assert all(n.url.startswith("/") for n in told)
+
+
+def test_each_step_marks_its_column_once_and_nothing_else(te_world, te):
+    """Two workers at once: the second finds the column set and sends nothing; the request's
+    other columns (an expert who claimed it meanwhile) are not written over."""
+    t = te_world
+    first, second = te.act.due_at + hours(1), te.act.due_at + hours(2)
+    stale = TeleExpertise.objects.get(pk=te.pk)  # read before the claim below
+    services.claim(None, t.wound_expert, te)
+    assert escalation._mark(stale, "reminded_at", first) is True
+    assert escalation._mark(stale, "reminded_at", second) is False
+    te.refresh_from_db()
+    assert te.reminded_at == first
+    assert te.claimed_by == t.wound_expert and te.state == State.CLAIMED

@@ -25,10 +25,17 @@ from tests.conftest import World
 from tests.e2e import axe_check
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, login_cookie, require_chromium
 from tests.e2e.test_indicators_dashboard import filieres  # noqa: F401
+from tests.regulation.conftest import regul  # noqa: F401
 from tests.rooms.conftest import tc_world  # noqa: F401
 from tests.teleexpertise.conftest import te_world  # noqa: F401
 from tests.telesurveillance.conftest import tsv  # noqa: F401
-from tests.test_route_matrix import PAGES, tc_objects, te_objects, tsv_objects  # noqa: F401
+from tests.test_route_matrix import (  # noqa: F401
+    PAGES,
+    rg_objects,
+    tc_objects,
+    te_objects,
+    tsv_objects,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,7 +67,10 @@ class Visit:
 
 
 def group(case) -> str:
-    return "te" if case.te else "tsv" if case.tsv else "tc" if case.tc else "plain"
+    for name in ("te", "tsv", "tc", "rg"):
+        if getattr(case, name):
+            return name
+    return "plain"
 
 
 def matrix_pages(world: World, objects: str) -> list[Visit]:
@@ -108,7 +118,7 @@ def violations(page) -> list[str]:
 
 # The matrix's objects come in groups whose fixtures cannot share one database (each makes its
 # own CH): one test per group.
-@pytest.mark.parametrize("objects", ["plain", "te", "tsv", "tc"])
+@pytest.mark.parametrize("objects", ["plain", "te", "tsv", "tc", "rg"])
 def test_no_axe_violation_on_any_page(objects: str, world: World, request, live_server) -> None:
     if objects != "plain":
         request.getfixturevalue("filieres")

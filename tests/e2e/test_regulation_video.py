@@ -25,6 +25,7 @@ from playwright.sync_api import expect
 
 from telesante.regulation import services
 from telesante.regulation.models import EventKind, MediaKind, RegulationMedia
+from tests.e2e.axe_check import assert_accessible
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie, wait_until
 from tests.e2e.conftest import shoot as e2e_shoot
 from tests.e2e.server import Server, running_server
@@ -92,10 +93,12 @@ def test_regulator_sees_the_callers_scene(browser, server, regul: RG):  # noqa: 
         assert "Chute" not in body and "+33612345678" not in body  # nothing of the record
         assert caller.evaluate("document.documentElement.scrollWidth <= innerWidth")
         e2e_shoot(caller, "rg-caller-fr", {"phone": PHONE})
+        assert_accessible(caller, "page de l'appelant (consentement)")
         caller.goto("/appel/?lang=ar")
         expect(caller.locator("html")).to_have_attribute("dir", "rtl")
         expect(caller.locator("#btn-accept")).to_contain_text("أوافق")
         e2e_shoot(caller, "rg-caller-ar", {"phone": PHONE})
+        assert_accessible(caller, "page de l'appelant en arabe")
         caller.goto("/appel/?lang=fr")
         caller.locator("#btn-accept").click()
         expect(caller.locator("#call")).to_have_attribute("data-state", "video")
@@ -107,6 +110,7 @@ def test_regulator_sees_the_callers_scene(browser, server, regul: RG):  # noqa: 
         assert caller.evaluate("window.regulationCall.stream.getAudioTracks().length") == 0
         expect(caller.locator("#btn-stop")).to_be_visible()
         e2e_shoot(caller, "rg-caller-video", {"phone": PHONE})
+        assert_accessible(caller, "page de l'appelant en vidéo")
 
         # The position, drawn with its accuracy and the nearest commune.
         expect(doctor.locator("#position-panel")).to_contain_text("Laval", timeout=20_000)
@@ -123,6 +127,7 @@ def test_regulator_sees_the_callers_scene(browser, server, regul: RG):  # noqa: 
         assert shot.kind == MediaKind.SNAPSHOT and shot.author == regul.regulator
         expect(doctor.locator("#quality")).to_contain_text("aller-retour", timeout=10_000)
         e2e_shoot(doctor, "rg-regulator", {"desktop": DESKTOP})
+        assert_accessible(doctor, "écran du régulateur en vidéo")
 
         # The link opened once does not open again, even in another browser.
         again = browser.new_context(base_url=server.url, locale="fr-FR", **PHONE)

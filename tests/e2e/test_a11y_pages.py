@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import PASSWORD, World
-from tests.e2e.conftest import DESKTOP, fresh_code, shoot
+from tests.e2e.conftest import DESKTOP, fresh_code, shoot, wait_until
 from tests.e2e.test_axe import NARROW, violations
 from tests.e2e.test_directory_page import offers  # noqa: F401
 from tests.e2e.test_indicators_dashboard import filieres  # noqa: F401
@@ -23,6 +23,15 @@ FOCUSED = """() => {
   const el = document.activeElement;
   return {cls: el.className, id: el.id, tag: el.tagName};
 }"""
+
+
+def focused(page) -> dict:
+    """The focused element, once the page's script (form_errors.js, run when the page has
+    loaded) has moved the focus off the body."""
+    wait_until(page, "() => document.activeElement && document.activeElement !== document.body")
+    return page.evaluate(FOCUSED)
+
+
 # The focused element's ring: its style and width, and its contrast with the first opaque
 # background behind the element (the ring is drawn outside it, on its parent's background).
 RING = """() => {
@@ -61,7 +70,7 @@ def test_refused_forms_focus_their_errors(world: World, new_page) -> None:
     page.fill("input[name=password]", "mauvais-mot-de-passe")
     page.locator("main form button[type=submit]").first.click()
     page.wait_for_load_state()
-    assert page.evaluate(FOCUSED)["cls"] == "errors"
+    assert focused(page)["cls"] == "errors"
     assert violations(page) == []
     page.fill("input[name=password]", PASSWORD)
     page.locator("main form button[type=submit]").first.click()
@@ -74,7 +83,7 @@ def test_refused_forms_focus_their_errors(world: World, new_page) -> None:
     assert code.get_attribute("aria-invalid") == "true"
     error_id = code.get_attribute("aria-describedby").split()[-1]
     assert page.locator(f"#{error_id}").inner_text().strip()
-    assert page.evaluate(FOCUSED)["id"] == code.get_attribute("id")
+    assert focused(page)["id"] == code.get_attribute("id")
     assert violations(page) == []
     page.fill("input[name=code]", fresh_code())
     page.locator("main form button[type=submit]").first.click()
@@ -84,7 +93,7 @@ def test_refused_forms_focus_their_errors(world: World, new_page) -> None:
     page.goto(reverse("patient_create"))
     submit_unchecked(page, "main form.form")
     page.wait_for_selector(".error-summary")
-    assert "error-summary" in page.evaluate(FOCUSED)["cls"]
+    assert "error-summary" in focused(page)["cls"]
     name = page.locator("#id_birth_name")
     assert name.get_attribute("aria-invalid") == "true"
     assert "id_birth_name_error" in name.get_attribute("aria-describedby")

@@ -154,6 +154,14 @@ def access_lines(log: Path) -> list[list[str]]:
     return [line.split() for line in log.read_text().splitlines()]
 
 
+def logged_by_nginx(log: Path, request_id: str) -> None:
+    """nginx writes a request's line once the answer is sent: wait for it, a few seconds."""
+    deadline = time.monotonic() + 5
+    while not any(line[0] == request_id for line in access_lines(log)):
+        assert time.monotonic() < deadline, f"{request_id} absent du journal de nginx"
+        time.sleep(0.05)
+
+
 def test_pages_api_static_and_http2_through_nginx(region, world):
     port, cert = region["tls_port"], region["cert"]
     # TLS with HTTP/2 offered by ALPN.
@@ -177,7 +185,7 @@ def test_pages_api_static_and_http2_through_nginx(region, world):
     assert "Connexion" in body.decode()
     request_id = response.getheader("X-Request-ID")
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
-    assert any(line[0] == request_id for line in access_lines(region["access_log"]))
+    logged_by_nginx(region["access_log"], request_id)
     logged = [
         json.loads(line)
         for s in region["servers"].values()

@@ -78,7 +78,7 @@ def test_the_doctor_sees_the_patient_and_the_guest_does_not(
             login_cookie(doc_ctx, server.url, doctor)
             doc, visitor = doc_ctx.new_page(), guest_ctx.new_page()
             doc.goto(reverse("room", args=[room.slug]))
-            expect(doc.locator("#room")).to_have_attribute("data-state", "in-call")
+            expect(doc.locator("#room")).to_have_attribute("data-state", "in-call", timeout=20_000)
             panel = doc.locator("#patient-panel")
             expect(panel).to_be_visible()
             expect(panel).to_contain_text("DORVANE Alix")
@@ -105,7 +105,9 @@ def test_the_doctor_sees_the_patient_and_the_guest_does_not(
             visitor.goto(tokens.guest_path(guest.pk))
             if name == "phone":
                 doc.get_by_role("button", name="Admettre Mme Dorvane").click()
-            expect(visitor.locator("#room")).to_have_attribute("data-state", "in-call")
+            expect(visitor.locator("#room")).to_have_attribute(
+                "data-state", "in-call", timeout=20_000
+            )
             expect(doc.locator(".tile.remote video")).to_have_count(1, timeout=20_000)
             expect(visitor.locator("#patient-panel")).to_have_count(0)
             expect(visitor.locator("#report-text")).to_have_count(0)

@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from uvicorn.protocols.utils import ClientDisconnected
 
 from telesante.acts.models import ActStatus, Incident
 from telesante.rooms import consumers, services, tokens
@@ -96,6 +97,7 @@ def test_a_drop_and_the_reconnection_are_incidents_of_the_act(tc_world: TC):
 
     async def scenario():
         host, nurse, ids = await call_of_two(room.slug, host_token, nurse_token)
+        await host.expect("peer-joined")
         nurse_id = ids["other"]
         await nurse.drop()
         assert (await host.expect("peer-left"))["id"] == nurse_id
@@ -243,6 +245,7 @@ def test_a_media_cut_and_its_recovery_are_recorded_once_each(tc_world: TC):
 
     async def scenario():
         host, nurse, ids = await call_of_two(room.slug, host_token, nurse_token)
+        await host.expect("peer-joined")
         host_id = ids["host"]
         for message in (
             {"to": host_id, "state": "restored"},  # nothing was lost
@@ -285,3 +288,36 @@ def test_media_incidents_of_one_connection_are_capped(tc_world: TC):
 
     async_to_sync(scenario)()
     assert Incident.objects.count() == consumers.MEDIA_INCIDENTS
+
+
+def test_a_signal_to_a_peer_whose_socket_closed_leaves_the_sender_connected(tc_world: TC):
+    """The peer's socket closed before its disconnect handler ran (a loaded server): handing
+    it a signal fails as uvicorn fails a send on a closed socket. The sender stays in the call;
+    the closed connection leaves this process's table, so the heartbeat stops keeping it."""
+    room, w, doctor = tc_world.room, tc_world.w, tc_world.cardiologist
+    host_token, nurse_token = token_for(doctor, room), token_for(w.nurse_a, room)
+
+    async def closed_socket(message: dict) -> None:
+        raise ClientDisconnected
+
+    async def scenario():
+        host, nurse, ids = await call_of_two(room.slug, host_token, nurse_token)
+        await host.expect("peer-joined")
+        [gone] = [c for c in consumers.LOCAL.values() if c.me.peer_id == ids["other"]]
+        gone.base_send = closed_socket
+        offer = {"description": {"type": "offer", "sdp": "v=0"}}
+        await host.send_json({"type": "signal", "to": ids["other"], "data": offer})
+        await host.send_json({"type": "ping", "t": 1})
+        assert (await host.expect("pong"))["t"] == 1
+        assert gone.channel_name not in consumers.LOCAL
+        assert [c.me.peer_id for c in consumers.LOCAL.values()] == [ids["host"]]
+        # A connection that ends by an error leaves the table too.
+        [alive] = consumers.LOCAL.values()
+        alive.base_send = closed_socket
+        await host.send_json({"type": "ping", "t": 2})
+        with pytest.raises(ClientDisconnected):
+            await host.wait(5)
+        assert consumers.LOCAL == {}
+        await nurse.drop(1000)
+
+    async_to_sync(scenario)()

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 from django.conf import settings
+from uvicorn.protocols.utils import ClientDisconnected
 
 from telesante.core.ws import TOO_MANY, UNKNOWN, Budget, GuardedJsonConsumer
 from telesante.notifications.services import group_name
@@ -66,8 +67,27 @@ async def _heartbeat() -> None:
             log.exception("Battement de présence des salles en échec")
 
 
+async def _hand_over(peer: "RoomConsumer", event: dict) -> None:
+    """A signal to a connection of this process. Its socket may have closed before its
+    disconnect handler ran: the signal is lost with it, and the sender's connection lives on
+    (the error is the receiver's, not the sender's)."""
+    try:
+        await peer.room_signal(event)
+    except (ClientDisconnected, RuntimeError):  # uvicorn: socket gone, or close already sent
+        LOCAL.pop(peer.channel_name, None)
+
+
 class RoomConsumer(GuardedJsonConsumer):
     me: services.Peer | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        # A connection that ends by an error runs no disconnect handler: out of LOCAL all the
+        # same, or the heartbeat would keep it alive as a ghost that peers keep signalling.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            LOCAL.pop(getattr(self, "channel_name", ""), None)
+
     # Per connection, far above a real call: the first seconds of a call with three peers
     # exchange a few dozen ICE candidates, and nobody types two messages a second.
     SIGNAL_BURST, SIGNAL_RATE = 300, 60
@@ -168,7 +188,7 @@ class RoomConsumer(GuardedJsonConsumer):
             event = {"type": "room.signal", "from": self.me.peer_id, "data": content.get("data")}
             local = LOCAL.get(channel or "")
             if local is not None:
-                await local.room_signal(event)
+                await _hand_over(local, event)
             elif channel is not None:
                 await self.channel_layer.send(channel, event)
         elif kind == "chat":

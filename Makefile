@@ -45,6 +45,10 @@ tools/oidc/node_modules/.package-lock.json: tools/oidc/package-lock.json
 	$(call need,npm,nodejs npm,fournisseur OpenID des tests Pro Santé Connect)
 	cd tools/oidc && npm ci --no-audit --no-fund --loglevel=error
 
+# The benchmarks' load generator (bench/, docs/benchmarks.md).
+bench: install
+	$(call need,wrk,wrk,bancs d'essai)
+
 # The English catalogue is checked against the sources (xgettext) and compiled (msgfmt).
 gettext:
 	$(call need,xgettext,gettext,catalogue anglais)

@@ -409,10 +409,13 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 class Client:
     """One keep-alive connection; returns (milliseconds, status, body) per request."""
 
-    def __init__(self, port: int, token: str) -> None:
+    def __init__(self, port: int, token: str, cookie: str = "") -> None:
         self.port = port
         self.headers = {"Authorization": f"Bearer {token}", "User-Agent": "telesante-bench"}
+        if cookie:  # a page of the site: the session instead of the token
+            self.headers = {"Cookie": cookie, "User-Agent": "telesante-bench"}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.last_headers: http.client.HTTPMessage | None = None
 
     def get(self, path: str) -> tuple[float, int, bytes]:
         for attempt in range(2):  # the server may close an idle keep-alive connection
@@ -421,6 +424,7 @@ class Client:
                 self.conn.request("GET", path, headers=self.headers)
                 response = self.conn.getresponse()
                 body = response.read()
+                self.last_headers = response.headers
                 return (time.perf_counter() - started) * 1000, response.status, body
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.conn.close()
@@ -478,8 +482,10 @@ def measure_latency(port: int, token: str, queries: list[Query], max_seconds: fl
 # ----------------------------------------------------------------------------- throughput
 
 
-def wrk(port: int, paths_file: Path, token: str, seconds: float, connections: int) -> dict:
-    env = dict(os.environ, BENCH_PATHS=str(paths_file), BENCH_TOKEN=token)
+def wrk(
+    port: int, paths_file: Path, token: str, seconds: float, connections: int, cookie: str = ""
+) -> dict:
+    env = dict(os.environ, BENCH_PATHS=str(paths_file), BENCH_TOKEN=token, BENCH_COOKIE=cookie)
     argv = [
         "wrk",
         "-t1",
@@ -507,15 +513,30 @@ def wrk(port: int, paths_file: Path, token: str, seconds: float, connections: in
 def measure_throughput(
     port: int, token: str, queries: list[Query], seconds: float, connections: int, tmp: Path
 ) -> dict:
-    """Bare and search alternate in ABBA order (half the time per leg) to cancel drift."""
+    return measure_throughput_paths(
+        port, token, [q.path for q in queries], seconds, connections, tmp
+    )
+
+
+def measure_throughput_paths(
+    port: int,
+    token: str,
+    paths: list[str],
+    seconds: float,
+    connections: int,
+    tmp: Path,
+    cookie: str = "",
+) -> dict:
+    """Bare and the paths alternate in ABBA order (half the time per leg) to cancel drift;
+    the paths' figures are under "search"."""
     files = {"bare": tmp / "bare.txt", "search": tmp / "search.txt"}
     files["bare"].write_text(BARE_PATH + "\n")
-    files["search"].write_text("".join(q.path + "\n" for q in queries))
+    files["search"].write_text("".join(path + "\n" for path in paths))
     for target in ("bare", "search"):  # warm-up, every worker, not counted
-        wrk(port, files[target], token, 2, connections)
+        wrk(port, files[target], token, 2, connections, cookie)
     legs = {"bare": [], "search": []}
     for target in ("bare", "search", "search", "bare"):
-        legs[target].append(wrk(port, files[target], token, seconds / 2, connections))
+        legs[target].append(wrk(port, files[target], token, seconds / 2, connections, cookie))
     out = {}
     for target, runs in legs.items():
         requests = sum(r["requests"] for r in runs)

@@ -1,5 +1,5 @@
 -- wrk script: cycles through the request paths listed in $BENCH_PATHS (one per line), with
--- `Authorization: Bearer $BENCH_TOKEN`, and prints one JSON line of results when done.
+-- `Authorization: Bearer $BENCH_TOKEN` (or `Cookie: $BENCH_COOKIE`), and prints one JSON line of results when done.
 local paths = {}
 for line in io.lines(os.getenv("BENCH_PATHS")) do
   if #line > 0 then
@@ -9,6 +9,11 @@ end
 local token = os.getenv("BENCH_TOKEN") or ""
 if #token > 0 then
   wrk.headers["Authorization"] = "Bearer " .. token
+end
+local cookie = os.getenv("BENCH_COOKIE") or ""
+if #cookie > 0 then -- a page of the site: the session instead of the token
+  wrk.headers["Authorization"] = nil
+  wrk.headers["Cookie"] = cookie
 end
 local i = 0
 

@@ -83,10 +83,13 @@ def list_staff(
     structure_id: Id,
     limit: int = 50,
     offset: paging.Offset = 0,
+    cursor: paging.Cursor = None,
 ):
     """Deactivated accounts too, by name; `limit` at most 200, the total in X-Total-Count."""
     structure = staff.administered(request.user, structure_id)
-    return paging.api_slice(response, staff.staff(structure), offset, max(1, min(limit, 200)))
+    return paging.api_page(
+        request, response, staff.staff(structure), offset, max(1, min(limit, 200)), cursor
+    )
 
 
 @router.post(

@@ -2,22 +2,42 @@
 
 Pages take `?page=` and link to their neighbours keeping the filters (`partials/pager.html`);
 the API takes `offset` and `limit` and answers the total in the `X-Total-Count` header, so that
-operations which answered a bare JSON list keep that shape."""
+operations which answered a bare JSON list keep that shape.
 
+The API also reads lists by cursor (`?cursor=`, empty for the first page): each page starts
+after the last row of the one before (keyset: an index range, however deep the page), counts
+nothing, and names the next one in `X-Next-Cursor` and a `Link: rel="next"` header. The
+cursor is signed: a client cannot forge a position, and the wall applies to every page anyway."""
+
+import datetime
+import decimal
 from collections.abc import Sequence
 from typing import Annotated, Any
 
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from pydantic import Field
 
 PAGE_SIZE = 50
 TOTAL_HEADER = "X-Total-Count"
+CURSOR_HEADER = "X-Next-Cursor"
+CURSOR_SALT = "telesante.paging.cursor"
 # The API's `offset` query parameter: rows skipped before the first one answered.
 Offset = Annotated[
     int, Field(ge=0, le=10_000_000, description="lignes sautées (le total : en-tête X-Total-Count)")
 ]
+# The API's `cursor` query parameter: where the page starts ("" for the first one).
+Cursor = Annotated[
+    str | None,
+    Field(
+        max_length=500,
+        description="page suivante : valeur de l'en-tête X-Next-Cursor (vide : début)",
+    ),
+]
+BAD_CURSOR = "Curseur de pagination invalide : reprenez la liste au début (cursor vide)."
 
 
 def page(
@@ -49,6 +69,99 @@ def api_slice(response: HttpResponse, items: QuerySet | Sequence, offset: int, l
     return list(items[offset : offset + limit])
 
 
+def api_page(
+    request: HttpRequest,
+    response: HttpResponse,
+    items: "QuerySet | Chain",
+    offset: int,
+    limit: int,
+    cursor: str | None,
+) -> list:
+    """A page of `items`: by cursor when the client sent `cursor` (even empty), else by
+    offset with the total (`api_slice`)."""
+    if cursor is None:
+        return api_slice(response, items, offset, limit)
+    start = _decode(cursor) if cursor else None
+    if isinstance(items, Chain):
+        rows, after = items.cursor_page(start, limit)
+    else:
+        rows, after = keyset_page(items, start, limit)
+    if after is not None:
+        token = signing.dumps(after, salt=CURSOR_SALT, compress=True)
+        query = request.GET.copy()
+        query["cursor"] = token
+        response[CURSOR_HEADER] = token
+        response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
+    return rows
+
+
+def _decode(cursor: str) -> list:
+    try:
+        position = signing.loads(cursor, salt=CURSOR_SALT)
+    except signing.BadSignature:
+        raise ValidationError(BAD_CURSOR) from None
+    if not isinstance(position, list) or not position:
+        raise ValidationError(BAD_CURSOR)
+    return position
+
+
+def _ordering(items: QuerySet) -> list[tuple[str, bool]]:
+    """The list's order as (field path, descending). It must end on the primary key, which
+    makes each position unique, and use no nullable column (NULLs sort differently on
+    PostgreSQL and SQLite)."""
+    order = [(str(o).lstrip("-"), str(o).startswith("-")) for o in items.query.order_by]
+    if not order or order[-1][0] not in ("pk", "id"):
+        raise TypeError("a keyset list is ordered and ends on its primary key")
+    order[-1] = ("pk", order[-1][1])
+    if any(_field(items.model, path).null for path, _ in order[:-1]):
+        raise TypeError("a keyset list is ordered by columns without NULL")
+    return order
+
+
+def _field(model, path: str):
+    if path == "pk":
+        return model._meta.pk
+    *joins, last = path.split("__")
+    for name in joins:
+        model = model._meta.get_field(name).related_model
+    return model._meta.get_field(last)
+
+
+def _value(row: Any, path: str) -> Any:
+    for name in path.split("__"):
+        row = getattr(row, name)
+    if isinstance(row, datetime.date | decimal.Decimal):  # datetimes too: JSON has no dates
+        return str(row)
+    return row
+
+
+def keyset_page(items: QuerySet, start: list | None, limit: int) -> tuple[list, list | None]:
+    """`limit` rows of the ordered `items` after the position `start` (None: from the top),
+    and the position of the last one when more follow. The filter is the row comparison
+    (a, b, id) after (va, vb, vid) spelled out, so that each column keeps its direction."""
+    order = _ordering(items)
+    if start is not None:
+        if start[0] != "k" or len(start) != len(order) + 1:
+            raise ValidationError(BAD_CURSOR)
+        try:
+            values = [
+                _field(items.model, path).to_python(v)
+                for (path, _), v in zip(order, start[1:], strict=True)
+            ]
+        except ValidationError:
+            raise ValidationError(BAD_CURSOR) from None
+        after, equal = Q(), Q()
+        for (path, descending), value in zip(order, values, strict=True):
+            after |= equal & Q(**{f"{path}__{'lt' if descending else 'gt'}": value})
+            equal &= Q(**{path: value})
+        items = items.filter(after)
+    rows = list(items[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, ["k", *(_value(rows[-1], path) for path, _ in order)]
+
+
 class Chain:
     """Two ordered querysets read as one list (the first's rows, then the second's), sliced
     and counted without fetching what a page does not show."""
@@ -67,6 +180,21 @@ class Chain:
 
     def __len__(self) -> int:
         return self.count()
+
+    def cursor_page(self, start: list | None, limit: int) -> tuple[list, list | None]:
+        """A cursor page: the first list (short: open requests) is read by offset, ["o", n];
+        the second (the history, as long as time) by keyset."""
+        if start is None:
+            start = ["o", 0]
+        if start[0] == "o" and isinstance(start[1], int) and start[1] >= 0 and len(start) == 2:
+            rows = list(self.first[start[1] : start[1] + limit + 1])
+            if len(rows) > limit:
+                return rows[:limit], ["o", start[1] + limit]
+            if len(rows) == limit:  # the first list ends with the page: the second may follow
+                return rows, ["o", start[1] + limit] if self.second.exists() else None
+            more, after = keyset_page(self.second, None, limit - len(rows))
+            return rows + more, after
+        return keyset_page(self.second, start, limit)
 
     def __getitem__(self, part: slice) -> list[Any]:
         if not isinstance(part, slice) or part.step is not None:

@@ -1,11 +1,13 @@
 """The permission wall: who may see which patient, act and document. Pages, API and exports ask
 here, and only here."""
 
+from collections.abc import Sequence
+
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from telesante.accounts.models import Membership, MembershipRole
-from telesante.acts.models import Act, ActStatus
+from telesante.acts.models import Act, ActKind, ActStatus
 from telesante.core import audit
 from telesante.core.models import AuditAction
 from telesante.patients.models import Patient, PatientAttachment
@@ -53,55 +55,76 @@ def act_role(user, act: Act) -> str | None:
     return None
 
 
-def _party_lists(user, column: str) -> list[QuerySet]:
-    """Acts the user requested, performs or assists (téléassistance), projected on `column`."""
+def _party_lists(user, column: str, kinds: Sequence[str] = ()) -> list[QuerySet]:
+    """Acts the user requested, performs or assists (téléassistance), projected on `column`,
+    of the given kinds only when some are given."""
     through = "act_id" if column == "id" else f"act__{column}"
+    of_kind = {"kind__in": kinds} if kinds else {}
     return [
-        Act.objects.filter(requester=user).values_list(column, flat=True),
-        Act.performers.through.objects.filter(user=user).values_list(through, flat=True),
-        Act.objects.filter(assisted_by__act__performers=user).values_list(column, flat=True),
+        Act.objects.filter(requester=user, **of_kind).values_list(column, flat=True),
+        Act.performers.through.objects.filter(user=user, **_on_act(of_kind)).values_list(
+            through, flat=True
+        ),
+        Act.objects.filter(assisted_by__act__performers=user, **of_kind).values_list(
+            column, flat=True
+        ),
     ]
 
 
-def party_acts(user) -> QuerySet[Act]:
-    """The acts the user is a party to (their agenda), whatever their teams."""
+def _on_act(condition: dict) -> dict:
+    return {f"act__{key}": value for key, value in condition.items()}
+
+
+def party_acts(user, kinds: Sequence[str] = ()) -> QuerySet[Act]:
+    """The acts the user is a party to (their agenda), whatever their teams; only of `kinds`
+    when some are given."""
     if not may_handle_patients(user):
         return Act.objects.none()
-    first, *others = _party_lists(user, "id")
+    first, *others = _party_lists(user, "id", kinds)
     return Act.objects.filter(pk__in=first.union(*others))
 
 
-def _act_lists(user, column: str) -> QuerySet:
+def _act_lists(user, column: str, kinds: Sequence[str] = ()) -> QuerySet:
     """THE act rule, as a UNION of index-driven lists projected on `column` ("id" for the acts,
     "patient_id" for their patients): acts the user is party to, acts of the user's care teams
     (requesting or performing), télé-expertise requests addressed to the user by name or,
     while open, through their filière's pool, and the done acts (the ones with a report) about
     the patients whose médecin traitant the user is: REGULATORY.md § Téléconsultation and §
     Télé-expertise send the report to the médecin traitant, who reads it here wherever they
-    work (through the patient's `gp` index, then the acts' patient index)."""
+    work (through the patient's `gp` index, then the acts' patient index).
+
+    A list of one capability passes its `kinds`: each branch then reads only those acts, in
+    the (owner, kind, id) indexes, instead of every act of a team to keep a few."""
     from telesante.teleexpertise.models import TeleExpertise  # the pool rule lives there
     from telesante.teleexpertise.pools import pool_q
 
     teams = Membership.objects.filter(user=user).values("team")
     te_column = "act_id" if column == "id" else f"act__{column}"
-    first, *others = _party_lists(user, column)
-    return first.union(
+    of_kind = {"kind__in": kinds} if kinds else {}
+    first, *others = _party_lists(user, column, kinds)
+    lists = [
         *others,
-        Act.objects.filter(requesting_team__in=teams).values_list(column, flat=True),
-        Act.objects.filter(performing_team__in=teams).values_list(column, flat=True),
-        TeleExpertise.objects.filter(named_expert=user).values_list(te_column, flat=True),
-        TeleExpertise.objects.filter(pool_q(user)).values_list(te_column, flat=True),
-        Act.objects.filter(patient__gp=user, status=ActStatus.DONE).values_list(column, flat=True),
-    )
+        Act.objects.filter(requesting_team__in=teams, **of_kind).values_list(column, flat=True),
+        Act.objects.filter(performing_team__in=teams, **of_kind).values_list(column, flat=True),
+        Act.objects.filter(patient__gp=user, status=ActStatus.DONE, **of_kind).values_list(
+            column, flat=True
+        ),
+    ]
+    if not kinds or ActKind.TELEEXPERTISE in kinds:
+        lists += [
+            TeleExpertise.objects.filter(named_expert=user).values_list(te_column, flat=True),
+            TeleExpertise.objects.filter(pool_q(user)).values_list(te_column, flat=True),
+        ]
+    return first.union(*lists)
 
 
-def visible_acts(user) -> QuerySet[Act]:
+def visible_acts(user, kinds: Sequence[str] = ()) -> QuerySet[Act]:
     """Acts the user is party to, acts of their care teams, the télé-expertise requests
     addressed to them (by name, or while open through their pool), and the done acts about the
-    patients whose médecin traitant they are."""
+    patients whose médecin traitant they are; only of `kinds` when some are given."""
     if not may_handle_patients(user):
         return Act.objects.none()
-    return Act.objects.filter(pk__in=_act_lists(user, "id"))
+    return Act.objects.filter(pk__in=_act_lists(user, "id", kinds))
 
 
 def visible_patients(user) -> QuerySet[Patient]:

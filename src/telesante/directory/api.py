@@ -27,7 +27,10 @@ def directory(
     territory: str = "",
     place: str = "",
     offset: paging.Offset = 0,
+    cursor: paging.Cursor = None,
     limit: Annotated[int, Field(ge=1, le=services.API_LIMIT)] = services.API_LIMIT,
 ):
     query = services.parse({"filiere": filiere, "act": act, "territory": territory, "place": place})
-    return services.entries(paging.api_slice(response, services.sites(query), offset, limit))
+    return services.entries(
+        paging.api_page(request, response, services.sites(query), offset, limit, cursor)
+    )

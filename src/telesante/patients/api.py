@@ -128,10 +128,13 @@ def list_patients(
     q: str = "",
     limit: int = services.SEARCH_LIMIT,
     offset: paging.Offset = 0,
+    cursor: paging.Cursor = None,
 ):
     """`limit` (at most 200) from `offset`, in name order; the total in X-Total-Count."""
     user = _clinician(request)
-    found = paging.api_slice(response, services.matching(user, q), offset, max(1, min(limit, 200)))
+    found = paging.api_page(
+        request, response, services.matching(user, q), offset, max(1, min(limit, 200)), cursor
+    )
     services.audit_listed(request, user, q, found)
     return found
 

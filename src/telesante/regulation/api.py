@@ -92,12 +92,16 @@ def _detail(record) -> dict:
 
 @router.get("", response=list[RecordOut], summary="Dossiers de régulation")
 def list_records(
-    request: HttpRequest, response: HttpResponse, limit: int = 50, offset: paging.Offset = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    limit: int = 50,
+    offset: paging.Offset = 0,
+    cursor: paging.Cursor = None,
 ):
     """Newest call first, `limit` (at most 200) from `offset`; the total in X-Total-Count."""
     user = _regulator(request)
     records = policy.visible_regulations(user).order_by("-called_at", "-pk")
-    found = paging.api_slice(response, records, offset, max(1, min(limit, 200)))
+    found = paging.api_page(request, response, records, offset, max(1, min(limit, 200)), cursor)
     audit.record(request, user, AuditAction.SEARCH, found)
     return found
 

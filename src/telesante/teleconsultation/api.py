@@ -223,12 +223,15 @@ def listing(
     request: HttpRequest,
     response: HttpResponse,
     offset: paging.Offset = 0,
+    cursor: paging.Cursor = None,
     limit: Annotated[int, Field(ge=1, le=200)] = 200,
 ):
     """The most recent first, `limit` from `offset`; the total in the X-Total-Count header."""
     if not policy.may_handle_patients(request.user):
         raise PermissionDenied("Accès refusé pour ce rôle.")
-    items = paging.api_slice(response, services.listing(request.user), offset, limit)
+    items = paging.api_page(
+        request, response, services.listing(request.user), offset, limit, cursor
+    )
     audit.record(request, request.user, AuditAction.SEARCH, [tc.act for tc in items])
     return items
 

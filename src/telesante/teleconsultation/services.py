@@ -228,8 +228,13 @@ def get(request: HttpRequest | None, user: User, pk: int, action=AuditAction.REA
     return tc
 
 
-def listing(user: User) -> QuerySet[TeleConsultation]:
-    acts = policy.visible_acts(user).filter(kind__in=KINDS).values("pk")
+def listing(user: User, party_only: bool = False) -> QuerySet[TeleConsultation]:
+    """The téléconsultations the user sees, newest first; `party_only`: only those the user
+    is a party to (their agenda), the smaller list of the same wall."""
+    if party_only:
+        acts = policy.party_acts(user, KINDS).values("pk")
+    else:
+        acts = policy.visible_acts(user, KINDS).values("pk")
     return (
         TeleConsultation.objects.filter(act__in=acts)
         .select_related(

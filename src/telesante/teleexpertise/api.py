@@ -198,13 +198,14 @@ def listing(
     status: State | None = None,
     limit: Annotated[int, Field(ge=1, le=200)] = services.LIST_LIMIT,
     offset: paging.Offset = 0,
+    cursor: paging.Cursor = None,
 ):
     """Open requests first (nearest deadline on top), then the history, newest first;
     `limit` from `offset`, the total in the X-Total-Count header."""
     if box not in ("inbox", "outbox"):
         raise Http404
     rows = services.listing(request.user, box, status or "", related=("act",))
-    found = paging.api_slice(response, rows, offset, limit)
+    found = paging.api_page(request, response, rows, offset, limit, cursor)
     audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in found])
     return found
 

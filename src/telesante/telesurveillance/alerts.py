@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import User
+from telesante.acts.models import ActKind
 from telesante.core import audit, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
@@ -105,7 +106,9 @@ def visible(user: User) -> QuerySet[Alert]:
     if not policy.may_handle_patients(user):
         return Alert.objects.none()
     # The monitoring's act carries the rule: its opérateur team and its prescriber see it.
-    return Alert.objects.filter(enrolment_id__in=policy.visible_acts(user).values("pk"))
+    return Alert.objects.filter(
+        enrolment_id__in=policy.visible_acts(user, [ActKind.TELESURVEILLANCE]).values("pk")
+    )
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> Alert:

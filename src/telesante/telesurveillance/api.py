@@ -154,6 +154,7 @@ def list_alerts(
     state: AlertState | None = None,
     limit: int = 200,
     offset: paging.Offset = 0,
+    cursor: paging.Cursor = None,
 ):
     """Worst first, `limit` (at most 1000) from `offset`; the total in X-Total-Count."""
     if not policy.may_handle_patients(request.user):
@@ -162,7 +163,7 @@ def list_alerts(
     if state:
         items = items.filter(state=state)
     ordered = items.order_by("-severity", "-opened_at", "-pk")
-    found = paging.api_slice(response, ordered, offset, max(1, min(limit, 1000)))
+    found = paging.api_page(request, response, ordered, offset, max(1, min(limit, 1000)), cursor)
     audit.record(request, request.user, AuditAction.READ, found)
     return found
 
@@ -208,6 +209,7 @@ def patient_measurements(
     since: Moment | None = None,
     limit: int = 5000,
     offset: paging.Offset = 0,
+    cursor: paging.Cursor = None,
 ):
     """Newest first, `limit` (at most 10,000) from `offset`; the total in X-Total-Count."""
     if not policy.may_handle_patients(request.user):
@@ -221,4 +223,4 @@ def patient_measurements(
     if since:
         items = items.filter(at__gte=since)
     newest = items.order_by("-at", "-pk")
-    return paging.api_slice(response, newest, offset, max(1, min(limit, 10_000)))
+    return paging.api_page(request, response, newest, offset, max(1, min(limit, 10_000)), cursor)

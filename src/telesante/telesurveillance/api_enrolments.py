@@ -143,6 +143,7 @@ def listing(
     state: Literal["active", "ended", "stopped"] | None = None,
     limit: Annotated[int, Field(ge=1, le=1000)] = 200,
     offset: paging.Offset = 0,
+    cursor: paging.Cursor = None,
 ):
     """Newest first, `limit` from `offset`; the total in the X-Total-Count header."""
     if not policy.may_handle_patients(request.user):
@@ -150,7 +151,7 @@ def listing(
     items = enrolment.visible(request.user).select_related("act").prefetch_related("devices")
     if state:
         items = items.filter(state=state)
-    found = paging.api_slice(response, items.order_by("-pk"), offset, limit)
+    found = paging.api_page(request, response, items.order_by("-pk"), offset, limit, cursor)
     audit.record(request, request.user, AuditAction.SEARCH, [e.act for e in found])
     return found
 

@@ -248,7 +248,9 @@ def visible(user: User) -> QuerySet[Enrolment]:
     if not policy.may_handle_patients(user):
         return Enrolment.objects.none()
     # The monitoring's act carries the rule: its opérateur team and its prescriber see it.
-    return Enrolment.objects.filter(act_id__in=policy.visible_acts(user).values("pk"))
+    return Enrolment.objects.filter(
+        act_id__in=policy.visible_acts(user, [ActKind.TELESURVEILLANCE]).values("pk")
+    )
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> Enrolment:

@@ -1,0 +1,141 @@
+"""Lists read by cursor: each page starts after the last row of the one before, whatever the
+ties on the order's columns; pages cost the same queries; each page audits what it shows; a
+forged or foreign cursor is refused in French."""
+
+import datetime
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from telesante.core import paging
+from telesante.core.models import AuditEntry
+from telesante.patients.models import Patient
+from telesante.teleconsultation import services as tc_services
+from telesante.teleconsultation.models import TeleConsultation
+from telesante.teleexpertise import services as te_services
+from tests.conftest import api_client, make_patient
+from tests.rooms.conftest import TC, booking
+from tests.teleexpertise.conftest import TE, answered, load_filieres, wound_request
+
+
+def walk(client, path: str, limit: int, **filters: str) -> tuple[list[int], list[int]]:
+    """Every page by cursor, following the Link header: the ids in order, and the queries
+    each page cost."""
+    ids, queries = [], []
+    url = f"{path}?{urlencode({**filters, 'limit': limit, 'cursor': ''})}"
+    while url:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200, response.content
+        assert "X-Total-Count" not in response  # a cursor page counts nothing
+        ids += [row["id"] for row in response.json()]
+        queries.append(len(ctx.captured_queries))
+        url = ""
+        if "X-Next-Cursor" in response:
+            link, rel = response["Link"].split("; ")
+            assert rel == 'rel="next"' and link.startswith(f"<{path}?")
+            url = link[1:-1]
+            query = parse_qs(urlparse(url).query)
+            assert query["cursor"] == [response["X-Next-Cursor"]]
+            assert query == {**{k: [v] for k, v in filters.items()}, **query}  # filters kept
+    return ids, queries
+
+
+def test_teleconsultations_by_cursor_equal_the_list_with_ties_on_the_date(tc_world: TC):
+    w, doctor = tc_world.w, tc_world.cardiologist
+    made = [tc_services.create(None, w.nurse_a, booking(w, doctor)) for _ in range(6)]
+    # Four at the same minute (two performers' agendas could): the act id breaks the tie.
+    same_time = timezone.now() + datetime.timedelta(days=3)
+    TeleConsultation.objects.filter(pk__in=[tc.pk for tc in made[:4]]).update(
+        scheduled_at=same_time
+    )
+    client = api_client(w.nurse_a)
+    client.get("/api/v1/teleconsultations", {"limit": 1})  # the token's first use is recorded
+    whole = [row["id"] for row in client.get("/api/v1/teleconsultations").json()]
+    assert len(whole) == 7
+    AuditEntry.objects.all().delete()
+    ids, queries = walk(client, "/api/v1/teleconsultations", 2)
+    assert ids == whole
+    assert len(set(queries[:-1])) == 1 and queries[-1] <= queries[0]  # full pages alike
+    # Each page audited the rows it showed, nothing more, nothing less.
+    audited = AuditEntry.objects.filter(actor_id=w.nurse_a.pk, action="search")
+    assert sorted(int(e.object_id) for e in audited) == sorted(whole)
+
+
+def test_patients_by_cursor_with_identical_names(world):
+    for n in range(5):
+        make_patient(world.ehpad_a, "DORVANE", "Alix", birth_date=f"194{n}-03-02")
+    client = api_client(world.nurse_a)
+    whole = [p["id"] for p in client.get("/api/v1/patients", {"q": "dorvane"}).json()]
+    assert len(whole) == 6  # the world's own patient_a too
+    ids, _ = walk(client, "/api/v1/patients", 4, q="dorvane")
+    assert ids == whole
+    # The other structure's nurse walks an empty list: one page, no cursor.
+    assert walk(api_client(world.nurse_b), "/api/v1/patients", 4, q="dorvane")[0] == []
+
+
+def test_expert_inbox_by_cursor_open_requests_then_history(te_world: TE):
+    load_filieres()
+    t = te_world
+    for _ in range(3):
+        answered(t)  # the expert's history
+    for _ in range(3):
+        te_services.create(None, t.w.nurse_a, wound_request(t))  # open, in the pool
+    client = api_client(t.wound_expert)
+    whole = [r["id"] for r in client.get("/api/v1/teleexpertise", {"box": "inbox"}).json()]
+    assert len(whole) == 6
+    for limit in (1, 2, 4):  # pages ending inside the open part, at its end, past it
+        assert walk(client, "/api/v1/teleexpertise", limit, box="inbox")[0] == whole
+    nurse = api_client(t.w.nurse_a)
+    sent = [r["id"] for r in nurse.get("/api/v1/teleexpertise", {"box": "outbox"}).json()]
+    assert walk(nurse, "/api/v1/teleexpertise", 4, box="outbox")[0] == sent
+
+
+def test_a_forged_or_foreign_cursor_is_refused_in_french(tc_world: TC, world):
+    w = tc_world.w
+    client = api_client(w.nurse_a)
+    make_patient(w.ehpad_a, "DORVANE", "Louise")
+    foreign = client.get("/api/v1/patients", {"q": "dorvane", "limit": 1, "cursor": ""})
+    patients_cursor = foreign["X-Next-Cursor"]
+    wrong_types = signing.dumps(["k", "pas une date", 3], salt=paging.CURSOR_SALT)
+    for cursor in (
+        "n'importe quoi",
+        patients_cursor,  # another list's position: other columns
+        wrong_types,
+        signing.dumps(["k", 1], salt="autre"),
+        signing.dumps({"k": 1}, salt=paging.CURSOR_SALT),
+        signing.dumps(["o", -1], salt=paging.CURSOR_SALT),
+    ):
+        response = client.get("/api/v1/teleconsultations", {"cursor": cursor})
+        assert response.status_code == 400, cursor
+        assert "Curseur de pagination invalide" in response.content.decode()
+
+
+def test_keyset_needs_a_total_order_without_null():
+    with pytest.raises(TypeError):
+        paging.keyset_page(Patient.objects.order_by("birth_name"), None, 10)
+    with pytest.raises(TypeError):  # a nullable column
+        paging.keyset_page(Patient.objects.order_by("gp", "pk"), None, 10)
+
+
+@pytest.mark.django_db
+def test_chain_reads_its_first_list_by_offset_then_the_second_by_keyset(world):
+    for n in range(4):
+        make_patient(world.ehpad_a, "ABELIN", f"P{n}")
+        make_patient(world.ehpad_a, "ZORAN", f"P{n}")
+    chain = paging.Chain(
+        Patient.objects.filter(birth_name="ABELIN").order_by("first_names", "pk"),
+        Patient.objects.filter(birth_name="ZORAN").order_by("-first_names", "-pk"),
+    )
+    seen, start = [], None
+    while True:
+        rows, start = chain.cursor_page(start, 3)
+        seen += [p.first_names + p.birth_name[0] for p in rows]
+        if start is None:
+            break
+    assert seen == ["P0A", "P1A", "P2A", "P3A", "P3Z", "P2Z", "P1Z", "P0Z"]
+    assert seen == [p.first_names + p.birth_name[0] for p in chain[0:8]]

@@ -149,10 +149,19 @@ class Act(models.Model):
             models.Index(fields=["requesting_team", "id"], name="act_team_history"),
             models.Index(fields=["performing_team", "id"], name="act_performing_team"),
             # The wall of one capability's list (core.policy, `kinds`): each owner's acts of a
-            # kind, newest first.
-            models.Index(fields=["requester", "kind", "id"], name="act_requester_kind"),
-            models.Index(fields=["requesting_team", "kind", "id"], name="act_team_kind"),
-            models.Index(fields=["performing_team", "kind", "id"], name="act_performing_team_kind"),
+            # kind, newest first; with the patient (PostgreSQL), the patient wall reads the
+            # index alone.
+            models.Index(
+                fields=["requester", "kind", "id"], include=["patient"], name="act_requester_kind"
+            ),
+            models.Index(
+                fields=["requesting_team", "kind", "id"], include=["patient"], name="act_team_kind"
+            ),
+            models.Index(
+                fields=["performing_team", "kind", "id"],
+                include=["patient"],
+                name="act_performing_team_kind",
+            ),
             # The médecin traitant's branch: their patients' done acts of a kind.
             models.Index(fields=["patient", "status", "kind"], name="act_patient_status_kind"),
             # The indicators' monthly roll-up reads acts month by month (indicators/rollup.py).

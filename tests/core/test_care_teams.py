@@ -115,6 +115,30 @@ def test_a_pooled_request_is_seen_by_the_pool_while_open_then_by_the_claimers_te
     assert te.act_id in acts_of(teammate)  # the claimer's team now performs it
 
 
+def test_a_list_of_some_kinds_reads_the_same_wall(te_world: TE, hospital):  # noqa: F811
+    """The wall narrowed to a capability's kinds is the wall, then those kinds: for every
+    account and every kind, the acts and the agenda alike."""
+    t = te_world
+    te_services.create(None, t.w.nurse_a, wound_request(t))  # pooled: seen through the pool
+    answered = te_services.create(None, t.w.nurse_a, wound_request(t))
+    te_services.claim(None, t.wound_expert, answered)
+    Act.objects.filter(pk=answered.pk).update(status="done")
+    t.w.patient_a.gp = t.w.doctor_a  # the médecin traitant reads the done acts
+    t.w.patient_a.save()
+    users = [t.w.nurse_a, t.w.nurse_b, t.w.doctor_a, t.w.observer, t.wound_expert]
+    users += [hospital[k] for k in ("cardiologist", "cardio_colleague", "psychiatrist")]
+    kinds = [["teleconsultation"], ["teleexpertise"], ["telesurveillance", "telesoin"]]
+    seen = 0
+    for user in users:
+        for some in kinds:
+            whole = policy.visible_acts(user).filter(kind__in=some)
+            assert set(policy.visible_acts(user, some)) == set(whole), (user, some)
+            party = policy.party_acts(user).filter(kind__in=some)
+            assert set(policy.party_acts(user, some)) == set(party), (user, some)
+            seen += whole.count()
+    assert seen >= 6  # the check ran over acts, not over empty lists
+
+
 def test_the_wall_is_a_union_of_index_driven_lists(world, hospital):
     sql = str(policy.visible_acts(hospital["psychiatrist"]).query).upper()
     assert "UNION" in sql and "DISTINCT" not in sql and " OR " not in sql

@@ -17,12 +17,15 @@ from telesante.patients.models import Patient
 from telesante.teleconsultation import services as tc_services
 from telesante.teleconsultation.models import TeleConsultation
 from telesante.teleexpertise import services as te_services
-from tests.conftest import api_client, make_patient
+from tests.conftest import api_client, make_patient, make_structure
+from tests.directory.test_directory import _offer
 from tests.rooms.conftest import TC, booking
 from tests.teleexpertise.conftest import TE, answered, load_filieres, wound_request
 
 
-def walk(client, path: str, limit: int, **filters: str) -> tuple[list[int], list[int]]:
+def walk(
+    client, path: str, limit: int, key: str = "id", **filters: str
+) -> tuple[list[int], list[int]]:
     """Every page by cursor, following the Link header: the ids in order, and the queries
     each page cost."""
     ids, queries = [], []
@@ -32,7 +35,7 @@ def walk(client, path: str, limit: int, **filters: str) -> tuple[list[int], list
             response = client.get(url)
         assert response.status_code == 200, response.content
         assert "X-Total-Count" not in response  # a cursor page counts nothing
-        ids += [row["id"] for row in response.json()]
+        ids += [row[key] for row in response.json()]
         queries.append(len(ctx.captured_queries))
         url = ""
         if "X-Next-Cursor" in response:
@@ -139,3 +142,12 @@ def test_chain_reads_its_first_list_by_offset_then_the_second_by_keyset(world):
             break
     assert seen == ["P0A", "P1A", "P2A", "P3A", "P3Z", "P2Z", "P1Z", "P0Z"]
     assert seen == [p.first_names + p.birth_name[0] for p in chain[0:8]]
+
+
+def test_directory_sites_by_cursor(world):
+    for name in ("Site A", "Site B", "Site C", "Site D"):
+        _offer(make_structure(name))
+    client = api_client(None)  # the directory is public
+    names = [site["name"] for site in client.get("/api/v1/directory").json()]
+    assert len(names) == 4
+    assert walk(client, "/api/v1/directory", 3, key="name")[0] == names

@@ -7,8 +7,9 @@ Each call: the regulator (a headless aiortc peer) waits in the room of a fresh s
 sent from a regulation record; the caller, another aiortc peer with an HTTP cookie jar, opens
 the SMS link (303 to the caller's page, which carries its first room token), then posts its
 consent while joining the room, as the caller's page does (the recorded consent admits it).
-Measured: from the link opened to the first frame decoded on the regulator's side. The floor is two aiortc peers connected in-process (offer and answer handed over directly, no
-server, first frame on both sides), measured right after each call in the same run.
+Measured: from the link opened to the first frame decoded on the regulator's side. The floor
+is two aiortc peers connected in-process (offer and answer handed over directly, no server,
+first frame on both sides), measured right after each call in the same run.
 
 SQLite database of its own under var/bench/, in-memory channel layer; starts and stops its
 server (bench/run_rooms.py's) and rewrites its own section of docs/benchmarks.md.

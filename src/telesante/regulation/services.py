@@ -299,7 +299,7 @@ def open_link(value: str) -> tuple[VideoLink | None, str]:
             label=label,
             relation=GuestRelation.PATIENT,
             expires_at=now + datetime.timedelta(minutes=minutes),
-            created_by=link.created_by,
+            created_by_id=link.created_by_id,
         )
         link.opened_at, link.guest = now, guest
         link.save(update_fields=["guest"])
@@ -321,7 +321,7 @@ def caller_link(link_pk: int | None) -> VideoLink | None:
     if link_pk is None:
         return None
     link = (
-        VideoLink.objects.select_related("record__structure__departement", "room", "guest__room")
+        VideoLink.objects.select_related("record__structure", "room", "guest__room")
         .filter(pk=link_pk, revoked_at=None, ended_at=None)
         .first()
     )

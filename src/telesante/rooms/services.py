@@ -557,7 +557,7 @@ def admit_party(room: Room, party: str) -> None:
     """Let a party in without a host's click (a guest who consented): its later connections
     join admitted, and the ones already waiting are admitted now and told after commit, so a
     guest may connect while its consent is still on its way."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # all or nothing with the caller's transaction
         Admission.objects.get_or_create(room=room, party=party)
         waiting = Presence.objects.filter(room=room, party=party, admitted_rank=None)
         admitted = (admit(room.pk, pid) for pid in waiting.values_list("peer_id", flat=True))

@@ -174,8 +174,8 @@ import { startRegulationCall } from "./regulation_call.js";
       root.dataset.state = "refused";
       return;
     }
-    // The camera and the connection start with the consent on its way: recorded, it lets the
-    // caller in at once, connected or not (a poor network pays one round trip, not three).
+    // The camera and the connection start with the consent on its way (on a poor network its
+    // round trip overlaps theirs): recorded, it lets the caller in, connected or not.
     const [response] = await Promise.all([sent, start()]);
     if (!response.ok) {
       stop();

@@ -18,19 +18,16 @@ dropped and created at each run. Rewrites its section of docs/benchmarks.md.
 """
 
 import argparse
-import http.client
 import json
 import statistics
 import sys
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run_patient_search import VAR, Server, bench_env, log, setup_django, telesante, write_doc
-from bench.run_telesurveillance import machine_facts, populate, readings, recreate
+from bench.run_telesurveillance import machine_facts, populate, post_all, readings, recreate
 
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/telesante_bench_fhir"
 COMMAND = ".venv/bin/python bench/run_fhir_ingest.py"
@@ -95,43 +92,13 @@ def load(
     stored: Callable[[dict], int],
 ) -> dict:
     """`clients` keep-alive connections post the pre-serialised bodies as fast as answered."""
-    todo = list(reversed(bodies))
-    lock = threading.Lock()
-    totals = {"stored": 0, "batch_ms": []}
+    totals = {"stored": 0}
     kind = "application/fhir+json" if path == FHIR_PATH else "application/json"
 
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-        while True:
-            with lock:
-                if not todo:
-                    break
-                body = todo.pop()
-            started = time.perf_counter()
-            conn.request(
-                "POST",
-                path,
-                body=body,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": kind},
-            )
-            response = conn.getresponse()
-            data = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{path} {response.status}: {data[:300]!r}")
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                totals["batch_ms"].append(elapsed)
-                totals["stored"] += stored(json.loads(data))
-        conn.close()
+    def tally(answer: dict) -> None:
+        totals["stored"] += stored(answer)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - started
-    ms = totals.pop("batch_ms")
+    seconds, ms = post_all(port, token, bodies, clients, tally, path, kind)
     return {
         "stored": totals["stored"],
         "bodies": len(bodies),

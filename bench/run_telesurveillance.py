@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -273,45 +274,51 @@ def copy_baseline(url: str, items: list[dict]) -> dict:
 # ----------------------------------------------------------------------------- HTTP
 
 
-def post(conn: http.client.HTTPConnection, token: str, body: bytes) -> dict:
+def post(
+    conn: http.client.HTTPConnection,
+    token: str,
+    body: bytes,
+    path: str = MEASUREMENTS_PATH,
+    kind: str = "application/json",
+) -> dict:
     conn.request(
-        "POST",
-        MEASUREMENTS_PATH,
-        body=body,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        "POST", path, body=body, headers={"Authorization": f"Bearer {token}", "Content-Type": kind}
     )
     response = conn.getresponse()
     data = response.read()
     if response.status != 200:
-        raise RuntimeError(f"{response.status}: {data[:300]!r}")
+        raise RuntimeError(f"{path} {response.status}: {data[:300]!r}")
     return json.loads(data)
 
 
-def http_load(port: int, token: str, items: list[dict], clients: int) -> dict:
-    """`clients` keep-alive connections post the batches (pre-serialised) as fast as answered."""
-    bodies = [
-        json.dumps({"measurements": items[i : i + BATCH]}).encode()
-        for i in range(0, len(items), BATCH)
-    ]
+def post_all(
+    port: int,
+    token: str,
+    bodies: list[bytes],
+    clients: int,
+    tally: Callable[[dict], None],
+    path: str = MEASUREMENTS_PATH,
+    kind: str = "application/json",
+) -> tuple[float, list[float]]:
+    """`clients` keep-alive connections post the pre-serialised bodies as fast as answered;
+    `tally` reads each answer (under a lock). Returns the seconds and each request's ms."""
     todo = list(reversed(bodies))
     lock = threading.Lock()
-    totals = {"accepted": 0, "duplicates": 0, "rejected": 0, "alerts": 0, "batch_ms": []}
+    times: list[float] = []
 
     def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         while True:
             with lock:
                 if not todo:
                     break
                 body = todo.pop()
             started = time.perf_counter()
-            answer = post(conn, token, body)
+            answer = post(conn, token, body, path, kind)
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
-                totals["batch_ms"].append(elapsed)
-                for key in ("accepted", "duplicates", "alerts"):
-                    totals[key] += answer[key]
-                totals["rejected"] += len(answer["rejected"])
+                times.append(elapsed)
+                tally(answer)
         conn.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -320,8 +327,23 @@ def http_load(port: int, token: str, items: list[dict], clients: int) -> dict:
         t.start()
     for t in threads:
         t.join()
-    seconds = time.perf_counter() - started
-    ms = totals.pop("batch_ms")
+    return time.perf_counter() - started, times
+
+
+def http_load(port: int, token: str, items: list[dict], clients: int) -> dict:
+    """`clients` keep-alive connections post the batches (pre-serialised) as fast as answered."""
+    bodies = [
+        json.dumps({"measurements": items[i : i + BATCH]}).encode()
+        for i in range(0, len(items), BATCH)
+    ]
+    totals = {"accepted": 0, "duplicates": 0, "rejected": 0, "alerts": 0}
+
+    def tally(answer: dict) -> None:
+        for key in ("accepted", "duplicates", "alerts"):
+            totals[key] += answer[key]
+        totals["rejected"] += len(answer["rejected"])
+
+    seconds, ms = post_all(port, token, bodies, clients, tally)
     return totals | {
         "items": len(items),
         "batches": len(bodies),

@@ -10,7 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from telesante.accounts.models import Membership, Profession
+from telesante.accounts.models import Membership, MembershipRole, Profession
 from telesante.api import api
 from telesante.core import policy
 from telesante.fhir.api import fhir_api
@@ -150,6 +150,16 @@ REGIONAL_ONLY = {"anonymous": 302, "observer": 200, "regional_admin": 200, "nurs
 
 STAFF_PAGE = {"anonymous": 302, "admin_a": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404}
 STAFF_API = {"anonymous": 401, "admin_a": 200, "nurse_a": 403, "nurse_b": 404, "observer": 404}
+
+
+# In SAMU 53 (fixture rg_objects): its administrator w.samu_admin; w.regulator is a member.
+STAFF_REGULATION = {
+    "anonymous": 302,
+    "regulator": 403,
+    "regulator_b": 404,
+    "admin_a": 404,
+    "observer": 404,
+}
 
 
 def staff_api(suffix: str = "") -> Callable[[World], str]:
@@ -293,6 +303,14 @@ PAGES: dict[str, Case] = {
         lambda w: reverse("structure_staff_member", args=[w.ehpad_a.pk, w.doctor_a.pk]),
         {**STAFF_PAGE, "admin_a": 302},
         data=lambda w: {"action": "role", "role": "admin"},
+    ),
+    # The regulation right: the SAMU's administrators (its members 403, others 404).
+    "structure_staff_regulation": Case(
+        "POST",
+        lambda w: reverse("structure_staff_regulation", args=[w.samu.pk, w.assistant.pk]),
+        {**STAFF_REGULATION, "samu_admin": 302},
+        data=lambda w: {"granted": "1"},
+        rg=True,
     ),
     "structure_team_create": Case(
         "POST",
@@ -1253,6 +1271,14 @@ API: dict[str, Case] = {
         {**STAFF_API, "admin_a": 204},
         api=True,
     ),
+    "PUT /api/v1/structures/{structure_id}/staff/{user_id}/regulation": Case(
+        "PUT",
+        lambda w: f"/api/v1/structures/{w.samu.pk}/staff/{w.assistant.pk}/regulation",
+        {**STAFF_REGULATION, "anonymous": 401, "samu_admin": 200},
+        data=lambda w: {"regulation_access": True},
+        api=True,
+        rg=True,
+    ),
     "POST /api/v1/structures/{structure_id}/teams": Case(
         "POST",
         staff_api("/teams"),
@@ -1628,7 +1654,10 @@ def rg_objects(regul: RG) -> World:  # noqa: F811
 
     w = regul.w
     w.regulator, w.regulator_b, w.assistant = regul.regulator, regul.regulator_b, regul.assistant
-    w.record = regul.record
+    w.record, w.samu = regul.record, regul.samu
+    w.samu_admin = make_user(
+        "admin.samu@example.test", structure=regul.samu, role=MembershipRole.ADMIN
+    )
     PatientAttachment.objects.create(patient=w.patient_a, structure=regul.samu)
     _sent, value = regulation.send_video_link(None, regul.regulator, regul.record)
     w.link, _reason = regulation.open_link(value)

@@ -113,6 +113,11 @@ urlpatterns = [
         staff_views.staff_member,
         name="structure_staff_member",
     ),
+    path(
+        "structures/<int:pk>/professionnels/<int:user_pk>/regulation/",
+        staff_views.staff_regulation,
+        name="structure_staff_regulation",
+    ),
     path("structures/<int:pk>/equipes/", staff_views.team_create, name="structure_team_create"),
     path("teleexpertise/", te_views.boxes, name="teleexpertise_list"),
     path("teleexpertise/nouvelle/", te_views.create, name="teleexpertise_create"),

@@ -12,11 +12,15 @@ from django.urls import reverse
 
 from telesante.accounts import staff
 from telesante.accounts.models import ApiToken, Membership, MembershipRole, User
+from telesante.core import policy
 from telesante.core.identifiers import luhn_complete
 from telesante.core.models import AuditAction, AuditEntry
 from telesante.directory.models import Practitioner
+from telesante.psc import services as psc
+from telesante.psc.claims import ProClaims
 from telesante.structures.models import Team
 from tests.conftest import PASSWORD, api_client, logged_in, make_user
+from tests.regulation.conftest import RG, regul  # noqa: F401
 
 RPPS = luhn_complete("1000055555")
 
@@ -425,3 +429,157 @@ def test_an_invitation_form_missing_its_team_is_refused_on_the_page(world):
     )
     assert any("obligatoire" in m for m in messages_of(response))
     assert not User.objects.filter(email="x@example.test").exists()
+
+
+# The regulation right, in a SAMU or SAS.
+
+
+@pytest.fixture
+def centre(regul: RG) -> RG:  # noqa: F811
+    """SAMU 53 (its regulator, an assistant without the right) with an administrator,
+    `centre.admin`; SAMU 72 and its regulator."""
+    regul.admin = make_user(
+        "admin.samu@example.test", structure=regul.samu, role=MembershipRole.ADMIN
+    )
+    return regul
+
+
+def regulation_url(structure, person) -> str:
+    return reverse("structure_staff_regulation", args=[structure.pk, person.pk])
+
+
+def test_a_samu_administrator_grants_and_withdraws_the_regulation_right(centre):
+    client = logged_in(centre.admin)
+    page = client.get(reverse("structure_staff", args=[centre.samu.pk]))
+    assert "Accorder le droit de régulation" in page.text
+    assert "Pro Santé Connect" in page.text
+    granted = client.post(
+        regulation_url(centre.samu, centre.assistant), {"granted": "1"}, follow=True
+    )
+    assert f"{centre.assistant} peut désormais réguler les appels." in messages_of(granted)
+    centre.assistant.refresh_from_db()
+    assert centre.assistant.regulation_access
+    assert list(policy.regulation_structures(centre.assistant)) == [centre.samu]
+    assert "Retirer le droit de régulation" in granted.text
+    client.post(regulation_url(centre.samu, centre.assistant), {"granted": "0"})
+    centre.assistant.refresh_from_db()
+    assert not centre.assistant.regulation_access
+    assert not policy.regulation_structures(centre.assistant).exists()
+    trail = AuditEntry.objects.filter(
+        object_type="user", object_id=str(centre.assistant.pk), actor_id=centre.admin.pk
+    ).order_by("pk")
+    assert [e.detail for e in trail] == [
+        "droit de régulation accordé",
+        "droit de régulation retiré",
+    ]
+    assert {e.structure_id for e in trail} == {centre.samu.pk}
+
+
+def test_the_regulation_right_is_refused_outside_a_samu_or_sas(world):
+    page = logged_in(world.admin_a).get(staff_url(world))
+    assert "droit de régulation" not in page.text
+    refused = logged_in(world.admin_a).post(
+        regulation_url(world.ehpad_a, world.doctor_a), {"granted": "1"}, follow=True
+    )
+    assert (
+        "Le droit de régulation médicale ne s'accorde que dans un SAMU ou un SAS."
+        in messages_of(refused)
+    )
+    world.doctor_a.refresh_from_db()
+    assert not world.doctor_a.regulation_access
+    assert not AuditEntry.objects.filter(detail__startswith="droit de régulation").exists()
+
+
+def test_the_regulation_right_belongs_to_the_structures_admins_and_members(centre):
+    url = regulation_url(centre.samu, centre.assistant)
+    assert logged_in(centre.regulator).post(url, {"granted": "1"}).status_code == 403
+    assert logged_in(centre.regulator_b).post(url, {"granted": "1"}).status_code == 404
+    assert logged_in(centre.w.admin_a).post(url, {"granted": "1"}).status_code == 404
+    assert Client().post(url, {"granted": "1"}).status_code == 302
+    # A professional of another SAMU is not this one's to change.
+    other = logged_in(centre.admin).post(
+        regulation_url(centre.samu, centre.regulator_b), {"granted": "0"}
+    )
+    assert other.status_code == 404
+    unknown = logged_in(centre.admin).post(url, {"granted": "oui"}, follow=True)
+    assert "Action inconnue." in messages_of(unknown)
+    centre.assistant.refresh_from_db()
+    centre.regulator_b.refresh_from_db()
+    assert not centre.assistant.regulation_access and centre.regulator_b.regulation_access
+
+
+def test_a_member_of_two_samus_needs_an_administrator_of_both(centre):
+    Membership.objects.create(user=centre.assistant, structure=centre.samu_b)
+    with pytest.raises(staff.ValidationError, match="autre SAMU ou SAS"):
+        staff.set_regulation_access(None, centre.admin, centre.samu, centre.assistant, True)
+    centre.assistant.refresh_from_db()
+    assert not centre.assistant.regulation_access
+    Membership.objects.create(user=centre.admin, structure=centre.samu_b, role=MembershipRole.ADMIN)
+    staff.set_regulation_access(None, centre.admin, centre.samu, centre.assistant, True)
+    centre.assistant.refresh_from_db()
+    assert centre.assistant.regulation_access
+
+
+def test_pro_sante_connect_sets_the_right_again_at_each_login(centre):
+    staff.set_regulation_access(None, centre.admin, centre.samu, centre.assistant, True)
+    claims = ProClaims(
+        rpps=RPPS,
+        first_name="",
+        last_name="",
+        email="",
+        profession=None,
+        specialty=None,
+        regulation_access=False,
+        finess=frozenset(),
+    )
+    psc.refresh(centre.assistant, claims)
+    centre.assistant.refresh_from_db()
+    assert not centre.assistant.regulation_access
+
+
+def test_the_samu_staff_page_costs_the_same_queries_for_few_or_many(centre):
+    client = logged_in(centre.admin)
+    url = reverse("structure_staff", args=[centre.samu.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(20):
+        make_user(f"arm{n}@example.test", structure=centre.samu, regulation_access=n % 2 == 0)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert len(many) == len(few)
+    rows = page.context["rows"]
+    regulators = sum(row["person"].regulation_access for row in rows)
+    assert len(rows) == 20 and 0 < regulators < 20
+    assert page.text.count("Retirer le droit de régulation") == regulators
+    assert page.text.count("Accorder le droit de régulation") == 20 - regulators
+
+
+def test_the_api_grants_and_withdraws_the_regulation_right(centre):
+    url = f"/api/v1/structures/{centre.samu.pk}/staff/{centre.assistant.pk}/regulation"
+    client = api_client(centre.admin)
+    granted = client.put(url, {"regulation_access": True}, content_type="application/json")
+    assert granted.status_code == 200, granted.content
+    assert granted.json()["regulation_access"] is True
+    listed = client.get(f"/api/v1/structures/{centre.samu.pk}/staff").json()
+    assert {p["id"]: p["regulation_access"] for p in listed} == {
+        centre.regulator.pk: True,
+        centre.assistant.pk: True,
+        centre.admin.pk: False,
+    }
+    withdrawn = client.put(url, {"regulation_access": False}, content_type="application/json")
+    assert withdrawn.json()["regulation_access"] is False
+    body = {"regulation_access": True}
+    for user, status in ((centre.regulator, 403), (centre.regulator_b, 404), (None, 401)):
+        answer = api_client(user).put(url, body, content_type="application/json")
+        assert answer.status_code == status
+    elsewhere = api_client(centre.w.admin_a).put(
+        f"/api/v1/structures/{centre.w.ehpad_a.pk}/staff/{centre.w.doctor_a.pk}/regulation",
+        body,
+        content_type="application/json",
+    )
+    assert elsewhere.status_code == 400
+    assert "ne s'accorde que dans un SAMU ou un SAS" in elsewhere.content.decode()
+    centre.assistant.refresh_from_db()
+    centre.w.doctor_a.refresh_from_db()
+    assert not centre.assistant.regulation_access and not centre.w.doctor_a.regulation_access

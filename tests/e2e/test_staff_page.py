@@ -1,6 +1,6 @@
 """The staff page in Chromium: an administrator invites a professional, creates a team, puts a
-colleague in it and deactivates an account; a RPPS missing from the directory shows. Phone and
-nursing-home PC widths, no sideways scroll."""
+colleague in it and deactivates an account; a RPPS missing from the directory shows; a SAMU's
+administrator grants the regulation right. Phone and PC widths, no sideways scroll."""
 
 import pytest
 from django.core import mail
@@ -8,11 +8,14 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from telesante.accounts.models import User
-from tests.conftest import World
+from telesante.accounts.models import MembershipRole, User
+from tests.conftest import World, make_user
 from tests.e2e.conftest import DESKTOP, PHONE, shoot
+from tests.regulation.conftest import RG, regul  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# A nursing home's or a SAMU's PC.
+WIDE = {"viewport": {"width": 1280, "height": 800}}
 
 
 def no_horizontal_scroll(page) -> bool:
@@ -56,3 +59,22 @@ def test_an_administrator_manages_the_staff(world: World, new_page, device):
     shoot(page, f"staff-changed-{name}")
     world.nurse_a.refresh_from_db()
     assert not world.nurse_a.is_active
+
+
+def test_a_samu_administrator_grants_the_regulation_right(regul: RG, new_page):  # noqa: F811
+    admin = make_user("admin.samu@example.test", structure=regul.samu, role=MembershipRole.ADMIN)
+    page = new_page(PHONE, user=admin)
+    page.goto(reverse("structure_staff", args=[regul.samu.pk]))
+    expect(page.locator("main")).to_contain_text("Pro Santé Connect")
+    card = page.locator("section.card", has=page.get_by_role("heading", name="Arm TEST"))
+    card.get_by_role("button", name="Accorder le droit de régulation").click()
+    expect(page.locator(".messages li.success")).to_have_text(
+        "Arm TEST peut désormais réguler les appels."
+    )
+    expect(card.locator(".badge")).to_contain_text(["régulateur"])
+    expect(card.get_by_role("button", name="Retirer le droit de régulation")).to_be_visible()
+    assert no_horizontal_scroll(page)
+    shoot(page, "staff-regulation", {"phone": PHONE, "desktop": WIDE})
+    assert no_horizontal_scroll(page)
+    regul.assistant.refresh_from_db()
+    assert regul.assistant.regulation_access

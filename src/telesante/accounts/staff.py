@@ -280,3 +280,38 @@ def set_active(
         person.is_active = active
         person.save(update_fields=["is_active"])
         _log(request, admin, structure, person, "réactivé" if active else "désactivé")
+
+
+def set_regulation_access(
+    request: HttpRequest | None, admin: User, structure: Structure, person: User, granted: bool
+) -> None:
+    """Grant or withdraw the right to regulate calls (`User.regulation_access`) in a SAMU or SAS.
+    The right is the account's, so it counts in each SAMU or SAS the person belongs to: the
+    administrator must administer all of them. An account that logs in with Pro Santé Connect
+    gets it again from `Acces_Regulation_Medicale` at each such login (`psc.services.refresh`):
+    there the PSC claim wins."""
+    if structure.kind not in policy.REGULATION_KINDS:
+        raise ValidationError(
+            {
+                "regulation_access": _(
+                    "Le droit de régulation médicale ne s'accorde que dans un SAMU ou un SAS."
+                )
+            }
+        )
+    elsewhere = Membership.objects.filter(
+        user=person, structure__kind__in=policy.REGULATION_KINDS
+    ).exclude(structure__in=policy.administered_structures(admin).values("pk"))
+    if elsewhere.exists():
+        raise ValidationError(
+            {
+                "regulation_access": _(
+                    "Ce professionnel est aussi membre d'un autre SAMU ou SAS, où ce droit vaut "
+                    "aussi : seul un administrateur de chacune de ces structures peut le changer."
+                )
+            }
+        )
+    with transaction.atomic():
+        person.regulation_access = granted
+        person.save(update_fields=["regulation_access"])
+        what = "droit de régulation accordé" if granted else "droit de régulation retiré"
+        _log(request, admin, structure, person, what)

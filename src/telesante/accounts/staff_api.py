@@ -25,6 +25,10 @@ class StaffOut(Schema):
     specialty: str
     rpps: str | None
     is_active: bool
+    regulation_access: bool = Field(
+        description="may regulate calls in a SAMU or SAS (Pro Santé Connect's claim wins at "
+        "each PSC login)"
+    )
     role: str = Field(description="admin or member in this structure")
     teams: list[StaffTeamOut]
     rpps_missing_since: str | None = Field(
@@ -60,6 +64,10 @@ class StaffChangeIn(Schema):
 
     role: MembershipRole | None = None
     is_active: bool | None = None
+
+
+class RegulationIn(Schema):
+    regulation_access: bool
 
 
 class TeamIn(Schema):
@@ -119,6 +127,21 @@ def change(request: HttpRequest, structure_id: Id, user_id: Id, payload: StaffCh
         staff.set_role(request, request.user, structure, person, payload.role)
     if payload.is_active is not None:
         staff.set_active(request, request.user, structure, person, payload.is_active)
+    return _one(structure, person.pk)
+
+
+@router.put(
+    "/{structure_id}/staff/{user_id}/regulation",
+    response=StaffOut,
+    summary="Accorder ou retirer le droit de régulation médicale (SAMU, SAS)",
+)
+def set_regulation(request: HttpRequest, structure_id: Id, user_id: Id, payload: RegulationIn):
+    """400 outside a SAMU or SAS, or for a member of another SAMU or SAS the caller does not
+    administer (the right is the account's). A Pro Santé Connect login sets it again from
+    `Acces_Regulation_Medicale`."""
+    structure = staff.administered(request.user, structure_id)
+    person = staff.member_of(structure, user_id)
+    staff.set_regulation_access(request, request.user, structure, person, payload.regulation_access)
     return _one(structure, person.pk)
 
 

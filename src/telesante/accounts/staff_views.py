@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from telesante.accounts import staff
 from telesante.accounts.models import MembershipRole, Profession
-from telesante.core import paging
+from telesante.core import paging, policy
 from telesante.core.actions import run_then_back
 
 PAGE_SIZE = 20
@@ -71,6 +71,7 @@ def structure_staff(request: HttpRequest, pk: int) -> HttpResponse:
             "structure": structure,
             "page": current,
             "rows": rows,
+            "regulation": structure.kind in policy.REGULATION_KINDS,
             "invite_form": InviteForm(teams=teams),
             "team_form": TeamForm(),
         },
@@ -149,5 +150,28 @@ def staff_member(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
     def run(p) -> None:
         action(p)
         messages.success(request, _("%(name)s : modification enregistrée.") % {"name": p})
+
+    return run_then_back(request, person, run, "structure_staff", pk)
+
+
+@require_POST
+@login_required
+def staff_regulation(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    """Grant (`granted=1`) or withdraw (`granted=0`) the regulation right in a SAMU or SAS."""
+    structure = staff.administered(request.user, pk)
+    person = staff.member_of(structure, user_pk)
+    granted = {"1": True, "0": False}.get(request.POST.get("granted", ""))
+    if granted is None:
+        messages.error(request, _("Action inconnue."))
+        return redirect("structure_staff", pk)
+
+    def run(p) -> None:
+        staff.set_regulation_access(request, request.user, structure, p, granted)
+        text = (
+            _("%(name)s peut désormais réguler les appels.")
+            if granted
+            else _("%(name)s ne peut plus réguler les appels.")
+        )
+        messages.success(request, text % {"name": p})
 
     return run_then_back(request, person, run, "structure_staff", pk)

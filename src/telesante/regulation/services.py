@@ -38,7 +38,8 @@ from telesante.regulation.models import (
     VideoLink,
     VideoQuality,
 )
-from telesante.rooms.models import Admission, GuestLink, GuestRelation, Presence, Room
+from telesante.rooms import services as rooms
+from telesante.rooms.models import GuestLink, GuestRelation, Presence, Room
 from telesante.structures.models import Commune, Structure
 
 LINK_SALT = "telesante.regulation.link"
@@ -298,7 +299,7 @@ def open_link(value: str) -> tuple[VideoLink | None, str]:
             label=label,
             relation=GuestRelation.PATIENT,
             expires_at=now + datetime.timedelta(minutes=minutes),
-            created_by=link.created_by,
+            created_by_id=link.created_by_id,
         )
         link.opened_at, link.guest = now, guest
         link.save(update_fields=["guest"])
@@ -320,7 +321,7 @@ def caller_link(link_pk: int | None) -> VideoLink | None:
     if link_pk is None:
         return None
     link = (
-        VideoLink.objects.select_related("record__structure__departement", "room", "guest")
+        VideoLink.objects.select_related("record__structure", "room", "guest__room")
         .filter(pk=link_pk, revoked_at=None, ended_at=None)
         .first()
     )
@@ -342,8 +343,9 @@ def answer_consent(link: VideoLink, accepted: bool, language: str) -> VideoLink:
         link.language = language[:8]
         if accepted:
             link.consent_at, link.refused_at = now, None
-            # The regulator need not admit the caller by hand: consent lets them in.
-            Admission.objects.get_or_create(room=link.room, party=f"g:{link.guest_id}")
+            # Consent is what lets the caller in (the regulator's screen admits nobody): their
+            # phone may already be connected, waiting for this answer.
+            rooms.admit_party(link.room, f"g:{link.guest_id}")
             event(
                 link.record,
                 EventKind.CONSENT,

@@ -68,11 +68,11 @@ async def _heartbeat() -> None:
 
 
 async def _hand_over(peer: "RoomConsumer", event: dict) -> None:
-    """A signal to a connection of this process. Its socket may have closed before its
-    disconnect handler ran: the signal is lost with it, and the sender's connection lives on
-    (the error is the receiver's, not the sender's)."""
+    """An event (a signal, a newcomer) to a connection of this process, handled at once rather
+    than queued. Its socket may have closed before its disconnect handler ran: the event is lost
+    with it, and the sender's connection lives on (the error is the receiver's)."""
     try:
-        await peer.room_signal(event)
+        await getattr(peer, event["type"].replace(".", "_"))(event)
     except (ClientDisconnected, RuntimeError):  # uvicorn: socket gone, or close already sent
         LOCAL.pop(peer.channel_name, None)
 
@@ -133,12 +133,14 @@ class RoomConsumer(GuardedJsonConsumer):
             await self._enter()
         else:
             await self.send_json({"type": "waiting"})
-        await self._waiting_changed()
+        # A host reads the waiting room on arrival; an admitted guest changes it only when it
+        # replaces a waiting connection of its own (no query then: the call is being set up).
+        if self.me.host or not self.admitted or any(old.rank is None for old in replaced):
+            await self._waiting_changed()
 
     async def _enter(self) -> None:
-        peers = await db(services.admitted_peers)(self.room_id, self.me.peer_id)
+        peers, history = await db(services.entering)(self.room_id, self.me.peer_id)
         self.peers = {p.peer_id: p.channel for p in peers}
-        history = await db(services.chat_history)(self.room_id)
         await self.send_json(
             {
                 "type": "admitted",
@@ -147,10 +149,16 @@ class RoomConsumer(GuardedJsonConsumer):
                 "chat": history,
             }
         )
-        await self.channel_layer.group_send(
-            self.group,
-            {"type": "room.peer_joined", "peer": self.me.public(), "channel": self.channel_name},
-        )
+        me, channel = self.me.public(), self.channel_name
+        joined = {"type": "room.peer_joined", "peer": me, "channel": channel}
+        # Peers of this process hear of the newcomer now: its first signal, handed over directly,
+        # must not overtake this news queued behind their other events. The layer's copy is then
+        # ignored by them, and tells the peers of other processes (in order with its signals).
+        for peer_channel in self.peers.values():
+            local = LOCAL.get(peer_channel)
+            if local is not None:
+                await _hand_over(local, joined)
+        await self.channel_layer.group_send(self.group, joined)
 
     async def _waiting_changed(self) -> None:
         await self.channel_layer.group_send(self.group, {"type": "room.waiting"})

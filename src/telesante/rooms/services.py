@@ -553,6 +553,26 @@ def admit(room_id: int, peer_id: str) -> Peer | None:
     return _peer(presence)
 
 
+def admit_party(room: Room, party: str) -> None:
+    """Let a party in without a host's click (a guest who consented): its later connections
+    join admitted, and the ones already waiting are admitted now and told after commit, so a
+    guest may connect while its consent is still on its way."""
+    with transaction.atomic(savepoint=False):  # all or nothing with the caller's transaction
+        Admission.objects.get_or_create(room=room, party=party)
+        waiting = Presence.objects.filter(room=room, party=party, admitted_rank=None)
+        admitted = (admit(room.pk, pid) for pid in waiting.values_list("peer_id", flat=True))
+        peers = [peer for peer in admitted if peer is not None]
+        if peers:
+            transaction.on_commit(lambda: _tell_admitted(room.pk, peers))
+
+
+def _tell_admitted(room_id: int, peers: list[Peer]) -> None:
+    layer = get_channel_layer()
+    for peer in peers:
+        async_to_sync(layer.send)(peer.channel, {"type": "room.admitted", "rank": peer.rank})
+    async_to_sync(layer.group_send)(f"room.{room_id}", {"type": "room.waiting"})
+
+
 def _start_span(presence: Presence) -> None:
     CallSpan.objects.create(
         room_id=presence.room_id,
@@ -656,6 +676,12 @@ def post_chat(room_id: int, claim: Claim, body: str) -> ChatMessage | None:
     return ChatMessage.objects.create(
         room_id=room_id, author=claim.label, party=claim.party, body=body
     )
+
+
+def entering(room_id: int, peer_id: str) -> tuple[list[Peer], list[dict]]:
+    """What an admitted connection meets: the other admitted peers and the chat so far (one
+    trip to the database thread)."""
+    return admitted_peers(room_id, peer_id), chat_history(room_id)
 
 
 def chat_history(room_id: int) -> list[dict]:

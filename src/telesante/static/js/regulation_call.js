@@ -117,7 +117,13 @@ export function startRegulationCall(hooks) {
     if (msg.type === "welcome") {
       state.me = msg.me;
       state.iceServers = msg.ice_servers;
+    } else if (msg.type === "waiting") {
+      // The caller connected before their consent was recorded: the consent admits them, or,
+      // when it was recorded as this connection joined, a fresh connection joins admitted.
+      state.waiting = true;
+      if (state.consentRecorded) rejoin();
     } else if (msg.type === "admitted") {
+      state.waiting = false;
       state.me = msg.me;
       hooks.status(text.waiting);
       if (msg.peers.length) meet(msg.peers[0]);
@@ -130,11 +136,19 @@ export function startRegulationCall(hooks) {
       }
     } else if (msg.type === "signal" && state.peer && msg.from === state.peer.id) {
       state.queue = state.queue.then(() => handleSignal(state, msg.data, sendTracks, send));
-    } else if (msg.type === "waiting-list" && config.host) {
-      // A caller who consented is let in already; one seen waiting is admitted here.
-      for (const peer of msg.peers) send({ type: "admit", id: peer.id });
     }
+    // The regulator's screen admits nobody: only the caller's recorded consent lets them in.
   }
+
+  function rejoin() {
+    if (state.ws) state.ws.close();
+  }
+
+  // The caller's consent is recorded (their phone may have connected meanwhile).
+  state.consented = () => {
+    state.consentRecorded = true;
+    if (state.waiting) rejoin();
+  };
 
   // Network quality from getStats: round trip, loss and bitrate of the video received.
   state.quality = async () => {

@@ -161,21 +161,28 @@ import { startRegulationCall } from "./regulation_call.js";
         else if (msg.type === "end") stop();
       },
     });
-    sharePosition();
   }
 
   async function answer(yes) {
     const form = new FormData();
     form.append("answer", yes ? "yes" : "no");
-    const response = await post(config.consentUrl, form);
-    if (!response.ok) return;
-    if (yes) {
-      start();
-    } else {
+    const sent = post(config.consentUrl, form);
+    if (!yes) {
+      if (!(await sent).ok) return;
       $("consent-panel").hidden = true;
       $("refused-panel").hidden = false;
       root.dataset.state = "refused";
+      return;
     }
+    // The camera and the connection start with the consent on its way (on a poor network its
+    // round trip overlaps theirs): recorded, it lets the caller in, connected or not.
+    const [response] = await Promise.all([sent, start()]);
+    if (!response.ok) {
+      stop();
+      return;
+    }
+    call.consented();
+    sharePosition();
   }
 
   $("btn-accept").onclick = () => answer(true);
@@ -190,5 +197,10 @@ import { startRegulationCall } from "./regulation_call.js";
     if (ok && call) call.command({ type: "photo-filed" });
     e.target.value = "";
   };
-  if (config.consented) start();
+  if (config.consented) {
+    start().then(() => {
+      call.consented();
+      sharePosition();
+    });
+  }
 })();

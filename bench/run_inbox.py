@@ -100,16 +100,22 @@ def body(args, facts: dict, data: dict, sizes: dict, results: dict) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=int, default=50)
-    parser.add_argument("--pg-url", default=common.DEFAULT_PG_URL)
-    parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--reseed", action="store_true")
-    parser.add_argument("--max-load", type=float, default=1.5)
-    parser.add_argument("--max-wait", type=float, default=120)
-    parser.add_argument("--no-doc", action="store_true")
-    args = parser.parse_args()
+def parser(description: str, requests: int) -> argparse.ArgumentParser:
+    """The options of the benchmarks on the million-act database (this one, run_read_path)."""
+    out = argparse.ArgumentParser(description=description)
+    out.add_argument("--scale", type=int, default=50)
+    out.add_argument("--pg-url", default=common.DEFAULT_PG_URL)
+    out.add_argument("--requests", type=int, default=requests)
+    out.add_argument("--reseed", action="store_true")
+    out.add_argument("--max-load", type=float, default=1.5)
+    out.add_argument("--max-wait", type=float, default=120)
+    out.add_argument("--no-doc", action="store_true")
+    return out
+
+
+def million_acts(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
+    """The bench's PostgreSQL database, seeded at `--scale` if it lacks the data, vacuumed; the
+    environment of its server and commands, and what was done to the data."""
     args.db, args.sqlite_path = "postgres", ""
     url = common.db_url(args)
     common.ensure_pg_database(url)
@@ -117,6 +123,12 @@ def main() -> None:
     common.setup_django(env)
     data = common.ensure_data(args, url, env)
     common.vacuum_analyze("postgres")
+    return env, data
+
+
+def main() -> None:
+    args = parser(__doc__.split("\n\n")[0], 400).parse_args()
+    env, data = million_acts(args)
     expert = account(env, "expert", "plaies_cicatrisation")
     nurse = account(env, "nurse")
     sizes = box_sizes(expert, nurse)
@@ -146,13 +158,18 @@ def main() -> None:
                 f"({time.monotonic() - started:.0f} s)"
             )
     text = body(args, facts, data, sizes, results)
+    publish(
+        args, "teleexpertise-inbox:postgres", "## 3. Télé-expertise boxes at 1,000,000 acts", text
+    )
+
+
+def publish(args: argparse.Namespace, name: str, heading: str, text: str) -> None:
+    """The figures into their section of docs/benchmarks.md, or printed with --no-doc."""
     if args.no_doc:
         print(text)
-    else:
-        common.write_doc(
-            [("teleexpertise-inbox:postgres", "## 3. Télé-expertise boxes at 1,000,000 acts", text)]
-        )
-        common.log(f"wrote {common.DOC.relative_to(common.ROOT)}")
+        return
+    common.write_doc([(name, heading, text)])
+    common.log(f"wrote {common.DOC.relative_to(common.ROOT)}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ the same server:
 And the audit: every row the latency phase received has its audit entry (none lost).
 """
 
-import argparse
 import json
 import sys
 import time
@@ -171,24 +170,11 @@ def body(args, facts: dict, data: dict, acts: int, results: list[tuple[Target, d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=int, default=50)
-    parser.add_argument("--pg-url", default=common.DEFAULT_PG_URL)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--searches", type=int, default=200)
-    parser.add_argument("--reseed", action="store_true")
-    parser.add_argument("--max-load", type=float, default=1.5)
-    parser.add_argument("--max-wait", type=float, default=120)
-    parser.add_argument("--no-doc", action="store_true")
-    args = parser.parse_args()
-    args.db, args.sqlite_path = "postgres", ""
-    url = common.db_url(args)
-    common.ensure_pg_database(url)
-    env = common.bench_env(url)
-    common.setup_django(env)
-    data = common.ensure_data(args, url, env)
-    common.vacuum_analyze("postgres")
+    options = run_inbox.parser(__doc__.split("\n\n")[0], 200)
+    options.add_argument("--seconds", type=float, default=8)
+    options.add_argument("--searches", type=int, default=200)
+    args = options.parse_args()
+    env, data = run_inbox.million_acts(args)
     from telesante.acts.models import Act
 
     acts = Act.objects.count()
@@ -229,12 +215,7 @@ def main() -> None:
                 f"{throughput['bare']['rps']:.0f}), audited {latency['audited']} for "
                 f"{latency['rows']} rows ({time.monotonic() - started:.0f} s)"
             )
-    text = body(args, facts, data, acts, results)
-    if args.no_doc:
-        print(text)
-    else:
-        common.write_doc([("read-path:postgres", HEADING, text)])
-        common.log(f"wrote {common.DOC.relative_to(common.ROOT)}")
+    run_inbox.publish(args, "read-path:postgres", HEADING, body(args, facts, data, acts, results))
 
 
 if __name__ == "__main__":

@@ -162,8 +162,11 @@ class Act(models.Model):
                 include=["patient"],
                 name="act_performing_team_kind",
             ),
-            # The médecin traitant's branch: their patients' done acts of a kind.
+            # The médecin traitant's branch: their patients' done acts of a kind, from the
+            # patients, or from the acts when the kind's done acts are the fewer (the planner
+            # chooses by the statistics).
             models.Index(fields=["patient", "status", "kind"], name="act_patient_status_kind"),
+            models.Index(fields=["kind", "status", "patient"], name="act_kind_status_patient"),
             # The indicators' monthly roll-up reads acts month by month (indicators/rollup.py).
             models.Index(fields=["requested_at"], name="act_requested_at"),
         ]

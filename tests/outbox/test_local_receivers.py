@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -138,10 +140,7 @@ def test_a_closed_act_reaches_the_local_smtp_server_and_mhd_receiver(
     assert log.count("Bundle ITI-65 reçu") == 1
 
 
-def test_the_mhd_receiver_refuses_a_bad_bundle_and_files_nothing(local_receivers, settings):
-    import urllib.error
-    import urllib.request
-
+def test_the_mhd_receiver_refuses_a_bad_bundle_and_says_why(local_receivers, settings):
     request = urllib.request.Request(
         settings.TELESANTE_DMP_MHD_URL,
         data=json.dumps({"resourceType": "Bundle", "type": "batch", "entry": []}).encode(),
@@ -154,3 +153,6 @@ def test_the_mhd_receiver_refuses_a_bad_bundle_and_files_nothing(local_receivers
     assert outcome["resourceType"] == "OperationOutcome"
     assert "pas un Bundle de type transaction" in outcome["issue"][0]["diagnostics"]
     assert not list((local_receivers.folder / "mhd").iterdir())
+    assert "Bundle refusé (422) : ce n'est pas un Bundle de type transaction" in (
+        local_receivers.log.read_text()
+    )

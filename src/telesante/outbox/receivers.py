@@ -129,9 +129,14 @@ class DocumentRecipient(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], file: Callable[[dict], None]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        file: Callable[[dict], None],
+        refused: Callable[[str], None] = lambda reason: None,
+    ) -> None:
         super().__init__(address, _RecipientHandler)
-        self.file = file
+        self.file, self.refused = file, refused
 
     @property
     def url(self) -> str:
@@ -141,7 +146,9 @@ class DocumentRecipient(ThreadingHTTPServer):
     def receive(self, bundle: dict, headers) -> tuple[int, dict]:
         errors = check_bundle(bundle)
         if errors:
-            return 422, outcome(" ; ".join(errors))
+            reason = " ; ".join(errors)
+            self.refused(reason)
+            return 422, outcome(reason)
         self.file(bundle)
         return 200, {
             "resourceType": "Bundle",
@@ -174,6 +181,9 @@ class Filing:
             f"{', '.join(mail.recipients)} : « {mail.message['Subject']} » ; pièces jointes : "
             f"{', '.join(mail.attachments) or 'aucune'} → {path}"
         )
+
+    def refusal(self, reason: str) -> None:
+        self.log(f"Bundle refusé (422) : {reason}")
 
     def bundle(self, bundle: dict) -> None:
         path = self.mhd_folder / self._name("json")

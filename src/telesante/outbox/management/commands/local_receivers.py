@@ -46,7 +46,7 @@ class Command(BaseCommand):
         smtp = receivers.smtp_server(
             receivers.MailHandler(filing.mail), host, smtp_port, cert_file, key_file
         )
-        mhd = receivers.DocumentRecipient((host, mhd_port), filing.bundle)
+        mhd = receivers.DocumentRecipient((host, mhd_port), filing.bundle, filing.refusal)
         smtp.start()
         if threading.current_thread() is threading.main_thread():
             # `make demo` stops it with SIGTERM: close both servers as on Ctrl-C.

@@ -67,7 +67,7 @@ gettext:
 demo: install
 	mkdir -p var
 	rm -f $(RECEIVERS)/ready
-	$(DEMO_ENV) $(BIN)/telesante local-receivers --folder $(RECEIVERS) \
+	@$(DEMO_ENV) $(BIN)/telesante local-receivers --folder $(RECEIVERS) \
 	  --smtp-port $(SMTP_PORT) --mhd-port $(MHD_PORT) & receivers=$$!; \
 	trap 'kill $$receivers 2>/dev/null' EXIT INT TERM; \
 	while [ ! -f $(RECEIVERS)/ready ]; do kill -0 $$receivers || exit 1; sleep 0.2; done; \

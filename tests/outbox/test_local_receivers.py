@@ -152,7 +152,13 @@ def test_the_mhd_receiver_refuses_a_bad_bundle_and_says_why(local_receivers, set
     outcome = json.loads(refused.value.read())
     assert outcome["resourceType"] == "OperationOutcome"
     assert "pas un Bundle de type transaction" in outcome["issue"][0]["diagnostics"]
-    assert not list((local_receivers.folder / "mhd").iterdir())
-    assert "Bundle refusé (422) : ce n'est pas un Bundle de type transaction" in (
-        local_receivers.log.read_text()
+    garbled = urllib.request.Request(
+        settings.TELESANTE_DMP_MHD_URL, data=b"<Bundle/>", method="POST"
     )
+    with pytest.raises(urllib.error.HTTPError) as unreadable:
+        urllib.request.urlopen(garbled, timeout=5)
+    assert unreadable.value.code == 400
+    assert not list((local_receivers.folder / "mhd").iterdir())
+    log = local_receivers.log.read_text()
+    assert "Bundle refusé : ce n'est pas un Bundle de type transaction" in log
+    assert "Bundle refusé : Corps de requête illisible" in log

@@ -107,7 +107,9 @@ class _RecipientHandler(BaseHTTPRequestHandler):
         try:
             bundle = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         except ValueError:
-            status, body = 400, outcome("Corps de requête illisible : un Bundle JSON est attendu.")
+            reason = "Corps de requête illisible : un Bundle JSON est attendu."
+            self.server.refused(reason)
+            status, body = 400, outcome(reason)
         else:
             status, body = self.server.receive(bundle, self.headers)
         raw = json.dumps(body).encode()
@@ -118,7 +120,8 @@ class _RecipientHandler(BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
     def log_message(self, format: str, *args) -> None:
-        # Each Bundle filed is logged by `file`; the access log would only repeat it.
+        # Each Bundle filed or refused is logged by `file` or `refused`; the access log would
+        # only repeat it.
         pass
 
 
@@ -183,7 +186,7 @@ class Filing:
         )
 
     def refusal(self, reason: str) -> None:
-        self.log(f"Bundle refusé (422) : {reason}")
+        self.log(f"Bundle refusé : {reason}")
 
     def bundle(self, bundle: dict) -> None:
         path = self.mhd_folder / self._name("json")

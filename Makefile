@@ -2,9 +2,18 @@
 VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
-DEMO_ENV := TELESANTE_DEMO=1 TELESANTE_DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's MSSanté operator and DMP: `telesante local-receivers`, on this machine.
+SMTP_PORT ?= 2525
+MHD_PORT ?= 8089
+RECEIVERS := $(CURDIR)/var/local-receivers
+DEMO_ENV := TELESANTE_DEMO=1 TELESANTE_DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 \
+  TELESANTE_MSSANTE_BACKEND=telesante.outbox.mssante.SMTPBackend \
+  TELESANTE_MSSANTE_HOST=127.0.0.1 TELESANTE_MSSANTE_PORT=$(SMTP_PORT) \
+  TELESANTE_MSSANTE_CA_FILE=$(RECEIVERS)/ca.pem \
+  TELESANTE_DMP_BACKEND=telesante.outbox.dmp.MHDBackend \
+  TELESANTE_DMP_MHD_URL=http://127.0.0.1:$(MHD_PORT)/fhir
 
 .PHONY: install demo test lint bench browser gettext axe oidc mutants deploy-tools
 
@@ -53,12 +62,19 @@ bench: install
 gettext:
 	$(call need,xgettext,gettext,catalogue anglais)
 
+# The local receivers run from the start (seeding already sends a report) to the end of
+# `serve`, which stops them (Ctrl-C included: a background job of sh ignores SIGINT).
 demo: install
 	mkdir -p var
-	$(DEMO_ENV) $(BIN)/telesante migrate --verbosity 0
-	$(DEMO_ENV) $(BIN)/telesante collectstatic --noinput --verbosity 0
-	$(DEMO_ENV) $(BIN)/telesante seed-demo
-	$(DEMO_ENV) $(BIN)/telesante demo-accounts
+	rm -f $(RECEIVERS)/ready
+	@$(DEMO_ENV) $(BIN)/telesante local-receivers --folder $(RECEIVERS) \
+	  --smtp-port $(SMTP_PORT) --mhd-port $(MHD_PORT) & receivers=$$!; \
+	trap 'kill $$receivers 2>/dev/null' EXIT INT TERM; \
+	while [ ! -f $(RECEIVERS)/ready ]; do kill -0 $$receivers || exit 1; sleep 0.2; done; \
+	$(DEMO_ENV) $(BIN)/telesante migrate --verbosity 0 && \
+	$(DEMO_ENV) $(BIN)/telesante collectstatic --noinput --verbosity 0 && \
+	$(DEMO_ENV) $(BIN)/telesante seed-demo && \
+	$(DEMO_ENV) $(BIN)/telesante demo-accounts && \
 	$(DEMO_ENV) $(BIN)/telesante serve --host $(HOST) --port $(PORT)
 
 test: install

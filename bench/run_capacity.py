@@ -259,7 +259,8 @@ def main() -> None:
     setup_file = VAR / "setup.json"
     setup_file.write_text(json.dumps(prepared["setup"]))
     from tests.deploy.test_nginx import running_nginx, site_config
-    from tests.tls import self_signed
+
+    from telesante.core.tls import self_signed
 
     static = VAR / "static-root"
     env = {**os.environ, "TELESANTE_VAR_DIR": str(static)}

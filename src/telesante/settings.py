@@ -403,8 +403,9 @@ TELESANTE_INSI_BACKEND = env(
 )
 
 # The outbox of documents (outbox/): MSSanté by SMTP over TLS to the structure's operator, the
-# DMP through a pluggable backend (MHD ITI-65 here). The demo and development write files under
-# var/outbox/ instead, so that nothing leaves the machine.
+# DMP through a pluggable backend (MHD ITI-65 here). Development writes files under var/outbox/
+# instead, so that nothing leaves the machine; `make demo` names the real backends and points
+# them at `telesante local-receivers`.
 _LOCAL = DEBUG or DEMO
 TELESANTE_MSSANTE_BACKEND = env(
     "MSSANTE_BACKEND",

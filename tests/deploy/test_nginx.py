@@ -20,9 +20,9 @@ import pytest
 
 from telesante.accounts.models import ApiToken
 from telesante.core.models import AuditEntry
+from telesante.core.tls import self_signed
 from tests.conftest import require_service
 from tests.e2e.server import TELESANTE, free_port, running_server
-from tests.tls import self_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REDIS_URL = os.environ.get("TELESANTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -957,7 +957,7 @@ class Seeder:
         """A télé-expertise of the demo nurse answered by the demo geriatrician, about a resident
         with a qualified identity whose médecin traitant is the demo GP: its report goes through
         the outbox to the GP's MSSanté box, the patient's Mon espace santé mailbox and the DMP
-        (in the demo, files under var/outbox/), and its act page shows the deliveries."""
+        (in the demo, `telesante local-receivers`), and its act page shows the deliveries."""
         from telesante.teleexpertise import services as teleexpertise
 
         site = self.sites["ehpad_demo"]

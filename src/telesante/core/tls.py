@@ -1,5 +1,6 @@
-"""A self-signed certificate for 127.0.0.1, for the tests' TLS servers (nginx, SMTP): the
-server's certificate is also the CA its clients trust."""
+"""A self-signed certificate for 127.0.0.1, for local TLS servers (the tests' nginx and SMTP,
+`telesante local-receivers` in the demo): the server's certificate is also the CA its clients
+trust."""
 
 import datetime
 import ipaddress
@@ -12,9 +13,12 @@ from cryptography.x509.oid import NameOID
 
 
 def self_signed(
-    folder: Path, cert_name: str = "fullchain.pem", key_name: str = "privkey.pem"
+    folder: Path,
+    cert_name: str = "fullchain.pem",
+    key_name: str = "privkey.pem",
+    days: int = 1,
 ) -> tuple[Path, Path]:
-    """Writes the certificate and its key in `folder`; returns their paths."""
+    """Writes the certificate, valid `days` from now, and its key in `folder`; their paths."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
@@ -25,7 +29,7 @@ def self_signed(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,

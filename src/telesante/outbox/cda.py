@@ -4,11 +4,17 @@ structuration minimale; INTEROP.md § Documents).
 The PDF goes base64 in `nonXMLBody`; the header says who the patient is (the INS only for a
 qualified identity, as the RNIV says; otherwise only the platform's local id), who wrote the
 report (IDNPS, the structure's FINESS), who keeps it, and when the act happened.
+
+`errors()` checks a document against the CDA R2 schema as the ANS publishes it for the CI-SIS
+(CDA_extended.xsd: POCD_MT000040 with the SDTC, IHE LAB, pharmacy and DICOM extensions French
+documents may carry), vendored under `schemas/cda/` (README there: origin and refresh).
 """
 
 import base64
 import datetime
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -28,6 +34,7 @@ TEMPLATES = (
     "1.3.6.1.4.1.19376.1.2.20",  # IHE XDS-SD (scanned document: a PDF in nonXMLBody)
 )
 FORMAT_CODE = "urn:ihe:iti:xds-sd:pdf:2008"
+SCHEMA = Path(__file__).parent / "schemas" / "cda" / "CDA_extended.xsd"
 
 
 @dataclass(frozen=True)
@@ -193,3 +200,33 @@ def build(act: Act, pdf: bytes, now: datetime.datetime | None = None) -> bytes:
         representation="B64",
     )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@functools.cache
+def schema() -> etree.XMLSchema:
+    """The CDA schema, compiled once per process (it is some 400 kB of XSD)."""
+    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+
+
+def errors(document: bytes) -> list[str]:
+    """What the CDA schema refuses in `document` (none when it is valid), one line per fault
+    with the path of the element at fault; a document that is not even XML gets the parser's
+    message."""
+    try:
+        root = etree.fromstring(document)
+    except etree.XMLSyntaxError as exc:
+        return [f"XML illisible : {exc}"]
+    checker = schema()
+    if checker.validate(root):
+        return []
+    return [f"{_where(root, e.path)} : {e.message}" for e in checker.error_log]
+
+
+def _where(root: etree._Element, path: str | None) -> str:
+    """The faulty element as a reader names it (/ClinicalDocument/recordTarget/…): libxml2 gives
+    positional wildcards (/*/*[14]) in a document with a default namespace."""
+    found = root.xpath(path) if path else []
+    if not found or not isinstance(found[0], etree._Element):
+        return path or "/"
+    names = [etree.QName(node).localname for node in (found[0], *found[0].iterancestors())]
+    return "/" + "/".join(reversed(names))

@@ -51,6 +51,9 @@ FR_CORE_RULES = {
         "identifier.where(system = 'https://finess.esante.gouv.fr').all("
         "value.matches('^[0-9][0-9AB][0-9]{7}$') and type.coding.code in ('FINEG' | 'FINEJ'))",
     ],
+    "Appointment": [
+        f"meta.profile = '{resources.FR_CORE}fr-core-appointment'",
+    ],
     "Observation": [
         "valueQuantity.system = 'http://unitsofmeasure.org' and valueQuantity.code.exists()",
         "code.coding.where(system = 'http://loinc.org').exists() or "

@@ -232,6 +232,9 @@ def test_appointment_booked_on_a_published_slot(tc_world):
     act = Act.objects.get(pk=int(body["id"]))
     assert act.teleconsultation.scheduled_at == start
     assert body["status"] == "booked" and body["description"] == "Essoufflement à l'effort"
+    assert body["meta"]["profile"] == [
+        "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-appointment"
+    ]
     taken = post(nurse, "/fhir/r4/Appointment", appointment, 400)
     assert "créneau" in french_outcome(taken, "invalid")
     assert taken["issue"][1]["expression"] == ["scheduled_at"]

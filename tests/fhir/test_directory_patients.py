@@ -26,6 +26,14 @@ def test_metadata_is_public_and_lists_every_resource(client):
     assert body["fhirVersion"] == "4.0.1"
     kinds = {r["type"] for r in body["rest"][0]["resource"]}
     assert kinds >= {"Patient", "Observation", "ServiceRequest", "Task", "Appointment", "Binary"}
+    profiles = {r["type"]: r.get("supportedProfile") for r in body["rest"][0]["resource"]}
+    fr_core = "https://hl7.fr/ig/fhir/core/StructureDefinition/"
+    assert profiles["Patient"] == [fr_core + "fr-core-patient"]
+    assert profiles["Practitioner"] == [fr_core + "fr-core-practitioner"]
+    assert profiles["Organization"] == [fr_core + "fr-core-organization"]
+    assert profiles["Appointment"] == [fr_core + "fr-core-appointment"]
+    # FR Core has no profile of these: the base resource is what they conform to.
+    assert not any(profiles[kind] for kind in ("ServiceRequest", "Task", "Consent", "Binary"))
 
 
 def test_anonymous_gets_401_outcome(world, client):

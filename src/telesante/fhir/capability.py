@@ -38,7 +38,11 @@ RESOURCES: dict[str, tuple[str | None, list[str], dict[str, str]]] = {
         {"patient": "reference", "date": "date", "code": "token"},
     ),
     "Task": (None, READ_SEARCH, {"patient": "reference", "date": "date"}),
-    "Appointment": (None, [*READ_SEARCH, "create"], {"patient": "reference", "date": "date"}),
+    "Appointment": (
+        PROFILES["Appointment"],
+        [*READ_SEARCH, "create"],
+        {"patient": "reference", "date": "date"},
+    ),
     "DocumentReference": (None, READ_SEARCH, {"patient": "reference", "date": "date"}),
     "Binary": (None, ["read"], {}),
     "Consent": (None, READ_SEARCH, {"patient": "reference"}),

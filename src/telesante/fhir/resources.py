@@ -23,6 +23,7 @@ PROFILES = {
     "Practitioner": FR_CORE + "fr-core-practitioner",
     "PractitionerRole": FR_CORE + "fr-core-practitioner-role",
     "Organization": FR_CORE + "fr-core-organization",
+    "Appointment": FR_CORE + "fr-core-appointment",
     "vitalsigns": "http://hl7.org/fhir/StructureDefinition/vitalsigns",
 }
 IDENTITY_RELIABILITY = FR_CORE + "fr-core-identity-reliability"
@@ -405,6 +406,7 @@ def appointment(tc: TeleConsultation) -> dict:
         {
             "resourceType": "Appointment",
             "id": str(act.pk),
+            "meta": _meta(PROFILES["Appointment"]),
             "status": APPOINTMENT_STATUS.get(act.status, "booked"),
             "serviceType": [{"text": str(act.get_kind_display())}],
             "appointmentType": {"text": "Vidéo"},

@@ -111,11 +111,28 @@ def test_an_author_without_rpps_keeps_a_local_id(act):
     assert cda.errors(cda.build(act, PDF)) == []
 
 
-def test_telesurveillance_reports_are_telehealth_summaries(act):
+def test_telesurveillance_reports_are_telemedicine_reports(act):
     act.kind = "telesurveillance"
     root = doc(act)
-    assert root.find("h:code", H).get("code") == "75498-6"
+    # LOINC 85208-7 is on JDV_J07_XdsTypeCode_CISIS, the CI-SIS list the DMP files by.
+    code = root.find("h:code", H)
+    assert (code.get("code"), code.get("displayName")) == ("85208-7", "CR de télémédecine")
     assert root.find("h:title", H).text == "Compte rendu de télésurveillance"
+
+
+def test_a_structure_without_finess_goes_by_its_name(act):
+    # The CI-SIS admits only the IDNST as an organisation's id in the header.
+    structure = act.performing_structure
+    type(structure).objects.filter(pk=structure.pk).update(finess=None)
+    act.performing_structure.refresh_from_db()
+    document = cda.build(act, PDF)
+    root = etree.fromstring(document)
+    author_org = root.find("h:author/h:assignedAuthor/h:representedOrganization", H)
+    assert author_org.find("h:id", H) is None
+    assert author_org.find("h:name", H).text == structure.name
+    (custodian_id,) = root.findall(".//h:representedCustodianOrganization/h:id", H)
+    assert dict(custodian_id.attrib) == {"nullFlavor": "UNK"}
+    assert cda.errors(document) == []
 
 
 def report_document(act) -> bytes:

@@ -43,11 +43,13 @@ class DocType:
     label: str
 
 
-# LOINC of each kind's report: a consult note for the exchanges with a remote professional, the
-# telehealth summary for the monitoring's reports.
+# LOINC of each kind's report, from the CI-SIS list of document types the DMP files
+# (JDV_J07_XdsTypeCode_CISIS, the XDS typeCode): a consult note for the exchanges with a remote
+# professional, the telemedicine report for the monitoring's reports (LOINC's telehealth summary,
+# 75498-6, is not on the list: the DMP would refuse it).
 CONSULT = DocType("11488-4", "Compte rendu de consultation")
-TELEHEALTH = DocType("75498-6", "Telehealth Summary note")
-DOC_TYPES = {ActKind.TELESURVEILLANCE: TELEHEALTH}
+TELEMEDICINE = DocType("85208-7", "CR de télémédecine")
+DOC_TYPES = {ActKind.TELESURVEILLANCE: TELEMEDICINE}
 TITLES = {
     ActKind.TELEEXPERTISE: "Compte rendu de télé-expertise",
     ActKind.TELECONSULTATION: "Compte rendu de téléconsultation",
@@ -106,12 +108,15 @@ def _person_name(parent, user) -> None:
     _el(name, "family", user.last_name.upper())
 
 
-def _organization(parent, tag: str, structure) -> None:
+def _organization(parent, tag: str, structure, id_required: bool = False) -> None:
+    """The structure by its IDNST (`1`+FINESS). The CI-SIS admits no other identifier of an
+    organisation in the header: one without FINESS goes by its name, with an unknown id where the
+    CDA schema requires one (the custodian)."""
     org = _el(parent, tag)
     if structure.idnst:
         _el(org, "id", root=IDNST_ROOT, extension=structure.idnst)
-    else:
-        _el(org, "id", root=f"{settings.TELESANTE_OID}.4", extension=str(structure.pk))
+    elif id_required:
+        _el(org, "id", nullFlavor="UNK")
     _el(org, "name", structure.name)
 
 
@@ -174,7 +179,7 @@ def build(act: Act, pdf: bytes, now: datetime.datetime | None = None) -> bytes:
     _person_name(assigned, author)
     _organization(assigned, "representedOrganization", structure)
     custodian = _el(_el(root, "custodian"), "assignedCustodian")
-    _organization(custodian, "representedCustodianOrganization", structure)
+    _organization(custodian, "representedCustodianOrganization", structure, id_required=True)
     legal = _el(root, "legalAuthenticator")
     _el(legal, "time", value=ts(act.done_at or now))
     _el(legal, "signatureCode", code="S")

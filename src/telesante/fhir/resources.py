@@ -9,6 +9,7 @@ from django.utils import timezone
 from telesante.accounts.models import Membership, User
 from telesante.acts.models import Act, ActStatus
 from telesante.core.identifiers import IDNPS_OID, IDNST_OID
+from telesante.outbox.cda import doc_type
 from telesante.patients.models import Consent, ConsentDecision, Patient
 from telesante.structures.models import Structure
 from telesante.teleconsultation.models import TeleConsultation
@@ -421,13 +422,15 @@ def appointment(tc: TeleConsultation) -> dict:
 
 
 def document_reference(act: Act) -> dict:
-    """The report of an act: its PDF is the Binary of the same id."""
+    """The report of an act: its PDF is the Binary of the same id; typed as the document the DMP
+    receives (the CI-SIS type of the act's report)."""
+    kind = doc_type(act)
     return _clean(
         {
             "resourceType": "DocumentReference",
             "id": str(act.pk),
             "status": "current",
-            "type": {"coding": [{"system": LOINC, "code": "11488-4", "display": "Consult note"}]},
+            "type": {"coding": [{"system": LOINC, "code": kind.code, "display": kind.label}]},
             "category": [{"text": str(act.get_kind_display())}],
             "subject": ref("Patient", act.patient_id),
             "date": _instant(act.done_at or act.created_at),

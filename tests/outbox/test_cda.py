@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from lxml import etree
 
 from telesante.accounts.models import Profession
-from telesante.outbox import cda, services
+from telesante.outbox import cda, dmp, services, xdm
 from telesante.patients.models import IdentityStatus
 from telesante.teleconsultation import services as consultations
 from telesante.teleconsultation.models import ActivityDeclaration
@@ -123,6 +123,8 @@ def test_telesurveillance_reports_are_telemedicine_reports(act):
 def test_a_structure_without_finess_goes_by_its_name(act):
     # The CI-SIS admits only the IDNST as an organisation's id in the header.
     structure = act.performing_structure
+    with_finess = xdm.entry(act, cda.build(act, PDF)).author_institution
+    assert with_finess == f"{structure.name}^^^^^&1.2.250.1.71.4.2.2&ISO^IDNST^^^1530000021"
     type(structure).objects.filter(pk=structure.pk).update(finess=None)
     act.performing_structure.refresh_from_db()
     document = cda.build(act, PDF)
@@ -133,6 +135,11 @@ def test_a_structure_without_finess_goes_by_its_name(act):
     (custodian_id,) = root.findall(".//h:representedCustodianOrganization/h:id", H)
     assert dict(custodian_id.attrib) == {"nullFlavor": "UNK"}
     assert cda.errors(document) == []
+    # The XDS metadata and the DMP's DocumentReference name it the same way: no empty IDNST.
+    entry = xdm.entry(act, document)
+    assert entry.author_institution == structure.name
+    reference = dmp.bundle(services.Package(act, PDF, document, entry))["entry"][1]["resource"]
+    assert reference["custodian"] == {"display": structure.name}
 
 
 def report_document(act) -> bytes:

@@ -28,11 +28,18 @@ def test_metadata_is_public_and_lists_every_resource(client):
     assert kinds >= {"Patient", "Observation", "ServiceRequest", "Task", "Appointment", "Binary"}
     profiles = {r["type"]: r.get("supportedProfile") for r in body["rest"][0]["resource"]}
     fr_core = "https://hl7.fr/ig/fhir/core/StructureDefinition/"
-    assert profiles["Patient"] == [fr_core + "fr-core-patient"]
+    assert profiles["Patient"] == [fr_core + "fr-core-patient", fr_core + "fr-core-patient-ins"]
     assert profiles["Practitioner"] == [fr_core + "fr-core-practitioner"]
     assert profiles["Organization"] == [fr_core + "fr-core-organization"]
     assert profiles["Appointment"] == [fr_core + "fr-core-appointment"]
-    # FR Core has no profile of these: the base resource is what they conform to.
+    assert profiles["Observation"] == [
+        "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+        fr_core + "fr-core-observation-body-weight",
+        fr_core + "fr-core-observation-heartrate",
+        fr_core + "fr-core-observation-body-temperature",
+        fr_core + "fr-core-observation-resp-rate",
+    ]
+    # FR Core 2.1.0 profiles none of these: the base resource is what they conform to.
     assert not any(profiles[kind] for kind in ("ServiceRequest", "Task", "Consent", "Binary"))
 
 

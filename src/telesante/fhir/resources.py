@@ -49,6 +49,16 @@ DEVICE_SYSTEM = "urn:telesante:dispositif"
 MESSAGE_SYSTEM = "urn:telesante:message-dispositif"
 # LOINC codes of the vital signs the R4 vital-signs profile lists.
 VITAL_SIGNS = {"29463-7", "8867-4", "59408-5", "8310-5", "9279-1"}
+# FR Core's vital-sign profiles (HL7's bodyweight, heartrate, bodytemp and resprate, French
+# references), by the LOINC code they fix. SpO2 keeps the base profile: FR Core's
+# fr-core-observation-saturation-oxygen derives from HL7's oxygensat, which requires LOINC 2708-6
+# where the devices send 59408-5 (by pulse oximetry).
+FR_CORE_VITAL_SIGNS = {
+    "29463-7": FR_CORE + "fr-core-observation-body-weight",
+    "8867-4": FR_CORE + "fr-core-observation-heartrate",
+    "8310-5": FR_CORE + "fr-core-observation-body-temperature",
+    "9279-1": FR_CORE + "fr-core-observation-resp-rate",
+}
 
 
 def ref(kind: str, pk) -> dict:
@@ -283,7 +293,9 @@ def observation(m: Measurement, patient_id: int) -> dict:
         {
             "resourceType": "Observation",
             "id": str(m.pk),
-            "meta": _meta(PROFILES["vitalsigns"] if vital else None),
+            "meta": _meta(
+                FR_CORE_VITAL_SIGNS.get(kind.loinc, PROFILES["vitalsigns"]) if vital else None
+            ),
             "identifier": [{"system": MESSAGE_SYSTEM, "value": m.message_id}],
             "status": "final",
             "category": [

@@ -51,6 +51,9 @@ FR_CORE_RULES = {
         "identifier.where(system = 'https://finess.esante.gouv.fr').all("
         "value.matches('^[0-9][0-9AB][0-9]{7}$') and type.coding.code in ('FINEG' | 'FINEJ'))",
     ],
+    "Appointment": [
+        f"meta.profile = '{resources.FR_CORE}fr-core-appointment'",
+    ],
     "Observation": [
         "valueQuantity.system = 'http://unitsofmeasure.org' and valueQuantity.code.exists()",
         "code.coding.where(system = 'http://loinc.org').exists() or "
@@ -58,6 +61,18 @@ FR_CORE_RULES = {
         "subject.reference.startsWith('Patient/')",
         # vital-signs profile: its category
         "meta.profile.empty() or category.coding.where(code = 'vital-signs').exists()",
+        # an FR Core vital-sign profile: the LOINC code and the UCUM units HL7's profile fixes
+        *(
+            f"meta.profile.where($this = '{resources.FR_CORE}{profile}').empty() or ("
+            f"code.coding.where(system = 'http://loinc.org' and code = '{loinc}').exists()"
+            f" and valueQuantity.code in ({units}))"
+            for profile, loinc, units in [
+                ("fr-core-observation-body-weight", "29463-7", "'kg' | 'g' | '[lb_av]'"),
+                ("fr-core-observation-heartrate", "8867-4", "'/min'"),
+                ("fr-core-observation-body-temperature", "8310-5", "'Cel' | '[degF]'"),
+                ("fr-core-observation-resp-rate", "9279-1", "'/min'"),
+            ]
+        ),
     ],
 }
 

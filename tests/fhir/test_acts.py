@@ -142,6 +142,9 @@ def test_report_as_document_reference_and_binary(te_world):
     doc = found["entry"][0]["resource"]
     assert doc["content"][0]["attachment"]["url"] == f"Binary/{te.act_id}"
     assert doc["content"][0]["format"]["code"] == "urn:ihe:iti:xds-sd:pdf:2008"
+    assert doc["type"]["coding"] == [
+        {"system": "http://loinc.org", "code": "11488-4", "display": "Compte rendu de consultation"}
+    ]
     today = timezone.localdate().isoformat()
     assert get(nurse, f"/fhir/r4/DocumentReference?date={today}")["total"] == 1
     assert get(nurse, "/fhir/r4/DocumentReference?date=lt2001")["total"] == 0
@@ -232,6 +235,9 @@ def test_appointment_booked_on_a_published_slot(tc_world):
     act = Act.objects.get(pk=int(body["id"]))
     assert act.teleconsultation.scheduled_at == start
     assert body["status"] == "booked" and body["description"] == "Essoufflement à l'effort"
+    assert body["meta"]["profile"] == [
+        "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-appointment"
+    ]
     taken = post(nurse, "/fhir/r4/Appointment", appointment, 400)
     assert "créneau" in french_outcome(taken, "invalid")
     assert taken["issue"][1]["expression"] == ["scheduled_at"]
@@ -268,3 +274,15 @@ def test_appointment_search_in_constant_queries(tc_world):
         in_call(done, tc_world.cardiologist)
         tc_services.save_report(None, tc_world.cardiologist, done, "RAS", finish=True)
     assert queries() == few
+
+
+def test_an_end_of_monitoring_report_is_typed_as_telemedicine(tsv):
+    from telesante.telesurveillance import enrolment as enrolments
+    from telesante.telesurveillance.models import Enrolment, EnrolmentState
+
+    enrolment = Enrolment.objects.get(pk=tsv.enrolment.pk)
+    enrolments.end(None, tsv.operator, enrolment, EnrolmentState.ENDED)
+    doc = get(fhir_client(tsv.operator), f"/fhir/r4/DocumentReference/{enrolment.act_id}")
+    assert doc["type"]["coding"] == [
+        {"system": "http://loinc.org", "code": "85208-7", "display": "CR de télémédecine"}
+    ]

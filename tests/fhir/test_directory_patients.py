@@ -26,6 +26,21 @@ def test_metadata_is_public_and_lists_every_resource(client):
     assert body["fhirVersion"] == "4.0.1"
     kinds = {r["type"] for r in body["rest"][0]["resource"]}
     assert kinds >= {"Patient", "Observation", "ServiceRequest", "Task", "Appointment", "Binary"}
+    profiles = {r["type"]: r.get("supportedProfile") for r in body["rest"][0]["resource"]}
+    fr_core = "https://hl7.fr/ig/fhir/core/StructureDefinition/"
+    assert profiles["Patient"] == [fr_core + "fr-core-patient", fr_core + "fr-core-patient-ins"]
+    assert profiles["Practitioner"] == [fr_core + "fr-core-practitioner"]
+    assert profiles["Organization"] == [fr_core + "fr-core-organization"]
+    assert profiles["Appointment"] == [fr_core + "fr-core-appointment"]
+    assert profiles["Observation"] == [
+        "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+        fr_core + "fr-core-observation-body-weight",
+        fr_core + "fr-core-observation-heartrate",
+        fr_core + "fr-core-observation-body-temperature",
+        fr_core + "fr-core-observation-resp-rate",
+    ]
+    # FR Core 2.1.0 profiles none of these: the base resource is what they conform to.
+    assert not any(profiles[kind] for kind in ("ServiceRequest", "Task", "Consent", "Binary"))
 
 
 def test_anonymous_gets_401_outcome(world, client):

@@ -154,6 +154,14 @@ def test_observation_search_by_code_and_date_through_the_wall(tsv, gateway):
     body = get(doctor, f"/fhir/r4/Observation/{first.pk}")
     assert body["valueQuantity"]["code"] == "kg"
     assert body["code"]["coding"][0] == {"system": LOINC, "code": "29463-7", "display": "Poids"}
+    # FR Core's body-weight profile; SpO2 (59408-5) keeps HL7's vital-signs profile
+    assert body["meta"]["profile"] == [
+        "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-observation-body-weight"
+    ]
+    saturation = Measurement.objects.get(message_id="a")
+    assert get(doctor, f"/fhir/r4/Observation/{saturation.pk}")["meta"]["profile"] == [
+        "http://hl7.org/fhir/StructureDefinition/vitalsigns"
+    ]
     # outside the wall: 404 OperationOutcome, audited as refused
     other = fhir_client(tsv.other_operator)
     french_outcome(get(other, f"/fhir/r4/Observation/{first.pk}", 404), "not-found")
@@ -180,3 +188,21 @@ def test_observation_search_in_constant_queries(tsv, gateway):
         bundle(*(spo2(f"m{n}", 95, NOW - datetime.timedelta(minutes=n)) for n in range(30))),
     )
     assert queries() == few
+
+
+@pytest.mark.parametrize(
+    "loinc, value, unit, profile",
+    [
+        ("29463-7", 72.5, "kg", "fr-core-observation-body-weight"),
+        ("8867-4", 64, "/min", "fr-core-observation-heartrate"),
+        ("8310-5", 37.2, "Cel", "fr-core-observation-body-temperature"),
+        ("9279-1", 16, "/min", "fr-core-observation-resp-rate"),
+    ],
+)
+def test_a_vital_sign_reads_with_its_fr_core_profile(tsv, gateway, loinc, value, unit, profile):
+    send(gateway, bundle(observation("v", loinc, value, unit)))
+    measurement = Measurement.objects.get(message_id="v")
+    # get() checks the profile's fixed LOINC code and UCUM units (tests/fhir/conftest.py)
+    body = get(fhir_client(tsv.w.doctor_a), f"/fhir/r4/Observation/{measurement.pk}")
+    assert body["meta"]["profile"] == [f"https://hl7.fr/ig/fhir/core/StructureDefinition/{profile}"]
+    assert body["category"][0]["coding"][0]["code"] == "vital-signs"

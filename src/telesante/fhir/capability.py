@@ -2,59 +2,63 @@
 
 from django.http import HttpRequest
 
-from telesante.fhir.resources import PROFILES
+from telesante.fhir.resources import FR_CORE_VITAL_SIGNS, PROFILES
 
 READ_SEARCH = ["read", "search-type"]
-# resource -> (profile, interactions, search parameters and their types)
-RESOURCES: dict[str, tuple[str | None, list[str], dict[str, str]]] = {
+# resource -> (supported profiles, interactions, search parameters and their types)
+RESOURCES: dict[str, tuple[list[str], list[str], dict[str, str]]] = {
     "Patient": (
-        PROFILES["Patient"],
+        [PROFILES["Patient"], PROFILES["PatientINS"]],
         READ_SEARCH,
         {"identifier": "token", "name": "string", "birthdate": "date"},
     ),
     "Practitioner": (
-        PROFILES["Practitioner"],
+        [PROFILES["Practitioner"]],
         READ_SEARCH,
         {"identifier": "token", "name": "string"},
     ),
     "PractitionerRole": (
-        PROFILES["PractitionerRole"],
+        [PROFILES["PractitionerRole"]],
         READ_SEARCH,
         {"practitioner": "reference", "organization": "reference"},
     ),
     "Organization": (
-        PROFILES["Organization"],
+        [PROFILES["Organization"]],
         READ_SEARCH,
         {"identifier": "token", "name": "string"},
     ),
     "Observation": (
-        PROFILES["vitalsigns"],
+        [PROFILES["vitalsigns"], *FR_CORE_VITAL_SIGNS.values()],
         READ_SEARCH,
         {"patient": "reference", "code": "token", "date": "date"},
     ),
     "ServiceRequest": (
-        None,
+        [],
         [*READ_SEARCH, "create"],
         {"patient": "reference", "date": "date", "code": "token"},
     ),
-    "Task": (None, READ_SEARCH, {"patient": "reference", "date": "date"}),
-    "Appointment": (None, [*READ_SEARCH, "create"], {"patient": "reference", "date": "date"}),
-    "DocumentReference": (None, READ_SEARCH, {"patient": "reference", "date": "date"}),
-    "Binary": (None, ["read"], {}),
-    "Consent": (None, READ_SEARCH, {"patient": "reference"}),
+    "Task": ([], READ_SEARCH, {"patient": "reference", "date": "date"}),
+    "Appointment": (
+        [PROFILES["Appointment"]],
+        [*READ_SEARCH, "create"],
+        {"patient": "reference", "date": "date"},
+    ),
+    "DocumentReference": ([], READ_SEARCH, {"patient": "reference", "date": "date"}),
+    "Binary": ([], ["read"], {}),
+    "Consent": ([], READ_SEARCH, {"patient": "reference"}),
 }
 COMMON_PARAMS = {"_count": "number", "_offset": "number"}
 
 
 def statement(request: HttpRequest) -> dict:
     resources = []
-    for kind, (profile, interactions, params) in RESOURCES.items():
+    for kind, (profiles, interactions, params) in RESOURCES.items():
         entry: dict = {
             "type": kind,
             "interaction": [{"code": code} for code in interactions],
         }
-        if profile:
-            entry["supportedProfile"] = [profile]
+        if profiles:
+            entry["supportedProfile"] = profiles
         if "search-type" in interactions:
             entry["searchParam"] = [
                 {"name": name, "type": kind_} for name, kind_ in {**params, **COMMON_PARAMS}.items()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from telesante.accounts.models import Membership, User
 from telesante.acts.models import Act, ActStatus
 from telesante.core.identifiers import IDNPS_OID, IDNST_OID
+from telesante.outbox.cda import doc_type
 from telesante.patients.models import Consent, ConsentDecision, Patient
 from telesante.structures.models import Structure
 from telesante.teleconsultation.models import TeleConsultation
@@ -23,6 +24,7 @@ PROFILES = {
     "Practitioner": FR_CORE + "fr-core-practitioner",
     "PractitionerRole": FR_CORE + "fr-core-practitioner-role",
     "Organization": FR_CORE + "fr-core-organization",
+    "Appointment": FR_CORE + "fr-core-appointment",
     "vitalsigns": "http://hl7.org/fhir/StructureDefinition/vitalsigns",
 }
 IDENTITY_RELIABILITY = FR_CORE + "fr-core-identity-reliability"
@@ -47,6 +49,16 @@ DEVICE_SYSTEM = "urn:telesante:dispositif"
 MESSAGE_SYSTEM = "urn:telesante:message-dispositif"
 # LOINC codes of the vital signs the R4 vital-signs profile lists.
 VITAL_SIGNS = {"29463-7", "8867-4", "59408-5", "8310-5", "9279-1"}
+# FR Core's vital-sign profiles (HL7's bodyweight, heartrate, bodytemp and resprate, French
+# references), by the LOINC code they fix. SpO2 keeps the base profile: FR Core's
+# fr-core-observation-saturation-oxygen derives from HL7's oxygensat, which requires LOINC 2708-6
+# where the devices send 59408-5 (by pulse oximetry).
+FR_CORE_VITAL_SIGNS = {
+    "29463-7": FR_CORE + "fr-core-observation-body-weight",
+    "8867-4": FR_CORE + "fr-core-observation-heartrate",
+    "8310-5": FR_CORE + "fr-core-observation-body-temperature",
+    "9279-1": FR_CORE + "fr-core-observation-resp-rate",
+}
 
 
 def ref(kind: str, pk) -> dict:
@@ -281,7 +293,9 @@ def observation(m: Measurement, patient_id: int) -> dict:
         {
             "resourceType": "Observation",
             "id": str(m.pk),
-            "meta": _meta(PROFILES["vitalsigns"] if vital else None),
+            "meta": _meta(
+                FR_CORE_VITAL_SIGNS.get(kind.loinc, PROFILES["vitalsigns"]) if vital else None
+            ),
             "identifier": [{"system": MESSAGE_SYSTEM, "value": m.message_id}],
             "status": "final",
             "category": [
@@ -405,6 +419,7 @@ def appointment(tc: TeleConsultation) -> dict:
         {
             "resourceType": "Appointment",
             "id": str(act.pk),
+            "meta": _meta(PROFILES["Appointment"]),
             "status": APPOINTMENT_STATUS.get(act.status, "booked"),
             "serviceType": [{"text": str(act.get_kind_display())}],
             "appointmentType": {"text": "Vidéo"},
@@ -419,13 +434,15 @@ def appointment(tc: TeleConsultation) -> dict:
 
 
 def document_reference(act: Act) -> dict:
-    """The report of an act: its PDF is the Binary of the same id."""
+    """The report of an act: its PDF is the Binary of the same id; typed as the document the DMP
+    receives (the CI-SIS type of the act's report)."""
+    kind = doc_type(act)
     return _clean(
         {
             "resourceType": "DocumentReference",
             "id": str(act.pk),
             "status": "current",
-            "type": {"coding": [{"system": LOINC, "code": "11488-4", "display": "Consult note"}]},
+            "type": {"coding": [{"system": LOINC, "code": kind.code, "display": kind.label}]},
             "category": [{"text": str(act.get_kind_display())}],
             "subject": ref("Patient", act.patient_id),
             "date": _instant(act.done_at or act.created_at),

@@ -4,11 +4,17 @@ structuration minimale; INTEROP.md § Documents).
 The PDF goes base64 in `nonXMLBody`; the header says who the patient is (the INS only for a
 qualified identity, as the RNIV says; otherwise only the platform's local id), who wrote the
 report (IDNPS, the structure's FINESS), who keeps it, and when the act happened.
+
+`errors()` checks a document against the CDA R2 schema as the ANS publishes it for the CI-SIS
+(CDA_extended.xsd: POCD_MT000040 with the SDTC, IHE LAB, pharmacy and DICOM extensions French
+documents may carry), vendored under `schemas/cda/` (README there: origin and refresh).
 """
 
 import base64
 import datetime
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -28,6 +34,7 @@ TEMPLATES = (
     "1.3.6.1.4.1.19376.1.2.20",  # IHE XDS-SD (scanned document: a PDF in nonXMLBody)
 )
 FORMAT_CODE = "urn:ihe:iti:xds-sd:pdf:2008"
+SCHEMA = Path(__file__).parent / "schemas" / "cda" / "CDA_extended.xsd"
 
 
 @dataclass(frozen=True)
@@ -36,11 +43,13 @@ class DocType:
     label: str
 
 
-# LOINC of each kind's report: a consult note for the exchanges with a remote professional, the
-# telehealth summary for the monitoring's reports.
+# LOINC of each kind's report, from the CI-SIS list of document types the DMP files
+# (JDV_J07_XdsTypeCode_CISIS, the XDS typeCode): a consult note for the exchanges with a remote
+# professional, the telemedicine report for the monitoring's reports (LOINC's telehealth summary,
+# 75498-6, is not on the list: the DMP would refuse it).
 CONSULT = DocType("11488-4", "Compte rendu de consultation")
-TELEHEALTH = DocType("75498-6", "Telehealth Summary note")
-DOC_TYPES = {ActKind.TELESURVEILLANCE: TELEHEALTH}
+TELEMEDICINE = DocType("85208-7", "CR de télémédecine")
+DOC_TYPES = {ActKind.TELESURVEILLANCE: TELEMEDICINE}
 TITLES = {
     ActKind.TELEEXPERTISE: "Compte rendu de télé-expertise",
     ActKind.TELECONSULTATION: "Compte rendu de téléconsultation",
@@ -99,12 +108,15 @@ def _person_name(parent, user) -> None:
     _el(name, "family", user.last_name.upper())
 
 
-def _organization(parent, tag: str, structure) -> None:
+def _organization(parent, tag: str, structure, id_required: bool = False) -> None:
+    """The structure by its IDNST (`1`+FINESS). The CI-SIS admits no other identifier of an
+    organisation in the header: one without FINESS goes by its name, with an unknown id where the
+    CDA schema requires one (the custodian)."""
     org = _el(parent, tag)
     if structure.idnst:
         _el(org, "id", root=IDNST_ROOT, extension=structure.idnst)
-    else:
-        _el(org, "id", root=f"{settings.TELESANTE_OID}.4", extension=str(structure.pk))
+    elif id_required:
+        _el(org, "id", nullFlavor="UNK")
     _el(org, "name", structure.name)
 
 
@@ -167,7 +179,7 @@ def build(act: Act, pdf: bytes, now: datetime.datetime | None = None) -> bytes:
     _person_name(assigned, author)
     _organization(assigned, "representedOrganization", structure)
     custodian = _el(_el(root, "custodian"), "assignedCustodian")
-    _organization(custodian, "representedCustodianOrganization", structure)
+    _organization(custodian, "representedCustodianOrganization", structure, id_required=True)
     legal = _el(root, "legalAuthenticator")
     _el(legal, "time", value=ts(act.done_at or now))
     _el(legal, "signatureCode", code="S")
@@ -193,3 +205,33 @@ def build(act: Act, pdf: bytes, now: datetime.datetime | None = None) -> bytes:
         representation="B64",
     )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@functools.cache
+def schema() -> etree.XMLSchema:
+    """The CDA schema, compiled once per process (it is some 400 kB of XSD)."""
+    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+
+
+def errors(document: bytes) -> list[str]:
+    """What the CDA schema refuses in `document` (none when it is valid), one line per fault
+    with the path of the element at fault; a document that is not even XML gets the parser's
+    message."""
+    try:
+        root = etree.fromstring(document)
+    except etree.XMLSyntaxError as exc:
+        return [f"XML illisible : {exc}"]
+    checker = schema()
+    if checker.validate(root):
+        return []
+    return [f"{_where(root, e.path)} : {e.message}" for e in checker.error_log]
+
+
+def _where(root: etree._Element, path: str | None) -> str:
+    """The faulty element as a reader names it (/ClinicalDocument/recordTarget/…): libxml2 gives
+    positional wildcards (/*/*[14]) in a document with a default namespace."""
+    found = root.xpath(path) if path else []
+    if not found or not isinstance(found[0], etree._Element):
+        return path or "/"
+    names = [etree.QName(node).localname for node in (found[0], *found[0].iterancestors())]
+    return "/" + "/".join(reversed(names))

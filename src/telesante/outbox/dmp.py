@@ -32,6 +32,14 @@ def _patient_identifier(patient) -> dict:
     return {"system": patient.matricule_oid, "value": patient.shareable_matricule}
 
 
+def _custodian(structure) -> dict:
+    # The structure by its IDNST; without FINESS, by its name alone (as in the CDA).
+    reference = {"display": structure.name}
+    if structure.idnst:
+        reference["identifier"] = {"system": f"urn:oid:{cda.IDNST_ROOT}", "value": structure.idnst}
+    return reference
+
+
 def bundle(package: Package) -> dict:
     act, entry = package.act, package.entry
     patient = act.patient
@@ -71,10 +79,7 @@ def bundle(package: Package) -> dict:
         "subject": subject,
         "date": act.done_at.isoformat() if act.done_at else None,
         "author": [author_ref],
-        "custodian": {
-            "identifier": {"system": f"urn:oid:{cda.IDNST_ROOT}", "value": structure.idnst},
-            "display": structure.name,
-        },
+        "custodian": _custodian(structure),
         "description": entry.title,
         "securityLabel": [
             {

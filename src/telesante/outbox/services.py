@@ -127,6 +127,14 @@ def package(act: Act) -> Package:
     finally:
         act.report.close()
     document = cda.build(act, pdf, now=act.done_at)
+    # A document the CDA schema refuses would be refused by the DMP and the mailboxes' software:
+    # it fails here, with the schema's reason on the line, and nothing leaves.
+    problems = cda.errors(document)
+    if problems:
+        raise DeliveryError(
+            _("Le document CDA ne respecte pas le schéma CDA R2 : %(detail)s")
+            % {"detail": problems[0]}
+        )
     return Package(act, pdf, document, xdm.entry(act, document))
 
 

@@ -63,6 +63,13 @@ def patient_cx(patient) -> str:
     return f"{patient.pk}^^^&{cda.local_patient_root()}&ISO"
 
 
+def _institution(structure) -> str:
+    """XON: the structure by its IDNST, or by its name alone without FINESS (as in the CDA)."""
+    if not structure.idnst:
+        return structure.name
+    return f"{structure.name}^^^^^&{cda.IDNST_ROOT}&ISO^IDNST^^^{structure.idnst}"
+
+
 def entry(act: Act, document: bytes) -> Entry:
     author = cda.author_of(act)
     structure = act.performing_structure or act.requesting_structure
@@ -79,7 +86,7 @@ def entry(act: Act, document: bytes) -> Entry:
         hash=hashlib.sha1(document).hexdigest(),  # noqa: S324 - XDS defines the hash as SHA-1
         size=len(document),
         author_person=person,
-        author_institution=f"{structure.name}^^^^^&{cda.IDNST_ROOT}&ISO^IDNST^^^{structure.idnst}",
+        author_institution=_institution(structure),
     )
 
 

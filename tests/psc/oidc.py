@@ -3,6 +3,7 @@ free port, with PSC's test accounts below; and a login driven through it over HT
 
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -114,6 +115,9 @@ def require_node() -> str:
     pytest.skip(message)
 
 
+START_ATTEMPTS, START_SECONDS = 3, 30
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,17 +142,23 @@ def start(tmp: Path, base_url: str) -> Provider:
     }
     path = tmp / "psc-provider.json"
     path.write_text(json.dumps(config))
-    process = subprocess.Popen(
-        [node, str(TOOLS / "psc-provider.js"), str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = process.stdout.readline()
-    if not line.startswith("listening "):
+    # Node has once hung at start-up here (a futex, before listening): wait a bounded time
+    # for its line, then start it again.
+    line = ""
+    for _attempt in range(START_ATTEMPTS):
+        process = subprocess.Popen(
+            [node, str(TOOLS / "psc-provider.js"), str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        ready, _, _ = select.select([process.stdout], [], [], START_SECONDS)
+        line = process.stdout.readline() if ready else ""
+        if line.startswith("listening "):
+            return Provider(issuer=line.split()[1], process=process)
         process.kill()
-        pytest.fail(f"le fournisseur OpenID de test n'a pas démarré : {line!r}")
-    return Provider(issuer=line.split()[1], process=process)
+        process.wait(10)
+    pytest.fail(f"le fournisseur OpenID de test n'a pas démarré : {line!r}")
 
 
 def stop(provider: Provider) -> None:

@@ -104,6 +104,27 @@ def test_booking_page_books_or_explains_in_french(tc_world: TC):
     assert reverse("room", args=[act.room.slug]) in detail
 
 
+def test_a_colleague_who_reads_the_act_is_offered_only_what_the_parties_may_do(tc_world: TC):
+    """The structure's administrator reads the act through the wall but is no party to it: the
+    page offers no room, no guest link and no incident, which the room and services refuse her
+    (a 404 or a 403 behind a button would be a dead end)."""
+    tc = tc_world.consultation
+    url = reverse("teleconsultation_detail", args=[tc.pk])
+    room = reverse("room", args=[tc_world.room.slug])
+    forms = (
+        reverse("teleconsultation_invite", args=[tc.pk]),
+        reverse("teleconsultation_incident", args=[tc.pk]),
+    )
+    admin = logged_in(tc_world.w.admin_a)
+    page = admin.get(url)
+    assert page.status_code == 200 and "œdèmes des membres" in page.content.decode()
+    assert room not in page.content.decode()
+    assert not any(form in page.content.decode() for form in forms)
+    assert admin.get(room).status_code == 404
+    party = logged_in(tc_world.w.nurse_a).get(url).content.decode()
+    assert room in party and all(form in party for form in forms)
+
+
 def test_report_is_saved_beside_the_call_and_finishing_gives_the_pdf(tc_world: TC):
     client = logged_in(tc_world.cardiologist)
     url = reverse("teleconsultation_report_save", args=[tc_world.consultation.pk])

@@ -77,6 +77,10 @@ def test_create_page_keeps_what_was_typed_on_error(regul: RG):
     record = RegulationRecord.objects.get(reason="Brûlure")
     assert response["Location"] == reverse("regulation_detail", args=[record.pk])
     assert record.caller_number == "+33755667788"
+    # Stored in E.164 for the SMS providers, read back as the regulator typed it.
+    page = client.get(response["Location"]).content.decode()
+    assert "<dd>07 55 66 77 88</dd>" in page and "par SMS au 07 55 66 77 88" in page
+    assert "07 55 66 77 88" in client.get(reverse("regulation_list")).content.decode()
 
 
 def test_detail_update_and_other_structure(regul: RG):

@@ -20,6 +20,7 @@ from telesante.notifications.tasks import send_email, send_sms
 
 FRENCH_NUMBER = re.compile(r"0[1-9][0-9]{8}")
 INTERNATIONAL_NUMBER = re.compile(r"\+[1-9][0-9]{7,14}")
+FRENCH_E164 = re.compile(r"\+33([1-9][0-9]{8})")
 
 
 class ConsoleSMSBackend:

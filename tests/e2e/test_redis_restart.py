@@ -1,9 +1,9 @@
 """Redis restarted during a call whose two peers are on two server processes (Redis carries the
 signalling between them). The room's WebSockets close with Redis and the pages keep trying;
-once Redis is back, they reconnect on their own, the call is negotiated again and the video
-flows, a chat message crosses from one process to the other both ways, and the presence is
-right (two participants, no ghost). While Redis is down the call is interrupted: the pages
-drop their peer connections with their signalling (peer ids are per connection)."""
+meanwhile the call goes on: the video keeps flowing peer to peer both ways. Once Redis is back,
+the pages reconnect on their own and resume as the same peers (resume tokens): the same peer
+connections go on, nothing is negotiated again, a chat message crosses from one process to the
+other both ways, and the presence is right (two participants, no ghost)."""
 
 import shutil
 import socket
@@ -23,6 +23,8 @@ from tests.rooms.conftest import TC, tc_world  # noqa: F401
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 REMOTE = ".tile.remote video"
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+# Each page's calls: the peer and the id of our peer connection with it.
+CALLS_JS = "() => [...window.telesanteRoom.peers.values()].map((e) => [e.id, e.pcId])"
 
 
 class PrivateRedis:
@@ -73,7 +75,9 @@ def test_redis_restarted_during_a_call_across_two_processes(
     tmp_path,
     tc_world: TC,  # noqa: F811
 ):
-    shared = {"TELESANTE_REDIS_URL": redis.url, "TELESANTE_PRESENCE_SECONDS": "3"}
+    # The connections dropped with Redis must still be present when their pages come back (the
+    # default delay is 45 s; the pages retry at most 10 s apart).
+    shared = {"TELESANTE_REDIS_URL": redis.url, "TELESANTE_PRESENCE_SECONDS": "30"}
     media = Path(settings.MEDIA_ROOT)
     with (
         running_server(media, tmp_path / "one", shared) as one,
@@ -90,16 +94,23 @@ def test_redis_restarted_during_a_call_across_two_processes(
             pages.append(context.new_page())
         doc, nu = pages
         start_call(doc, nu, tc_world)
+        calls = [page.evaluate(CALLS_JS) for page in pages]
 
         redis.stop()
         for page in (doc, nu):
             expect(page.locator("#room")).to_have_attribute("data-state", "reconnecting")
-        time.sleep(2)
+        # No signalling, and the remote video keeps coming on both pages.
+        for page in (doc, nu):
+            frames_advance(page, REMOTE)
+        for page in (doc, nu):
+            expect(page.locator("#room")).to_have_attribute("data-state", "reconnecting")
         redis.start()
 
         for page in (doc, nu):
             expect(page.locator("#room")).to_have_attribute("data-state", "in-call", timeout=45_000)
             expect(page.locator(REMOTE)).to_have_count(1, timeout=45_000)
+        # Back as the same peers, with the same peer connections.
+        assert [page.evaluate(CALLS_JS) for page in pages] == calls
         # Signalling crosses processes again, both ways.
         nu.fill("#chat-input", "Redis est revenu, vous m'entendez ?")
         nu.get_by_role("button", name="Envoyer").click()

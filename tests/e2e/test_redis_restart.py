@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from telesante.rooms.models import Presence
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
 from tests.e2e.server import free_port, running_server
 from tests.e2e.test_teleconsultation_call import frames_advance, start_call
@@ -123,5 +124,9 @@ def test_redis_restarted_during_a_call_across_two_processes(
                 "En communication (2 participants).", timeout=30_000
             )
             frames_advance(page, REMOTE)
+        # One presence each, under the peer ids they had before.
+        peer_ids = {peer for page_calls in calls for peer, _pc in page_calls}
+        assert set(Presence.objects.values_list("peer_id", flat=True)) == peer_ids
+        assert Presence.objects.count() == 2
         for page in pages:
             page.context.close()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.deploy.test_nginx import access_lines, region  # noqa: F401 (fixture)
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
 from tests.e2e.server import Server
-from tests.e2e.test_redis_restart import CALLS_JS
+from tests.e2e.test_redis_restart import CALLS_JS, MARK_JS
 from tests.e2e.test_teleconsultation_call import frames_advance, start_call
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
 
@@ -44,6 +44,8 @@ def test_a_killed_process_and_the_call_goes_on_through_the_other(
         pages.append(context.new_page())
     doc, nu = pages
     start_call(doc, nu, tc_world)
+    for page in pages:
+        page.evaluate(MARK_JS)
     calls = [page.evaluate(CALLS_JS) for page in pages]
     held = {address: room_sockets(s) for address, s in region["servers"].items()}
     assert sum(held.values()) == 2

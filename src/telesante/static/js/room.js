@@ -4,9 +4,9 @@
 // fresh token and the resume token of the lost one: the page comes back as the same peer and
 // keeps its calls meanwhile (the media flows peer to peer); a call that failed is set up again.
 //
-// Each of our peer connections has a random id sent with all its signals: a peer that sees a new
-// id from us knows we set up a new connection, and replaces its own (the old one's late signals,
-// on both sides, are ignored).
+// The peer connections with one peer are numbered (a generation, sent with every signal): a
+// side that replaces its connection takes the next number, the other side, seeing it, replaces
+// its own with the same number, and the late signals of a replaced connection are ignored.
 
 import { handleSignal, offerWhenNeeded, roomSocket } from "./negotiation.js";
 
@@ -28,7 +28,6 @@ const state = {
   resume: "", // what the server handed this connection to come back as the same peer
   peers: new Map(), // peer id -> {pc, polite, makingOffer, ignoreOffer, tile, video}
   early: new Map(), // peer id -> signals received before meeting that peer
-  givenUp: new Set(), // ids of the peers' connections replaced since (their signals are late)
 };
 // Tests and support staff read the room's state from the console.
 window.telesanteRoom = state;
@@ -198,7 +197,8 @@ function snapshotButton(tile, video, name) {
   tile.append(button);
 }
 
-function meet(peer) {
+// `generation`: of the connection with this peer (0 for the first).
+function meet(peer, generation = 0) {
   if (state.peers.has(peer.id)) return state.peers.get(peer.id);
   const pc = new RTCPeerConnection({ iceServers: state.iceServers });
   const tile = document.createElement("figure");
@@ -218,12 +218,10 @@ function meet(peer) {
   countFrames(video);
   const entry = {
     id: peer.id, pc, polite: olderThan(state.me, peer), makingOffer: false, ignoreOffer: false,
-    tile, video, label: peer.label, iceRestarts: 0, lost: false, peer,
-    pcId: Math.random().toString(36).slice(2) + Date.now().toString(36), remotePcId: null,
+    tile, video, label: peer.label, iceRestarts: 0, lost: false, peer, generation,
   };
   state.peers.set(peer.id, entry);
-  // Our signals carry this connection's id.
-  entry.signal = (message) => send({ ...message, data: { ...message.data, pc: entry.pcId } });
+  entry.signal = (message) => send({ ...message, data: { ...message.data, generation } });
 
   pc.ontrack = ({ track, streams }) => {
     video.srcObject = streams[0] || new MediaStream([track]);
@@ -244,7 +242,7 @@ function meet(peer) {
   // The newer peer offers first; the older (polite) one sends its tracks in its answer, so the
   // two never offer at once (a rolled-back offer can leave its ICE gathering stranded).
   if (!entry.polite) sendTracks(entry);
-  // The peer learns this connection's id even if we have nothing to offer.
+  // The peer learns of this connection even if we have nothing to offer.
   entry.signal({ type: "signal", to: peer.id, data: { hello: true } });
   for (const data of state.early.get(peer.id) || []) onSignal(peer.id, data);
   state.early.delete(peer.id);
@@ -298,7 +296,7 @@ function sendTracks(entry) {
 // Signals of one peer are handled one after the other: a candidate that overtook the
 // description it belongs to would be refused and lost.
 function onSignal(from, data) {
-  if (!data || state.givenUp.has(data.pc)) return;
+  if (!data) return;
   let entry = state.peers.get(from);
   if (!entry) {
     // A signal may overtake the news that its sender joined: keep it until we meet them.
@@ -307,11 +305,10 @@ function onSignal(from, data) {
     state.early.set(from, early);
     return;
   }
-  if (data.pc && entry.remotePcId && data.pc !== entry.remotePcId) {
-    // The peer set up a new connection with us (it lost ours): ours is replaced to meet it.
-    entry = renew(entry);
-  }
-  if (data.pc) entry.remotePcId = data.pc;
+  const generation = data.generation ?? entry.generation;
+  if (generation < entry.generation) return; // from a connection replaced since
+  // The peer set up a new connection with us (it lost ours): ours is replaced to meet it.
+  if (generation > entry.generation) entry = renew(entry, generation);
   const current = entry;
   current.queue = (current.queue || Promise.resolve()).then(
     () => handleSignal(current, data, () => sendTracks(current), current.signal),
@@ -319,11 +316,11 @@ function onSignal(from, data) {
 }
 
 // A call that cannot go on (failed, or negotiated while our signalling was lost) is replaced by
-// a new connection with the same peer; the peer replaces its own on hearing of it.
-function renew(entry) {
-  if (entry.remotePcId) state.givenUp.add(entry.remotePcId);
+// a new connection with the same peer, of the next generation; the peer replaces its own on
+// hearing of it.
+function renew(entry, generation = entry.generation + 1) {
   drop(entry);
-  return meet(entry.peer);
+  return meet(entry.peer, generation);
 }
 
 const healthy = (entry) => entry.pc.connectionState === "connected" && entry.pc.signalingState === "stable";
@@ -541,9 +538,10 @@ function handle(msg) {
         meet(msg.peer);
         break;
       }
-      // The same peer back after losing its socket: our call with it goes on unless it failed.
+      // The same peer back after losing its socket: our call with it goes on if sound; if not,
+      // what we sent it meanwhile went to its lost socket, and the call is set up anew.
       known.peer = msg.peer;
-      if (["failed", "closed"].includes(known.pc.connectionState)) renew(known);
+      if (!healthy(known)) renew(known);
       break;
     }
     case "peer-left":

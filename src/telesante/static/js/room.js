@@ -309,9 +309,9 @@ function onSignal(from, data) {
   if (generation < entry.generation) return; // from a connection replaced since
   // The peer set up a new connection with us (it lost ours): ours is replaced to meet it.
   if (generation > entry.generation) entry = renew(entry, generation);
-  const current = entry;
-  current.queue = (current.queue || Promise.resolve()).then(
-    () => handleSignal(current, data, () => sendTracks(current), current.signal),
+  const ours = entry;
+  ours.queue = (ours.queue || Promise.resolve()).then(
+    () => handleSignal(ours, data, () => sendTracks(ours), ours.signal),
   );
 }
 

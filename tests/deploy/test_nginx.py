@@ -124,8 +124,9 @@ def region(settings, tmp_path):
         "TELESANTE_TRUSTED_PROXIES": "127.0.0.1",
         "TELESANTE_LOG_FORMAT": "json",
         "TELESANTE_LOG_LEVEL": "INFO",
-        # A process killed outright leaves presences that the other forgets this fast.
-        "TELESANTE_PRESENCE_SECONDS": "3",
+        # A process killed outright leaves presences: its pages, back through the other
+        # process within this delay, resume them (and the other forgets them after it).
+        "TELESANTE_PRESENCE_SECONDS": "20",
     }
     media = Path(settings.MEDIA_ROOT)
     certs = tmp_path / "certs"

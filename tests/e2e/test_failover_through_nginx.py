@@ -1,5 +1,6 @@
 """A server process killed during a call (SIGKILL: no goodbye) behind nginx: the room pages whose
-WebSocket it held reconnect through nginx to the other process, and the video flows again.
+WebSocket it held reconnect through nginx to the other process and resume as the same peers:
+the call goes on with the same peer connections (the media flows peer to peer meanwhile).
 Chromium with fake cameras, over the TLS of `deploy/nginx/telesante.conf`."""
 
 import re
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from tests.deploy.test_nginx import access_lines, region  # noqa: F401 (fixture)
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie
 from tests.e2e.server import Server
+from tests.e2e.test_redis_restart import CALLS_JS, MARK_JS
 from tests.e2e.test_teleconsultation_call import frames_advance, start_call
 from tests.rooms.conftest import TC, tc_world  # noqa: F401
 
@@ -42,6 +44,9 @@ def test_a_killed_process_and_the_call_goes_on_through_the_other(
         pages.append(context.new_page())
     doc, nu = pages
     start_call(doc, nu, tc_world)
+    for page in pages:
+        page.evaluate(MARK_JS)
+    calls = [page.evaluate(CALLS_JS) for page in pages]
     held = {address: room_sockets(s) for address, s in region["servers"].items()}
     assert sum(held.values()) == 2
     # Kill a process that holds a call's WebSocket (both, if round robin put them together).
@@ -57,6 +62,7 @@ def test_a_killed_process_and_the_call_goes_on_through_the_other(
         expect(page.locator("#room")).to_have_attribute("data-state", "in-call", timeout=45_000)
         expect(page.locator(REMOTE)).to_have_count(1, timeout=45_000)
         frames_advance(page, REMOTE)
+    assert [page.evaluate(CALLS_JS) for page in pages] == calls
     # nginx logs a WebSocket when it closes: the killed one's, upgraded (101) on the victim.
     closed = [line for line in access_lines(region["access_log"]) if "/ws/rooms/" in line[3]]
     assert [line[1] for line in closed if line[-1] == victim] == ["101"] * held[victim]

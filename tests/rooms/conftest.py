@@ -5,6 +5,7 @@ import datetime
 import itertools
 import json
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
@@ -80,12 +81,12 @@ def token_for(user: User, room: Room, seat: str = "") -> str:
 class Socket(ApplicationCommunicator):
     """A WebSocket client of the room consumer (channels.testing needs daphne)."""
 
-    def __init__(self, slug: str, token: str = ""):
+    def __init__(self, slug: str, token: str = "", resume: str = ""):
         app = URLRouter([path("ws/rooms/<str:slug>/", RoomConsumer.as_asgi())])
         scope = {
             "type": "websocket",
             "path": f"/ws/rooms/{slug}/",
-            "query_string": f"token={token}".encode(),
+            "query_string": urlencode({"token": token, "resume": resume}).encode(),
             "headers": [],
         }
         super().__init__(app, scope)
@@ -116,14 +117,15 @@ class Socket(ApplicationCommunicator):
 
 
 async def call_of_two(slug: str, host_token: str, other_token: str) -> tuple[Socket, Socket, dict]:
-    """The host enters, the other waits and is admitted. Returns both sockets and their ids
-    ("host", "other")."""
+    """The host enters, the other waits and is admitted. Returns both sockets, their ids
+    ("host", "other") and the other's resume token ("resume")."""
     host = Socket(slug, host_token)
     await host.connect()
     host_id = (await host.expect("admitted"))["me"]["id"]
     other = Socket(slug, other_token)
     await other.connect()
-    other_id = (await other.expect("welcome"))["me"]["id"]
+    welcome = await other.expect("welcome")
+    other_id = welcome["me"]["id"]
     await host.send_json({"type": "admit", "id": other_id})
     await other.expect("admitted")
-    return host, other, {"host": host_id, "other": other_id}
+    return host, other, {"host": host_id, "other": other_id, "resume": welcome["resume"]}

@@ -101,12 +101,14 @@ def test_a_drop_and_the_reconnection_are_incidents_of_the_act(tc_world: TC):
         nurse_id = ids["other"]
         await nurse.drop()
         assert (await host.expect("peer-left"))["id"] == nurse_id
-        # Back with a new token: admitted already, no waiting room.
-        again = Socket(room.slug, nurse_token)
+        # Back with a new token: admitted already, no waiting room. Her drop was noticed and
+        # the host told she left: her resume token is of no use, she is a new peer.
+        again = Socket(room.slug, nurse_token, ids["resume"])
         await again.connect()
-        await again.expect("welcome")
+        back_as = (await again.expect("welcome"))["me"]["id"]
+        assert back_as != nurse_id
         assert len((await again.expect("admitted"))["peers"]) == 1
-        await host.expect("peer-joined")
+        assert (await host.expect("peer-joined"))["peer"]["id"] == back_as
         await again.drop(1000)
         await host.drop(1000)
 

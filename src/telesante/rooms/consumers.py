@@ -7,6 +7,11 @@ process through the channel layer (Redis).
 
 Each process beats while it holds connections: it marks them alive in the presence table and
 forgets the ones no process refreshed (a process that crashed runs no disconnect handler).
+
+A connection is handed a resume token with its peer id. The page keeps its calls when its socket
+is lost (Redis restarted, its server process killed: the media flows peer to peer meanwhile) and
+presents the token when it reconnects: it comes back as the same peer, on a new channel, and the
+others keep their calls with it.
 """
 
 import asyncio
@@ -95,14 +100,15 @@ class RoomConsumer(GuardedJsonConsumer):
 
     async def connect(self) -> None:
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        raw = parse_qs(self.scope.get("query_string", b"").decode()).get("token", [""])[0]
-        claim = tokens.read(raw, slug)
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        claim = tokens.read(query.get("token", [""])[0], slug)
         room = await db(services.claim_still_valid)(claim) if claim else None
         if room is None:
             await self.close(code=REFUSED)
             return
+        resume = tokens.resumed_peer(query.get("resume", [""])[0], claim)
         try:
-            me, replaced, _back = await db(services.join)(room, claim, self.channel_name)
+            me, replaced, _back = await db(services.join)(room, claim, self.channel_name, resume)
         except services.RoomFull:
             await self.close(code=FULL)
             return
@@ -123,11 +129,17 @@ class RoomConsumer(GuardedJsonConsumer):
         _start_heartbeat()
         for old in replaced:
             await self.channel_layer.send(old.channel, {"type": "room.replaced"})
-            await self.channel_layer.group_send(
-                self.group, {"type": "room.peer_left", "id": old.peer_id}
-            )
+            if old.peer_id != me.peer_id:  # a resumed peer stays in the others' calls
+                await self.channel_layer.group_send(
+                    self.group, {"type": "room.peer_left", "id": old.peer_id}
+                )
         await self.send_json(
-            {"type": "welcome", "me": me.public(), "ice_servers": ice_servers(claim.party)}
+            {
+                "type": "welcome",
+                "me": me.public(),
+                "ice_servers": ice_servers(claim.party),
+                "resume": tokens.resume_token(claim, me.peer_id),
+            }
         )
         if self.admitted:
             await self._enter()
@@ -173,7 +185,9 @@ class RoomConsumer(GuardedJsonConsumer):
         if self.me is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
-        gone = await db(services.leave)(self.room_id, self.me.peer_id, not self.leaving)
+        gone = await db(services.leave)(
+            self.room_id, self.me.peer_id, not self.leaving, channel=self.channel_name
+        )
         if gone is not None:
             await self.channel_layer.group_send(
                 self.group, {"type": "room.peer_left", "id": self.me.peer_id}
@@ -237,7 +251,11 @@ class RoomConsumer(GuardedJsonConsumer):
 
     async def room_peer_joined(self, event: dict) -> None:
         peer = event["peer"]
-        if not self.admitted or self.me is None or peer["id"] in {self.me.peer_id, *self.peers}:
+        if not self.admitted or self.me is None or peer["id"] == self.me.peer_id:
+            return
+        # Known on this channel already (told directly, then by the layer); a known peer on a
+        # new channel resumed after losing its socket: its signals now go there.
+        if self.peers.get(peer["id"]) == event["channel"]:
             return
         self.peers[peer["id"]] = event["channel"]
         await self.send_json({"type": "peer-joined", "peer": peer})

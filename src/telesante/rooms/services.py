@@ -453,14 +453,24 @@ class RoomFull(Exception):
     pass
 
 
-def join(room: Room, claim: Claim, channel: str) -> tuple[Peer, list[Peer], bool]:
+def join(room: Room, claim: Claim, channel: str, resume: str = "") -> tuple[Peer, list[Peer], bool]:
     """Record a new connection. Returns it, the connections of the same party it replaces (a
-    reconnection before the server noticed the drop), and whether it comes back after a drop."""
+    reconnection before the server noticed the drop), and whether it comes back after a drop.
+
+    `resume`: the peer id of this party's earlier connection (from its resume token). While
+    that connection is still present (its drop unnoticed, or noticed less than
+    TELESANTE_PRESENCE_SECONDS ago), this one takes it over: the others keep their calls with
+    that peer (its media never stopped, only its signalling socket was lost), and its presence,
+    admission and call span go on. Otherwise, or for a peer id that is not this party's in this
+    room, the connection is a new peer."""
     with transaction.atomic():
-        replaced = [_peer(p) for p in Presence.objects.filter(room=room, party=claim.party)]
-        Presence.objects.filter(room=room, party=claim.party).delete()
-        _end_spans([p.peer_id for p in replaced])
-        if _live().filter(room=room).count() >= MAX_PEERS:
+        mine = list(Presence.objects.filter(room=room, party=claim.party))
+        replaced = [_peer(p) for p in mine]
+        kept = next((p for p in mine if p.peer_id == resume), None)
+        kept_id = kept.peer_id if kept else ""
+        Presence.objects.filter(room=room, party=claim.party).exclude(peer_id=kept_id).delete()
+        _end_spans([p.peer_id for p in replaced if p is not kept])
+        if _live().filter(room=room).exclude(peer_id=kept_id).count() >= MAX_PEERS:
             raise RoomFull
         admission = Admission.objects.filter(room=room, party=claim.party).first()
         if claim.host and admission is None:
@@ -472,17 +482,20 @@ def join(room: Room, claim: Claim, channel: str) -> tuple[Peer, list[Peer], bool
         back_after_drop = bool(admission and admission.dropped_at)
         if back_after_drop:
             Admission.objects.filter(pk=admission.pk).update(dropped_at=None)
-        presence = Presence.objects.create(
+        presence = kept or Presence(
             peer_id=secrets.token_hex(8),
             room=room,
             party=claim.party,
             label=claim.label,
             role=claim.role,
             host=claim.host,
-            channel=channel,
-            admitted_rank=time.time() if admission else None,
         )
-        if admission:
+        presence.channel, presence.seen_at = channel, timezone.now()
+        started = presence.admitted_rank is None and admission is not None
+        if started:
+            presence.admitted_rank = time.time()
+        presence.save(force_insert=kept is None)
+        if started:
             _start_span(presence)
     if back_after_drop:
         incident(room, _("Reconnexion de %(who)s.") % {"who": claim.label})
@@ -629,16 +642,23 @@ def _overlap(a: tuple, b: tuple) -> float:
 
 
 def leave(
-    room_id: int, peer_id: str, dropped: bool, stale_before: datetime.datetime | None = None
+    room_id: int,
+    peer_id: str,
+    dropped: bool,
+    stale_before: datetime.datetime | None = None,
+    channel: str = "",
 ) -> Peer | None:
-    """Forget a connection (only if unrefreshed since `stale_before`, when given); a drop
-    during a call is a technical incident of the act. None when another process forgot it."""
+    """Forget a connection (only if unrefreshed since `stale_before`, when given; only if still
+    on `channel`, when given: a later connection may have resumed the peer); a drop during a
+    call is a technical incident of the act. None when another process forgot it."""
     presence = Presence.objects.filter(room_id=room_id, peer_id=peer_id).first()
-    if presence is None:
+    if presence is None or (channel and presence.channel != channel):
         return None
     gone = Presence.objects.filter(pk=presence.pk)
     if stale_before is not None:
         gone = gone.filter(seen_at__lt=stale_before)
+    if channel:
+        gone = gone.filter(channel=channel)
     if not gone.delete()[0]:
         return None
     _end_spans([peer_id])

@@ -1,4 +1,5 @@
-"""Signed, short-lived room tokens (what a WebSocket presents) and signed guest links."""
+"""Signed, short-lived room tokens (what a WebSocket presents), resume tokens (a connection
+coming back as the same peer) and signed guest links."""
 
 from dataclasses import dataclass
 
@@ -8,6 +9,7 @@ from django.urls import reverse
 
 TOKEN_SALT = "telesante.rooms.token"
 GUEST_SALT = "telesante.rooms.guest"
+RESUME_SALT = "telesante.rooms.resume"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,25 @@ def read(token: str, slug: str) -> Claim | None:
         host=bool(data["h"]),
         role=str(data.get("o", "")),
     )
+
+
+def resume_token(claim: Claim, peer_id: str) -> str:
+    """What a connection is handed to come back as the same peer after losing its socket: its
+    peer id, bound to the room and the party. It opens nothing by itself (a valid room token
+    of the same party is presented with it), so it does not expire."""
+    return signing.dumps({"r": claim.slug, "p": claim.party, "i": peer_id}, salt=RESUME_SALT)
+
+
+def resumed_peer(token: str, claim: Claim) -> str:
+    """The peer id a resume token names, when it was issued to this party in this room; ""
+    otherwise (forged, another party's, another room's)."""
+    try:
+        data = signing.loads(token, salt=RESUME_SALT)
+    except signing.BadSignature:
+        return ""
+    if not isinstance(data, dict) or (data.get("r"), data.get("p")) != (claim.slug, claim.party):
+        return ""
+    return str(data.get("i", ""))
 
 
 def guest_value(guest_id: int) -> str:

@@ -2,10 +2,12 @@
 // peer, shared by the rooms (room.js) and télérégulation (regulation_call.js). `entry`: {id, pc, polite, makingOffer, ignoreOffer};
 // `send(message)` sends over the room's signalling WebSocket.
 
-// The room's WebSocket, authenticated by a short-lived token (asked again for each connection).
-export function roomSocket(wsPath, token) {
+// The room's WebSocket, authenticated by a short-lived token (asked again for each connection);
+// `resume`: the resume token of the previous connection, to come back as the same peer.
+export function roomSocket(wsPath, token, resume = "") {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return new WebSocket(`${scheme}://${location.host}${wsPath}?token=${encodeURIComponent(token)}`);
+  const again = resume ? `&resume=${encodeURIComponent(resume)}` : "";
+  return new WebSocket(`${scheme}://${location.host}${wsPath}?token=${encodeURIComponent(token)}${again}`);
 }
 
 // The offer when the connection needs one (tracks or a data channel added, ICE restarted).

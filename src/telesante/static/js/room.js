@@ -1,7 +1,12 @@
 // Video room: standard WebRTC only (getUserMedia, RTCPeerConnection), no build step.
 // Signaling over the room WebSocket with the perfect-negotiation pattern; the peer admitted
-// earlier is the polite one. ICE restart after a network loss; the WebSocket reconnects with a
-// fresh token and the calls are set up again.
+// earlier is the polite one. ICE restart after a network loss. A lost WebSocket reconnects with a
+// fresh token and the resume token of the lost one: the page comes back as the same peer and
+// keeps its calls meanwhile (the media flows peer to peer); a call that failed is set up again.
+//
+// The peer connections with one peer are numbered (a generation, sent with every signal): a
+// side that replaces its connection takes the next number, the other side, seeing it, replaces
+// its own with the same number, and the late signals of a replaced connection are ignored.
 
 import { handleSignal, offerWhenNeeded, roomSocket } from "./negotiation.js";
 
@@ -20,6 +25,7 @@ const state = {
   retryDelay: 500,
   iceServers: [],
   stream: new MediaStream(),
+  resume: "", // what the server handed this connection to come back as the same peer
   peers: new Map(), // peer id -> {pc, polite, makingOffer, ignoreOffer, tile, video}
   early: new Map(), // peer id -> signals received before meeting that peer
 };
@@ -191,7 +197,8 @@ function snapshotButton(tile, video, name) {
   tile.append(button);
 }
 
-function meet(peer) {
+// `generation`: of the connection with this peer (0 for the first).
+function meet(peer, generation = 0) {
   if (state.peers.has(peer.id)) return state.peers.get(peer.id);
   const pc = new RTCPeerConnection({ iceServers: state.iceServers });
   const tile = document.createElement("figure");
@@ -211,17 +218,18 @@ function meet(peer) {
   countFrames(video);
   const entry = {
     id: peer.id, pc, polite: olderThan(state.me, peer), makingOffer: false, ignoreOffer: false,
-    tile, video, label: peer.label, iceRestarts: 0, lost: false,
+    tile, video, label: peer.label, iceRestarts: 0, lost: false, peer, generation,
   };
   state.peers.set(peer.id, entry);
+  entry.signal = (message) => send({ ...message, data: { ...message.data, generation } });
 
   pc.ontrack = ({ track, streams }) => {
     video.srcObject = streams[0] || new MediaStream([track]);
   };
   pc.onicecandidate = ({ candidate }) => {
-    send({ type: "signal", to: peer.id, data: { candidate } });
+    entry.signal({ type: "signal", to: peer.id, data: { candidate } });
   };
-  offerWhenNeeded(entry, send);
+  offerWhenNeeded(entry, entry.signal);
   pc.oniceconnectionstatechange = () => {
     watchIce(entry);
     renderStatus();
@@ -234,6 +242,8 @@ function meet(peer) {
   // The newer peer offers first; the older (polite) one sends its tracks in its answer, so the
   // two never offer at once (a rolled-back offer can leave its ICE gathering stranded).
   if (!entry.polite) sendTracks(entry);
+  // The peer learns of this connection even if we have nothing to offer.
+  entry.signal({ type: "signal", to: peer.id, data: { hello: true } });
   for (const data of state.early.get(peer.id) || []) onSignal(peer.id, data);
   state.early.delete(peer.id);
   renderStatus();
@@ -287,7 +297,7 @@ function sendTracks(entry) {
 // description it belongs to would be refused and lost.
 function onSignal(from, data) {
   if (!data) return;
-  const entry = state.peers.get(from);
+  let entry = state.peers.get(from);
   if (!entry) {
     // A signal may overtake the news that its sender joined: keep it until we meet them.
     const early = state.early.get(from) || [];
@@ -295,9 +305,30 @@ function onSignal(from, data) {
     state.early.set(from, early);
     return;
   }
-  entry.queue = (entry.queue || Promise.resolve()).then(
-    () => handleSignal(entry, data, () => sendTracks(entry), send),
+  const generation = data.generation ?? entry.generation;
+  if (generation < entry.generation) return; // from a connection replaced since
+  // The peer set up a new connection with us (it lost ours): ours is replaced to meet it.
+  if (generation > entry.generation) entry = renew(entry, generation);
+  const ours = entry;
+  ours.queue = (ours.queue || Promise.resolve()).then(
+    () => handleSignal(ours, data, () => sendTracks(ours), ours.signal),
   );
+}
+
+// A call that cannot go on (failed, or negotiated while our signalling was lost) is replaced by
+// a new connection with the same peer, of the next generation; the peer replaces its own on
+// hearing of it.
+function renew(entry, generation = entry.generation + 1) {
+  drop(entry);
+  return meet(entry.peer, generation);
+}
+
+const healthy = (entry) => entry.pc.connectionState === "connected" && entry.pc.signalingState === "stable";
+
+function drop(entry) {
+  entry.pc.close();
+  entry.tile.remove();
+  state.peers.delete(entry.id);
 }
 
 // `announced`: say that this peer left (not when we leave or lose the connection ourselves).
@@ -306,9 +337,7 @@ function forget(id, announced = false) {
   const entry = state.peers.get(id);
   if (!entry) return;
   if (announced) announce(interpolate(gettext("%(name)s a quitté l'appel."), { name: entry.label }, true));
-  entry.pc.close();
-  entry.tile.remove();
-  state.peers.delete(id);
+  drop(entry);
   renderStatus();
 }
 
@@ -409,6 +438,21 @@ function setAdmitted(admitted) {
   for (const el of $("chat-form").elements) el.disabled = !admitted;
 }
 
+// Admitted (again): the calls kept through a lost socket go on with the peers still there, if
+// they are sound; the others are set up, and the peers who left meanwhile are forgotten.
+function rejoin(peers) {
+  const present = new Set(peers.map((p) => p.id));
+  for (const id of [...state.peers.keys()]) if (!present.has(id)) forget(id, true);
+  for (const peer of peers) {
+    const kept = state.peers.get(peer.id);
+    if (!kept) meet(peer);
+    else {
+      kept.peer = peer;
+      if (!healthy(kept)) renew(kept);
+    }
+  }
+}
+
 // Signaling WebSocket -------------------------------------------------------------------------
 
 async function connect() {
@@ -424,7 +468,7 @@ async function connect() {
     retry();
     return;
   }
-  const ws = roomSocket(config.wsPath, token);
+  const ws = roomSocket(config.wsPath, token, state.resume);
   state.ws = ws;
   ws.onopen = () => {
     state.retryDelay = 500;
@@ -436,7 +480,8 @@ async function connect() {
     if (ws !== state.ws) return;
     setAdmitted(false);
     $("room").dataset.state = "reconnecting";
-    forgetAll();
+    // The calls go on without signalling until the socket is back, unless this is the end.
+    if (state.leaving || [4403, 4000, 4409].includes(event.code)) forgetAll();
     if (state.leaving) return;
     if (event.code === 4403) {
       say(gettext("Accès à la salle refusé."));
@@ -464,11 +509,15 @@ function retry() {
 function handle(msg) {
   switch (msg.type) {
     case "welcome":
+      // Not resumed (a new peer id): the others will meet a newcomer, our calls are over.
+      if (state.me && state.me.id !== msg.me.id) forgetAll();
       state.me = msg.me;
+      state.resume = msg.resume;
       state.iceServers = msg.ice_servers;
       break;
     case "waiting":
       state.waited = true;
+      forgetAll();
       setAdmitted(false);
       say(gettext("En salle d'attente."));
       break;
@@ -479,13 +528,22 @@ function handle(msg) {
       setAdmitted(true);
       $("chat-log").replaceChildren();
       msg.chat.forEach(showChat);
-      msg.peers.forEach(meet);
+      rejoin(msg.peers);
       renderStatus();
       break;
-    case "peer-joined":
-      if (!state.peers.has(msg.peer.id)) announce(interpolate(gettext("%(name)s a rejoint l'appel."), { name: peerName(msg.peer) }, true));
-      meet(msg.peer);
+    case "peer-joined": {
+      const known = state.peers.get(msg.peer.id);
+      if (!known) {
+        announce(interpolate(gettext("%(name)s a rejoint l'appel."), { name: peerName(msg.peer) }, true));
+        meet(msg.peer);
+        break;
+      }
+      // The same peer back after losing its socket: our call with it goes on if sound; if not,
+      // what we sent it meanwhile went to its lost socket, and the call is set up anew.
+      known.peer = msg.peer;
+      if (!healthy(known)) renew(known);
       break;
+    }
     case "peer-left":
       forget(msg.id, true);
       break;

@@ -140,6 +140,20 @@ else:
     # Short queries: compiling them (JIT) costs more than it saves; on SSDs a random read costs
     # little more than a sequential one, so the planner should prefer index lookups.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c random_page_cost=1.1"
+    # Each process borrows its connections from a pool (psycopg_pool) for the length of a
+    # request, rather than each request thread keeping its own: a process never holds more than
+    # DB_POOL_MAX_SIZE connections, however many threads serve it. A connection is checked
+    # before it is lent (CONN_HEALTH_CHECKS: after a database restart the next request
+    # reconnects); a request that waits DB_POOL_TIMEOUT seconds for one, the database down or
+    # every connection lent, answers 503 (core/views.server_error) instead of hanging.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": int(env("DB_POOL_MIN_SIZE", "2")),
+        "max_size": int(env("DB_POOL_MAX_SIZE", "20")),
+        "timeout": float(env("DB_POOL_TIMEOUT", "0.5")),
+        # An idle connection beyond min_size is closed after this long.
+        "max_idle": 60,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from django.core import signing
 from django.db import connection
+from django.db.models.functions import Length
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -151,3 +152,30 @@ def test_directory_sites_by_cursor(world):
     names = [site["name"] for site in client.get("/api/v1/directory").json()]
     assert len(names) == 4
     assert walk(client, "/api/v1/directory", 3, key="name")[0] == names
+
+
+@pytest.mark.django_db
+def test_rows_of_a_page_keep_their_joins_and_order_or_their_annotations(world):
+    """A page is read as its keys through the list's filter, then its rows by key with their
+    joins: the same rows, in the same order, as one statement would give; a list whose rows
+    carry more than their model (an annotation) keeps reading in one statement."""
+    for n in range(5):
+        make_patient(world.ehpad_a, "ABELIN", f"P{n}")
+    listed = (
+        Patient.objects.filter(birth_name="ABELIN")
+        .select_related("gp")
+        .prefetch_related("attachments")
+        .order_by("-first_names", "-pk")
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        rows = paging.rows_of(listed, 1, 4)
+        names = [(p.first_names, p.gp, len(p.attachments.all())) for p in rows]
+    assert len(ctx.captured_queries) == 3  # keys, rows with their joins, the prefetch
+    assert names == [(p.first_names, p.gp, 1) for p in listed[1:4]]
+    assert [p.first_names for p in rows] == ["P3", "P2", "P1"]
+    counted = listed.annotate(letters=Length("first_names"))
+    with CaptureQueriesContext(connection) as ctx:
+        rows = paging.rows_of(counted, 0, 2)
+    assert [(p.first_names, p.letters) for p in rows] == [("P4", 2), ("P3", 2)]
+    assert len(ctx.captured_queries) == 2  # one statement, and the prefetch
+    assert paging.rows_of(listed.filter(first_names="nobody"), 0, 5) == []

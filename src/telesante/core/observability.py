@@ -123,11 +123,20 @@ class CountWebSockets:
 class QueueDepth:
     """The worker's tasks waiting, read when Prometheus scrapes (one indexed count)."""
 
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        # Registering asks for the names: without this, it would count at import, opening the
+        # database (and its pool) before the settings are final, tests' database included.
+        yield self._family()
+
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily("telesante_worker_queue_depth", "Tasks waiting for the worker")
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from django_tasks.base import TaskResultStatus
         from django_tasks_db.models import DBTaskResult
 
-        family = GaugeMetricFamily("telesante_worker_queue_depth", "Tasks waiting for the worker")
+        family = self._family()
         try:
             family.add_metric(
                 [], DBTaskResult.objects.filter(status=TaskResultStatus.READY).count()

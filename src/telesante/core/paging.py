@@ -135,6 +135,24 @@ def _value(row: Any, path: str) -> Any:
     return row
 
 
+def rows_of(items: QuerySet, start: int, stop: int) -> list:
+    """`items[start:stop]` in two statements: the rows' keys through the list's filter (the
+    wall) and order, then the rows with their joins (select_related, prefetch_related) by key.
+    PostgreSQL plans one statement holding both the wall's UNION and the joins in tens of
+    milliseconds, ten times what it then takes to run; each half plans in one or two. A list
+    whose rows carry more than their model (annotations, DISTINCT) is read in one statement."""
+    if items.query.annotations or items.query.distinct or items._fields is not None:
+        return list(items[start:stop])
+    keys = list(items.values_list("pk", flat=True)[start:stop])
+    if not keys:
+        return []
+    rows = items.model._base_manager.filter(pk__in=keys)
+    rows.query.select_related = items.query.select_related
+    rows.query.deferred_loading = items.query.deferred_loading
+    found = {row.pk: row for row in rows.prefetch_related(*items._prefetch_related_lookups)}
+    return [found[key] for key in keys if key in found]  # a row deleted meanwhile: left out
+
+
 def keyset_page(items: QuerySet, start: list | None, limit: int) -> tuple[list, list | None]:
     """`limit` rows of the ordered `items` after the position `start` (None: from the top),
     and the position of the last one when more follow. The filter is the row comparison
@@ -155,7 +173,7 @@ def keyset_page(items: QuerySet, start: list | None, limit: int) -> tuple[list, 
             after |= equal & Q(**{f"{path}__{'lt' if descending else 'gt'}": value})
             equal &= Q(**{path: value})
         items = items.filter(after)
-    rows = list(items[: limit + 1])
+    rows = rows_of(items, 0, limit + 1)
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
@@ -187,7 +205,7 @@ class Chain:
         if start is None:
             start = ["o", 0]
         if start[0] == "o" and isinstance(start[1], int) and start[1] >= 0 and len(start) == 2:
-            rows = list(self.first[start[1] : start[1] + limit + 1])
+            rows = rows_of(self.first, start[1], start[1] + limit + 1)
             if len(rows) > limit:
                 return rows[:limit], ["o", start[1] + limit]
             if len(rows) == limit:  # the first list ends with the page: the second may follow

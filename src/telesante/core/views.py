@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
@@ -16,6 +16,7 @@ from django.views import defaults
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import conditional_page
 from django.views.i18n import JavaScriptCatalog
+from psycopg_pool import PoolTimeout
 
 from telesante.core import accessibility, pickers, policy, trail, worklist
 
@@ -66,18 +67,34 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
 def server_error(request: HttpRequest) -> HttpResponse:
     """A crash answers 500; the database out of reach (restarting, failing over) answers 503 in
     French with Retry-After, so that people and API clients try again, and the next request
-    reconnects by itself (CONN_HEALTH_CHECKS) once the database is back."""
-    if not isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+    reconnects by itself (CONN_HEALTH_CHECKS) once the database is back. Every connection of
+    the process's pool lent out a whole DB_POOL_TIMEOUT is the load, not the database: 503
+    too, said as such."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, OperationalError | InterfaceError):
         return defaults.server_error(request)
-    detail = _("La base de données ne répond pas. Réessayez dans quelques secondes.")
+    if _pool_exhausted(error):
+        retry, detail = "2", _("Plateforme très sollicitée : réessayez dans quelques secondes.")
+    else:
+        retry = "5"
+        detail = _("La base de données ne répond pas. Réessayez dans quelques secondes.")
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": detail}, status=503)
     else:
         # No request context: its processors would query the database again.
         html = loader.get_template("503.html").render({"detail": detail})
         response = HttpResponse(html, status=503)
-    response["Retry-After"] = "5"
+    response["Retry-After"] = retry
     return response
+
+
+def _pool_exhausted(error: Exception) -> bool:
+    """The pool timed out with all its connections lent: while the database is down, the
+    connections it lends fail their check and are dropped, and the pool is not full."""
+    if not isinstance(error.__cause__, PoolTimeout):
+        return False
+    stats = connection.pool.get_stats()
+    return stats["pool_size"] >= stats["pool_max"] and not stats["pool_available"]
 
 
 # The browser scripts' strings (domain "djangojs") in the request's language. No login: the video

@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from telesante.acts.models import ActStatus
-from telesante.core import audit, policy
+from telesante.core import audit, paging, policy
 from telesante.core.models import AuditAction
 from telesante.deployment import services as deployment
 from telesante.deployment.models import SiteDeployment
@@ -228,11 +228,13 @@ def consultation_section(user) -> Section:
     start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
     end = start + datetime.timedelta(days=2)
     # Acts of colleagues of the same structure stay on the act list: here, the user's own.
-    items = list(
+    items = paging.rows_of(  # keys through the wall, then rows with their joins
         teleconsultation.listing(user, party_only=True)
         .filter(scheduled_at__gte=start, scheduled_at__lt=end)
         .exclude(act__status__in=[ActStatus.DONE, ActStatus.NOT_DONE, ActStatus.CANCELLED])
-        .order_by("scheduled_at", "pk")[: SECTION_SIZE + 1]
+        .order_by("scheduled_at", "pk"),
+        0,
+        SECTION_SIZE + 1,
     )
     room_of = {tc.pk: teleconsultation.room_of(tc) for tc in items}
     present = rooms.presences([room.pk for room in room_of.values()])
@@ -277,10 +279,12 @@ def monitoring_section(user) -> Section:
         .order_by("-severity", "opened_at", "pk")[: SECTION_SIZE + 1]
     )
     soon = timezone.localdate() + datetime.timedelta(days=ENDING_DAYS)
-    flagged = list(
+    flagged = paging.rows_of(
         tsv_alerts.board(user)
         .filter(Q(ends_on__lte=soon) | ~Q(adherence_flag=""))
-        .order_by("ends_on", "pk")[: SECTION_SIZE + 1]
+        .order_by("ends_on", "pk"),
+        0,
+        SECTION_SIZE + 1,
     )
     lines = [
         Line(

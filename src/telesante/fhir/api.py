@@ -166,8 +166,10 @@ def _transaction(request: HttpRequest) -> dict:
 
 
 def _pooled_transaction(request: HttpRequest) -> dict:
-    close_old_connections()  # this pool thread's connection may have outlived its age
-    return _transaction(request)
+    try:
+        return _transaction(request)
+    finally:
+        close_old_connections()  # not a request's thread: its connection goes back to the pool
 
 
 # resource -> (search, read, what a search finds, what a read gives); reads.py says how.

@@ -229,9 +229,8 @@ def listing(
     """The most recent first, `limit` from `offset`; the total in the X-Total-Count header."""
     if not policy.may_handle_patients(request.user):
         raise PermissionDenied("Accès refusé pour ce rôle.")
-    items = paging.api_page(
-        request, response, services.listing(request.user), offset, limit, cursor
-    )
+    rows = services.listing(request.user, related=services.API_RELATED)
+    items = paging.api_page(request, response, rows, offset, limit, cursor)
     audit.record(request, request.user, AuditAction.SEARCH, [tc.act for tc in items])
     return items
 

@@ -228,25 +228,33 @@ def get(request: HttpRequest | None, user: User, pk: int, action=AuditAction.REA
     return tc
 
 
-def listing(user: User, party_only: bool = False) -> QuerySet[TeleConsultation]:
+# What the pages show of each listed act; the API's rows need the act and its room alone.
+LIST_RELATED = (
+    "act__patient",
+    "act__requester",
+    "act__requesting_structure",
+    "act__room",
+    "assists__room",
+)
+API_RELATED = ("act__room", "assists__room")
+
+
+def listing(
+    user: User, party_only: bool = False, related: tuple[str, ...] = LIST_RELATED
+) -> QuerySet[TeleConsultation]:
     """The téléconsultations the user sees, newest first; `party_only`: only those the user
-    is a party to (their agenda), the smaller list of the same wall."""
+    is a party to (their agenda), the smaller list of the same wall. `related`: the joins
+    loaded with each row (the pages' by default, with the performers)."""
     if party_only:
         acts = policy.party_acts(user, KINDS).values("pk")
     else:
         acts = policy.visible_acts(user, KINDS).values("pk")
-    return (
+    items = (
         TeleConsultation.objects.filter(act__in=acts)
-        .select_related(
-            "act__patient",
-            "act__requester",
-            "act__requesting_structure",
-            "act__room",
-            "assists__room",
-        )
-        .prefetch_related("act__performers")
+        .select_related(*related)
         .order_by("-scheduled_at", "-pk")
     )
+    return items.prefetch_related("act__performers") if related == LIST_RELATED else items
 
 
 def _host(user: User, tc: TeleConsultation) -> None:

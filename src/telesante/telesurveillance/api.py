@@ -125,8 +125,10 @@ def _ingest(request: HttpRequest) -> ingest.Result:
 
 
 def _pooled(request: HttpRequest) -> ingest.Result:
-    close_old_connections()  # this pool thread's connection may have outlived its age
-    return _ingest(request)
+    try:
+        return _ingest(request)
+    finally:
+        close_old_connections()  # not a request's thread: its connection goes back to the pool
 
 
 class AlertOut(Schema):

@@ -1,0 +1,93 @@
+"""PostgreSQL connections come from the process's pool: a request borrows one and gives it back,
+and a request that finds every connection lent answers 503 in French once the pool's timeout
+has passed instead of waiting for one. (The database restarted under load: tests/deploy.)"""
+
+import json
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.test import Client
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pool() -> ConnectionPool:
+    if connection.vendor != "postgresql":
+        pytest.skip("Le pool de connexions est celui de PostgreSQL (passe PostgreSQL).")
+    connection.ensure_connection()  # opens the pool, lends the test its connection
+    return connection.pool
+
+
+def in_another_thread(path: str) -> dict:
+    """A request served by a thread of its own, as the server serves each one: its own
+    connection, from the pool, handed back when the request ends (request_finished, which the
+    test client does not send to close_old_connections)."""
+    answer: dict = {}
+
+    def ask() -> None:
+        try:
+            response = Client(raise_request_exception=False).get(
+                path, HTTP_AUTHORIZATION="Bearer jeton-inconnu"
+            )
+        finally:
+            close_old_connections()
+        answer.update(
+            status=response.status_code,
+            body=response.content,
+            retry=response.get("Retry-After"),
+        )
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "la requête attend encore une connexion"
+    return answer
+
+
+def test_settings_size_the_pool_and_keep_no_connection_per_thread(pool):
+    options = settings.DATABASES["default"]["OPTIONS"]["pool"]
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 0
+    assert (pool.min_size, pool.max_size, pool.timeout) == (
+        options["min_size"],
+        options["max_size"],
+        options["timeout"],
+    )
+    assert pool._check == ConnectionPool.check_connection  # each connection checked when lent
+
+
+def test_a_request_borrows_a_connection_and_gives_it_back(pool):
+    before = pool.get_stats()
+    answer = in_another_thread("/api/v1/me")
+    after = pool.get_stats()
+    assert answer["status"] == 401  # the unknown token was looked up: the database answered
+    assert after["requests_num"] > before["requests_num"]
+    lent_before = before["pool_size"] - before["pool_available"]
+    assert after["pool_size"] - after["pool_available"] == lent_before  # given back
+
+
+def test_every_connection_lent_answers_503_in_french_instead_of_waiting(pool):
+    held = []
+    try:
+        while True:  # borrow every connection the pool may open
+            held.append(pool.getconn(timeout=1))
+    except PoolTimeout:
+        pass
+    try:
+        stats = pool.get_stats()
+        assert stats["pool_size"] == pool.max_size and stats["pool_available"] == 0
+        api = in_another_thread("/api/v1/me")
+        page = in_another_thread("/annuaire/")
+    finally:
+        for conn in held:
+            pool.putconn(conn)
+    assert api["status"] == 503 and api["retry"] == "2"
+    assert json.loads(api["body"]) == {
+        "detail": "Plateforme très sollicitée : réessayez dans quelques secondes."
+    }
+    assert page["status"] == 503 and page["retry"] == "2"
+    assert "Plateforme très sollicitée" in page["body"].decode()
+    assert in_another_thread("/api/v1/me")["status"] == 401  # the connections back: served

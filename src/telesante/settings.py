@@ -143,10 +143,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
+# A connection waits for its next event in a blocking read of 5 s (BZPOPMIN, channels_redis);
+# redis-py's default socket timeout is 5 s too: a WebSocket that heard nothing for 5 s ended on
+# a TimeoutError. The socket waits longer than the read it serves.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
     }
     if REDIS_URL
     else {"BACKEND": "channels.layers.InMemoryChannelLayer"}

@@ -322,16 +322,18 @@ def locust(url: str, setup_file: Path, users: int, seconds: int, prefix: Path, *
 
 def kinds_table(first: dict, last: dict) -> list[str]:
     """Each kind of request at two steps: what the held load and the heaviest one cost it."""
+    light = {k["name"]: k for k in first["kinds"]}
     heavy = {k["name"]: k for k in last["kinds"]}
+    none = {"requests": 0, "p50": 0, "p95": 0, "failures": 0}
     lines = [
         f"| request ({first['users']} users → {last['users']} users) | n | p50 | p95 | failed "
         "| n | p50 | p95 | failed |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for k in first["kinds"]:
-        h = heavy.get(k["name"], {"requests": 0, "p50": 0, "p95": 0, "failures": 0})
+    for name in sorted(light.keys() | heavy.keys()):
+        k, h = light.get(name, none), heavy.get(name, none)
         lines.append(
-            f"| {k['name']} | {k['requests']} | {k['p50']:.0f} | {k['p95']:.0f} "
+            f"| {name} | {k['requests']} | {k['p50']:.0f} | {k['p95']:.0f} "
             f"| {k['failures']} | {h['requests']} | {h['p50']:.0f} | {h['p95']:.0f} "
             f"| {h['failures']} |"
         )

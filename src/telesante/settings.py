@@ -325,7 +325,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
 # HTTP requests one process serves at once; beyond, 503 at once (core/shedding.py). 0: no limit.
-TELESANTE_MAX_IN_FLIGHT = int(env("MAX_IN_FLIGHT", "24"))
+# Django runs a process's views one after the other, so those in flight are a queue: at 24 the
+# capacity bench's busy mix waited seconds in it (p50 4.8 s, throughput halved at 80 users); at
+# 6 the excess is refused at once and the rest served (docs/benchmarks.md, section 8).
+TELESANTE_MAX_IN_FLIGHT = int(env("MAX_IN_FLIGHT", "6"))
 # Who may read /metrics (Prometheus): the monitoring network's addresses, as CIDR.
 TELESANTE_METRICS_NETWORKS = env("METRICS_NETWORKS", "127.0.0.1/32,::1/128").split(",")
 

@@ -172,3 +172,23 @@ def test_with_redis_the_cache_and_channel_layer_use_it(tmp_path):
         "channels_redis.core",
         "ping",
     ]
+
+
+def test_an_idle_connection_outwaits_the_channel_layers_blocking_read(tmp_path):
+    """A WebSocket with nothing to hear waits in BZPOPMIN for the layer's `brpop_timeout`; a
+    socket timeout at or under it ended such connections with a TimeoutError (redis-py's 5 s
+    default against channels_redis's 5 s read)."""
+    require_service("Redis", REDIS_URL, 6379)
+    code = "\n".join(
+        [
+            "import django",
+            "django.setup()",
+            "from channels.layers import get_channel_layer",
+            "layer = get_channel_layer()",
+            "socket = layer.create_pool(0).make_connection().socket_timeout",
+            "print(socket > layer.brpop_timeout, socket < 60)",
+        ]
+    )
+    result = run_python(code, clean_env(tmp_path, DEBUG="1", REDIS_URL=REDIS_URL), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]

@@ -157,10 +157,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
+# A connection waits for its next event in a blocking read of 5 s (BZPOPMIN, channels_redis);
+# redis-py's default socket timeout is 5 s too: a WebSocket that heard nothing for 5 s ended on
+# a TimeoutError. The socket waits longer than the read it serves.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
     }
     if REDIS_URL
     else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
@@ -336,7 +339,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
 # HTTP requests one process serves at once; beyond, 503 at once (core/shedding.py). 0: no limit.
-TELESANTE_MAX_IN_FLIGHT = int(env("MAX_IN_FLIGHT", "24"))
+# Django runs a process's views one after the other, so those in flight are a queue: at 24 the
+# capacity bench's busy mix waited seconds in it (p50 4.8 s, throughput halved at 80 users); at
+# 6 the excess is refused at once and the rest served (docs/benchmarks.md, section 8).
+TELESANTE_MAX_IN_FLIGHT = int(env("MAX_IN_FLIGHT", "6"))
 # Who may read /metrics (Prometheus): the monitoring network's addresses, as CIDR.
 TELESANTE_METRICS_NETWORKS = env("METRICS_NETWORKS", "127.0.0.1/32,::1/128").split(",")
 

@@ -57,7 +57,8 @@ def site_config(upstreams: list[int], http_port: int, tls_port: int, certs: Path
 
 
 @contextmanager
-def running_nginx(tmp: Path, site: str, tls_port: int) -> Iterator[Path]:
+def running_nginx(tmp: Path, site: str, tls_port: int, connections: int = 256) -> Iterator[Path]:
+    """nginx with the site; `connections` per worker (clients and upstreams together)."""
     tmp.mkdir(exist_ok=True)
     (tmp / "site.conf").write_text(site)
     log = tmp / "access.log"
@@ -67,7 +68,7 @@ worker_processes 1;
 daemon off;
 pid {tmp}/nginx.pid;
 error_log {tmp}/error.log warn;
-events {{ worker_connections 256; }}
+events {{ worker_connections {connections}; }}
 http {{
     include /etc/nginx/mime.types;
     log_format deploy '$request_id $status "$request" $upstream_addr';

@@ -23,12 +23,14 @@ from telesante.core.observability import CountWebSockets  # noqa: E402
 from telesante.core.shedding import ShedLoad  # noqa: E402
 from telesante.core.ws import NoRouteConsumer  # noqa: E402
 from telesante.notifications.consumers import NotificationConsumer  # noqa: E402
+from telesante.regulation.consumers import CallerConsumer  # noqa: E402
 from telesante.rooms.consumers import RoomConsumer  # noqa: E402
 from telesante.telesurveillance.consumers import BoardConsumer  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi()),
     path("ws/rooms/<str:slug>/", RoomConsumer.as_asgi()),
+    path("ws/appel/<str:slug>/", CallerConsumer.as_asgi()),
     path("ws/telesurveillance/equipes/<int:team_id>/", BoardConsumer.as_asgi()),
     re_path(r"", NoRouteConsumer.as_asgi()),  # any other path: refused, not a server error
 ]

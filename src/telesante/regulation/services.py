@@ -1,8 +1,9 @@
 """Regulation records and the caller's video: the logic behind the pages and the API.
 
 The regulator's side reads records through `core.policy.get_regulation` (audited); the caller
-has no account: the single-use link's opening puts its id in the caller's browser session, and
-the caller's operations take the `VideoLink` from there."""
+has no account: the single-use link's opening gives the caller's browser a signed cookie that
+names the `VideoLink` (no session is written for them), and the caller's operations take the
+link from there."""
 
 import datetime
 import hashlib
@@ -43,6 +44,14 @@ from telesante.rooms.models import GuestLink, GuestRelation, Presence, Room
 from telesante.structures.models import Commune, Structure
 
 LINK_SALT = "telesante.regulation.link"
+# The caller's page: French first, then the languages of most callers (Arabic right to left).
+CALLER_LANGUAGES = [
+    ("fr", "Français"),
+    ("en", "English"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+    ("pt", "Português"),
+]
 TIME_FORMATS = ("%d/%m/%Y %H:%M", "%H:%M")
 
 
@@ -357,6 +366,16 @@ def answer_consent(link: VideoLink, accepted: bool, language: str) -> VideoLink:
             event(link.record, EventKind.REFUSAL, None, link.language)
         link.save(update_fields=["language", "consent_at", "refused_at"])
     return link
+
+
+def consent_on_join(guest_id: int, language: str) -> None:
+    """The caller's phone joins the room with its acceptance (the caller's socket): recorded
+    before the join, it lets the caller in at once. Once: a reconnection carries it again."""
+    pk = VideoLink.objects.filter(guest_id=guest_id).values_list("pk", flat=True).first()
+    link = caller_link(pk)
+    if link is not None and link.consent_at is None:
+        codes = {code for code, _name in CALLER_LANGUAGES}
+        answer_consent(link, True, language if language in codes else "fr")
 
 
 def set_position(link: VideoLink, data: dict) -> RegulationRecord:

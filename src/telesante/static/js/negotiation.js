@@ -2,10 +2,12 @@
 // peer, shared by the rooms (room.js) and télérégulation (regulation_call.js). `entry`: {id, pc, polite, makingOffer, ignoreOffer};
 // `send(message)` sends over the room's signalling WebSocket.
 
-// The room's WebSocket, authenticated by a short-lived token (asked again for each connection).
-export function roomSocket(wsPath, token) {
+// The room's WebSocket, authenticated by a short-lived token (asked again for each connection);
+// `params`: more of the query (the caller's consent).
+export function roomSocket(wsPath, token, params = {}) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return new WebSocket(`${scheme}://${location.host}${wsPath}?token=${encodeURIComponent(token)}`);
+  const query = new URLSearchParams({ token, ...params });
+  return new WebSocket(`${scheme}://${location.host}${wsPath}?${query}`);
 }
 
 // The offer when the connection needs one (tracks or a data channel added, ICE restarted).

@@ -279,7 +279,9 @@ def open_link(value: str) -> tuple[VideoLink | None, str]:
     except signing.BadSignature:
         return None, _("Ce lien n'est pas valide.")
     link = (
-        VideoLink.objects.select_related("record", "room").filter(token_hash=_digest(value)).first()
+        VideoLink.objects.select_related("record__structure", "room")
+        .filter(token_hash=_digest(value))
+        .first()
     )
     if link is None:
         return None, _("Ce lien n'est pas valide.")
@@ -325,18 +327,21 @@ def _refusal(why: str) -> str:
     }[why]
 
 
-def caller_link(link_pk: int | None) -> VideoLink | None:
-    """The caller's session link while it holds (not withdrawn, not ended, in time)."""
-    if link_pk is None:
-        return None
+def _holding(**match) -> VideoLink | None:
+    """The link matched while it holds (opened, not withdrawn, not ended, in time)."""
     link = (
         VideoLink.objects.select_related("record__structure", "room", "guest__room")
-        .filter(pk=link_pk, revoked_at=None, ended_at=None)
+        .filter(revoked_at=None, ended_at=None, **match)
         .first()
     )
     if link is None or link.guest is None or link.guest.expires_at <= timezone.now():
         return None
     return link
+
+
+def caller_link(link_pk: int | None) -> VideoLink | None:
+    """The caller's link (named by their cookie) while it holds."""
+    return None if link_pk is None else _holding(pk=link_pk)
 
 
 def caller_centre(structure: Structure) -> str:
@@ -371,8 +376,7 @@ def answer_consent(link: VideoLink, accepted: bool, language: str) -> VideoLink:
 def consent_on_join(guest_id: int, language: str) -> None:
     """The caller's phone joins the room with its acceptance (the caller's socket): recorded
     before the join, it lets the caller in at once. Once: a reconnection carries it again."""
-    pk = VideoLink.objects.filter(guest_id=guest_id).values_list("pk", flat=True).first()
-    link = caller_link(pk)
+    link = _holding(guest_id=guest_id)
     if link is not None and link.consent_at is None:
         codes = {code for code, _name in CALLER_LANGUAGES}
         answer_consent(link, True, language if language in codes else "fr")

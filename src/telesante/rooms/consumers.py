@@ -97,15 +97,15 @@ class RoomConsumer(GuardedJsonConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         raw = parse_qs(self.scope.get("query_string", b"").decode()).get("token", [""])[0]
         claim = tokens.read(raw, slug)
-        room = await db(services.claim_still_valid)(claim) if claim else None
-        if room is None:
-            await self.close(code=REFUSED)
-            return
         try:
-            me, replaced, _back = await db(services.join)(room, claim, self.channel_name)
+            room, joined = await db(self.joining)(claim) if claim else (None, None)
         except services.RoomFull:
             await self.close(code=FULL)
             return
+        if room is None:
+            await self.close(code=REFUSED)
+            return
+        me, replaced, _back = joined
         self.claim, self.me, self.room_id = claim, me, room.pk
         self.group = f"room.{room.pk}"
         self.peers: dict[str, str] = {}
@@ -137,6 +137,14 @@ class RoomConsumer(GuardedJsonConsumer):
         # replaces a waiting connection of its own (no query then: the call is being set up).
         if self.me.host or not self.admitted or any(old.rank is None for old in replaced):
             await self._waiting_changed()
+
+    def joining(self, claim: tokens.Claim) -> tuple:
+        """In one trip to the database thread: the room if the claim still holds, and the join
+        (None, None when refused)."""
+        room = services.claim_still_valid(claim)
+        if room is None:
+            return None, None
+        return room, services.join(room, claim, self.channel_name)
 
     async def _enter(self) -> None:
         peers, history = await db(services.entering)(self.room_id, self.me.peer_id)

@@ -263,7 +263,7 @@ def _cookie_link(request: HttpRequest):
         salt=CALLER_SALT,
         max_age=settings.TELESANTE_REGULATION_SESSION_MINUTES * 60,
     )
-    return services.caller_link(int(pk)) if pk and pk.isdigit() else None
+    return services.caller_link(int(pk) if pk else None)
 
 
 def _caller_link(request: HttpRequest):

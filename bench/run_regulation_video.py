@@ -4,9 +4,9 @@
     .venv/bin/python bench/run_regulation_video.py [--calls 10]
 
 Each call: the regulator (a headless aiortc peer) waits in the room of a fresh single-use link
-sent from a regulation record; the caller, another aiortc peer with an HTTP cookie jar, opens
-the SMS link (303 to the caller's page, which carries its first room token), then posts its
-consent while joining the room, as the caller's page does (the recorded consent admits it).
+sent from a regulation record; the caller, another aiortc peer, opens the SMS link (which
+answers with the caller's page and its first room token), then joins the room through the
+caller's socket with its consent, as the caller's page does (the consent admits it).
 Measured: from the link opened to the first frame decoded on the regulator's side. The floor
 is two aiortc peers connected in-process (offer and answer handed over directly, no server,
 first frame on both sides), measured right after each call in the same run.
@@ -17,13 +17,11 @@ server (bench/run_rooms.py's) and rewrites its own section of docs/benchmarks.md
 
 import argparse
 import asyncio
-import http.cookiejar
 import json
 import re
 import statistics
 import sys
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -74,28 +72,12 @@ def fresh_link(regulator, record) -> tuple[str, str, str]:
     return link.room.slug, tokens.issue(claim), services.link_path(value)
 
 
-def caller_page(url: str, link_path: str) -> tuple[urllib.request.OpenerDirector, str, str]:
-    """What the caller's phone does over HTTP before any choice: open the link (303 to the page,
-    which carries the first room token). Returns its cookie-keeping opener, the CSRF token and
-    the room token."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(url + link_path, timeout=10).read().decode()
+def caller_page(url: str, link_path: str) -> dict:
+    """What the caller's phone does over HTTP before any choice: open the link, which answers
+    with the page. Returns the page's call configuration (its first room token, its socket)."""
+    page = urllib.request.urlopen(url + link_path, timeout=10).read().decode()
     config = re.search(r'<script id="call-config" type="application/json">(.*?)</script>', page)
-    csrf = next(c.value for c in jar if c.name == "csrftoken")
-    return opener, csrf, json.loads(config.group(1))["token"]
-
-
-def consent(url: str, opener: urllib.request.OpenerDirector, csrf: str) -> None:
-    from django.urls import reverse
-
-    answer = urllib.request.Request(
-        url + reverse("regulation_caller_consent"),
-        data=urllib.parse.urlencode({"answer": "yes"}).encode(),
-        headers={"X-CSRFToken": csrf, "Referer": url + "/appel/"},
-        method="POST",
-    )
-    opener.open(answer, timeout=10).read()
+    return json.loads(config.group(1))
 
 
 async def one_call(url: str, regulator, record) -> tuple[float, float]:
@@ -103,22 +85,22 @@ async def one_call(url: str, regulator, record) -> tuple[float, float]:
     from telesante.rooms import probe
 
     slug, host_token, link_path = await asyncio.to_thread(fresh_link, regulator, record)
-    doctor, caller = probe.ProbePeer(url, slug), probe.ProbePeer(url, slug)
+    doctor, caller = probe.ProbePeer(url, slug), None
     try:
         await doctor.connect(host_token)
         await asyncio.wait_for(doctor.admitted.wait(), 20)
         opened = time.monotonic()
-        opener, csrf, token = await asyncio.to_thread(caller_page, url, link_path)
+        config = await asyncio.to_thread(caller_page, url, link_path)
         page_ms = (time.monotonic() - opened) * 1000
-        # As the caller's page does: the consent on its way while the phone joins the room.
-        answered = asyncio.create_task(asyncio.to_thread(consent, url, opener, csrf))
-        await caller.connect(token)
-        await answered
+        # As the caller's page does: the consent travels with the join.
+        caller = probe.ProbePeer(url, slug, config["wsPath"])
+        await caller.connect(config["token"], "&consent=fr")
         if not await doctor.wait_frames(1, 20):
             raise RuntimeError("aucune image chez le régulateur")
         return (doctor.first_frame_at - opened) * 1000, page_ms
     finally:
-        await caller.close()
+        if caller is not None:
+            await caller.close()
         await doctor.close()
 
 
@@ -153,15 +135,15 @@ def main() -> None:
 ({statistics.median(floor):.0f} ms)** — target ≤ 1.5×.
 
 `{COMMAND} --calls {args.calls}` · each call: a fresh single-use link sent from a regulation
-record; the regulator (aiortc) waits in its room; the caller (aiortc and an HTTP cookie jar)
-opens the link (303 to the caller's page, which carries its first room token), then, as the
-caller's page does, posts its consent while joining the room (the recorded consent admits it);
-until the first frame decoded by the regulator (320×240 VP8). The floor: the same two aiortc
-peers connected in-process, right after each call.
+record; the regulator (aiortc) waits in its room; the caller (aiortc) opens the link (which
+answers with the caller's page and its first room token), then, as the caller's page does,
+joins the room through the caller's socket with its consent (which admits it at once); until
+the first frame decoded by the regulator (320×240 VP8). The floor: the same two aiortc peers
+connected in-process, right after each call.
 
 {header}
 {rooms_bench.row("link opened → regulator's first frame", through)}
-{rooms_bench.row("of which the link's 303 and the caller's page", pages)}
+{rooms_bench.row("of which the link's answer (the caller's page)", pages)}
 {rooms_bench.row("in-process floor (baseline)", floor)}
 
 {rooms_bench.machine()}""",

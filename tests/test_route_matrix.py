@@ -777,10 +777,13 @@ PAGES: dict[str, Case] = {
     "regulation_caller_open": Case(
         "GET",
         lambda w: reverse("regulation_caller_open", args=[w.link_value]),
-        {"anonymous": 303, "regulator_b": 303},
+        {"anonymous": 200, "regulator_b": 200},
         rg=True,
     ),
     "regulation_caller": Case("GET", lambda w: reverse("regulation_caller"), CALLER_ONLY, rg=True),
+    "regulation_caller_token": Case(
+        "GET", lambda w: reverse("regulation_caller_token"), CALLER_ONLY, rg=True
+    ),
     "regulation_caller_consent": Case(
         "POST",
         lambda w: reverse("regulation_caller_consent"),
@@ -1789,6 +1792,7 @@ STRUCTURE_OBJECTS = {
     "deployment_site",
     "teleconsultation_feed",  # a professional's own agenda, by its secret token
     "room_guest",  # a guest's signed link, not an account
+    "regulation_caller_open",  # the caller's single-use SMS link, not an account
     "search_professionals",  # a search of the directory's professionals, no patient data
     # the directory as FHIR resources: professionals, their memberships, structures
     "GET /fhir/r4/Practitioner/{pk}",

@@ -89,6 +89,7 @@ urlpatterns = [
     path("regulation/images/<int:pk>/", regulation_views.media_file, name="regulation_media"),
     path("v/<str:value>/", regulation_views.caller_open, name="regulation_caller_open"),
     path("appel/", regulation_views.caller_page, name="regulation_caller"),
+    path("appel/jeton/", regulation_views.caller_token, name="regulation_caller_token"),
     path("appel/consentement/", regulation_views.caller_consent, name="regulation_caller_consent"),
     path("appel/position/", regulation_views.caller_position, name="regulation_caller_position"),
     path("appel/photo/", regulation_views.caller_photo, name="regulation_caller_photo"),

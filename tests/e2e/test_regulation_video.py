@@ -2,10 +2,11 @@
 
 The SAMU 53 regulator (a PC) sends the video link by SMS from the record (the console backend
 prints it in the server's log: the test reads the link there); the caller (a phone with a
-granted geolocation) opens it, reads the page in French and in Arabic, consents; video flows
-both ways (getStats framesDecoded on both pages); the position shows on the regulator's screen
-with the nearest commune; a snapshot lands in the record; the link does not open twice; a
-withdrawn link is refused; ending the video with its summary sends the caller out.
+granted geolocation) opens it (the page shows at its plain address), reads it in French and in
+Arabic, consents (the consent travels with the phone's join); video flows both ways (getStats
+framesDecoded on both pages); the position shows on the regulator's screen with the nearest
+commune; a snapshot lands in the record; the link does not open twice; a withdrawn link is
+refused; ending the video with its summary sends the caller out.
 
 Screenshots on purpose:
 
@@ -86,7 +87,7 @@ def test_regulator_sees_the_callers_scene(browser, server, regul: RG):  # noqa: 
         link = sms_link(server, "+33612345678")
         assert "SAMU 53" in server.log.read_text() and "Chute" not in server.log.read_text()
 
-        caller.goto(link)
+        caller.goto(link)  # answers with the page, whose address drops the link's value
         caller.wait_for_url("**/appel/")
         expect(caller.locator("h1")).to_have_text("Vidéo avec le SAMU 53")
         body = caller.content()
@@ -106,6 +107,9 @@ def test_regulator_sees_the_callers_scene(browser, server, regul: RG):  # noqa: 
         # Video both ways: each side decodes the other's frames.
         wait_until(caller, DECODED, timeout=45_000)
         wait_until(doctor, DECODED, timeout=45_000)
+        # The consent came with the phone's join: recorded once, in the page's language.
+        consents = record.events.filter(kind=EventKind.CONSENT)
+        assert [e.detail for e in consents] == ["vidéo et position (fr)"]
         # The caller's microphone stays off: the voice is on the phone call.
         assert caller.evaluate("window.regulationCall.stream.getAudioTracks().length") == 0
         expect(caller.locator("#btn-stop")).to_be_visible()

@@ -2,6 +2,7 @@
 and in a constant number of queries."""
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -10,17 +11,19 @@ from django.urls import reverse
 from telesante.core.models import AuditAction, AuditEntry
 from telesante.regulation import services
 from telesante.regulation.models import EventKind, RegulationMedia, RegulationRecord
+from telesante.rooms import tokens
 from tests.conftest import api_client, logged_in, make_user
 from tests.regulation.conftest import RG, new_record
 from tests.regulation.test_services import jpeg_with_gps
 
 
 def caller_client(regul: RG) -> tuple[Client, object]:
-    """The caller's phone: the SMS link opened once, the page at its plain address."""
+    """The caller's phone: the SMS link opened once (it answers with the page), then the page
+    at its plain address."""
     link, value = services.send_video_link(None, regul.regulator, regul.record)
     phone = Client()
     response = phone.get(reverse("regulation_caller_open", args=[value]))
-    assert response.status_code == 303 and response["Location"] == reverse("regulation_caller")
+    assert response.status_code == 200 and "J'accepte" in response.content.decode()
     return phone, link
 
 
@@ -142,6 +145,39 @@ def test_caller_page_reveals_nothing_and_speaks_five_languages(regul: RG):
     assert "Aceito" in phone.get(reverse("regulation_caller")).content.decode()
 
 
+def test_the_link_answers_with_the_page_and_writes_no_session(regul: RG):
+    """One answer: the page, its first room token and the caller's signed cookie (sent to the
+    caller's addresses only); the link's value goes in no Referer and no session is written for
+    the caller, whatever they do."""
+    sessions = Session.objects.count()
+    link, value = services.send_video_link(None, regul.regulator, regul.record)
+    phone = Client()
+    opened = phone.get(reverse("regulation_caller_open", args=[value]))
+    assert opened["Referrer-Policy"] == "strict-origin"
+    cookie = opened.cookies["regulation_call"]
+    assert cookie["path"] == reverse("regulation_caller") and cookie["httponly"]
+    assert cookie["samesite"] == "Lax" and int(cookie["max-age"]) == 60 * 60
+    config = opened.context["config"]
+    link.refresh_from_db()
+    assert config["pageUrl"] == reverse("regulation_caller")
+    assert config["wsPath"] == f"/ws/appel/{link.room.slug}/"
+    assert tokens.read(config["token"], link.room.slug).party == f"g:{link.guest_id}"
+    # Reloads and reconnections go on with the cookie alone.
+    assert phone.get(reverse("regulation_caller")).status_code == 200
+    fresh = phone.get(reverse("regulation_caller_token")).json()["token"]
+    assert tokens.read(fresh, link.room.slug).party == f"g:{link.guest_id}"
+    phone.post(reverse("regulation_caller_consent"), {"answer": "no"})
+    assert Session.objects.count() == sessions
+    # A cookie not signed by the platform, or naming another link, opens nothing.
+    forged = Client()
+    forged.cookies["regulation_call"] = str(link.pk)
+    assert forged.get(reverse("regulation_caller")).status_code == 403
+    assert forged.get(reverse("regulation_caller_token")).status_code == 403
+    # Withdrawn, the link's token is no longer given.
+    services.revoke_link(None, regul.regulator, regul.record, link.pk)
+    assert phone.get(reverse("regulation_caller_token")).status_code == 403
+
+
 def test_caller_consent_position_photo(regul: RG):
     phone, _link = caller_client(regul)
     csrf_free = phone  # Django's test client does not enforce CSRF
@@ -196,7 +232,7 @@ def test_regulator_snapshot_and_end(regul: RG):
 def test_reused_and_revoked_links_are_refused_pages(regul: RG):
     _link, value = services.send_video_link(None, regul.regulator, regul.record)
     url = reverse("regulation_caller_open", args=[value])
-    assert Client().get(url).status_code == 303
+    assert Client().get(url).status_code == 200
     again = Client().get(url)
     assert again.status_code == 403 and "déjà été utilisé" in again.content.decode()
     link2, value2 = services.send_video_link(None, regul.regulator, regul.record)

@@ -81,12 +81,20 @@ def token_for(user: User, room: Room, seat: str = "") -> str:
 class Socket(ApplicationCommunicator):
     """A WebSocket client of the room consumer (channels.testing needs daphne)."""
 
-    def __init__(self, slug: str, token: str = "", resume: str = ""):
-        app = URLRouter([path("ws/rooms/<str:slug>/", RoomConsumer.as_asgi())])
+    def __init__(
+        self,
+        slug: str,
+        token: str = "",
+        resume: str = "",
+        query: str = "",
+        consumer=RoomConsumer,
+        at="ws/rooms",
+    ):
+        app = URLRouter([path(f"{at}/<str:slug>/", consumer.as_asgi())])
         scope = {
             "type": "websocket",
-            "path": f"/ws/rooms/{slug}/",
-            "query_string": urlencode({"token": token, "resume": resume}).encode(),
+            "path": f"/{at}/{slug}/",
+            "query_string": (urlencode({"token": token, "resume": resume}) + query).encode(),
             "headers": [],
         }
         super().__init__(app, scope)

@@ -10,6 +10,7 @@ from django.core import signing
 
 from telesante.acts.models import Incident
 from telesante.rooms import services, tokens
+from telesante.rooms.consumers import RoomConsumer
 from telesante.rooms.models import CallSpan, Presence
 from tests.rooms.conftest import TC, Socket, call_of_two, token_for
 from tests.rooms.test_presence import age
@@ -135,3 +136,23 @@ def test_a_peer_resumed_within_the_delay_stays_and_one_that_never_comes_back_goe
     assert list(Incident.objects.values_list("description", flat=True)) == [
         f"Coupure de la connexion de {doctor.display_name}."
     ]
+
+
+def test_the_late_news_of_an_earlier_connection_does_not_take_back_a_resumed_peer():
+    """The layer may bring a peer's first join after the news, handed over directly, of the
+    connection that resumed it: the peer's signals keep going to its newer channel."""
+    host = RoomConsumer()
+    host.me = services.Peer("hote", "Dr Test", "canal-hote", 1.0, True)
+    host.admitted, host.peers, host.since = True, {}, {}
+    sent = []
+
+    async def send_json(message: dict) -> None:
+        sent.append(message["type"])
+
+    host.send_json = send_json
+    peer = {"id": "infirmiere", "label": "Infirmière"}
+    for channel, at in (("premier", 10.0), ("second", 20.0), ("premier", 10.0), ("second", 20.0)):
+        event = {"type": "room.peer_joined", "peer": peer, "channel": channel, "at": at}
+        async_to_sync(host.room_peer_joined)(event)
+    assert host.peers == {"infirmiere": "second"}
+    assert sent == ["peer-joined", "peer-joined"]

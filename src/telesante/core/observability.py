@@ -103,8 +103,8 @@ class PrometheusAfterMiddleware(middleware.PrometheusAfterMiddleware):
 
 
 class CountWebSockets:
-    """ASGI wrapper counting the WebSocket connections open, by route (rooms, notifications,
-    boards)."""
+    """ASGI wrapper counting the WebSocket connections open, by route (rooms, the callers of a
+    télérégulation « appel », notifications, boards)."""
 
     def __init__(self, app: Callable) -> None:
         self.app = app

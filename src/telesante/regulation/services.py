@@ -1,8 +1,9 @@
 """Regulation records and the caller's video: the logic behind the pages and the API.
 
 The regulator's side reads records through `core.policy.get_regulation` (audited); the caller
-has no account: the single-use link's opening puts its id in the caller's browser session, and
-the caller's operations take the `VideoLink` from there."""
+has no account: the single-use link's opening gives the caller's browser a signed cookie that
+names the `VideoLink` (no session is written for them), and the caller's operations take the
+link from there."""
 
 import datetime
 import hashlib
@@ -43,6 +44,14 @@ from telesante.rooms.models import GuestLink, GuestRelation, Presence, Room
 from telesante.structures.models import Commune, Structure
 
 LINK_SALT = "telesante.regulation.link"
+# The caller's page: French first, then the languages of most callers (Arabic right to left).
+CALLER_LANGUAGES = [
+    ("fr", "Français"),
+    ("en", "English"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+    ("pt", "Português"),
+]
 TIME_FORMATS = ("%d/%m/%Y %H:%M", "%H:%M")
 
 
@@ -270,7 +279,9 @@ def open_link(value: str) -> tuple[VideoLink | None, str]:
     except signing.BadSignature:
         return None, _("Ce lien n'est pas valide.")
     link = (
-        VideoLink.objects.select_related("record", "room").filter(token_hash=_digest(value)).first()
+        VideoLink.objects.select_related("record__structure", "room")
+        .filter(token_hash=_digest(value))
+        .first()
     )
     if link is None:
         return None, _("Ce lien n'est pas valide.")
@@ -316,18 +327,21 @@ def _refusal(why: str) -> str:
     }[why]
 
 
-def caller_link(link_pk: int | None) -> VideoLink | None:
-    """The caller's session link while it holds (not withdrawn, not ended, in time)."""
-    if link_pk is None:
-        return None
+def _holding(**match) -> VideoLink | None:
+    """The link matched while it holds (opened, not withdrawn, not ended, in time)."""
     link = (
         VideoLink.objects.select_related("record__structure", "room", "guest__room")
-        .filter(pk=link_pk, revoked_at=None, ended_at=None)
+        .filter(revoked_at=None, ended_at=None, **match)
         .first()
     )
     if link is None or link.guest is None or link.guest.expires_at <= timezone.now():
         return None
     return link
+
+
+def caller_link(link_pk: int | None) -> VideoLink | None:
+    """The caller's link (named by their cookie) while it holds."""
+    return None if link_pk is None else _holding(pk=link_pk)
 
 
 def caller_centre(structure: Structure) -> str:
@@ -357,6 +371,15 @@ def answer_consent(link: VideoLink, accepted: bool, language: str) -> VideoLink:
             event(link.record, EventKind.REFUSAL, None, link.language)
         link.save(update_fields=["language", "consent_at", "refused_at"])
     return link
+
+
+def consent_on_join(guest_id: int, language: str) -> None:
+    """The caller's phone joins the room with its acceptance (the caller's socket): recorded
+    before the join, it lets the caller in at once. Once: a reconnection carries it again."""
+    link = _holding(guest_id=guest_id)
+    if link is not None and link.consent_at is None:
+        codes = {code for code, _name in CALLER_LANGUAGES}
+        answer_consent(link, True, language if language in codes else "fr")
 
 
 def set_position(link: VideoLink, data: dict) -> RegulationRecord:

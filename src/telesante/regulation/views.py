@@ -1,6 +1,7 @@
 """Regulation pages: the regulator's (list, new record, record, video screen) and the caller's
 (no account: the single-use link, consent, position, photos). Thin: logic in services.py."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,17 +20,6 @@ from telesante.regulation import position, services
 from telesante.regulation.models import Decision, MediaKind, RegulationMedia, VideoQuality
 from telesante.rooms import services as rooms
 from telesante.rooms import tokens
-
-CALLER_KEY = "regulation_link"
-# The caller's page: French first, then the languages of most callers (Arabic right to left).
-CALLER_LANGUAGES = [
-    ("fr", "Français"),
-    ("en", "English"),
-    ("es", "Español"),
-    ("ar", "العربية"),
-    ("pt", "Português"),
-]
-RTL = {"ar"}
 
 
 def _regulator(request: HttpRequest) -> None:
@@ -201,26 +191,43 @@ def media_file(request: HttpRequest, pk: int) -> FileResponse:
 
 # The caller's side ---------------------------------------------------------------------------
 
+# The caller has no account and gets no session (nothing written for them on each request): a
+# signed cookie names their link, sent only to the caller's addresses; the link's validity is
+# read from the database each time (withdrawn, ended, expired).
+CALLER_COOKIE = "regulation_call"
+CALLER_SALT = "telesante.regulation.caller"
+LANG_COOKIE = "regulation_lang"
+RTL = {"ar"}
+
 
 @never_cache
 def caller_open(request: HttpRequest, value: str) -> HttpResponse:
-    """The SMS link: spent on this first opening; the page itself lives at a plain address."""
+    """The SMS link: spent on this first opening, it answers with the caller's page itself (no
+    redirect: one round trip less on a poor network) and the cookie that keeps the caller in;
+    the page's script then shows its plain address, whose reloads no longer spend the link (the
+    link's value leaves the history and, by this answer's referrer policy, every Referer)."""
     with translation.override(_caller_language(request)):
         link, reason = services.open_link(value)
     if link is None:
         return _caller_render(request, "regulation/caller_refused.html", {"reason": reason}, 403)
-    request.session[CALLER_KEY] = link.pk
-    # The rooms' token endpoint knows the caller as the guest of the link's room.
-    request.session[f"room_guest:{link.room.slug}"] = link.guest_id
-    # 303: the browser goes on to the page, whose reloads no longer spend the link.
-    response = redirect("regulation_caller")
-    response.status_code = 303
+    response = _caller_page(request, link)
+    response.set_signed_cookie(
+        CALLER_COOKIE,
+        link.pk,
+        salt=CALLER_SALT,
+        max_age=settings.TELESANTE_REGULATION_SESSION_MINUTES * 60,
+        path=reverse("regulation_caller"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    response["Referrer-Policy"] = "strict-origin"
     return response
 
 
 def _caller_language(request: HttpRequest) -> str:
-    codes = {code for code, _name in CALLER_LANGUAGES}
-    asked = request.GET.get("lang") or request.session.get("regulation_lang", "")
+    codes = {code for code, _name in services.CALLER_LANGUAGES}
+    asked = request.GET.get("lang") or request.COOKIES.get(LANG_COOKIE, "")
     if asked not in codes:
         asked = (translation.get_language_from_request(request) or "fr")[:2]
     return asked if asked in codes else "fr"
@@ -228,7 +235,6 @@ def _caller_language(request: HttpRequest) -> str:
 
 def _caller_render(request: HttpRequest, template: str, context: dict, status: int = 200):
     lang = _caller_language(request)
-    request.session["regulation_lang"] = lang
     with translation.override(lang):
         response = render(
             request,
@@ -237,31 +243,44 @@ def _caller_render(request: HttpRequest, template: str, context: dict, status: i
                 **context,
                 "lang": lang,
                 "rtl": lang in RTL,
-                "languages": CALLER_LANGUAGES,
+                "languages": services.CALLER_LANGUAGES,
             },
             status=status,
         )
     response["Content-Language"] = lang
+    if request.COOKIES.get(LANG_COOKIE) != lang:  # the language chosen stays for the next pages
+        response.set_cookie(
+            LANG_COOKIE, lang, secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax"
+        )
     return response
 
 
-def _session_link(request: HttpRequest):
-    link = services.caller_link(request.session.get(CALLER_KEY))
+def _cookie_link(request: HttpRequest):
+    """The caller's link named by their cookie while it holds; None otherwise."""
+    pk = request.get_signed_cookie(
+        CALLER_COOKIE,
+        default=None,
+        salt=CALLER_SALT,
+        max_age=settings.TELESANTE_REGULATION_SESSION_MINUTES * 60,
+    )
+    return services.caller_link(int(pk) if pk else None)
+
+
+def _caller_link(request: HttpRequest):
+    link = _cookie_link(request)
     if link is None:
         raise PermissionDenied
     return link
 
 
-@never_cache
-def caller_page(request: HttpRequest) -> HttpResponse:
-    """The caller's page: who asks, what happens, consent; then the camera. Nothing of the
-    record shows here: only the centre's name."""
-    link = services.caller_link(request.session.get(CALLER_KEY))
-    if link is None:
-        return _caller_render(request, "regulation/caller_refused.html", {"reason": ""}, 403)
+def _caller_page(request: HttpRequest, link) -> HttpResponse:
+    """Who asks, what happens, consent; then the camera. Nothing of the record shows here: only
+    the centre's name."""
     config = {
-        "tokenUrl": reverse("room_token", args=[link.room.slug]),
-        "wsPath": f"/ws/rooms/{link.room.slug}/",
+        "pageUrl": reverse("regulation_caller"),
+        "tokenUrl": reverse("regulation_caller_token"),
+        # The caller's socket: the room's, with the acceptance carried by the join.
+        "wsPath": f"/ws/appel/{link.room.slug}/",
         "consentUrl": reverse("regulation_caller_consent"),
         "positionUrl": reverse("regulation_caller_position"),
         "photoUrl": reverse("regulation_caller_photo"),
@@ -278,9 +297,25 @@ def caller_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
+def caller_page(request: HttpRequest) -> HttpResponse:
+    """The caller's page at its plain address (reloads, language changes)."""
+    link = _cookie_link(request)
+    if link is None:
+        return _caller_render(request, "regulation/caller_refused.html", {"reason": ""}, 403)
+    return _caller_page(request, link)
+
+
+@never_cache
+def caller_token(request: HttpRequest) -> HttpResponse:
+    """A fresh room token for the caller's page to reconnect with."""
+    link = _caller_link(request)
+    return JsonResponse({"token": tokens.issue(rooms.guest_claim(link.guest))})
+
+
 @require_POST
 def caller_consent(request: HttpRequest) -> HttpResponse:
-    link = _session_link(request)
+    link = _caller_link(request)
     accepted = request.POST.get("answer") == "yes"
     services.answer_consent(link, accepted, _caller_language(request))
     return JsonResponse({"consented": accepted})
@@ -288,7 +323,7 @@ def caller_consent(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def caller_position(request: HttpRequest) -> HttpResponse:
-    link = _session_link(request)
+    link = _caller_link(request)
     try:
         services.set_position(link, request.POST)
     except (ValidationError, PermissionDenied) as exc:
@@ -300,7 +335,7 @@ def caller_position(request: HttpRequest) -> HttpResponse:
 def caller_photo(request: HttpRequest) -> HttpResponse:
     """A photo from the caller: on their own (the fallback when video is poor), or a snapshot
     their phone took at full resolution when the regulator asked (filed under the regulator)."""
-    link = _session_link(request)
+    link = _caller_link(request)
     upload = request.FILES.get("file")
     if upload is None:
         return JsonResponse({"detail": _("Aucun fichier reçu.")}, status=400)

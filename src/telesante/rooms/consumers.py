@@ -16,6 +16,7 @@ others keep their calls with it.
 
 import asyncio
 import logging
+import time
 import weakref
 from urllib.parse import parse_qs
 
@@ -102,19 +103,23 @@ class RoomConsumer(GuardedJsonConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         query = parse_qs(self.scope.get("query_string", b"").decode())
         claim = tokens.read(query.get("token", [""])[0], slug)
-        room = await db(services.claim_still_valid)(claim) if claim else None
-        if room is None:
-            await self.close(code=REFUSED)
-            return
-        resume = tokens.resumed_peer(query.get("resume", [""])[0], claim)
+        resume = tokens.resumed_peer(query.get("resume", [""])[0], claim) if claim else ""
         try:
-            me, replaced, _back = await db(services.join)(room, claim, self.channel_name, resume)
+            room, joined = await db(self.joining)(claim, resume) if claim else (None, None)
         except services.RoomFull:
             await self.close(code=FULL)
             return
+        if room is None:
+            await self.close(code=REFUSED)
+            return
+        me, replaced, _back = joined
         self.claim, self.me, self.room_id = claim, me, room.pk
         self.group = f"room.{room.pk}"
         self.peers: dict[str, str] = {}
+        # When each peer's connection joined: a resumed peer's news may reach this one before
+        # the layer's copy of its earlier connection's, which must not take its channel back.
+        self.since: dict[str, float] = {}
+        self.joined_at = time.time()
         self.admitted = me.rank is not None
         self.leaving = False
         self.media_lost: set[str] = set()  # peers whose media path is being restored
@@ -150,6 +155,14 @@ class RoomConsumer(GuardedJsonConsumer):
         if self.me.host or not self.admitted or any(old.rank is None for old in replaced):
             await self._waiting_changed()
 
+    def joining(self, claim: tokens.Claim, resume: str = "") -> tuple:
+        """In one trip to the database thread: the room if the claim still holds, and the join
+        (None, None when refused); `resume`, the peer id this party's connection comes back as."""
+        room = services.claim_still_valid(claim)
+        if room is None:
+            return None, None
+        return room, services.join(room, claim, self.channel_name, resume)
+
     async def _enter(self) -> None:
         peers, history = await db(services.entering)(self.room_id, self.me.peer_id)
         self.peers = {p.peer_id: p.channel for p in peers}
@@ -162,7 +175,7 @@ class RoomConsumer(GuardedJsonConsumer):
             }
         )
         me, channel = self.me.public(), self.channel_name
-        joined = {"type": "room.peer_joined", "peer": me, "channel": channel}
+        joined = {"type": "room.peer_joined", "peer": me, "channel": channel, "at": self.joined_at}
         # Peers of this process hear of the newcomer now: its first signal, handed over directly,
         # must not overtake this news queued behind their other events. The layer's copy is then
         # ignored by them, and tells the peers of other processes (in order with its signals).
@@ -255,9 +268,10 @@ class RoomConsumer(GuardedJsonConsumer):
             return
         # Known on this channel already (told directly, then by the layer); a known peer on a
         # new channel resumed after losing its socket: its signals now go there.
-        if self.peers.get(peer["id"]) == event["channel"]:
+        at = event.get("at", 0.0)
+        if self.peers.get(peer["id"]) == event["channel"] or at < self.since.get(peer["id"], 0.0):
             return
-        self.peers[peer["id"]] = event["channel"]
+        self.peers[peer["id"]], self.since[peer["id"]] = event["channel"], at
         await self.send_json({"type": "peer-joined", "peer": peer})
 
     async def room_peer_left(self, event: dict) -> None:

@@ -45,10 +45,11 @@ class TestPattern(VideoStreamTrack):
         return frame
 
 
-def ws_url(base_url: str, slug: str, token: str) -> str:
+def ws_url(base_url: str, slug: str, token: str, path: str = "") -> str:
+    """The room's socket (or another `path` to it: the caller's of a télérégulation)."""
     parts = urlsplit(base_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
-    return f"{scheme}://{parts.netloc}/ws/rooms/{slug}/?token={token}"
+    return f"{scheme}://{parts.netloc}{path or f'/ws/rooms/{slug}/'}?token={token}"
 
 
 def origin(base_url: str) -> str:
@@ -74,8 +75,8 @@ def description(pc: RTCPeerConnection) -> dict:
 class ProbePeer:
     """One participant: a WebSocket to the room, one RTCPeerConnection per other admitted peer."""
 
-    def __init__(self, base_url: str, slug: str) -> None:
-        self.base_url, self.slug = base_url, slug
+    def __init__(self, base_url: str, slug: str, ws_path: str = "") -> None:
+        self.base_url, self.slug, self.ws_path = base_url, slug, ws_path
         self.frames = 0
         self.first_frame_at: float | None = None
         self.me: dict = {}
@@ -89,12 +90,13 @@ class ProbePeer:
         self.ws = None
         self._tasks: set[asyncio.Task] = set()
 
-    async def connect(self, token: str) -> None:
+    async def connect(self, token: str, query: str = "") -> None:
+        """Join with a room token (`query`: more of the address, as `&consent=fr`)."""
         self.admitted.clear()
         self.in_waiting.clear()
         self.closed.clear()
         self.ws = await websockets.connect(
-            ws_url(self.base_url, self.slug, token),
+            ws_url(self.base_url, self.slug, token, self.ws_path) + query,
             origin=origin(self.base_url),
             proxy=None,
             open_timeout=10,

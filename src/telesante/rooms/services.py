@@ -571,7 +571,8 @@ def admit_party(room: Room, party: str) -> None:
     join admitted, and the ones already waiting are admitted now and told after commit, so a
     guest may connect while its consent is still on its way."""
     with transaction.atomic(savepoint=False):  # all or nothing with the caller's transaction
-        Admission.objects.get_or_create(room=room, party=party)
+        # One statement whether or not the party was admitted before (a reconnection).
+        Admission.objects.bulk_create([Admission(room=room, party=party)], ignore_conflicts=True)
         waiting = Presence.objects.filter(room=room, party=party, admitted_rank=None)
         admitted = (admit(room.pk, pid) for pid in waiting.values_list("peer_id", flat=True))
         peers = [peer for peer in admitted if peer is not None]

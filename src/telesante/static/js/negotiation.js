@@ -3,11 +3,12 @@
 // `send(message)` sends over the room's signalling WebSocket.
 
 // The room's WebSocket, authenticated by a short-lived token (asked again for each connection);
-// `resume`: the resume token of the previous connection, to come back as the same peer.
-export function roomSocket(wsPath, token, resume = "") {
+// `params`: more of the query: `resume`, the resume token of the previous connection, to come
+// back as the same peer; the caller's `consent`.
+export function roomSocket(wsPath, token, params = {}) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const again = resume ? `&resume=${encodeURIComponent(resume)}` : "";
-  return new WebSocket(`${scheme}://${location.host}${wsPath}?token=${encodeURIComponent(token)}${again}`);
+  const query = new URLSearchParams({ token, ...params });
+  return new WebSocket(`${scheme}://${location.host}${wsPath}?${query}`);
 }
 
 // The offer when the connection needs one (tracks or a data channel added, ICE restarted).

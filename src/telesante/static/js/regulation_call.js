@@ -90,7 +90,8 @@ export function startRegulationCall(hooks) {
         return;
       }
     }
-    const ws = roomSocket(config.wsPath, token);
+    // The caller's acceptance travels with each join (recorded once): it admits them at once.
+    const ws = roomSocket(config.wsPath, token, hooks.consent ? { consent: hooks.consent } : {});
     state.ws = ws;
     ws.onopen = () => { state.retryDelay = 500; };
     ws.onmessage = (event) => handle(JSON.parse(event.data));
@@ -117,15 +118,10 @@ export function startRegulationCall(hooks) {
     if (msg.type === "welcome") {
       state.me = msg.me;
       state.iceServers = msg.ice_servers;
-    } else if (msg.type === "waiting") {
-      // The caller connected before their consent was recorded: the consent admits them, or,
-      // when it was recorded as this connection joined, a fresh connection joins admitted.
-      state.waiting = true;
-      if (state.consentRecorded) rejoin();
     } else if (msg.type === "admitted") {
-      state.waiting = false;
       state.me = msg.me;
       hooks.status(text.waiting);
+      if (hooks.admitted) hooks.admitted();
       if (msg.peers.length) meet(msg.peers[0]);
     } else if (msg.type === "peer-joined") {
       meet(msg.peer);
@@ -137,18 +133,10 @@ export function startRegulationCall(hooks) {
     } else if (msg.type === "signal" && state.peer && msg.from === state.peer.id) {
       state.queue = state.queue.then(() => handleSignal(state, msg.data, sendTracks, send));
     }
-    // The regulator's screen admits nobody: only the caller's recorded consent lets them in.
+    // The regulator's screen admits nobody: only the caller's consent, carried by their join,
+    // lets them in.
   }
 
-  function rejoin() {
-    if (state.ws) state.ws.close();
-  }
-
-  // The caller's consent is recorded (their phone may have connected meanwhile).
-  state.consented = () => {
-    state.consentRecorded = true;
-    if (state.waiting) rejoin();
-  };
 
   // Network quality from getStats: round trip, loss and bitrate of the video received.
   state.quality = async () => {

@@ -15,6 +15,11 @@ import { startRegulationCall } from "./regulation_call.js";
   let facing = "environment";
   let call = null;
   let torchOn = false;
+  // Opened from the SMS link, the page shows its plain address: the link's value leaves the
+  // history (a reload reads the page there, the link itself opens once).
+  if (location.pathname !== config.pageUrl) {
+    history.replaceState(null, "", config.pageUrl + location.search);
+  }
 
   // Low resolution and frame rate: a phone on a weak mobile network still gets through.
   const cameraConstraints = () => ({
@@ -146,6 +151,8 @@ import { startRegulationCall } from "./regulation_call.js";
     local.srcObject = stream;
     call = startRegulationCall({
       stream,
+      consent: document.documentElement.lang,
+      admitted: sharePosition, // the consent is recorded: the position may go
       remoteVideo: $("remote-video"),
       status: say,
       refused: stop,
@@ -163,30 +170,19 @@ import { startRegulationCall } from "./regulation_call.js";
     });
   }
 
-  async function answer(yes) {
+  // The acceptance travels with the call's connection (it admits the caller as it joins, then
+  // the position goes); a refusal is sent on its own.
+  async function refuse() {
     const form = new FormData();
-    form.append("answer", yes ? "yes" : "no");
-    const sent = post(config.consentUrl, form);
-    if (!yes) {
-      if (!(await sent).ok) return;
-      $("consent-panel").hidden = true;
-      $("refused-panel").hidden = false;
-      root.dataset.state = "refused";
-      return;
-    }
-    // The camera and the connection start with the consent on its way (on a poor network its
-    // round trip overlaps theirs): recorded, it lets the caller in, connected or not.
-    const [response] = await Promise.all([sent, start()]);
-    if (!response.ok) {
-      stop();
-      return;
-    }
-    call.consented();
-    sharePosition();
+    form.append("answer", "no");
+    if (!(await post(config.consentUrl, form)).ok) return;
+    $("consent-panel").hidden = true;
+    $("refused-panel").hidden = false;
+    root.dataset.state = "refused";
   }
 
-  $("btn-accept").onclick = () => answer(true);
-  $("btn-refuse").onclick = () => answer(false);
+  $("btn-accept").onclick = start;
+  $("btn-refuse").onclick = refuse;
   $("btn-stop").onclick = stop;
   $("photo-input").onchange = async (e) => {
     const file = e.target.files[0];
@@ -197,10 +193,5 @@ import { startRegulationCall } from "./regulation_call.js";
     if (ok && call) call.command({ type: "photo-filed" });
     e.target.value = "";
   };
-  if (config.consented) {
-    start().then(() => {
-      call.consented();
-      sharePosition();
-    });
-  }
+  if (config.consented) start();
 })();

@@ -468,7 +468,7 @@ async function connect() {
     retry();
     return;
   }
-  const ws = roomSocket(config.wsPath, token, state.resume);
+  const ws = roomSocket(config.wsPath, token, state.resume ? { resume: state.resume } : {});
   state.ws = ws;
   ws.onopen = () => {
     state.retryDelay = 500;

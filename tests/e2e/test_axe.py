@@ -20,12 +20,13 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from tests.conftest import World
 from tests.e2e import axe_check
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, login_cookie, require_chromium
 from tests.e2e.test_indicators_dashboard import filieres  # noqa: F401
-from tests.regulation.conftest import regul  # noqa: F401
+from tests.regulation.conftest import new_record, regul  # noqa: F401
 from tests.rooms.conftest import tc_world  # noqa: F401
 from tests.teleexpertise.conftest import te_world  # noqa: F401
 from tests.telesurveillance.conftest import tsv  # noqa: F401
@@ -64,6 +65,18 @@ class Visit:
     name: str
     role: str | None
     url: str
+    # A single-use page (the caller's SMS link, spent by its opening): one link per width.
+    spare: tuple[str, ...] = ()
+
+
+def caller_link(world: World) -> str:
+    from telesante.regulation import services as regulation
+
+    _sent, value = regulation.send_video_link(None, world.regulator, new_record(world.regulator))
+    return reverse("regulation_caller_open", args=[value])
+
+
+SINGLE_USE = {"regulation_caller_open": caller_link}
 
 
 def group(case) -> str:
@@ -84,14 +97,15 @@ def matrix_pages(world: World, objects: str) -> list[Visit]:
             if status != 200:
                 continue
             user = None if role == "anonymous" else getattr(world, role)
-            url = case.url(world)
+            url = SINGLE_USE[name](world) if name in SINGLE_USE else case.url(world)
             client = Client()
             if user is not None:
                 client.force_login(user)
             response = client.get(url)
             html = response.get("Content-Type", "").startswith("text/html")
             if html and response.content.lstrip()[:15].lower() == b"<!doctype html>":
-                visits.append(Visit(name, None if role == "anonymous" else role, url))
+                spare = tuple(SINGLE_USE[name](world) for _ in WIDTHS) if name in SINGLE_USE else ()
+                visits.append(Visit(name, None if role == "anonymous" else role, url, spare))
     return visits
 
 
@@ -146,7 +160,7 @@ def audit(browser, base_url: str, world: World, visits: list[Visit]) -> dict[str
     """Each role's pages in one context per width; the violations by page."""
     failures: dict[str, list[str]] = {}
     roles = {v.role for v in visits}
-    for width, device in WIDTHS.items():
+    for n, (width, device) in enumerate(WIDTHS.items()):
         for role in sorted(roles, key=str):
             context = browser.new_context(base_url=base_url, locale="fr-FR", **device)
             context.set_default_timeout(15_000)
@@ -154,8 +168,9 @@ def audit(browser, base_url: str, world: World, visits: list[Visit]) -> dict[str
                 login_cookie(context, base_url, getattr(world, role))
             page = context.new_page()
             for visit in (v for v in visits if v.role == role):
-                response = page.goto(visit.url, wait_until="load")
-                assert response.status == 200, f"{visit.url} as {role}: {response.status}"
+                url = visit.spare[n] if visit.spare else visit.url
+                response = page.goto(url, wait_until="load")
+                assert response.status == 200, f"{url} as {role}: {response.status}"
                 found = violations(page)
                 if found:
                     failures[f"{visit.name} as {role or 'anonymous'} ({width})"] = found

@@ -55,18 +55,6 @@ def test_availability_cuts_slots_and_a_booked_slot_is_gone(tc_world: TC):
     assert exc.value.message_dict == {"scheduled_at": ["Ce créneau est déjà pris."]}
 
 
-def test_a_slot_reads_as_the_form_posts_it_in_local_time_with_its_place(tc_world: TC):
-    doctor = tc_world.cardiologist
-    structure = doctor.memberships.get().structure
-    booking.add_availability(
-        None, doctor, structure.pk, 2, datetime.time(8), datetime.time(8, 30), 20, 5, "geriatrie"
-    )
-    wednesday = next_weekday(2)
-    [slot] = [s for s in booking.free_slots(doctor) if s.start.date() == wednesday]
-    assert slot.value == f"{wednesday:%Y-%m-%d}T08:00" and slot.clock == "08:00"
-    assert slot.place == f"{structure.name} · {slot.availability.filiere.name}"
-
-
 def test_cancel_and_move_tell_the_other_party(tc_world: TC):
     tc, doctor, w = tc_world.consultation, tc_world.cardiologist, tc_world.w
     with pytest.raises(PermissionDenied):

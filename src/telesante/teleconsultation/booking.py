@@ -3,7 +3,6 @@ slot, cancel and move, the iCalendar feed. Reminders: `reminders.py`."""
 
 import datetime
 from dataclasses import dataclass, replace
-from functools import cached_property
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,24 +33,6 @@ class Slot:
     start: datetime.datetime
     end: datetime.datetime
     availability: Availability
-
-    # A week of a doctor open all day is some 230 slots: formatted once here rather than by
-    # three template filters each (the calendar took 37 ms to render).
-    @cached_property
-    def value(self) -> str:
-        """The slot as the booking form posts it (local time)."""
-        return timezone.localtime(self.start).strftime("%Y-%m-%dT%H:%M")
-
-    @property
-    def clock(self) -> str:
-        return self.value[11:]
-
-    @property
-    def place(self) -> str:
-        opening = self.availability
-        if opening.filiere:
-            return f"{opening.structure.name} · {opening.filiere.name}"
-        return opening.structure.name
 
 
 def _booked(professional: User, start: datetime.datetime, end: datetime.datetime, exclude=None):

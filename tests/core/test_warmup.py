@@ -4,6 +4,7 @@ each language, the platform's templates, a database connection."""
 import asyncio
 
 import pytest
+from django.db import OperationalError
 from django.template import engines
 from django.urls import clear_url_caches, get_resolver
 
@@ -58,3 +59,24 @@ def test_a_template_that_does_not_compile_is_logged_not_fatal(monkeypatch, caplo
     monkeypatch.setattr(warmup, "project_templates", lambda: ["no/such/template.html"])
     warmup.warm()
     assert "template not precompiled: no/such/template.html" in caplog.text
+
+
+def test_a_failed_warm_up_does_not_keep_the_process_from_serving(monkeypatch, caplog):
+    def database_away() -> float:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(warmup, "warm", database_away)
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def scenario() -> None:
+        events = asyncio.Queue()
+        await events.put({"type": "lifespan.startup"})
+        await events.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(warmup.lifespan({"type": "lifespan"}, events.get, send), 5)
+
+    asyncio.run(scenario())
+    assert sent[0] == {"type": "lifespan.startup.complete"}
+    assert "warm-up incomplete" in caplog.text

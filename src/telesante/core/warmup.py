@@ -51,8 +51,11 @@ async def lifespan(scope: dict, receive: Callable, send: Callable) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            seconds = await sync_to_async(warm, thread_sensitive=False)()
-            log.info("process warmed up in %.2f s", seconds)
+            try:
+                seconds = await sync_to_async(warm, thread_sensitive=False)()
+                log.info("process warmed up in %.2f s", seconds)
+            except Exception:  # the database away at startup: serve anyway (503 until it is back)
+                log.exception("warm-up incomplete")
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})

@@ -2,8 +2,13 @@
 URL resolver of each language (the first `reverse` of a process compiles every route, 300 ms),
 the gettext catalogues, the project's templates and a database connection. Run at the ASGI
 lifespan's startup (`telesante serve`), so that the first users of a freshly started process
-do not wait a second behind it."""
+do not wait a second behind it.
 
+Then the objects made so far (modules, routes, templates: 175,000) are frozen out of the garbage
+collector: each of its full passes stops every thread of the process, and walked them all, up to
+350 ms under load (3 in 300 requests of the capacity mix); frozen, 26 ms at most."""
+
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -43,6 +48,8 @@ def warm() -> float:
     for alias in connections:
         connections[alias].ensure_connection()
         connections[alias].close()  # back to the pool
+    gc.collect()
+    gc.freeze()
     return time.perf_counter() - started
 
 

@@ -21,6 +21,7 @@ from django.urls import path, re_path  # noqa: E402
 
 from telesante.core.observability import CountWebSockets  # noqa: E402
 from telesante.core.shedding import ShedLoad  # noqa: E402
+from telesante.core.warmup import lifespan  # noqa: E402
 from telesante.core.ws import NoRouteConsumer  # noqa: E402
 from telesante.notifications.consumers import NotificationConsumer  # noqa: E402
 from telesante.regulation.consumers import CallerConsumer  # noqa: E402
@@ -45,5 +46,6 @@ application = ProtocolTypeRouter(
     {
         "http": ShedLoad(django_asgi),
         "websocket": CountWebSockets(AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))),
+        "lifespan": lifespan,
     }
 )

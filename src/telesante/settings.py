@@ -138,8 +138,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         DATABASES["default"]["TEST"] = {"NAME": env("TEST_SQLITE")}
 else:
     # Short queries: compiling them (JIT) costs more than it saves; on SSDs a random read costs
-    # little more than a sequential one, so the planner should prefer index lookups.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c random_page_cost=1.1"
+    # little more than a sequential one, so the planner should prefer index lookups. A page's
+    # rows read by key with their select_related joins (8 tables) took 14 ms to plan and 0.5 ms
+    # to run: with at most 4 joins reordered, planning all of a busy-hour page's statements
+    # costs a quarter of its former time, and their execution no more (docs/benchmarks.md § 8).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        "-c jit=off -c random_page_cost=1.1 -c join_collapse_limit=4 -c from_collapse_limit=4"
+    )
     # Each process borrows its connections from a pool (psycopg_pool) for the length of a
     # request, rather than each request thread keeping its own: a process never holds more than
     # DB_POOL_MAX_SIZE connections, however many threads serve it. A connection is checked

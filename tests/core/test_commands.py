@@ -39,6 +39,8 @@ def test_serve_starts_uvicorn_on_the_asgi_application(settings, monkeypatch, cap
     assert (options["host"], options["port"], options["workers"]) == ("0.0.0.0", 8123, 2)
     # The client's address is Django's to settle (TELESANTE_TRUSTED_PROXIES), not uvicorn's.
     assert options["proxy_headers"] is False
+    # The lifespan's startup warms the process up before its first request (core/warmup.py).
+    assert options["lifespan"] == "on"
 
 
 def test_serve_in_production_collects_static_files_first(db, settings, monkeypatch, tmp_path):

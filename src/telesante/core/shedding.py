@@ -1,6 +1,7 @@
 """Load shedding: beyond a number of HTTP requests in flight in one process, answer 503 at once
 (in French, with Retry-After) rather than queue requests until every one of them is late.
-Django runs the views of a process one after the other, so a long queue only adds waiting.
+Each request runs in a thread of its own, but the threads of a process run Python one at a time
+(the interpreter lock): requests in flight share one core, so a long queue only adds waiting.
 WebSockets (calls, notifications), probes, metrics and static files are never refused."""
 
 import json

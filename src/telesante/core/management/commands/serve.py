@@ -32,5 +32,6 @@ class Command(BaseCommand):
             # The client's address is settled by Django (core.audit.client_ip, from
             # TELESANTE_TRUSTED_PROXIES): uvicorn would believe any local client's header.
             proxy_headers=False,
-            lifespan="off",
+            # Startup warms the process up before it takes requests (core/warmup.py).
+            lifespan="on",
         )

@@ -3,7 +3,7 @@
 import os
 import sys
 
-from django.core.asgi import get_asgi_application
+import django
 
 # A 10,000-measurement batch keeps a worker's interpreter busy for a few hundred milliseconds;
 # at Python's default 5 ms switch interval every other request of the worker (an alert, a page,
@@ -12,7 +12,11 @@ from django.core.asgi import get_asgi_application
 sys.setswitchinterval(0.001)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telesante.settings")
-django_asgi = get_asgi_application()
+django.setup(set_prefix=False)
+
+from telesante.core.handler import OneTripHandler  # noqa: E402  (needs Django set up first)
+
+django_asgi = OneTripHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -406,21 +406,24 @@ def guest_claim(guest: GuestLink) -> Claim:
 
 def claim_still_valid(claim: Claim) -> Room | None:
     """At connection time: the room is open and the party still belongs to it."""
-    room = Room.objects.select_related("act").filter(slug=claim.slug, closed_at=None).first()
-    if room is None:
-        return None
-    if room.act is not None and room.act.status in CLOSED_STATUSES:
-        return None
     kind, _sep, rest = claim.party.partition(":")
-    if kind == "g":
-        guest = GuestLink.objects.select_related("room").filter(pk=int(rest), room=room).first()
-        return room if guest_valid(guest) else None
+    if kind == "g":  # the guest's link, its room and the room's act in one query
+        guest = GuestLink.objects.select_related("room__act").filter(pk=int(rest)).first()
+        valid = guest_valid(guest) and guest.room.slug == claim.slug
+        return guest.room if valid and _act_open(guest.room) else None
+    room = Room.objects.select_related("act").filter(slug=claim.slug, closed_at=None).first()
+    if room is None or not _act_open(room):
+        return None
     user_id, _sep, seat = rest.partition(":")
     user = User.objects.filter(pk=int(user_id), is_active=True).first()
     current = user_claim(user, room, seat) if user is not None else None
     if current is None or current.host != claim.host:
         return None
     return room
+
+
+def _act_open(room: Room) -> bool:
+    return room.act is None or room.act.status not in CLOSED_STATUSES
 
 
 # Presence, admission, chat (called by the consumer) -------------------------------------------
@@ -468,7 +471,8 @@ def join(room: Room, claim: Claim, channel: str, resume: str = "") -> tuple[Peer
         replaced = [_peer(p) for p in mine]
         kept = next((p for p in mine if p.peer_id == resume), None)
         kept_id = kept.peer_id if kept else ""
-        Presence.objects.filter(room=room, party=claim.party).exclude(peer_id=kept_id).delete()
+        if len(mine) > (kept is not None):  # a first connection has nothing to replace
+            Presence.objects.filter(room=room, party=claim.party).exclude(peer_id=kept_id).delete()
         _end_spans([p.peer_id for p in replaced if p is not kept])
         if _live().filter(room=room).exclude(peer_id=kept_id).count() >= MAX_PEERS:
             raise RoomFull

@@ -4,12 +4,15 @@ import itertools
 import os
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import pyotp
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
 from django.test import Client
 
 from telesante.accounts.models import (
@@ -34,6 +37,11 @@ from telesante.structures.models import (
 )
 
 PASSWORD = "Motdepasse-solide-2026"
+# The settings the autouse fixtures below give each test, for rows made outside a test.
+TEST_SETTINGS = {
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    "TELESANTE_INGEST_THREADS": False,
+}
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
@@ -58,14 +66,14 @@ def require_service(name: str, url: str, default_port: int) -> None:
 @pytest.fixture(autouse=True)
 def fast_hashing(settings):
     """Argon2 is the production hasher (tested on its own); tests create many accounts."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = TEST_SETTINGS["PASSWORD_HASHERS"]
 
 
 @pytest.fixture(autouse=True)
 def ingest_inline(settings):
     """Device batches are ingested in another thread in production: here, in the test's own
     thread and transaction (tests/e2e run the real server, which keeps the thread pool)."""
-    settings.TELESANTE_INGEST_THREADS = False
+    settings.TELESANTE_INGEST_THREADS = TEST_SETTINGS["TELESANTE_INGEST_THREADS"]
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +83,22 @@ def fresh_slots(monkeypatch):
     from tests.rooms import conftest as rooms
 
     monkeypatch.setattr(rooms, "SLOTS", itertools.count(1))
+
+
+@contextmanager
+def kept_rows(django_db_blocker) -> Iterator[None]:
+    """An outer transaction for rows made once and read by many tests (setUpTestData): each
+    test runs in a savepoint inside it (the `db` fixture) and finds them as they were made;
+    rolled back at the end, so nothing leaks to other modules."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -89,8 +113,7 @@ def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def territory(db):
+def make_territory() -> Region:
     region = Region.objects.create(code="52", name="Pays de la Loire")
     d53 = Departement.objects.create(code="53", name="Mayenne", region=region)
     d72 = Departement.objects.create(code="72", name="Sarthe", region=region)
@@ -99,6 +122,11 @@ def territory(db):
     Commune.objects.create(code="72181", name="Le Mans", departement=d72)
     Country.objects.create(code="99134", name="Espagne")
     return region
+
+
+@pytest.fixture
+def territory(db) -> Region:
+    return make_territory()
 
 
 def make_structure(
@@ -173,8 +201,7 @@ class World:
     patient_b: Patient
 
 
-@pytest.fixture
-def world(territory) -> World:
+def make_world() -> World:
     """Two structures, each with its nurse and a patient; a structure admin; regional roles."""
     a = make_structure("EHPAD Les Tilleuls", finess="530000011")
     b = make_structure("EHPAD Le Verger", commune="72181", finess="720000012")
@@ -197,6 +224,11 @@ def world(territory) -> World:
         patient_a=make_patient(a),
         patient_b=make_patient(b, birth_name="VALMORIN", first_names="Basile", sex="M"),
     )
+
+
+@pytest.fixture
+def world(territory) -> World:
+    return make_world()
 
 
 def logged_in(user: User | None) -> Client:

@@ -1,12 +1,17 @@
 """Who gets what: every page and API operation, for the right user, anonymous, the wrong role
 and another structure. `test_every_route_is_in_the_matrix` fails when a route has no case."""
 
+import contextlib
+import copy
 import datetime
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -16,11 +21,21 @@ from telesante.core import policy
 from telesante.fhir.api import fhir_api
 from telesante.structures.models import Team
 from telesante.teleexpertise import services
-from tests.conftest import World, api_client, logged_in, make_user
-from tests.regulation.conftest import RG, regul  # noqa: F401
-from tests.rooms.conftest import TC, in_call, tc_world  # noqa: F401
-from tests.teleexpertise.conftest import TE, jpeg, te_world, wound_request  # noqa: F401
-from tests.telesurveillance.conftest import NOW, TSV, tsv  # noqa: F401
+from tests.conftest import (
+    TEST_SETTINGS,
+    World,
+    api_client,
+    kept_rows,
+    logged_in,
+    make_territory,
+    make_user,
+    make_world,
+)
+from tests.regulation.conftest import RG, make_regul, regul  # noqa: F401
+from tests.rooms import conftest as rooms_conftest
+from tests.rooms.conftest import TC, in_call, make_tc_world, tc_world  # noqa: F401
+from tests.teleexpertise.conftest import TE, jpeg, make_te_world, te_world, wound_request  # noqa: F401
+from tests.telesurveillance.conftest import NOW, TSV, make_tsv, tsv  # noqa: F401
 from tests.telesurveillance.test_rules import send
 
 # Whole URL trees whose access rules live in the library that serves them, tested elsewhere.
@@ -1603,8 +1618,7 @@ FHIR_API: dict[str, Case] = {
 API |= FHIR_API
 
 
-@pytest.fixture
-def tsv_objects(tsv: TSV) -> World:  # noqa: F811
+def add_tsv_objects(tsv: TSV) -> World:  # noqa: F811
     """patient_a monitored by w.operator's team on doctor_a's prescription, with an open alert."""
     w = tsv.w
     w.operator, w.other_operator, w.enrolment = tsv.operator, tsv.other_operator, tsv.enrolment
@@ -1613,8 +1627,7 @@ def tsv_objects(tsv: TSV) -> World:  # noqa: F811
     return w
 
 
-@pytest.fixture
-def tc_objects(tc_world: TC) -> World:  # noqa: F811
+def add_tc_objects(tc_world: TC) -> World:  # noqa: F811
     """A booked téléconsultation (w.tc), a finished one with its PDF (w.tc_done), a guest link
     (w.guest), the cardiologist's availability at the CH (w.availability, w.ch) and his first
     free slot (w.slot_start)."""
@@ -1646,8 +1659,7 @@ def tc_objects(tc_world: TC) -> World:  # noqa: F811
     return w
 
 
-@pytest.fixture
-def rg_objects(regul: RG) -> World:  # noqa: F811
+def add_rg_objects(regul: RG) -> World:  # noqa: F811
     """SAMU 53's record (w.record) with a video link opened and consented (w.link) and a snapshot
     (w.media); a second record's link not yet opened (w.link_value); patient_a followed by the
     SAMU (the regulator may link them)."""
@@ -1672,8 +1684,7 @@ def rg_objects(regul: RG) -> World:  # noqa: F811
     return w
 
 
-@pytest.fixture
-def te_objects(te_world: TE) -> World:  # noqa: F811
+def add_te_objects(te_world: TE) -> World:  # noqa: F811
     """Télé-expertise requests of patient_a by nurse_a, in three states, and extra roles."""
     t, w = te_world, te_world.w
     w.wound_expert, w.derm_expert = t.wound_expert, t.derm_expert
@@ -1690,6 +1701,98 @@ def te_objects(te_world: TE) -> World:  # noqa: F811
     )
     w.te_answered = services.answer(None, t.wound_expert, answered, "Avis", "", "none")
     return w
+
+
+# The same objects built in each test (tests/e2e/test_axe.py: a live server needs them committed).
+@pytest.fixture
+def tsv_objects(tsv: TSV) -> World:  # noqa: F811
+    return add_tsv_objects(tsv)
+
+
+@pytest.fixture
+def tc_objects(tc_world: TC) -> World:  # noqa: F811
+    return add_tc_objects(tc_world)
+
+
+@pytest.fixture
+def rg_objects(regul: RG) -> World:  # noqa: F811
+    return add_rg_objects(regul)
+
+
+@pytest.fixture
+def te_objects(te_world: TE) -> World:  # noqa: F811
+    return add_te_objects(te_world)
+
+
+# Each group of objects, in the order the cases' flags name them, with what builds it.
+GROUPS = {
+    "te": lambda w: add_te_objects(make_te_world(w)),
+    "tsv": lambda w: add_tsv_objects(make_tsv(w)),
+    "tc": lambda w: add_tc_objects(make_tc_world(w)),
+    "rg": lambda w: add_rg_objects(make_regul(w)),
+}
+
+
+def needs(case: Case) -> tuple[str, ...]:
+    return tuple(name for name in GROUPS if getattr(case, name))
+
+
+class Rows:
+    """The world and the objects of one group of cases, made once and kept (kept_rows) while
+    the next tests need the same groups: ~1,000 cases would otherwise each make them again.
+    Each test starts from these rows as they were made (its own savepoint, rolled back) and
+    from its own copy of the World."""
+
+    def __init__(self, django_db_blocker, media: Path) -> None:
+        self.blocker, self.media = django_db_blocker, media
+        self.groups: tuple[str, ...] | None = None
+        self.kept: contextlib.ExitStack | None = None
+
+    def world_for(self, groups: tuple[str, ...], monkeypatch, settings) -> World:
+        if groups != self.groups:
+            self.drop()
+            self.kept = contextlib.ExitStack()
+            self.kept.enter_context(kept_rows(self.blocker))
+            # Bookings take the half hours after those of the kept rows (tests.rooms.conftest).
+            slots = itertools.count(1)
+            with (
+                self.blocker.unblock(),
+                override_settings(MEDIA_ROOT=self.media, **TEST_SETTINGS),
+                pytest.MonkeyPatch.context() as patch,
+            ):
+                patch.setattr(rooms_conftest, "SLOTS", slots)
+                make_territory()
+                self.world = make_world()
+                for name in groups:
+                    GROUPS[name](self.world)
+            self.groups, self.next_slot = groups, next(slots)
+        monkeypatch.setattr(rooms_conftest, "SLOTS", itertools.count(self.next_slot))
+        settings.MEDIA_ROOT = self.media
+        return copy.deepcopy(self.world)
+
+    def drop(self) -> None:
+        if self.kept is not None:
+            self.kept.close()
+        self.groups = self.kept = None
+
+
+@pytest.fixture(scope="module")
+def kept(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Rows]:
+    rows = Rows(django_db_blocker, tmp_path_factory.mktemp("matrix-media"))
+    yield rows
+    rows.drop()
+
+
+@pytest.fixture
+def kept_world(kept: Rows, request, monkeypatch, settings) -> World:
+    """The kept rows of the groups the case needs (made before the test's savepoint)."""
+    key = request.node.callspec.params["key"] if hasattr(request.node, "callspec") else None
+    return kept.world_for(needs({**PAGES, **API}[key]) if key else (), monkeypatch, settings)
+
+
+@pytest.fixture
+def world(kept_world: World, db) -> World:
+    return kept_world
 
 
 def _walk(patterns, prefix=""):
@@ -1726,23 +1829,20 @@ def test_the_matrix_names_only_real_routes():
     assert set(API) <= _api_operations()
 
 
+def by_groups() -> list[tuple[str, Case]]:
+    """The cases, those needing the same groups of objects next to each other (Rows)."""
+    return sorted({**PAGES, **API}.items(), key=lambda item: needs(item[1]))
+
+
 def _cases():
-    for key, case in {**PAGES, **API}.items():
+    for key, case in by_groups():
         for role, status in case.expect.items():
             yield pytest.param(key, role, status, id=f"{key}-{role}")
 
 
 @pytest.mark.parametrize(("key", "role", "expected"), list(_cases()))
-def test_access(world, request, key, role, expected):
+def test_access(world, key, role, expected):
     case = {**PAGES, **API}[key]
-    if case.te:
-        request.getfixturevalue("te_objects")
-    if case.tsv:
-        request.getfixturevalue("tsv_objects")
-    if case.tc:
-        request.getfixturevalue("tc_objects")
-    if case.rg:
-        request.getfixturevalue("rg_objects")
     user = None if role == "anonymous" else getattr(world, role)
     client = api_client(user) if case.api else logged_in(user)
     url = case.url(world)
@@ -1804,7 +1904,7 @@ OBJECT_ROUTE = ("<int:", "<slug:", "<str:", "{")
 
 def _object_reads():
     routes = {name: route for route, name in _walk(get_resolver().url_patterns)}
-    for key, case in {**PAGES, **API}.items():
+    for key, case in by_groups():
         route = key if case.api else routes.get(key, "")
         if case.method != "GET" or key in STRUCTURE_OBJECTS:
             continue
@@ -1826,17 +1926,8 @@ def other_team_colleague(user):
 
 
 @pytest.mark.parametrize(("key", "role"), list(_object_reads()))
-def test_other_team_of_the_structure_gets_404(world, request, key, role):
+def test_other_team_of_the_structure_gets_404(world, key, role):
     case = {**PAGES, **API}[key]
-    flags = (
-        ("te", "te_objects"),
-        ("tsv", "tsv_objects"),
-        ("tc", "tc_objects"),
-        ("rg", "rg_objects"),
-    )
-    for flag, fixture in flags:
-        if getattr(case, flag):
-            request.getfixturevalue(fixture)
     user = getattr(world, role)
     url = case.url(world)
     client = api_client if case.api else logged_in

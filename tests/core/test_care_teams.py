@@ -177,20 +177,19 @@ def test_teams_migrate_forwards_and_back(tsv):  # noqa: F811
         assert memberships.filter(user_id=w.nurse_a.pk, structure_id=w.ehpad_a.pk).count() == 1
         enrolment = old.get_model("telesurveillance", "Enrolment").objects.get()
         assert enrolment.team_id == tsv.team.pk  # back to the team's structure
-        # Before teams: drop them, as the old schema has none.
-        new = migrate(None)
-        Team_ = new.get_model("structures", "Team")
-        Membership_ = new.get_model("accounts", "Membership")
-        assert not Membership_.objects.filter(team__isnull=True).exists()
-        for m in Membership_.objects.all():
-            assert Team_.objects.get(pk=m.team_id).structure_id == m.structure_id
-        act = new.get_model("acts", "Act").objects.get(pk=tsv.enrolment.pk)
-        assert Team_.objects.get(pk=act.performing_team_id).structure_id == tsv.team.pk
-        enrolment = new.get_model("telesurveillance", "Enrolment").objects.get()
-        assert Team_.objects.get(pk=enrolment.team_id).structure_id == tsv.team.pk
-        attachment = new.get_model("patients", "PatientAttachment").objects.get(
-            patient_id=w.patient_b.pk
-        )
-        assert Team_.objects.get(pk=attachment.team_id).structure_id == w.ehpad_b.pk
     finally:
-        migrate(None)
+        # Forwards again, whatever happened (migrating costs: once).
+        new = migrate(None)
+    Team_ = new.get_model("structures", "Team")
+    Membership_ = new.get_model("accounts", "Membership")
+    assert not Membership_.objects.filter(team__isnull=True).exists()
+    for m in Membership_.objects.all():
+        assert Team_.objects.get(pk=m.team_id).structure_id == m.structure_id
+    act = new.get_model("acts", "Act").objects.get(pk=tsv.enrolment.pk)
+    assert Team_.objects.get(pk=act.performing_team_id).structure_id == tsv.team.pk
+    enrolment = new.get_model("telesurveillance", "Enrolment").objects.get()
+    assert Team_.objects.get(pk=enrolment.team_id).structure_id == tsv.team.pk
+    attachment = new.get_model("patients", "PatientAttachment").objects.get(
+        patient_id=w.patient_b.pk
+    )
+    assert Team_.objects.get(pk=attachment.team_id).structure_id == w.ehpad_b.pk

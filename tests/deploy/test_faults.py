@@ -21,6 +21,10 @@ PRODUCTION = {
 }
 
 
+# The API and a page, both needing the database.
+PATHS = ["/api/v1/me", "/annuaire/"]
+
+
 @dataclass
 class Answer:
     at: float
@@ -41,16 +45,23 @@ def fetch(url: str, token: str) -> tuple[int, bytes, str | None]:
 
 
 def load(base: str, token: str, answers: list[Answer], stop: threading.Event) -> None:
-    """One client asking, in turn, the API and a page that both need the database."""
-    paths = ["/api/v1/me", "/annuaire/"]
+    """One client asking PATHS in turn."""
     n = 0
     while not stop.is_set():
-        path = paths[n % len(paths)]
+        path = PATHS[n % len(PATHS)]
         n += 1
         started = time.monotonic()
         status, body, retry = fetch(base + path, token)
         answers.append(Answer(started, path, status, time.monotonic() - started, body, retry))
         time.sleep(0.02)
+
+
+def wait_for(answers: list[Answer], seen, message: str, seconds: float = 20) -> None:
+    """Until each path has an answer that is `seen`."""
+    deadline = time.monotonic() + seconds
+    while {a.path for a in answers if seen(a)} != set(PATHS):
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
 
 
 def test_database_restarted_under_load(workdir: Path, tmp_path):
@@ -71,19 +82,18 @@ def test_database_restarted_under_load(workdir: Path, tmp_path):
         for client in clients:
             client.start()
         try:
-            time.sleep(2)
+            wait_for(answers, lambda a: a.status == 200, "pas de réponse avant la panne")
             down_at = time.monotonic()
             cluster.stop()
-            time.sleep(3)
+            # Both paths answered while the database is down (after its first half second).
+            wait_for(answers, lambda a: a.at > down_at + 0.5, "pas de réponse pendant la panne")
             ready_down = fetch(server.url + "/healthz/ready", token)
             live_down = fetch(server.url + "/healthz/live", token)
             up_at = time.monotonic()
             cluster.start()
-            deadline = time.monotonic() + 20
-            while not any(a.at > up_at and a.status == 200 for a in answers):
-                assert time.monotonic() < deadline, "pas de reprise après le redémarrage"
-                time.sleep(0.1)
-            time.sleep(2)
+            wait_for(answers, lambda a: a.at > up_at and a.status == 200, "pas de reprise")
+            back_at = time.monotonic()
+            wait_for(answers, lambda a: a.at > back_at, "plus de réponse après la reprise")
         finally:
             stop.set()
             for client in clients:
@@ -101,7 +111,7 @@ def test_database_restarted_under_load(workdir: Path, tmp_path):
             assert detail == "La base de données ne répond pas. Réessayez dans quelques secondes."
         else:
             assert "Service momentanément indisponible" in answer.body.decode()
-    assert {a.path for a in during} == {"/api/v1/me", "/annuaire/"}
+    assert {a.path for a in during} == set(PATHS)
     assert ready_down[0] == 503 and json.loads(ready_down[1])["database"] == "unreachable"
     assert live_down[0] == 200
     first_back = min(a.at for a in answers if a.at > up_at and a.status == 200)

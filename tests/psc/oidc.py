@@ -115,7 +115,8 @@ def require_node() -> str:
     pytest.skip(message)
 
 
-START_ATTEMPTS, START_SECONDS = 3, 30
+# Node starts in about a second; it has once hung at start-up here (a futex, before listening).
+START_ATTEMPTS, START_SECONDS = 3, 10
 
 
 def free_port() -> int:
@@ -132,33 +133,40 @@ def start(tmp: Path, base_url: str) -> Provider:
         "redirect_uris": [f"{base_url}/compte/psc/login/callback/"],
         "post_logout_redirect_uris": [f"{base_url}/compte/login/"],
     }
-    config = {
-        "port": free_port(),
-        "clients": [
-            {"client_id": SIGNED, "userinfo_signed_response_alg": "RS256", **uris},
-            {"client_id": PLAIN, **uris},
-        ],
-        "accounts": ACCOUNTS,
-    }
-    path = tmp / "psc-provider.json"
-    path.write_text(json.dumps(config))
-    # Node has once hung at start-up here (a futex, before listening): wait a bounded time
-    # for its line, then start it again.
-    line = ""
-    for _attempt in range(START_ATTEMPTS):
-        process = subprocess.Popen(
-            [node, str(TOOLS / "psc-provider.js"), str(path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        ready, _, _ = select.select([process.stdout], [], [], START_SECONDS)
-        line = process.stdout.readline() if ready else ""
-        if line.startswith("listening "):
-            return Provider(issuer=line.split()[1], process=process)
-        process.kill()
-        process.wait(10)
-    pytest.fail(f"le fournisseur OpenID de test n'a pas démarré : {line!r}")
+    clients = [
+        {"client_id": SIGNED, "userinfo_signed_response_alg": "RS256", **uris},
+        {"client_id": PLAIN, **uris},
+    ]
+    # After START_SECONDS without its line, another is started beside it on its own port, the
+    # first still free to answer: a hang costs seconds, a slow start nothing.
+    started: list[subprocess.Popen] = []
+    try:
+        for attempt in range(START_ATTEMPTS):
+            path = tmp / f"psc-provider-{attempt}.json"
+            config = {"port": free_port(), "clients": clients, "accounts": ACCOUNTS}
+            path.write_text(json.dumps(config))
+            started.append(
+                subprocess.Popen(
+                    [node, str(TOOLS / "psc-provider.js"), str(path)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )
+            )
+            outputs = {process.stdout: process for process in started}
+            ready, _, _ = select.select(list(outputs), [], [], START_SECONDS)
+            for process in (outputs[out] for out in ready):
+                line = process.stdout.readline()
+                started.remove(process)
+                if line.startswith("listening "):
+                    return Provider(issuer=line.split()[1], process=process)
+                process.kill()  # gone without listening: its stdout is closed
+                process.wait(10)
+    finally:
+        for process in started:  # hung, or beaten to the port
+            process.kill()
+            process.wait(10)
+    pytest.fail(f"le fournisseur OpenID de test n'a pas démarré en {START_ATTEMPTS} essais")
 
 
 def stop(provider: Provider) -> None:

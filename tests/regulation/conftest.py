@@ -27,8 +27,7 @@ def new_record(user: User, **data) -> RegulationRecord:
     return services.create_record(None, user, fields)
 
 
-@pytest.fixture
-def regul(world) -> RG:
+def make_regul(world: World) -> RG:
     """SAMU 53 with its regulator and an assistant without the right; SAMU 72 with its own."""
     Commune.objects.filter(code="53130").update(latitude=LAVAL[0], longitude=LAVAL[1])
     samu = make_structure("SAMU 53", kind=StructureKind.SAMU)
@@ -47,3 +46,8 @@ def regul(world) -> RG:
     )
     assistant = make_user("arm@example.test", structure=samu)
     return RG(world, samu, samu_b, regulator, regulator_b, assistant, new_record(regulator))
+
+
+@pytest.fixture
+def regul(world) -> RG:
+    return make_regul(world)

@@ -52,14 +52,18 @@ def booking(w: World, performer: User, **overrides) -> services.NewConsultation:
     return services.NewConsultation(**fields)
 
 
-@pytest.fixture
-def tc_world(world) -> TC:
+def make_tc_world(world: World) -> TC:
     ch = make_structure("CH de Laval", kind=StructureKind.CH, finess="530000021")
     cardio = make_user(
         "cardio@example.test", structure=ch, profession=Profession.DOCTOR, specialty="cardiologie"
     )
     tc = services.create(None, world.nurse_a, booking(world, cardio))
     return TC(w=world, cardiologist=cardio, consultation=tc, room=tc.act.room)
+
+
+@pytest.fixture
+def tc_world(world) -> TC:
+    return make_tc_world(world)
 
 
 def in_call(tc: TeleConsultation, performer: User, seconds: int = 300) -> None:

@@ -31,8 +31,7 @@ class TE:
     chu_expert: User  # wound care, CHU outside the territory
 
 
-@pytest.fixture
-def te_world(world) -> TE:
+def make_te_world(world: World) -> TE:
     d49 = Departement.objects.create(code="49", name="Maine-et-Loire", region_id="52")
     Commune.objects.create(code="49007", name="Angers", departement=d49)
     ch = make_structure("CH de Laval", kind=StructureKind.CH, finess="530000021")
@@ -55,6 +54,11 @@ def te_world(world) -> TE:
             "chu@example.test", structure=chu, specialty="plaies_cicatrisation", **doctor
         ),
     )
+
+
+@pytest.fixture
+def te_world(world) -> TE:
+    return make_te_world(world)
 
 
 def wound_request(t: TE, **overrides) -> services.NewRequest:

@@ -61,8 +61,7 @@ def new_enrolment(w: World, team: Structure, doctor: User, **overrides) -> enrol
     return enrolments.NewEnrolment(**fields)
 
 
-@pytest.fixture
-def tsv(world) -> TSV:
+def make_tsv(world: World) -> TSV:
     programmes.load()  # a transactional test before this one flushed the migration's rows
     team = make_structure(
         "CH de Laval — télésurveillance", kind=StructureKind.CH, finess="530000039"
@@ -88,6 +87,11 @@ def tsv(world) -> TSV:
         enrolment=enrolment,
         scale_token=raw,
     )
+
+
+@pytest.fixture
+def tsv(world) -> TSV:
+    return make_tsv(world)
 
 
 def item(n: int | str, type_: str = "weight", value: float = 80.0, at=NOW, **extra) -> dict:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Every list read through the act or patient wall, at a million acts, against the bare view.
 
-    .venv/bin/python bench/run_read_path.py [--requests 200] [--seconds 8]
+    .venv/bin/python bench/run_read_path.py [--requests 200] [--seconds 8] [--only LIST…]
 
 On PostgreSQL seeded with `telesante seed-demo --scale 50` (1,000,000 acts, 117,000 patients;
 the patient search benchmark's database, `telesante_bench`), the production server with one
@@ -12,7 +12,9 @@ account's session. Two figures per list, each against the bare Django view in th
 the same server:
 - latency: one request at a time on one keep-alive connection, each followed by one bare
   request; p95 of the list ÷ p95 of the bare view (target ≤ 5);
-- throughput: wrk, 8 connections, bare and list legs in ABBA order; list req/s ÷ bare req/s
+- throughput: wrk, as many connections as the server serves requests at once (8, or its
+  load-shedding limit when lower: beyond it the server answers 503 at once, which wrk would
+  count as served), bare and list legs in ABBA order; list req/s ÷ bare req/s
   (target ≥ 0.3).
 And the audit: every row the latency phase received has its audit entry (none lost).
 """
@@ -77,6 +79,14 @@ def targets(env: dict[str, str]) -> list[Target]:
         Target("patient search", "the demo EHPAD nurse", nurse, ""),
         Target("work list", "the demo GP", gp, "/liste-de-travail/", api=False),
     ]
+
+
+def connections() -> int:
+    """wrk's connections: 8, or fewer when the server sheds load sooner (core/shedding.py)."""
+    from django.conf import settings
+
+    limit = settings.TELESANTE_MAX_IN_FLIGHT
+    return min(8, limit) if limit > 0 else 8
 
 
 def session_cookie(email: str) -> str:
@@ -156,7 +166,9 @@ def body(args, facts: dict, data: dict, acts: int, results: list[tuple[Target, d
             "demo mode, production settings otherwise) · lists read by cursor (first page, then "
             f"the next ones, {PAGES} pages deep), 50 rows a page · latency: {args.requests} "
             "requests per list, one at a time, each followed by one bare request · throughput: "
-            f"wrk, 1 thread, 8 connections, {args.seconds:g} s per target in ABBA order. "
+            f"wrk, 1 thread, {connections()} connections"
+            f"{' (the server sheds load beyond: none shed)' if connections() < 8 else ''}, "
+            f"{args.seconds:g} s per target in ABBA order. "
             "Targets: p95 ≤ 5× the bare view's, throughput ≥ 0.3× the bare view's.",
             "",
             "| list | p50 ms | p95 ms | bare p95 ms | p95 ratio | list req/s | bare req/s "
@@ -173,17 +185,26 @@ def main() -> None:
     options = run_inbox.parser(__doc__.split("\n\n")[0], 200)
     options.add_argument("--seconds", type=float, default=8)
     options.add_argument("--searches", type=int, default=200)
+    options.add_argument(
+        "--only",
+        nargs="+",
+        metavar="LIST",
+        help="measure only the lists whose names start with these words (implies --no-doc)",
+    )
     args = options.parse_args()
+    args.no_doc = args.no_doc or bool(args.only)
     env, data = run_inbox.million_acts(args)
     from telesante.acts.models import Act
 
     acts = Act.objects.count()
-    lists = targets(env)
+    everything = targets(env)
+    lists = [t for t in everything if not args.only or t.name.startswith(tuple(args.only))]
     tokens = {
         email: common.telesante(env, "create-token", email, "--name", "bench").split()[-1]
         for email in {t.email for t in lists}
     }
-    queries, _info = common.make_queries(lists[-2].email, args.searches, seed=7)
+    searcher = next(t for t in everything if t.name == "patient search")
+    queries, _info = common.make_queries(searcher.email, args.searches, seed=7)
     common.VAR.mkdir(parents=True, exist_ok=True)
     facts = common.machine_facts("postgres")
     results = []
@@ -204,7 +225,7 @@ def main() -> None:
                 tokens[target.email] if target.api else "",
                 target.paths,
                 args.seconds,
-                8,
+                connections(),
                 common.VAR,
                 cookie,
             )

@@ -206,10 +206,10 @@ def _inbox_ids(user: User, open_only: bool) -> QuerySet:
 
 
 def open_inbox(user: User) -> QuerySet[TeleExpertise]:
-    """The open requests addressed to the expert, their own requests excepted (the ids are
-    fetched first: one query now, then an index lookup by primary key)."""
+    """The open requests addressed to the expert, their own requests excepted: the planner
+    reads the few ids of the UNION's arms, then each request by primary key."""
     return TeleExpertise.objects.filter(
-        pk__in=list(_inbox_ids(user, True)), state__in=OPEN_STATES
+        pk__in=_inbox_ids(user, True), state__in=OPEN_STATES
     ).exclude(act__requester=user)
 
 
@@ -245,7 +245,8 @@ def listing(
         raise PermissionDenied
     if box == "inbox":
         history = TeleExpertise.objects.filter(claimed_by=user).exclude(act__requester=user)
-        items = open_inbox(user)
+        items = open_inbox(user)  # open states only already: a second test of the state
+        # would have the planner expect one row and walk the state index, not the keys
     else:
         history = outbox(user)
         # The act's status mirrors the request's state: a team's open acts are one index
@@ -253,11 +254,13 @@ def listing(
         open_acts = Act.objects.filter(
             _sent_by(user), kind=ActKind.TELEEXPERTISE, status__in=OPEN_ACT_STATUSES
         )
-        items = TeleExpertise.objects.filter(pk__in=list(open_acts.values_list("pk", flat=True)))
+        items = TeleExpertise.objects.filter(
+            pk__in=list(open_acts.values_list("pk", flat=True)), state__in=OPEN_STATES
+        )
     if state:
         items, history = items.filter(state=state), history.filter(state=state)
     return paging.Chain(
-        items.filter(state__in=OPEN_STATES).select_related(*related).order_by("act__due_at", "pk"),
+        items.select_related(*related).order_by("act__due_at", "pk"),
         history.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk"),
     )
 

@@ -4,7 +4,7 @@ here, and only here."""
 from collections.abc import Callable, Sequence
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, CharField, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest
 
@@ -79,11 +79,20 @@ def _on_act(condition: dict) -> dict:
 
 # Two user keys no account has: the rule's SQL is compiled for them, once per shape.
 STAND_INS = (-7_000_001, -7_000_002)
+SPECIALTIES = ("stand-in specialty 0", "stand-in specialty 1")
 _COMPILED: dict[tuple, tuple[str, list]] = {}
 
 
-def _stand_in(pk: int, user) -> User:
-    stand_in = User(pk=pk, specialty=f"stand-in {pk}" if user.specialty else "")
+def _stand_in(n: int, user) -> User:
+    """The n-th stand-in account: its key, and every text and yes/no field of its own (the
+    other stand-in's differ); a specialty only when the user has one (it shapes the rule)."""
+    stand_in = User(pk=STAND_INS[n])
+    for field in User._meta.concrete_fields:
+        if isinstance(field, BooleanField):
+            setattr(stand_in, field.attname, bool(n))
+        elif isinstance(field, CharField | TextField) and not field.primary_key:
+            setattr(stand_in, field.attname, f"stand-in {n}")
+    stand_in.specialty = SPECIALTIES[n] if user.specialty else ""
     stand_in._state.adding = False  # filters take it as a saved account
     return stand_in
 
@@ -93,13 +102,13 @@ def _compiled(user, shape: tuple, build: Callable[[User], QuerySet]) -> RawSQL:
     (`shape`: what changes its statement, not its values), then given the user's values.
 
     Django takes milliseconds to build and compile the rule's UNION on every request, more
-    than the database takes to run it. The statement is compiled for two stand-in users; both
-    must come out the same but for the stand-ins' key and specialty, which take the user's: a
-    rule whose statement depended on anything else of the user (or on the time) is refused."""
+    than the database takes to run it. The statement is compiled for two stand-in users whose
+    fields all differ; both must come out the same but for the key and the specialty, which
+    take the user's: a rule that read anything else of the user (or the time) is refused."""
     key = (connection.vendor, *shape)
     if key not in _COMPILED:
         (sql, first), (other_sql, second) = (
-            build(_stand_in(pk, user)).query.sql_with_params() for pk in STAND_INS
+            build(_stand_in(n, user)).query.sql_with_params() for n in (0, 1)
         )
         if sql != other_sql:
             raise ValueError("the rule's statement depends on more than the user's values")
@@ -109,7 +118,7 @@ def _compiled(user, shape: tuple, build: Callable[[User], QuerySet]) -> RawSQL:
                 template.append(("value", a))
             elif (a, b) == STAND_INS:
                 template.append(("pk", None))
-            elif (a, b) == tuple(f"stand-in {pk}" for pk in STAND_INS):
+            elif (a, b) == SPECIALTIES:
                 template.append(("specialty", None))
             else:
                 raise ValueError(f"the rule's statement depends on a value of its own: {a!r}")

@@ -218,15 +218,21 @@ def inbox(user: User) -> QuerySet[TeleExpertise]:
     return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, False)).exclude(act__requester=user)
 
 
-def _sent_by(user: User, prefix: str = "") -> Q:
+def _sent_by(user: User, teams: list[int], prefix: str = "") -> Q:
     """Sent by the user or from one of their care teams (prefix: path to the act)."""
-    mine = list(policy.member_teams(user).values_list("pk", flat=True))
-    return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_team__in": mine})
+    return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_team__in": teams})
 
 
-def outbox(user: User) -> QuerySet[TeleExpertise]:
-    """Requests sent by the user or from one of their care teams."""
-    return TeleExpertise.objects.filter(_sent_by(user, "act__"))
+def _teams(user: User) -> list[int]:
+    return list(policy.member_teams(user).values_list("pk", flat=True))
+
+
+def outbox(user: User, teams: list[int] | None = None) -> QuerySet[TeleExpertise]:
+    """Requests sent by the user or from one of their care teams (`teams`: their ids, when the
+    caller has them)."""
+    return TeleExpertise.objects.filter(
+        _sent_by(user, _teams(user) if teams is None else teams, "act__")
+    )
 
 
 def listing(
@@ -248,11 +254,12 @@ def listing(
         items = open_inbox(user)  # open states only already: a second test of the state
         # would have the planner expect one row and walk the state index, not the keys
     else:
-        history = outbox(user)
+        teams = _teams(user)
+        history = outbox(user, teams)
         # The act's status mirrors the request's state: a team's open acts are one index
         # range (acts.act_team_status).
         open_acts = Act.objects.filter(
-            _sent_by(user), kind=ActKind.TELEEXPERTISE, status__in=OPEN_ACT_STATUSES
+            _sent_by(user, teams), kind=ActKind.TELEEXPERTISE, status__in=OPEN_ACT_STATUSES
         )
         items = TeleExpertise.objects.filter(
             pk__in=list(open_acts.values_list("pk", flat=True)), state__in=OPEN_STATES

@@ -4,6 +4,8 @@ patient before meeting the wall. SQLite has no such index and scans, as before."
 
 from django.db import migrations
 
+from telesante.core.migrating import on_postgresql
+
 CREATE = """
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX IF NOT EXISTS patient_search_key_trgm
@@ -12,16 +14,6 @@ CREATE INDEX IF NOT EXISTS patient_search_key_trgm
 DROP = "DROP INDEX IF EXISTS patient_search_key_trgm;"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("patients", "0004_merge_insi_and_objections")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [on_postgresql(CREATE, DROP)]

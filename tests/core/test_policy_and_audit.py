@@ -54,7 +54,7 @@ def test_the_walls_sql_refuses_a_rule_reading_more_of_the_user(world):
 
     for name, build in [("reads email", reads_email), ("branches", branches)]:
         with pytest.raises(ValueError, match="depends on"):
-            policy._compiled(world.nurse_a, (f"test: {name}",), build)
+            policy.compiled(world.nurse_a, (f"test: {name}",), build)
 
 
 def test_members_see_their_own_structures_patients_only(world):

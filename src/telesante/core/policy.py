@@ -97,7 +97,7 @@ def _stand_in(n: int, user) -> User:
     return stand_in
 
 
-def _compiled(user, shape: tuple, build: Callable[[User], QuerySet]) -> RawSQL:
+def compiled(user, shape: tuple, build: Callable[[User], QuerySet]) -> RawSQL:
     """The id list `build(user)` as SQL, compiled once per process for each shape of the rule
     (`shape`: what changes its statement, not its values), then given the user's values.
 
@@ -139,7 +139,7 @@ def party_acts(user, kinds: Sequence[str] = ()) -> QuerySet[Act]:
         first, *others = _party_lists(who, "id", kinds)
         return first.union(*others)
 
-    return Act.objects.filter(pk__in=_compiled(user, ("party", tuple(kinds)), build))
+    return Act.objects.filter(pk__in=compiled(user, ("party", tuple(kinds)), build))
 
 
 def _reference(user, kinds: Sequence[str]) -> bool | None:
@@ -197,7 +197,7 @@ def visible_acts(user, kinds: Sequence[str] = ()) -> QuerySet[Act]:
     if not may_handle_patients(user):
         return Act.objects.none()
     reference = _reference(user, kinds)
-    ids = _compiled(
+    ids = compiled(
         user,
         ("acts", tuple(kinds), bool(user.specialty), reference),
         lambda who: _act_lists(who, "id", kinds, reference),
@@ -222,7 +222,7 @@ def visible_patients(user) -> QuerySet[Patient]:
             .union(_act_lists(who, "patient_id", (), reference))
         )
 
-    ids = _compiled(user, ("patients", bool(user.specialty), reference), build)
+    ids = compiled(user, ("patients", bool(user.specialty), reference), build)
     return Patient.objects.filter(pk__in=ids)
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -191,18 +192,26 @@ LIST_RELATED = (
 OPEN_ACT_STATUSES = [ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITING_INFO]
 
 
-def _inbox_ids(user: User, open_only: bool) -> QuerySet:
+def _inbox_ids(user: User, open_only: bool) -> RawSQL:
     """The ids of the requests addressed to the expert (claimed, named, or open in their pool),
-    as a UNION of index-driven arms: an OR across them would test every request."""
-    claimed = TeleExpertise.objects.filter(claimed_by=user)
-    if open_only:
-        claimed = claimed.filter(state__in=OPEN_STATES)
-    return claimed.values_list("pk", flat=True).union(
-        TeleExpertise.objects.filter(named_expert=user, state=State.POOLED).values_list(
-            "pk", flat=True
-        ),
-        TeleExpertise.objects.filter(pools.pool_q(user)).values_list("pk", flat=True),
-    )
+    as a UNION of index-driven arms (an OR across them would test every request), compiled
+    once per shape (`policy.compiled`)."""
+    reference = pools.at_reference_site(user) if user.specialty else None
+
+    def build(who: User) -> QuerySet:
+        claimed = TeleExpertise.objects.filter(claimed_by=who)
+        if open_only:
+            claimed = claimed.filter(state__in=OPEN_STATES)
+        return claimed.values_list("pk", flat=True).union(
+            TeleExpertise.objects.filter(named_expert=who, state=State.POOLED).values_list(
+                "pk", flat=True
+            ),
+            TeleExpertise.objects.filter(pools.pool_q(who, reference=reference)).values_list(
+                "pk", flat=True
+            ),
+        )
+
+    return policy.compiled(user, ("inbox", open_only, bool(user.specialty), reference), build)
 
 
 def open_inbox(user: User) -> QuerySet[TeleExpertise]:

@@ -44,6 +44,23 @@ def rf():
 # The wall.
 
 
+def test_the_walls_sql_refuses_a_rule_reading_more_of_the_user(world):
+    def reads_email(who):
+        return Act.objects.filter(requester__email=who.email).values_list("pk", flat=True)
+
+    def branches(who):
+        mine = {"requester": who} if who.regulation_access else {"requester__isnull": True}
+        return Act.objects.filter(**mine).values_list("pk", flat=True)
+
+    def reads_a_date(who):
+        return Act.objects.filter(created_at__gte=who.date_joined).values_list("pk", flat=True)
+
+    cases = [("reads email", reads_email), ("branches", branches), ("a date", reads_a_date)]
+    for name, build in cases:
+        with pytest.raises(ValueError, match="depends on"):
+            policy.compiled(world.nurse_a, (f"test: {name}",), build)
+
+
 def test_members_see_their_own_structures_patients_only(world):
     assert visible(world.nurse_a) == {world.patient_a.pk}
     assert visible(world.admin_a) == {world.patient_a.pk}

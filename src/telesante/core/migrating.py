@@ -1,5 +1,21 @@
 """Helpers shared by data migrations."""
 
+from django.db import migrations
+
+
+def on_postgresql(forward: str, backward: str) -> migrations.RunPython:
+    """A schema step in PostgreSQL's own SQL (a trigger, an index SQLite has no kind of): run
+    there, a no-op on SQLite."""
+
+    def step(sql: str):
+        def run(apps, schema_editor) -> None:
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(sql)
+
+        return run
+
+    return migrations.RunPython(step(forward), step(backward))
+
 
 def check_constraints_now(schema_editor) -> None:
     """PostgreSQL checks foreign keys at commit; the schema changes that follow a data change in

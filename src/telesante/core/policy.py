@@ -1,12 +1,24 @@
 """The permission wall: who may see which patient, act and document. Pages, API and exports ask
 here, and only here."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    JSONField,
+    Q,
+    QuerySet,
+    TextField,
+)
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest
 
-from telesante.accounts.models import Membership, MembershipRole
+from telesante.accounts.models import Membership, MembershipRole, User
 from telesante.acts.models import Act, ActKind, ActStatus
 from telesante.core import audit
 from telesante.core.models import AuditAction
@@ -75,16 +87,91 @@ def _on_act(condition: dict) -> dict:
     return {f"act__{key}": value for key, value in condition.items()}
 
 
+# Two user keys no account has: the rule's SQL is compiled for them, once per shape.
+STAND_INS = (-7_000_001, -7_000_002)
+SPECIALTIES = ("stand-in specialty 0", "stand-in specialty 1")
+_COMPILED: dict[tuple, tuple[str, list]] = {}
+
+
+def _stand_in(n: int, user) -> User:
+    """The n-th stand-in account: its key, and every text, yes/no, date and JSON field of its
+    own (the other stand-in's differ); a specialty only when the user has one (it shapes the
+    rule)."""
+    stand_in = User(pk=STAND_INS[n])
+    for field in User._meta.concrete_fields:
+        if isinstance(field, BooleanField):
+            setattr(stand_in, field.attname, bool(n))
+        elif isinstance(field, CharField | TextField) and not field.primary_key:
+            setattr(stand_in, field.attname, f"stand-in {n}")
+        elif isinstance(field, DateTimeField):  # before DateField: it is one
+            setattr(stand_in, field.attname, datetime(2000 + n, 1, 1, tzinfo=UTC))
+        elif isinstance(field, DateField):
+            setattr(stand_in, field.attname, date(2000 + n, 1, 1))
+        elif isinstance(field, JSONField):
+            setattr(stand_in, field.attname, [f"stand-in {n}"])
+    stand_in.specialty = SPECIALTIES[n] if user.specialty else ""
+    stand_in._state.adding = False  # filters take it as a saved account
+    return stand_in
+
+
+def compiled(user, shape: tuple, build: Callable[[User], QuerySet]) -> RawSQL:
+    """The id list `build(user)` as SQL, compiled once per process for each shape of the rule
+    (`shape`: what changes its statement, not its values), then given the user's values.
+
+    Django takes milliseconds to build and compile the rule's UNION on every request, more
+    than the database takes to run it. The statement is compiled for two stand-in users whose
+    fields all differ; both must come out the same but for the key and the specialty, which
+    take the user's: a rule that read anything else of the user (or the time) is refused."""
+    key = (connection.vendor, *shape)
+    if key not in _COMPILED:
+        (sql, first), (other_sql, second) = (
+            build(_stand_in(n, user)).query.sql_with_params() for n in (0, 1)
+        )
+        if sql != other_sql:
+            raise ValueError("the rule's statement depends on more than the user's values")
+        template = []
+        for a, b in zip(first, second, strict=True):
+            if a == b:
+                template.append(("value", a))
+            elif (a, b) == STAND_INS:
+                template.append(("pk", None))
+            elif (a, b) == SPECIALTIES:
+                template.append(("specialty", None))
+            else:
+                raise ValueError(f"the rule's statement depends on a value of its own: {a!r}")
+        _COMPILED[key] = (sql, template)
+    sql, template = _COMPILED[key]
+    own = {"pk": user.pk, "specialty": user.specialty}
+    # The statement is Django's own compilation; every value stays a bound parameter.
+    return RawSQL(sql, [own.get(kind, value) for kind, value in template])  # noqa: S611
+
+
 def party_acts(user, kinds: Sequence[str] = ()) -> QuerySet[Act]:
     """The acts the user is a party to (their agenda), whatever their teams; only of `kinds`
     when some are given."""
     if not may_handle_patients(user):
         return Act.objects.none()
-    first, *others = _party_lists(user, "id", kinds)
-    return Act.objects.filter(pk__in=first.union(*others))
+
+    def build(who: User) -> QuerySet:
+        first, *others = _party_lists(who, "id", kinds)
+        return first.union(*others)
+
+    return Act.objects.filter(pk__in=compiled(user, ("party", tuple(kinds)), build))
 
 
-def _act_lists(user, column: str, kinds: Sequence[str] = ()) -> QuerySet:
+def _reference(user, kinds: Sequence[str]) -> bool | None:
+    """What of the user shapes the pool arm (`teleexpertise.pools`): whether they work at a
+    reference site, asked only when the rule has a pool arm for them."""
+    from telesante.teleexpertise.pools import at_reference_site
+
+    if user.specialty and (not kinds or ActKind.TELEEXPERTISE in kinds):
+        return at_reference_site(user)
+    return None
+
+
+def _act_lists(
+    user, column: str, kinds: Sequence[str] = (), reference: bool | None = None
+) -> QuerySet:
     """THE act rule, as a UNION of index-driven lists projected on `column` ("id" for the acts,
     "patient_id" for their patients): acts the user is party to, acts of the user's care teams
     (requesting or performing), télé-expertise requests addressed to the user by name or,
@@ -113,7 +200,9 @@ def _act_lists(user, column: str, kinds: Sequence[str] = ()) -> QuerySet:
     if not kinds or ActKind.TELEEXPERTISE in kinds:
         lists += [
             TeleExpertise.objects.filter(named_expert=user).values_list(te_column, flat=True),
-            TeleExpertise.objects.filter(pool_q(user)).values_list(te_column, flat=True),
+            TeleExpertise.objects.filter(pool_q(user, reference=reference)).values_list(
+                te_column, flat=True
+            ),
         ]
     return first.union(*lists)
 
@@ -124,7 +213,13 @@ def visible_acts(user, kinds: Sequence[str] = ()) -> QuerySet[Act]:
     patients whose médecin traitant they are; only of `kinds` when some are given."""
     if not may_handle_patients(user):
         return Act.objects.none()
-    return Act.objects.filter(pk__in=_act_lists(user, "id", kinds))
+    reference = _reference(user, kinds)
+    ids = compiled(
+        user,
+        ("acts", tuple(kinds), bool(user.specialty), reference),
+        lambda who: _act_lists(who, "id", kinds, reference),
+    )
+    return Act.objects.filter(pk__in=ids)
 
 
 def visible_patients(user) -> QuerySet[Patient]:
@@ -134,12 +229,17 @@ def visible_patients(user) -> QuerySet[Patient]:
         return Patient.objects.none()
     # One IN over a UNION of index-driven id lists: the database starts from the few
     # patients the user may see instead of testing every patient of the region.
-    teams = Membership.objects.filter(user=user).values("team")
-    ids = (
-        PatientAttachment.objects.filter(team__in=teams)
-        .values_list("patient_id", flat=True)
-        .union(_act_lists(user, "patient_id"))
-    )
+    reference = _reference(user, ())
+
+    def build(who: User) -> QuerySet:
+        teams = Membership.objects.filter(user=who).values("team")
+        return (
+            PatientAttachment.objects.filter(team__in=teams)
+            .values_list("patient_id", flat=True)
+            .union(_act_lists(who, "patient_id", (), reference))
+        )
+
+    ids = compiled(user, ("patients", bool(user.specialty), reference), build)
     return Patient.objects.filter(pk__in=ids)
 
 

@@ -74,8 +74,12 @@ class TeleExpertise(models.Model):
 
     class Meta:
         verbose_name = _("télé-expertise")
-        # An expert's history, newest first (their inbox keeps every answered request).
-        indexes = [models.Index(fields=["claimed_by", "act"], name="te_claimed_history")]
+        indexes = [
+            # An expert's history, newest first (their inbox keeps every answered request).
+            models.Index(fields=["claimed_by", "act"], name="te_claimed_history"),
+            # The requests an expert took and still has open: a few among thousands answered.
+            models.Index(fields=["claimed_by", "state"], name="te_claimed_open"),
+        ]
 
     def __str__(self) -> str:
         return f"Télé-expertise #{self.act_id}"

@@ -14,18 +14,23 @@ REFERENCE_KINDS = [StructureKind.CHU]
 OPEN_STATES = [State.POOLED]
 
 
-def pool_q(user: User, prefix: str = "") -> Q:
-    """Open, unassigned requests whose pool includes `user` (prefix: path to TeleExpertise)."""
+def at_reference_site(user: User) -> bool:
+    """Whether the user works in a reference structure (CHU): widened requests reach them."""
+    return Structure.objects.filter(memberships__user=user, kind__in=REFERENCE_KINDS).exists()
+
+
+def pool_q(user: User, prefix: str = "", reference: bool | None = None) -> Q:
+    """Open, unassigned requests whose pool includes `user` (prefix: path to TeleExpertise).
+    `reference`: whether the user works at a reference site, when the caller knows it."""
     if not user.specialty:
         return Q(pk__in=[])
     p = prefix
     departements = Structure.objects.filter(memberships__user=user).values("departement")
-    at_reference_site = Structure.objects.filter(
-        memberships__user=user, kind__in=REFERENCE_KINDS
-    ).exists()
+    if reference is None:
+        reference = at_reference_site(user)
     in_territory = Q(**{f"{p}act__requesting_structure__departement__in": departements})
     widened = Q(**{f"{p}widened_at__isnull": False})
-    reach = (in_territory | widened) if at_reference_site else in_territory
+    reach = (in_territory | widened) if reference else in_territory
     return (
         Q(
             **{

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -191,25 +192,33 @@ LIST_RELATED = (
 OPEN_ACT_STATUSES = [ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITING_INFO]
 
 
-def _inbox_ids(user: User, open_only: bool) -> QuerySet:
+def _inbox_ids(user: User, open_only: bool) -> RawSQL:
     """The ids of the requests addressed to the expert (claimed, named, or open in their pool),
-    as a UNION of index-driven arms: an OR across them would test every request."""
-    claimed = TeleExpertise.objects.filter(claimed_by=user)
-    if open_only:
-        claimed = claimed.filter(state__in=OPEN_STATES)
-    return claimed.values_list("pk", flat=True).union(
-        TeleExpertise.objects.filter(named_expert=user, state=State.POOLED).values_list(
-            "pk", flat=True
-        ),
-        TeleExpertise.objects.filter(pools.pool_q(user)).values_list("pk", flat=True),
-    )
+    as a UNION of index-driven arms (an OR across them would test every request), compiled
+    once per shape (`policy.compiled`)."""
+    reference = pools.at_reference_site(user) if user.specialty else None
+
+    def build(who: User) -> QuerySet:
+        claimed = TeleExpertise.objects.filter(claimed_by=who)
+        if open_only:
+            claimed = claimed.filter(state__in=OPEN_STATES)
+        return claimed.values_list("pk", flat=True).union(
+            TeleExpertise.objects.filter(named_expert=who, state=State.POOLED).values_list(
+                "pk", flat=True
+            ),
+            TeleExpertise.objects.filter(pools.pool_q(who, reference=reference)).values_list(
+                "pk", flat=True
+            ),
+        )
+
+    return policy.compiled(user, ("inbox", open_only, bool(user.specialty), reference), build)
 
 
 def open_inbox(user: User) -> QuerySet[TeleExpertise]:
-    """The open requests addressed to the expert, their own requests excepted (the ids are
-    fetched first: one query now, then an index lookup by primary key)."""
+    """The open requests addressed to the expert, their own requests excepted: the planner
+    reads the few ids of the UNION's arms, then each request by primary key."""
     return TeleExpertise.objects.filter(
-        pk__in=list(_inbox_ids(user, True)), state__in=OPEN_STATES
+        pk__in=_inbox_ids(user, True), state__in=OPEN_STATES
     ).exclude(act__requester=user)
 
 
@@ -218,15 +227,21 @@ def inbox(user: User) -> QuerySet[TeleExpertise]:
     return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, False)).exclude(act__requester=user)
 
 
-def _sent_by(user: User, prefix: str = "") -> Q:
+def _sent_by(user: User, teams: list[int], prefix: str = "") -> Q:
     """Sent by the user or from one of their care teams (prefix: path to the act)."""
-    mine = list(policy.member_teams(user).values_list("pk", flat=True))
-    return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_team__in": mine})
+    return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_team__in": teams})
 
 
-def outbox(user: User) -> QuerySet[TeleExpertise]:
-    """Requests sent by the user or from one of their care teams."""
-    return TeleExpertise.objects.filter(_sent_by(user, "act__"))
+def _teams(user: User) -> list[int]:
+    return list(policy.member_teams(user).values_list("pk", flat=True))
+
+
+def outbox(user: User, teams: list[int] | None = None) -> QuerySet[TeleExpertise]:
+    """Requests sent by the user or from one of their care teams (`teams`: their ids, when the
+    caller has them)."""
+    return TeleExpertise.objects.filter(
+        _sent_by(user, _teams(user) if teams is None else teams, "act__")
+    )
 
 
 def listing(
@@ -245,19 +260,23 @@ def listing(
         raise PermissionDenied
     if box == "inbox":
         history = TeleExpertise.objects.filter(claimed_by=user).exclude(act__requester=user)
-        items = open_inbox(user)
+        items = open_inbox(user)  # open states only already: a second test of the state
+        # would have the planner expect one row and walk the state index, not the keys
     else:
-        history = outbox(user)
+        teams = _teams(user)
+        history = outbox(user, teams)
         # The act's status mirrors the request's state: a team's open acts are one index
         # range (acts.act_team_status).
         open_acts = Act.objects.filter(
-            _sent_by(user), kind=ActKind.TELEEXPERTISE, status__in=OPEN_ACT_STATUSES
+            _sent_by(user, teams), kind=ActKind.TELEEXPERTISE, status__in=OPEN_ACT_STATUSES
         )
-        items = TeleExpertise.objects.filter(pk__in=list(open_acts.values_list("pk", flat=True)))
+        items = TeleExpertise.objects.filter(
+            pk__in=list(open_acts.values_list("pk", flat=True)), state__in=OPEN_STATES
+        )
     if state:
         items, history = items.filter(state=state), history.filter(state=state)
     return paging.Chain(
-        items.filter(state__in=OPEN_STATES).select_related(*related).order_by("act__due_at", "pk"),
+        items.select_related(*related).order_by("act__due_at", "pk"),
         history.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk"),
     )
 

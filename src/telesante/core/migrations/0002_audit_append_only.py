@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from telesante.core.migrating import on_postgresql
+
 CREATE = """
 CREATE OR REPLACE FUNCTION core_auditentry_append_only() RETURNS trigger AS $$
 BEGIN
@@ -18,16 +20,6 @@ DROP FUNCTION IF EXISTS core_auditentry_append_only();
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0001_initial")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [on_postgresql(CREATE, DROP)]

@@ -5,6 +5,7 @@ from urllib.parse import parse_qs
 from telesante.regulation import services
 from telesante.rooms import tokens
 from telesante.rooms.consumers import RoomConsumer
+from telesante.rooms.models import Room
 
 
 class CallerConsumer(RoomConsumer):
@@ -14,9 +15,8 @@ class CallerConsumer(RoomConsumer):
     first frame). Without `consent`, or for any other party, it is the room's socket as it
     stands."""
 
-    def joining(self, claim: tokens.Claim, resume: str = "") -> tuple:
+    def before_join(self, room: Room, claim: tokens.Claim) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode())
         language = query.get("consent", [""])[0]
         if language and claim.party.startswith("g:"):
-            services.consent_on_join(int(claim.party[2:]), language)
-        return super().joining(claim, resume)
+            services.consent_on_join(room, int(claim.party[2:]), language)

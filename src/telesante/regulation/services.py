@@ -294,28 +294,34 @@ def open_link(value: str) -> tuple[VideoLink | None, str]:
     elif link.expires_at <= now:
         why = "expired"
     with transaction.atomic():
-        spent = not why and VideoLink.objects.filter(pk=link.pk, opened_at=None).update(
-            opened_at=now
+        # The caller's guest seat, then the link spent with it in one statement; a link opened
+        # by another request at the same instant spends nothing, and the seat goes.
+        guest = None if why else _caller_seat(link, now)
+        spent = guest is not None and VideoLink.objects.filter(pk=link.pk, opened_at=None).update(
+            opened_at=now, guest=guest
         )
         if not spent:
-            why = why or "used"  # opened by another request at the same instant
+            if guest is not None:
+                guest.delete()
+            why = why or "used"
             with product_language():
                 event(link.record, EventKind.LINK_REFUSED, None, _refusal(why))
             return None, _refusal(why)
-        minutes = settings.TELESANTE_REGULATION_SESSION_MINUTES
-        with product_language():
-            label = _("Appelant")
-        guest = GuestLink.objects.create(
-            room=link.room,
-            label=label,
-            relation=GuestRelation.PATIENT,
-            expires_at=now + datetime.timedelta(minutes=minutes),
-            created_by_id=link.created_by_id,
-        )
         link.opened_at, link.guest = now, guest
-        link.save(update_fields=["guest"])
         event(link.record, EventKind.LINK_OPENED)
     return link, ""
+
+
+def _caller_seat(link: VideoLink, now: datetime.datetime) -> GuestLink:
+    with product_language():
+        label = _("Appelant")
+    return GuestLink.objects.create(
+        room=link.room,
+        label=label,
+        relation=GuestRelation.PATIENT,
+        expires_at=now + datetime.timedelta(minutes=settings.TELESANTE_REGULATION_SESSION_MINUTES),
+        created_by_id=link.created_by_id,
+    )
 
 
 def _refusal(why: str) -> str:
@@ -373,11 +379,17 @@ def answer_consent(link: VideoLink, accepted: bool, language: str) -> VideoLink:
     return link
 
 
-def consent_on_join(guest_id: int, language: str) -> None:
+def consent_on_join(room: Room, guest_id: int, language: str) -> None:
     """The caller's phone joins the room with its acceptance (the caller's socket): recorded
-    before the join, it lets the caller in at once. Once: a reconnection carries it again."""
-    link = _holding(guest_id=guest_id)
+    before the join, it lets the caller in at once. Once: a reconnection carries it again.
+    The guest's seat and its room were just checked by the join: the link is read alone."""
+    link = (
+        VideoLink.objects.select_related("record")
+        .filter(guest_id=guest_id, room=room, revoked_at=None, ended_at=None)
+        .first()
+    )
     if link is not None and link.consent_at is None:
+        link.room = room
         codes = {code for code, _name in CALLER_LANGUAGES}
         answer_consent(link, True, language if language in codes else "fr")
 

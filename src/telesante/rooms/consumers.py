@@ -29,6 +29,7 @@ from telesante.core.ws import TOO_MANY, UNKNOWN, Budget, GuardedJsonConsumer
 from telesante.notifications.services import group_name
 from telesante.rooms import services, tokens
 from telesante.rooms.ice import ice_servers
+from telesante.rooms.models import Room
 
 log = logging.getLogger(__name__)
 REFUSED = 4403  # before accept: the handshake is answered with HTTP 403
@@ -161,7 +162,11 @@ class RoomConsumer(GuardedJsonConsumer):
         room = services.claim_still_valid(claim)
         if room is None:
             return None, None
+        self.before_join(room, claim)
         return room, services.join(room, claim, self.channel_name, resume)
+
+    def before_join(self, room: Room, claim: tokens.Claim) -> None:
+        """What a kind of socket records once the claim holds, before the join (in its trip)."""
 
     async def _enter(self) -> None:
         peers, history = await db(services.entering)(self.room_id, self.me.peer_id)

@@ -2,11 +2,13 @@
 
 import datetime
 import io
+import threading
 
 import pytest
 from django.core import mail, signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
 from django.http import Http404
 from django.utils import timezone
 from PIL import Image
@@ -18,8 +20,8 @@ from telesante.patients.models import ActKind
 from telesante.regulation import position, services
 from telesante.regulation.models import EventKind, MediaKind, RegulationMedia, VideoLink
 from telesante.rooms import services as rooms
-from telesante.rooms.models import Admission, Room
-from tests.regulation.conftest import LAVAL, RG, new_record
+from telesante.rooms.models import Admission, GuestLink, Room
+from tests.regulation.conftest import LAVAL, RG, make_regul, new_record
 
 
 def jpeg_with_gps() -> SimpleUploadedFile:
@@ -106,6 +108,34 @@ def test_link_is_sent_by_sms_opens_once(regul: RG, capsys, django_capture_on_com
     again, reason = services.open_link(value)
     assert again is None and "déjà été utilisé" in reason
     assert kinds(regul.record)[-2:] == [EventKind.LINK_OPENED, EventKind.LINK_REFUSED]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_link_opened_by_several_requests_at_once_opens_once(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite sérialise les écritures : pas de concurrence à éprouver.")
+    regul = make_regul(world)
+    link, value = services.send_video_link(None, regul.regulator, regul.record)
+    barrier, answers = threading.Barrier(4), []
+
+    def phone() -> None:
+        try:
+            barrier.wait(10)
+            answers.append(services.open_link(value))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=phone) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    opened = [found for found, _reason in answers if found is not None]
+    assert len(answers) == 4 and len(opened) == 1
+    # One caller's seat in the room: the seats of the requests that lost are gone with them.
+    assert list(GuestLink.objects.filter(room=link.room)) == [opened[0].guest]
+    assert VideoLink.objects.get(pk=link.pk).guest_id == opened[0].guest.pk
+    assert kinds(regul.record).count(EventKind.LINK_REFUSED) == 3
 
 
 def test_link_expires_and_bad_links_are_refused(regul: RG, settings):

@@ -6,7 +6,8 @@ granted geolocation) opens it (the page shows at its plain address), reads it in
 Arabic, consents (the consent travels with the phone's join); video flows both ways (getStats
 framesDecoded on both pages); the position shows on the regulator's screen with the nearest
 commune; a snapshot lands in the record; the link does not open twice; a withdrawn link is
-refused; ending the video with its summary sends the caller out.
+refused; ending the video with its summary sends the caller out. A phone whose socket drops
+unseen by the server (a phone changing networks) comes back as the same peer: the video goes on.
 
 Screenshots on purpose:
 
@@ -26,6 +27,7 @@ from playwright.sync_api import expect
 
 from telesante.regulation import services
 from telesante.regulation.models import EventKind, MediaKind, RegulationMedia
+from telesante.rooms.models import Presence
 from tests.e2e.axe_check import assert_accessible
 from tests.e2e.conftest import DESKTOP, PHONE, login_cookie, wait_until
 from tests.e2e.conftest import shoot as e2e_shoot
@@ -65,30 +67,40 @@ def wait_for(check, timeout: float = 20) -> None:
         time.sleep(0.2)
 
 
-def test_regulator_sees_the_callers_scene(browser, server, regul: RG):  # noqa: F811
-    record = regul.record
+def desk_and_phone(browser, server: Server, regul: RG):  # noqa: F811
+    """The regulator's PC, logged in, and the caller's phone with a granted geolocation."""
     desk = browser.new_context(base_url=server.url, locale="fr-FR", **DESKTOP)
     desk.set_default_timeout(15_000)
     login_cookie(desk, server.url, regul.regulator)
-    doctor = desk.new_page()
-    phone_context = browser.new_context(
+    phone = browser.new_context(
         base_url=server.url,
         locale="fr-FR",
         geolocation=SCENE,
         permissions=["geolocation"],
         **PHONE,
     )
-    phone_context.set_default_timeout(15_000)
-    caller = phone_context.new_page()
-    try:
-        doctor.goto(reverse("regulation_detail", args=[record.pk]))
-        doctor.locator("#send-link").click()
-        doctor.wait_for_url(f"**{reverse('regulation_video', args=[record.pk])}")
-        link = sms_link(server, "+33612345678")
-        assert "SAMU 53" in server.log.read_text() and "Chute" not in server.log.read_text()
+    phone.set_default_timeout(15_000)
+    return desk, phone
 
-        caller.goto(link)  # answers with the page, whose address drops the link's value
-        caller.wait_for_url("**/appel/")
+
+def link_sent_and_opened(server: Server, doctor, caller, record) -> str:
+    """The regulator sends the link from the record; the phone opens it. Returns the link."""
+    doctor.goto(reverse("regulation_detail", args=[record.pk]))
+    doctor.locator("#send-link").click()
+    doctor.wait_for_url(f"**{reverse('regulation_video', args=[record.pk])}")
+    link = sms_link(server, "+33612345678")
+    caller.goto(link)  # answers with the page, whose address drops the link's value
+    caller.wait_for_url("**/appel/")
+    return link
+
+
+def test_regulator_sees_the_callers_scene(browser, server, regul: RG):  # noqa: F811
+    record = regul.record
+    desk, phone_context = desk_and_phone(browser, server, regul)
+    doctor, caller = desk.new_page(), phone_context.new_page()
+    try:
+        link = link_sent_and_opened(server, doctor, caller, record)
+        assert "SAMU 53" in server.log.read_text() and "Chute" not in server.log.read_text()
         expect(caller.locator("h1")).to_have_text("Vidéo avec le SAMU 53")
         body = caller.content()
         assert "Chute" not in body and "+33612345678" not in body  # nothing of the record
@@ -165,4 +177,47 @@ def test_regulator_sees_the_callers_scene(browser, server, regul: RG):  # noqa: 
         assert doctor.evaluate("document.documentElement.scrollWidth <= innerWidth")
     finally:
         phone_context.close()
+        desk.close()
+
+
+def test_a_phone_that_loses_its_socket_keeps_its_video(browser, server, regul: RG):  # noqa: F811
+    desk, phone = desk_and_phone(browser, server, regul)
+    doctor, caller = desk.new_page(), phone.new_page()
+    sockets = []
+
+    def through(ws) -> None:  # the phone's sockets, relayed to the server
+        ws.connect_to_server()
+        ws.on_close(lambda code, reason: None)  # a drop on the phone's side stays unseen there
+        sockets.append(ws)
+
+    caller.route_web_socket(re.compile(r".*/ws/appel/.*"), through)
+    try:
+        link_sent_and_opened(server, doctor, caller, regul.record)
+        caller.locator("#btn-accept").click()
+        wait_until(caller, DECODED, timeout=45_000)
+        wait_until(doctor, DECODED, timeout=45_000)
+        for page in (caller, doctor):
+            page.evaluate("window.regulationCall.pc.before = true")
+        peer = Presence.objects.get(party__startswith="g:")
+
+        sockets[0].close(code=4100, reason="réseau perdu")
+        wait_until(caller, "() => window.regulationCall.ws.readyState === WebSocket.OPEN")
+        wait_for(
+            lambda: len(sockets) == 2 and Presence.objects.get(pk=peer.pk).channel != peer.channel
+        )
+        # The same peer on a new socket; both sides kept their peer connection, and the
+        # regulator's video goes on.
+        assert Presence.objects.filter(party__startswith="g:").count() == 1
+        frames = doctor.evaluate("window.regulationCall.framesDecoded()")
+        wait_until(doctor, "async (n) => (await window.regulationCall.framesDecoded()) > n", frames)
+        for page in (caller, doctor):
+            assert page.evaluate("window.regulationCall.pc.before === true")
+        # The call's commands go on: a snapshot asked from the regulator's screen lands in the
+        # record.
+        doctor.locator("#btn-snap").click()
+        expect(doctor.locator("#snap-result")).to_have_text(
+            "Cliché versé au dossier.", timeout=20_000
+        )
+    finally:
+        phone.close()
         desk.close()

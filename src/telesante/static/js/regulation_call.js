@@ -1,7 +1,9 @@
 // Télérégulation: one regulator and one caller in a room, over the rooms' signalling WebSocket
 // (perfect negotiation, the earlier admitted peer is the polite one). The newer peer sends its
-// tracks first and opens the "control" data channel (commands and their answers). The
-// WebSocket reconnects with a fresh token; a lost media path restarts ICE.
+// tracks first and opens the "control" data channel (commands and their answers). A lost
+// WebSocket reconnects with a fresh token and the resume token of the lost one: the side comes
+// back as the same peer and the call goes on meanwhile (the media flows peer to peer, a phone
+// changing networks keeps its video); a lost media path restarts ICE.
 
 import { handleSignal, offerWhenNeeded, roomSocket } from "./negotiation.js";
 
@@ -12,6 +14,7 @@ export function startRegulationCall(hooks) {
     ws: null, me: null, peer: null, pc: null, dc: null, polite: false, makingOffer: false,
     ignoreOffer: false, sending: false, queue: Promise.resolve(), leaving: false,
     retryDelay: 500, iceServers: [], stream: hooks.stream, lastBytes: null,
+    resume: "", // what the server handed this connection to come back as the same peer
   };
   window.regulationCall = state; // tests and support read the call's state from the console
 
@@ -64,6 +67,21 @@ export function startRegulationCall(hooks) {
     }
   }
 
+  // The same peer after a lost socket (theirs or ours): the call goes on. The impolite side
+  // restarts a failed media path, and sends again an offer its lost socket may have swallowed.
+  function keep(peer) {
+    if (!state.pc || !state.peer || state.peer.id !== peer.id) return false;
+    state.peer = peer;
+    const pc = state.pc;
+    if (!state.polite && pc.signalingState === "have-local-offer") {
+      send({ type: "signal", to: peer.id, data: { description: pc.localDescription } });
+    } else if (!state.polite && ["failed", "disconnected"].includes(pc.iceConnectionState)) {
+      pc.restartIce();
+    }
+    if (["connected", "completed"].includes(pc.iceConnectionState)) hooks.status(text.connected);
+    return true;
+  }
+
   function forget() {
     if (state.pc) state.pc.close();
     state.pc = null;
@@ -91,13 +109,16 @@ export function startRegulationCall(hooks) {
       }
     }
     // The caller's acceptance travels with each join (recorded once): it admits them at once.
-    const ws = roomSocket(config.wsPath, token, hooks.consent ? { consent: hooks.consent } : {});
+    const params = hooks.consent ? { consent: hooks.consent } : {};
+    if (state.resume) params.resume = state.resume;
+    const ws = roomSocket(config.wsPath, token, params);
     state.ws = ws;
     ws.onopen = () => { state.retryDelay = 500; };
     ws.onmessage = (event) => handle(JSON.parse(event.data));
     ws.onclose = (event) => {
       if (ws !== state.ws) return;
-      forget();
+      // The call goes on without signalling until the socket is back, unless this is the end.
+      if (state.leaving || [4403, 4000, 4409].includes(event.code)) forget();
       if (state.leaving) return;
       if (event.code === 4403 && !fromPage) {
         hooks.status(text.refused);
@@ -116,15 +137,20 @@ export function startRegulationCall(hooks) {
 
   function handle(msg) {
     if (msg.type === "welcome") {
+      // Not resumed (a new peer id): the other side meets a newcomer, this call is over.
+      if (state.me && state.me.id !== msg.me.id) forget();
       state.me = msg.me;
+      state.resume = msg.resume;
       state.iceServers = msg.ice_servers;
     } else if (msg.type === "admitted") {
       state.me = msg.me;
       hooks.status(text.waiting);
       if (hooks.admitted) hooks.admitted();
-      if (msg.peers.length) meet(msg.peers[0]);
+      const peer = msg.peers[0];
+      if (!peer) forget();
+      else if (!keep(peer)) meet(peer);
     } else if (msg.type === "peer-joined") {
-      meet(msg.peer);
+      if (!keep(msg.peer)) meet(msg.peer);
     } else if (msg.type === "peer-left") {
       if (state.peer && state.peer.id === msg.id) {
         forget();

@@ -542,7 +542,8 @@ def measure_throughput_paths(
         requests = sum(r["requests"] for r in runs)
         duration = sum(r["duration_us"] for r in runs) / 1e6
         out[target] = {
-            "rps": requests / duration,
+            # Served answers only: a 503 of the server's load shedding is not a search done.
+            "rps": (requests - sum(r["errors_status"] for r in runs)) / duration,
             "requests": requests,
             "seconds": duration,
             "errors": sum(r["errors"] for r in runs),

@@ -64,7 +64,7 @@ def test_a_beat_refreshes_its_own_and_forgets_a_crashed_process_connections(tc_w
 
     # A process holding many connections (the others' ids are unknown here: nothing to do).
     mine = [f"autre-{i}" for i in range(1200)] + [host.peer_id]
-    assert services.heartbeat(mine) == [(room.pk, nurse.peer_id)]
+    assert services.heartbeat(mine) == [(room.slug, nurse.peer_id)]
     assert list(Presence.objects.values_list("peer_id", flat=True)) == [host.peer_id]
     seen = Presence.objects.get(peer_id=host.peer_id).seen_at
     assert timezone.now() - seen < datetime.timedelta(seconds=5)

@@ -131,7 +131,7 @@ def test_a_peer_resumed_within_the_delay_stays_and_one_that_never_comes_back_goe
     assert (again.peer_id, again.rank, back) == (nurse.peer_id, nurse.rank, False)
     assert [p.channel for p in replaced] == ["canal-1"]
     age(host.peer_id, 31)
-    assert services.heartbeat([again.peer_id]) == [(room.pk, host.peer_id)]
+    assert services.heartbeat([again.peer_id]) == [(room.slug, host.peer_id)]
     assert [p.peer_id for p in services.admitted_peers(room.pk)] == [nurse.peer_id]
     assert list(Incident.objects.values_list("description", flat=True)) == [
         f"Coupure de la connexion de {doctor.display_name}."

@@ -66,8 +66,8 @@ async def _heartbeat() -> None:
         mine = [c.me.peer_id for c in list(LOCAL.values()) if c.me is not None]
         try:
             gone = await db(services.heartbeat)(mine)
-            for room_id, peer_id in gone:
-                group = f"room.{room_id}"
+            for slug, peer_id in gone:
+                group = services.room_group(slug)
                 await layer.group_send(group, {"type": "room.peer_left", "id": peer_id})
                 await layer.group_send(group, {"type": "room.waiting"})
         except Exception:  # the database or Redis away for a moment: beat again later
@@ -104,18 +104,25 @@ class RoomConsumer(GuardedJsonConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         query = parse_qs(self.scope.get("query_string", b"").decode())
         claim = tokens.read(query.get("token", [""])[0], slug)
-        resume = tokens.resumed_peer(query.get("resume", [""])[0], claim) if claim else ""
-        try:
-            room, joined = await db(self.joining)(claim, resume) if claim else (None, None)
-        except services.RoomFull:
-            await self.close(code=FULL)
-            return
-        if room is None:
+        if claim is None:
             await self.close(code=REFUSED)
+            return
+        resume = tokens.resumed_peer(query.get("resume", [""])[0], claim)
+        # In the room's group before the trip that reads who is there: nobody is missed.
+        self.group = services.room_group(claim.slug)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        try:
+            room, joined, entered = await db(self.joining)(claim, resume)
+        except services.RoomFull:
+            room, code = None, FULL
+        else:
+            code = REFUSED
+        if room is None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.close(code=code)
             return
         me, replaced, _back = joined
         self.claim, self.me, self.room_id = claim, me, room.pk
-        self.group = f"room.{room.pk}"
         self.peers: dict[str, str] = {}
         # When each peer's connection joined: a resumed peer's news may reach this one before
         # the layer's copy of its earlier connection's, which must not take its channel back.
@@ -129,7 +136,6 @@ class RoomConsumer(GuardedJsonConsumer):
             "signal": Budget(self.SIGNAL_BURST, self.SIGNAL_RATE),
             "chat": Budget(self.CHAT_BURST, self.CHAT_RATE),
         }
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         LOCAL[self.channel_name] = self
         _start_heartbeat()
@@ -148,7 +154,7 @@ class RoomConsumer(GuardedJsonConsumer):
             }
         )
         if self.admitted:
-            await self._enter()
+            await self._enter(entered)
         else:
             await self.send_json({"type": "waiting"})
         # A host reads the waiting room on arrival; an admitted guest changes it only when it
@@ -157,19 +163,24 @@ class RoomConsumer(GuardedJsonConsumer):
             await self._waiting_changed()
 
     def joining(self, claim: tokens.Claim, resume: str = "") -> tuple:
-        """In one trip to the database thread: the room if the claim still holds, and the join
-        (None, None when refused); `resume`, the peer id this party's connection comes back as."""
+        """In one trip to the database thread: the room if the claim still holds, the join, and
+        for an admitted connection what it meets (None, None, None when refused); `resume`, the
+        peer id this party's connection comes back as."""
         room = services.claim_still_valid(claim)
         if room is None:
-            return None, None
+            return None, None, None
         self.before_join(room, claim)
-        return room, services.join(room, claim, self.channel_name, resume)
+        joined = services.join(room, claim, self.channel_name, resume)
+        me = joined[0]
+        entered = services.entering(room.pk, me.peer_id) if me.rank is not None else None
+        return room, joined, entered
 
     def before_join(self, room: Room, claim: tokens.Claim) -> None:
         """What a kind of socket records once the claim holds, before the join (in its trip)."""
 
-    async def _enter(self) -> None:
-        peers, history = await db(services.entering)(self.room_id, self.me.peer_id)
+    async def _enter(self, entered: tuple | None = None) -> None:
+        """`entered`: the other admitted peers and the chat, when the join's trip read them."""
+        peers, history = entered or await db(services.entering)(self.room_id, self.me.peer_id)
         self.peers = {p.peer_id: p.channel for p in peers}
         await self.send_json(
             {

@@ -540,20 +540,20 @@ def presences(room_ids: list[int]) -> dict[int, list[Presence]]:
     return found
 
 
-def heartbeat(peer_ids: list[str]) -> list[tuple[int, str]]:
+def heartbeat(peer_ids: list[str]) -> list[tuple[str, str]]:
     """One server process's periodic beat: mark its own connections alive, then forget the
     connections no process refreshed in time (their process stopped without closing them: a
-    drop, as for a closed socket). Returns (room id, peer id) of each one forgotten here."""
+    drop, as for a closed socket). Returns (room slug, peer id) of each one forgotten here."""
     now = timezone.now()
     for start in range(0, len(peer_ids), 500):  # bounded IN lists (SQLite's variable limit)
         Presence.objects.filter(peer_id__in=peer_ids[start : start + 500]).update(seen_at=now)
     cutoff = _stale_before()
     gone = []
-    for room_id, peer_id in Presence.objects.filter(seen_at__lt=cutoff).values_list(
-        "room_id", "peer_id"
+    for room_id, slug, peer_id in Presence.objects.filter(seen_at__lt=cutoff).values_list(
+        "room_id", "room__slug", "peer_id"
     ):
         if leave(room_id, peer_id, dropped=True, stale_before=cutoff) is not None:
-            gone.append((room_id, peer_id))
+            gone.append((slug, peer_id))
     return gone
 
 
@@ -581,14 +581,21 @@ def admit_party(room: Room, party: str) -> None:
         admitted = (admit(room.pk, pid) for pid in waiting.values_list("peer_id", flat=True))
         peers = [peer for peer in admitted if peer is not None]
         if peers:
-            transaction.on_commit(lambda: _tell_admitted(room.pk, peers))
+            transaction.on_commit(lambda: _tell_admitted(room.slug, peers))
 
 
-def _tell_admitted(room_id: int, peers: list[Peer]) -> None:
+def room_group(slug: str) -> str:
+    """The channel layer's group of a room's connections, named by the room's address: a
+    connection joins it before its first trip to the database, which then reads the peers
+    already there (a peer joining meanwhile is told by the group)."""
+    return f"room.{slug}"
+
+
+def _tell_admitted(slug: str, peers: list[Peer]) -> None:
     layer = get_channel_layer()
     for peer in peers:
         async_to_sync(layer.send)(peer.channel, {"type": "room.admitted", "rank": peer.rank})
-    async_to_sync(layer.group_send)(f"room.{room_id}", {"type": "room.waiting"})
+    async_to_sync(layer.group_send)(room_group(slug), {"type": "room.waiting"})
 
 
 def _start_span(presence: Presence) -> None:

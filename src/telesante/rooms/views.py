@@ -113,9 +113,8 @@ def share(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except PermissionDenied as exc:
         return JsonResponse({"detail": str(exc)}, status=403)
-    async_to_sync(get_channel_layer().group_send)(
-        f"room.{room.pk}", {"type": "room.chat", "message": services.chat_payload(message)}
-    )
+    chat = {"type": "room.chat", "message": services.chat_payload(message)}
+    async_to_sync(get_channel_layer().group_send)(services.room_group(room.slug), chat)
     body = {"id": attachment.pk, "name": attachment.original_name}
     if guest is None:
         body["url"] = reverse("attachment", args=[attachment.pk])

@@ -3,8 +3,9 @@
 import itertools
 import os
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -12,7 +13,7 @@ from urllib.parse import urlparse
 import pyotp
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import Client
 
 from telesante.accounts.models import (
@@ -229,6 +230,28 @@ def make_world() -> World:
 @pytest.fixture
 def world(territory) -> World:
     return make_world()
+
+
+def at_once(work: Callable[[int], object], count: int) -> list:
+    """`work(n)` in `count` threads released together (each with its own database connection,
+    closed after): what each returned, or the exception it raised, in thread order."""
+    barrier, results = threading.Barrier(count), [None] * count
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait(10)
+            results[n] = work(n)
+        except Exception as exc:  # returned: the test says what it expects
+            results[n] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
 
 
 def logged_in(user: User | None) -> Client:

@@ -5,12 +5,11 @@ import base64
 import datetime
 import hashlib
 import io
-import threading
 import time
 import zipfile
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 from lxml import etree
 
@@ -18,6 +17,7 @@ from telesante.core.models import AuditEntry
 from telesante.outbox import services
 from telesante.outbox.models import Channel, Delivery, State
 from telesante.patients.models import IdentityStatus
+from tests.conftest import at_once
 from tests.teleexpertise.conftest import (  # noqa: F401
     TE,
     answered,
@@ -368,20 +368,10 @@ def test_two_workers_at_once_send_each_line_once(t, settings):
     load_filieres()
     te = answered(t)
     SENDS.clear()
-    barrier = threading.Barrier(2)
     now = timezone.now()
-
-    def worker() -> None:
-        try:
-            barrier.wait(10)
-            services.send_due(now)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    failures = [
+        r for r in at_once(lambda _n: services.send_due(now), 2) if isinstance(r, Exception)
+    ]
+    assert failures == []
     assert sorted(SENDS) == sorted(te.act.deliveries.values_list("pk", flat=True))
     assert set(te.act.deliveries.values_list("state", "attempts")) == {(State.SENT, 1)}

@@ -2,13 +2,12 @@
 
 import datetime
 import io
-import threading
 
 import pytest
 from django.core import mail, signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 from PIL import Image
@@ -21,6 +20,7 @@ from telesante.regulation import position, services
 from telesante.regulation.models import EventKind, MediaKind, RegulationMedia, VideoLink
 from telesante.rooms import services as rooms
 from telesante.rooms.models import Admission, GuestLink, Room
+from tests.conftest import at_once
 from tests.regulation.conftest import LAVAL, RG, make_regul, new_record
 
 
@@ -116,22 +116,9 @@ def test_a_link_opened_by_several_requests_at_once_opens_once(world):
         pytest.skip("SQLite sérialise les écritures : pas de concurrence à éprouver.")
     regul = make_regul(world)
     link, value = services.send_video_link(None, regul.regulator, regul.record)
-    barrier, answers = threading.Barrier(4), []
-
-    def phone() -> None:
-        try:
-            barrier.wait(10)
-            answers.append(services.open_link(value))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=phone) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    answers = at_once(lambda _n: services.open_link(value), 4)
     opened = [found for found, _reason in answers if found is not None]
-    assert len(answers) == 4 and len(opened) == 1
+    assert len(opened) == 1
     # One caller's seat in the room: the seats of the requests that lost are gone with them.
     assert list(GuestLink.objects.filter(room=link.room)) == [opened[0].guest]
     assert VideoLink.objects.get(pk=link.pk).guest_id == opened[0].guest.pk

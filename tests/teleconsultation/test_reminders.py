@@ -4,7 +4,6 @@ with no health detail outside; the clock is passed in."""
 
 import datetime
 import re
-import threading
 
 import pytest
 from django.conf import settings
@@ -17,7 +16,7 @@ from telesante.rooms import services as rooms
 from telesante.rooms.models import GuestLink
 from telesante.teleconsultation import booking, reminders, services
 from telesante.teleconsultation.models import Reminder, TeleConsultation
-from tests.conftest import logged_in
+from tests.conftest import at_once, logged_in
 from tests.rooms.conftest import TC
 from tests.rooms.conftest import booking as new_booking
 
@@ -131,23 +130,9 @@ def test_two_workers_at_once_remind_each_recipient_once(tc_world: TC, capsys):
     if connection.vendor != "postgresql":
         pytest.skip("Plusieurs workers ne tournent que sur PostgreSQL (SQLite : un seul).")
     tc = only_booking(tc_world, datetime.timedelta(hours=23), patient_phone="0611223344")
-    now, start, results, failures = timezone.now(), threading.Barrier(2), [], []
-
-    def worker() -> None:
-        start.wait()
-        try:
-            results.append(reminders.send_reminders(now))
-        except Exception as exc:  # reported below
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
+    now = timezone.now()
+    results = at_once(lambda _n: reminders.send_reminders(now), 2)
+    assert [r for r in results if not isinstance(r, dict)] == []
     # Both parties and the patient, once each, whichever worker got there first.
     assert sum(r["day"] for r in results) == 3
     assert [to for to, _text in sms_sent(capsys)] == ["+33611223344"]

@@ -1,16 +1,14 @@
 """The enrolment API: enrol through the form's service, list and read, end, thresholds."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from telesante.acts.models import Act
 from telesante.core.models import AuditEntry
 from telesante.patients.models import Consent
 from telesante.telesurveillance.models import Device, Enrolment
-from tests.conftest import api_client, make_patient
+from tests.conftest import api_client, at_once, make_patient
 from tests.telesurveillance.conftest import TSV
 from tests.telesurveillance.test_pages import enrol_more
 
@@ -135,22 +133,10 @@ def post_at_once(tsv: TSV, bodies: list[dict]) -> list:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite sérialise les écritures : pas de concurrence à éprouver.")
     clients = [api_client(tsv.operator) for _ in bodies]
-    barrier = threading.Barrier(len(bodies))
-    responses: dict[int, object] = {}
-
-    def post(n: int) -> None:
-        try:
-            barrier.wait(10)
-            responses[n] = clients[n].post(BASE, bodies[n], content_type="application/json")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post, args=(n,)) for n in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return sorted(responses.values(), key=lambda r: r.status_code)
+    responses = at_once(
+        lambda n: clients[n].post(BASE, bodies[n], content_type="application/json"), len(bodies)
+    )
+    return sorted(responses, key=lambda r: r.status_code)
 
 
 @pytest.mark.django_db(transaction=True)

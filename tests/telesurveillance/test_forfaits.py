@@ -2,10 +2,9 @@
 by the worker with a controlled clock, never twice."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.urls import reverse
 
 from telesante.acts.models import Act, BillingCode
@@ -15,7 +14,7 @@ from telesante.patients.models import ActKind
 from telesante.telesurveillance import enrolment as enrolments
 from telesante.telesurveillance import forfaits, tasks
 from telesante.telesurveillance.models import Forfait
-from tests.conftest import api_client, logged_in
+from tests.conftest import api_client, at_once, logged_in
 from tests.telesurveillance.conftest import PARIS, START, TSV, new_enrolment
 from tests.telesurveillance.test_monitoring import at, daily
 
@@ -96,22 +95,8 @@ def test_a_month_recorded_twice_creates_nothing_the_second_time(tsv: TSV):
 def test_two_workers_at_once_bill_each_month_once(tsv: TSV):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite sérialise les écritures : pas de concurrence à éprouver.")
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait(10)
-            results.append(len(forfaits.bill(datetime.date(2026, 4, 10))))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert len(results) == 2 and sum(results) == 3
+    results = at_once(lambda _n: len(forfaits.bill(datetime.date(2026, 4, 10))), 2)
+    assert sum(results) == 3
     assert Forfait.objects.filter(enrolment=tsv.enrolment).count() == 3
     assert Act.objects.filter(kind=ActKind.TELESURVEILLANCE).count() == 4
     assert BillingCode.objects.filter(code="TSF").count() == 3

@@ -1,6 +1,7 @@
-"""A server process killed during a call (SIGKILL: no goodbye) behind nginx: the room pages whose
-WebSocket it held reconnect through nginx to the other process and resume as the same peers:
-the call goes on with the same peer connections (the media flows peer to peer meanwhile).
+"""A server process killed during a call (SIGKILL: no goodbye), or stopped (SIGTERM: a restart, a
+deploy; it closes its sockets with 1012), behind nginx: the room pages whose WebSocket it held
+reconnect through nginx to the other process and resume as the same peers: the call goes on
+with the same peer connections (the media flows peer to peer meanwhile).
 Chromium with fake cameras, over the TLS of `deploy/nginx/telesante.conf`."""
 
 import re
@@ -29,7 +30,9 @@ def room_sockets(server: Server) -> int:
     return int(found.group(1)) if found else 0
 
 
+@pytest.mark.parametrize("stop", ["kill", "terminate"])
 def test_a_killed_process_and_the_call_goes_on_through_the_other(
+    stop: str,
     browser,
     region,  # noqa: F811
     tc_world: TC,  # noqa: F811
@@ -52,7 +55,7 @@ def test_a_killed_process_and_the_call_goes_on_through_the_other(
     # Kill a process that holds a call's WebSocket (both, if round robin put them together).
     victim = max(held, key=held.get)
     survivor = next(address for address in held if address != victim)
-    region["servers"][victim].proc.kill()
+    getattr(region["servers"][victim].proc, stop)()
     # The pages whose WebSocket it held reconnect through nginx, to the survivor.
     deadline = time.monotonic() + 45
     while room_sockets(region["servers"][survivor]) < 2:

@@ -156,3 +156,30 @@ def test_the_late_news_of_an_earlier_connection_does_not_take_back_a_resumed_pee
         async_to_sync(host.room_peer_joined)(event)
     assert host.peers == {"infirmiere": "second"}
     assert sent == ["peer-joined", "peer-joined"]
+
+
+def test_a_socket_closed_by_its_server_stopping_leaves_its_peer_for_the_resume(tc_world: TC):
+    """A restart or a deploy stops a server process: it closes its sockets with 1012. The page
+    reconnects through another process and resumes; meanwhile the others hear nothing."""
+    room, nurse_user, doctor = tc_world.room, tc_world.w.nurse_a, tc_world.cardiologist
+    host_token, nurse_token = token_for(doctor, room), token_for(nurse_user, room)
+    fresh_token = token_for(nurse_user, room)
+
+    async def scenario():
+        host, nurse, ids = await call_of_two(room.slug, host_token, nurse_token)
+        await host.expect("peer-joined")
+        await nurse.drop(1012)
+        assert "peer-left" not in await until_pong(host, 1)
+        assert await db(Presence.objects.filter(peer_id=ids["other"]).exists)()
+        again = Socket(room.slug, fresh_token, ids["resume"])
+        assert (await again.connect())[0]
+        assert (await again.expect("welcome"))["me"]["id"] == ids["other"]
+        assert (await host.expect("peer-joined"))["peer"]["id"] == ids["other"]
+        await again.drop(1006)  # a drop the server sees, not a stop: the others are told
+        assert (await host.expect("peer-left"))["id"] == ids["other"]
+        await host.drop(1000)
+
+    async_to_sync(scenario)()
+    # The stop and the resume are not a drop of the call; the drop seen at the end is one.
+    assert CallSpan.objects.filter(party=f"u:{nurse_user.pk}").count() == 1
+    assert Incident.objects.count() == 1

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 REFUSED = 4403  # before accept: the handshake is answered with HTTP 403
 FULL = 4409
 REPLACED = 4000
+SERVER_STOPPING = 1012  # uvicorn closes its sockets so when the process stops (restart, deploy)
 # Media incidents one connection may have recorded (a cut and its recovery are two).
 MEDIA_INCIDENTS = 20
 
@@ -214,6 +215,10 @@ class RoomConsumer(GuardedJsonConsumer):
         if self.me is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        if code == SERVER_STOPPING and not self.leaving:
+            # The page comes back through another process as the same peer and its calls go
+            # on: its row stays for that, forgotten by the heartbeats if it never comes back.
+            return
         gone = await db(services.leave)(
             self.room_id, self.me.peer_id, not self.leaving, channel=self.channel_name
         )

@@ -22,11 +22,8 @@ class SessionStore(db.SessionStore):
         return self.decode(found.session_data) if found else {}
 
     def save(self, must_create: bool = False) -> None:
-        if (
-            not must_create
-            and not self.modified
-            and self.stored_expiry is not None
-            and self.stored_expiry > self.get_expiry_date() - REFRESH
-        ):
-            return
+        if not must_create and not self.modified:
+            full_age = self.get_expiry_date()  # reads the session if the request did not
+            if self.stored_expiry is not None and self.stored_expiry > full_age - REFRESH:
+                return
         super().save(must_create)

@@ -251,6 +251,7 @@ SOCIALACCOUNT_PROVIDERS = {
 
 SESSION_COOKIE_AGE = int(env("SESSION_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: expiry on inactivity
+SESSION_ENGINE = "telesante.accounts.sessions"  # which writes it back at most once a minute
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

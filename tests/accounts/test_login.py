@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ import telesante.settings as production_settings
 from telesante import cli
 from telesante.accounts import lockout
 from telesante.accounts.models import ApiToken, User, hash_token
+from telesante.accounts.sessions import SessionStore
 from tests.conftest import PASSWORD, logged_in, make_user, totp_now
 
 LOGIN = "/compte/login/"
@@ -370,6 +372,31 @@ def test_each_request_pushes_the_expiry_back(logged_in_for_real, settings):
     expiry = session_of(client).expire_date
     expected = timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     assert abs((expiry - expected).total_seconds()) < 30
+
+
+def test_a_session_read_again_within_the_minute_is_not_written_again(logged_in_for_real):
+    client = logged_in_for_real
+    assert client.get("/").status_code == 200
+    written = session_of(client).expire_date
+    with CaptureQueriesContext(connections["default"]) as queries:
+        assert client.get("/").status_code == 200
+    assert not [q for q in queries if q["sql"].startswith('UPDATE "django_session"')]
+    assert session_of(client).expire_date == written
+
+
+def test_a_changed_session_is_written_within_the_minute(world):
+    first = SessionStore()
+    first["step"] = 1
+    first.create()
+    unchanged = SessionStore(first.session_key)
+    assert unchanged["step"] == 1
+    with CaptureQueriesContext(connections["default"]) as queries:
+        unchanged.save()
+    assert len(queries) == 0
+    changed = SessionStore(first.session_key)
+    changed["step"] = 2
+    changed.save()
+    assert SessionStore(first.session_key)["step"] == 2
 
 
 def test_inactive_session_sends_the_next_request_to_login(logged_in_for_real):

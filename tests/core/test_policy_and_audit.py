@@ -223,6 +223,41 @@ def test_long_user_agent_is_truncated_to_fit(world, rf):
     assert len(AuditEntry.objects.get().user_agent) == 300
 
 
+def test_one_call_writes_an_entry_per_object_in_order_sharing_the_rest(world, rf):
+    act = make_act(world, world.patient_a, world.nurse_a)
+    request = rf.get("/api/v1/x", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="curl/8")
+    read = [world.patient_a, act, world.ehpad_b, world.patient_a]
+    audit.record(
+        request, world.nurse_a, AuditAction.SEARCH, read, detail="l'a, {b}", structure_id=7
+    )
+    entries = AuditEntry.objects.order_by("pk")
+    assert [(e.object_type, e.object_id, e.patient_id) for e in entries] == [
+        ("patient", str(world.patient_a.pk), world.patient_a.pk),
+        ("act", str(act.pk), world.patient_a.pk),
+        ("structure", str(world.ehpad_b.pk), None),
+        ("patient", str(world.patient_a.pk), world.patient_a.pk),
+    ]
+    shared = {
+        (e.actor_id, e.actor_label, e.action, e.detail, e.structure_id, e.ip, e.via)
+        for e in entries
+    }
+    assert shared == {
+        (
+            world.nurse_a.pk,
+            "Nurse.a TEST",
+            AuditAction.SEARCH,
+            "l'a, {b}",
+            7,
+            "203.0.113.9",
+            "api",
+        )
+    }
+    audit.record(request, world.nurse_a, AuditAction.SEARCH, [world.ehpad_b, world.ehpad_b])
+    assert AuditEntry.objects.filter(patient_id=None).count() == 3  # a column of NULLs
+    audit.record(request, world.nurse_a, AuditAction.SEARCH, [])
+    assert AuditEntry.objects.count() == 6
+
+
 def test_anonymous_actor_is_labelled_anonyme(world):
     audit.record(None, None, AuditAction.READ, [world.patient_a])
     entry = AuditEntry.objects.get()

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 
 from django.apps import apps
 from django.conf import settings
+from django.db import connections, router
 from django.http import HttpRequest
+from django.utils import timezone
 
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction, AuditEntry
@@ -49,6 +51,15 @@ def _client(request: HttpRequest | None) -> dict:
     }
 
 
+# Per object, only these columns vary; the others are the same for every entry of a call.
+_PER_OBJECT = ("object_type", "object_id", "patient_id")
+_SHARED = [
+    f
+    for f in AuditEntry._meta.concrete_fields
+    if not f.primary_key and f.attname not in _PER_OBJECT
+]
+
+
 def record(
     request: HttpRequest | None,
     actor,
@@ -60,24 +71,45 @@ def record(
 ) -> None:
     """Write one entry per object (a patient, an object carrying `patient_id`, or another
     record of the platform, such as a professional's declaration)."""
-    client = _client(request)
-    entries = [
-        AuditEntry(
-            actor_id=getattr(actor, "pk", None),
-            actor_label=str(actor)[:250] if actor is not None else "anonyme",
-            structure_id=structure_id,
-            action=action,
-            object_type=obj._meta.model_name,
-            object_id=str(obj.pk),
-            patient_id=obj.pk
-            if obj._meta.model_name == "patient"
-            else getattr(obj, "patient_id", None),
-            detail=detail[:500],
-            **client,
+    values = {
+        "at": timezone.now(),
+        "actor_id": getattr(actor, "pk", None),
+        "actor_label": str(actor)[:250] if actor is not None else "anonyme",
+        "structure_id": structure_id,
+        "action": action,
+        "detail": detail[:500],
+        **_client(request),
+    }
+    rows = [
+        (
+            obj._meta.model_name,
+            str(obj.pk),
+            obj.pk if obj._meta.model_name == "patient" else getattr(obj, "patient_id", None),
         )
         for obj in objects
     ]
-    AuditEntry.objects.bulk_create(entries)
+    if not rows:
+        return
+    connection = connections[router.db_for_write(AuditEntry)]
+    if connection.vendor != "postgresql":
+        entries = [AuditEntry(**values, **dict(zip(_PER_OBJECT, row, strict=True))) for row in rows]
+        AuditEntry.objects.bulk_create(entries)
+        return
+    # PostgreSQL: the shared values once and one array per varying column, instead of the
+    # 12 values of each entry (bulk_create: 2-3 ms of Python for a page of 50 rows; 0.5 here).
+    per_object = [AuditEntry._meta.get_field(name) for name in _PER_OBJECT]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in [*_SHARED, *per_object])
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in per_object)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(AuditEntry._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {', '.join(['%s'] * len(_SHARED))}, given.* FROM unnest({arrays}) AS given",
+            [
+                *(f.get_db_prep_save(values[f.attname], connection) for f in _SHARED),
+                *(list(column) for column in zip(*rows, strict=True)),
+            ],
+        )
 
 
 def record_refusal(

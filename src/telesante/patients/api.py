@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from telesante.core import paging, policy
+from telesante.core import api_rows, paging, policy
 from telesante.core.bounds import Id
 from telesante.core.models import AuditAction
 from telesante.patients import services
@@ -136,7 +136,7 @@ def list_patients(
         request, response, services.matching(user, q), offset, max(1, min(limit, 200)), cursor
     )
     services.audit_listed(request, user, q, found)
-    return found
+    return api_rows.respond(request, response, PatientOut, found)
 
 
 @router.post("", response={201: PatientOut, 409: DuplicatesOut}, summary="Créer un patient")

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from telesante.core import audit, paging, policy
+from telesante.core import api_rows, audit, paging, policy
 from telesante.core.bounds import Id, Moment, WallTime
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
@@ -232,7 +232,7 @@ def listing(
     rows = services.listing(request.user, related=services.API_RELATED)
     items = paging.api_page(request, response, rows, offset, limit, cursor)
     audit.record(request, request.user, AuditAction.SEARCH, [tc.act for tc in items])
-    return items
+    return api_rows.respond(request, response, ConsultationOut, items)
 
 
 @router.get("/{act_id}", response=ConsultationOut, summary="Lire un acte")

@@ -8,7 +8,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.files import UploadedFile
 
-from telesante.core import audit, paging
+from telesante.core import api_rows, audit, paging
 from telesante.core.bounds import Id
 from telesante.core.models import AuditAction
 from telesante.documents import pdf
@@ -207,7 +207,7 @@ def listing(
     rows = services.listing(request.user, box, status or "", related=("act",))
     found = paging.api_page(request, response, rows, offset, limit, cursor)
     audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in found])
-    return found
+    return api_rows.respond(request, response, TeleExpertiseOut, found)
 
 
 @router.get("/{te_id}", response=TeleExpertiseDetail, summary="Lire une demande")

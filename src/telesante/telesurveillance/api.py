@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from telesante.core import audit, paging, policy
+from telesante.core import api_rows, audit, paging, policy
 from telesante.core.bounds import Id, Moment
 from telesante.core.models import AuditAction
 from telesante.telesurveillance import alerts, catalog, ingest
@@ -167,7 +167,7 @@ def list_alerts(
     ordered = items.order_by("-severity", "-opened_at", "-pk")
     found = paging.api_page(request, response, ordered, offset, max(1, min(limit, 1000)), cursor)
     audit.record(request, request.user, AuditAction.READ, found)
-    return found
+    return api_rows.respond(request, response, AlertOut, found)
 
 
 class NoteIn(Schema):

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from telesante.core import audit, paging, policy
+from telesante.core import api_rows, audit, paging, policy
 from telesante.core.bounds import Day, Id, WallTime
 from telesante.core.models import AuditAction
 from telesante.telesurveillance import enrolment, forfaits, thresholds
@@ -153,7 +153,7 @@ def listing(
         items = items.filter(state=state)
     found = paging.api_page(request, response, items.order_by("-pk"), offset, limit, cursor)
     audit.record(request, request.user, AuditAction.SEARCH, [e.act for e in found])
-    return found
+    return api_rows.respond(request, response, EnrolmentOut, found)
 
 
 @router.get("/{enrolment_id}", response=EnrolmentDetail, summary="Un suivi", exclude_none=True)

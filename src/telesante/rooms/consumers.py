@@ -112,14 +112,17 @@ class RoomConsumer(GuardedJsonConsumer):
         # In the room's group before the trip that reads who is there: nobody is missed.
         self.group = services.room_group(claim.slug)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        room = None
         try:
             room, joined, entered = await db(self.joining)(claim, resume)
         except services.RoomFull:
-            room, code = None, FULL
+            code = FULL
         else:
             code = REFUSED
+        finally:  # refused, or the database away: out of the group it joined
+            if room is None:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
         if room is None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.close(code=code)
             return
         me, replaced, _back = joined

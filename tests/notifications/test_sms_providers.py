@@ -27,7 +27,8 @@ class StandIn(ThreadingHTTPServer):
     def __init__(self, handler):
         super().__init__(("127.0.0.1", 0), handler)
         self.received: list[dict] = []
-        self.delay = 0.0
+        self.hold = threading.Event()  # cleared: requests wait until it is set (or 30 s)
+        self.hold.set()
         self.root = f"http://127.0.0.1:{self.server_port}"
 
 
@@ -46,7 +47,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_POST(self) -> None:
-        time.sleep(self.server.delay)
+        self.server.hold.wait(30)
         raw = self.rfile.read(int(self.headers["Content-Length"])).decode()
         self.server.received.append({"path": self.path, "headers": self.headers, "raw": raw})
         self.check(raw)
@@ -193,13 +194,14 @@ def test_smsfactor_refusing_the_number_is_a_french_error(smsfactor):
 
 def test_an_operator_slower_than_the_timeout_is_a_french_error(smsfactor, settings):
     settings.TELESANTE_SMS_TIMEOUT = 0.2
-    smsfactor.delay = 1.0
-    started = time.monotonic()
+    smsfactor.hold.clear()  # the operator keeps the request without answering
     with pytest.raises(
         SMSError, match=r"^SMS non envoyé : SMSFactor n'a pas répondu dans les 0.2 secondes\.$"
     ):
         delivery.sms_backend().send("0612345678", "Rappel")
-    assert time.monotonic() - started < 1.0
+    # The error came while the operator still held the request, not after its answer.
+    assert smsfactor.received == []
+    smsfactor.hold.set()
 
 
 def test_an_unreachable_operator_is_a_french_error(ovh, settings):

@@ -12,16 +12,22 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 
 from telesante.accounts.models import ApiToken, hash_token
+from telesante.core import prepared
 from telesante.core.actions import Conflict
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        # The digest is unique: get() reads it unordered (first() sorted by key: 0.15 ms more).
-        try:
-            found = ApiToken.objects.active().select_related("user").get(digest=hash_token(token))
-        except ApiToken.DoesNotExist:
+        # The digest is unique; the statement is prepared once (core.prepared): every API
+        # request asks it.
+        tokens = prepared.rows(
+            ("api_token",),
+            lambda v: ApiToken.objects.active().select_related("user").filter(digest=v.digest),
+            digest=hash_token(token),
+        )
+        if not tokens:
             return None
+        found = tokens[0]
         now = timezone.now()
         # Record use at most once a minute: no write on every request.
         if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):

@@ -11,15 +11,20 @@ cursor is signed: a client cannot forge a position, and the wall applies to ever
 
 import datetime
 import decimal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from pydantic import Field
+
+from telesante.core import prepared
 
 PAGE_SIZE = 50
 TOTAL_HEADER = "X-Total-Count"
@@ -72,7 +77,7 @@ def api_slice(response: HttpResponse, items: QuerySet | Sequence, offset: int, l
 def api_page(
     request: HttpRequest,
     response: HttpResponse,
-    items: "QuerySet | Chain",
+    items: "QuerySet | Chain | Listing",
     offset: int,
     limit: int,
     cursor: str | None,
@@ -80,7 +85,8 @@ def api_page(
     """A page of `items`: by cursor when the client sent `cursor` (even empty), else by
     offset with the total (`api_slice`)."""
     if cursor is None:
-        return api_slice(response, items, offset, limit)
+        whole = items.queryset() if isinstance(items, Listing) else items
+        return api_slice(response, whole, offset, limit)
     start = _decode(cursor) if cursor else None
     if isinstance(items, Chain):
         rows, after = items.cursor_page(start, limit)
@@ -135,6 +141,46 @@ def _value(row: Any, path: str) -> Any:
     return row
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A list built from named values, `build(values)`, for a `shape` (what changes its
+    statement: filters present or not); read by cursor, its statements are prepared once per
+    shape (`core.prepared`) instead of built and compiled for every page."""
+
+    shape: tuple
+    build: Callable[[SimpleNamespace], QuerySet]
+    values: dict[str, prepared.Value]
+
+    def queryset(self) -> QuerySet:
+        """The list as a queryset with the request's values (numbered pages, counts)."""
+        return self.build(SimpleNamespace(**self.values))
+
+
+@dataclass(frozen=True)
+class _Form:
+    """What a list's rows are, the same for every value of its shape: model, order, joins."""
+
+    model: type
+    order: list[tuple[str, bool]]
+    select_related: dict | bool
+    deferred: tuple
+    lookups: tuple
+
+
+_FORMS: dict[tuple, _Form] = {}
+
+
+def _form(items: QuerySet) -> _Form:
+    query = items.query
+    return _Form(
+        items.model,
+        _ordering(items),
+        query.select_related,
+        query.deferred_loading,
+        tuple(items._prefetch_related_lookups),
+    )
+
+
 def rows_of(items: QuerySet, start: int, stop: int) -> list:
     """`items[start:stop]` in two statements: the rows' keys through the list's filter (the
     wall) and order, then the rows with their joins (select_related, prefetch_related) by key.
@@ -144,40 +190,108 @@ def rows_of(items: QuerySet, start: int, stop: int) -> list:
     if items.query.annotations or items.query.distinct or items._fields is not None:
         return list(items[start:stop])
     keys = list(items.values_list("pk", flat=True)[start:stop])
+    query = items.query
+    form = _Form(
+        items.model,
+        [],
+        query.select_related,
+        query.deferred_loading,
+        tuple(items._prefetch_related_lookups),
+    )
+    return _by_key(form, keys)
+
+
+def _by_key(form: _Form, keys: list) -> list:
+    """The rows of these keys, in their order, with the form's joins: a statement prepared
+    once per form and number of keys, padded to a power of two by repeating the last key."""
     if not keys:
         return []
-    rows = items.model._base_manager.filter(pk__in=keys)
-    rows.query.select_related = items.query.select_related
-    rows.query.deferred_loading = items.query.deferred_loading
-    found = {row.pk: row for row in rows.prefetch_related(*items._prefetch_related_lookups)}
+
+    def build(values: SimpleNamespace) -> QuerySet:
+        rows = form.model._base_manager.filter(pk__in=values.keys)
+        rows.query.select_related = form.select_related
+        rows.query.deferred_loading = form.deferred
+        return rows.prefetch_related(*form.lookups)
+
+    padded = keys + keys[-1:] * ((1 << (len(keys) - 1).bit_length()) - len(keys))
+    names, defer = form.deferred
+    shape = (
+        "by_key",
+        form.model._meta.label,
+        _frozen(form.select_related),
+        frozenset(names),
+        defer,
+        tuple(map(str, form.lookups)),
+        len(padded),
+    )
+    found = {row.pk: row for row in prepared.rows(shape, build, keys=padded)}
     return [found[key] for key in keys if key in found]  # a row deleted meanwhile: left out
 
 
-def keyset_page(items: QuerySet, start: list | None, limit: int) -> tuple[list, list | None]:
+def _frozen(related: dict | bool) -> tuple | bool:
+    """select_related's tree, hashable."""
+    if isinstance(related, dict):
+        return tuple(sorted((name, _frozen(sub)) for name, sub in related.items()))
+    return related
+
+
+def _position(form: _Form, start: list) -> list:
+    """The cursor's values, typed as their columns."""
+    if start[0] != "k" or len(start) != len(form.order) + 1:
+        raise ValidationError(BAD_CURSOR)
+    try:
+        return [
+            _field(form.model, path).to_python(v)
+            for (path, _), v in zip(form.order, start[1:], strict=True)
+        ]
+    except ValidationError:
+        raise ValidationError(BAD_CURSOR) from None
+
+
+def _after(order: list[tuple[str, bool]], values: Sequence) -> Q:
+    """The row comparison (a, b, id) after (va, vb, vid) spelled out, so that each column keeps
+    its direction."""
+    after, equal = Q(), Q()
+    for (path, descending), value in zip(order, values, strict=True):
+        after |= equal & Q(**{f"{path}__{'lt' if descending else 'gt'}": value})
+        equal &= Q(**{path: value})
+    return after
+
+
+def keyset_page(
+    items: "QuerySet | Listing", start: list | None, limit: int
+) -> tuple[list, list | None]:
     """`limit` rows of the ordered `items` after the position `start` (None: from the top),
-    and the position of the last one when more follow. The filter is the row comparison
-    (a, b, id) after (va, vb, vid) spelled out, so that each column keeps its direction."""
-    order = _ordering(items)
-    if start is not None:
-        if start[0] != "k" or len(start) != len(order) + 1:
-            raise ValidationError(BAD_CURSOR)
-        try:
-            values = [
-                _field(items.model, path).to_python(v)
-                for (path, _), v in zip(order, start[1:], strict=True)
-            ]
-        except ValidationError:
-            raise ValidationError(BAD_CURSOR) from None
-        after, equal = Q(), Q()
-        for (path, descending), value in zip(order, values, strict=True):
-            after |= equal & Q(**{f"{path}__{'lt' if descending else 'gt'}": value})
-            equal &= Q(**{path: value})
-        items = items.filter(after)
-    rows = rows_of(items, 0, limit + 1)
+    and the position of the last one when more follow."""
+    if isinstance(items, Listing):
+        key = (connection.vendor, *items.shape)
+        form = _FORMS.get(key)
+        if form is None:
+            form = _FORMS[key] = _form(items.queryset())
+        values, after = dict(items.values), []
+        if start is not None:
+            after = _position(form, start)
+            values.update((f"after_{i}", value) for i, value in enumerate(after))
+
+        def keys(v: SimpleNamespace) -> QuerySet:
+            listed = items.build(v)
+            if after:
+                listed = listed.filter(
+                    _after(form.order, [getattr(v, f"after_{i}") for i in range(len(after))])
+                )
+            return listed.values_list("pk", flat=True)[: limit + 1]
+
+        shape = ("keys", *items.shape, bool(after), limit)
+        rows = _by_key(form, prepared.rows(shape, keys, **values))
+    else:
+        form = _form(items)
+        if start is not None:
+            items = items.filter(_after(form.order, _position(form, start)))
+        rows = rows_of(items, 0, limit + 1)
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, ["k", *(_value(rows[-1], path) for path, _ in order)]
+    return rows, ["k", *(_value(rows[-1], path) for path, _ in form.order)]
 
 
 class Chain:

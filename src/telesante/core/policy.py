@@ -151,12 +151,17 @@ def party_acts(user, kinds: Sequence[str] = ()) -> QuerySet[Act]:
     when some are given."""
     if not may_handle_patients(user):
         return Act.objects.none()
+    return Act.objects.filter(pk__in=party_act_ids(user, kinds))
+
+
+def party_act_ids(user, kinds: Sequence[str] = ()) -> RawSQL:
+    """The ids of `party_acts`, as SQL, for a user who may handle patients."""
 
     def build(who: User) -> QuerySet:
         first, *others = _party_lists(who, "id", kinds)
         return first.union(*others)
 
-    return Act.objects.filter(pk__in=compiled(user, ("party", tuple(kinds)), build))
+    return compiled(user, ("party", tuple(kinds)), build)
 
 
 def _reference(user, kinds: Sequence[str]) -> bool | None:
@@ -213,13 +218,17 @@ def visible_acts(user, kinds: Sequence[str] = ()) -> QuerySet[Act]:
     patients whose médecin traitant they are; only of `kinds` when some are given."""
     if not may_handle_patients(user):
         return Act.objects.none()
+    return Act.objects.filter(pk__in=visible_act_ids(user, kinds))
+
+
+def visible_act_ids(user, kinds: Sequence[str] = ()) -> RawSQL:
+    """The ids of `visible_acts`, as SQL, for a user who may handle patients."""
     reference = _reference(user, kinds)
-    ids = compiled(
+    return compiled(
         user,
         ("acts", tuple(kinds), bool(user.specialty), reference),
         lambda who: _act_lists(who, "id", kinds, reference),
     )
-    return Act.objects.filter(pk__in=ids)
 
 
 def visible_patients(user) -> QuerySet[Patient]:
@@ -227,8 +236,13 @@ def visible_patients(user) -> QuerySet[Patient]:
     sees (visible_acts): the two walls come from the same rule and cannot disagree."""
     if not may_handle_patients(user):
         return Patient.objects.none()
-    # One IN over a UNION of index-driven id lists: the database starts from the few
-    # patients the user may see instead of testing every patient of the region.
+    return Patient.objects.filter(pk__in=visible_patient_ids(user))
+
+
+def visible_patient_ids(user) -> RawSQL:
+    """The ids of `visible_patients`, as SQL, for a user who may handle patients. One IN over
+    a UNION of index-driven id lists: the database starts from the few patients the user may
+    see instead of testing every patient of the region."""
     reference = _reference(user, ())
 
     def build(who: User) -> QuerySet:
@@ -239,8 +253,7 @@ def visible_patients(user) -> QuerySet[Patient]:
             .union(_act_lists(who, "patient_id", (), reference))
         )
 
-    ids = compiled(user, ("patients", bool(user.specialty), reference), build)
-    return Patient.objects.filter(pk__in=ids)
+    return compiled(user, ("patients", bool(user.specialty), reference), build)
 
 
 def get_patient(request: HttpRequest, user, pk: int, action: AuditAction) -> Patient:

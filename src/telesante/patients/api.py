@@ -133,7 +133,7 @@ def list_patients(
     """`limit` (at most 200) from `offset`, in name order; the total in X-Total-Count."""
     user = _clinician(request)
     found = paging.api_page(
-        request, response, services.matching(user, q), offset, max(1, min(limit, 200)), cursor
+        request, response, services.matched(user, q), offset, max(1, min(limit, 200)), cursor
     )
     services.audit_listed(request, user, q, found)
     return api_rows.respond(request, response, PatientOut, found)

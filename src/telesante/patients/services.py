@@ -7,6 +7,7 @@ Every function takes the acting user and the request, goes through the wall in
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from telesante.core import audit, policy
+from telesante.core import audit, paging, policy
 from telesante.core.i18n import product_language
 from telesante.core.identifiers import validate_matricule
 from telesante.core.models import AuditAction
@@ -62,17 +63,33 @@ def age(birth_date: datetime.date, on: datetime.date | None = None) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
-def matching(user, query: str) -> QuerySet[Patient]:
+def matched(user, query: str) -> paging.Listing:
     """Visible patients matching every word of `query` (names, or a birth date dd/mm/yyyy),
     in name order. Not audited: whoever lists them audits the rows shown (`audit_listed`)."""
-    patients = policy.visible_patients(user)
-    for word in query.replace("\x00", "").split():  # PostgreSQL refuses NUL in text
-        date = parse_date(word)
-        if date:
-            patients = patients.filter(birth_date=date)
-        else:
-            patients = patients.filter(search_key__contains=fold(word))
-    return patients.order_by("birth_name", "first_names", "pk")
+    allowed = policy.may_handle_patients(user)
+    words = [  # PostgreSQL refuses NUL in text
+        parse_date(word) or fold(word) for word in query.replace("\x00", "").split()
+    ]
+
+    def build(values: SimpleNamespace) -> QuerySet[Patient]:
+        patients = Patient.objects.filter(pk__in=values.wall) if allowed else Patient.objects.none()
+        for i, word in enumerate(words):
+            if isinstance(word, datetime.date):
+                patients = patients.filter(birth_date=getattr(values, f"word_{i}"))
+            else:
+                patients = patients.filter(search_key__contains=getattr(values, f"word_{i}"))
+        return patients.order_by("birth_name", "first_names", "pk")
+
+    values = {f"word_{i}": word for i, word in enumerate(words)}
+    if allowed:
+        values["wall"] = policy.visible_patient_ids(user)
+    shape = ("patients", allowed, *(isinstance(word, datetime.date) for word in words))
+    return paging.Listing(shape, build, values)
+
+
+def matching(user, query: str) -> QuerySet[Patient]:
+    """`matched` as a queryset."""
+    return matched(user, query).queryset()
 
 
 def audit_listed(request: HttpRequest, user, query: str, found: Iterable[Patient]) -> None:

@@ -229,7 +229,7 @@ def listing(
     """The most recent first, `limit` from `offset`; the total in the X-Total-Count header."""
     if not policy.may_handle_patients(request.user):
         raise PermissionDenied("Accès refusé pour ce rôle.")
-    rows = services.listing(request.user, related=services.API_RELATED)
+    rows = services.listed(request.user, related=services.API_RELATED)
     items = paging.api_page(request, response, rows, offset, limit, cursor)
     audit.record(request, request.user, AuditAction.SEARCH, [tc.act for tc in items])
     return api_rows.respond(request, response, ConsultationOut, items)

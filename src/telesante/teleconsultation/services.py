@@ -6,6 +6,7 @@ trail (`core.audit`), one transaction per step.
 
 import datetime
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Membership, Profession, User
 from telesante.acts.models import Act, ActStatus, Incident
-from telesante.core import audit, bounds, policy
+from telesante.core import audit, bounds, paging, policy
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
 from telesante.notifications import delivery
@@ -239,22 +240,33 @@ LIST_RELATED = (
 API_RELATED = ("act__room", "assists__room")
 
 
-def listing(
+def listed(
     user: User, party_only: bool = False, related: tuple[str, ...] = LIST_RELATED
-) -> QuerySet[TeleConsultation]:
+) -> paging.Listing:
     """The téléconsultations the user sees, newest first; `party_only`: only those the user
     is a party to (their agenda), the smaller list of the same wall. `related`: the joins
     loaded with each row (the pages' by default, with the performers)."""
-    if party_only:
-        acts = policy.party_acts(user, KINDS).values("pk")
-    else:
-        acts = policy.visible_acts(user, KINDS).values("pk")
-    items = (
-        TeleConsultation.objects.filter(act__in=acts)
-        .select_related(*related)
-        .order_by("-scheduled_at", "-pk")
-    )
-    return items.prefetch_related("act__performers") if related == LIST_RELATED else items
+    allowed = policy.may_handle_patients(user)
+
+    def build(values: SimpleNamespace) -> QuerySet[TeleConsultation]:
+        acts = Act.objects.filter(pk__in=values.acts) if allowed else Act.objects.none()
+        items = (
+            TeleConsultation.objects.filter(act__in=acts.values("pk"))
+            .select_related(*related)
+            .order_by("-scheduled_at", "-pk")
+        )
+        return items.prefetch_related("act__performers") if related == LIST_RELATED else items
+
+    wall = policy.party_act_ids if party_only else policy.visible_act_ids
+    values = {"acts": wall(user, KINDS)} if allowed else {}
+    return paging.Listing(("teleconsultations", allowed, related), build, values)
+
+
+def listing(
+    user: User, party_only: bool = False, related: tuple[str, ...] = LIST_RELATED
+) -> QuerySet[TeleConsultation]:
+    """`listed` as a queryset."""
+    return listed(user, party_only, related).queryset()
 
 
 def _host(user: User, tc: TeleConsultation) -> None:

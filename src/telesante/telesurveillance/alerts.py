@@ -2,6 +2,7 @@
 and the lifecycle open → acknowledged → resolved with a note, audited."""
 
 import datetime
+from types import SimpleNamespace
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -14,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import User
-from telesante.acts.models import ActKind
-from telesante.core import audit, policy
+from telesante.acts.models import Act, ActKind
+from telesante.core import audit, paging, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
@@ -108,6 +109,23 @@ def visible(user: User) -> QuerySet[Alert]:
     # The monitoring's act carries the rule: its opérateur team and its prescriber see it.
     return Alert.objects.filter(
         enrolment_id__in=policy.visible_acts(user, [ActKind.TELESURVEILLANCE]).values("pk")
+    )
+
+
+def listed(user: User, state: str = "") -> paging.Listing:
+    """The alerts `visible` to a user who may handle patients, of one state when given, worst
+    first."""
+
+    def build(values: SimpleNamespace) -> QuerySet[Alert]:
+        acts = Act.objects.filter(pk__in=values.acts).values("pk")
+        items = Alert.objects.filter(enrolment_id__in=acts)
+        if state:
+            items = items.filter(state=values.state)
+        return items.order_by("-severity", "-opened_at", "-pk")
+
+    values = {"acts": policy.visible_act_ids(user, [ActKind.TELESURVEILLANCE])}
+    return paging.Listing(
+        ("alerts", bool(state)), build, values | ({"state": state} if state else {})
     )
 
 

@@ -161,11 +161,8 @@ def list_alerts(
     """Worst first, `limit` (at most 1000) from `offset`; the total in X-Total-Count."""
     if not policy.may_handle_patients(request.user):
         raise HttpError(403, "Accès refusé pour ce rôle.")
-    items = alerts.visible(request.user)
-    if state:
-        items = items.filter(state=state)
-    ordered = items.order_by("-severity", "-opened_at", "-pk")
-    found = paging.api_page(request, response, ordered, offset, max(1, min(limit, 1000)), cursor)
+    listed = alerts.listed(request.user, state or "")
+    found = paging.api_page(request, response, listed, offset, max(1, min(limit, 1000)), cursor)
     audit.record(request, request.user, AuditAction.READ, found)
     return api_rows.respond(request, response, AlertOut, found)
 

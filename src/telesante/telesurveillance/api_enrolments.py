@@ -148,10 +148,8 @@ def listing(
     """Newest first, `limit` from `offset`; the total in the X-Total-Count header."""
     if not policy.may_handle_patients(request.user):
         raise PermissionDenied("Accès refusé pour ce rôle.")
-    items = enrolment.visible(request.user).select_related("act").prefetch_related("devices")
-    if state:
-        items = items.filter(state=state)
-    found = paging.api_page(request, response, items.order_by("-pk"), offset, limit, cursor)
+    listed = enrolment.listed(request.user, state or "")
+    found = paging.api_page(request, response, listed, offset, limit, cursor)
     audit.record(request, request.user, AuditAction.SEARCH, [e.act for e in found])
     return api_rows.respond(request, response, EnrolmentOut, found)
 

@@ -4,6 +4,7 @@ devices."""
 import datetime
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Profession, User
 from telesante.acts.models import Act, ActStatus
-from telesante.core import audit, bounds, policy
+from telesante.core import audit, bounds, paging, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
@@ -250,6 +251,23 @@ def visible(user: User) -> QuerySet[Enrolment]:
     # The monitoring's act carries the rule: its opérateur team and its prescriber see it.
     return Enrolment.objects.filter(
         act_id__in=policy.visible_acts(user, [ActKind.TELESURVEILLANCE]).values("pk")
+    )
+
+
+def listed(user: User, state: str = "") -> paging.Listing:
+    """The enrolments `visible` to a user who may handle patients, of one state when given,
+    newest first, with their act and devices."""
+
+    def build(values: SimpleNamespace) -> QuerySet[Enrolment]:
+        acts = Act.objects.filter(pk__in=values.acts).values("pk")
+        items = Enrolment.objects.filter(act_id__in=acts)
+        if state:
+            items = items.filter(state=values.state)
+        return items.select_related("act").prefetch_related("devices").order_by("-pk")
+
+    values = {"acts": policy.visible_act_ids(user, [ActKind.TELESURVEILLANCE])}
+    return paging.Listing(
+        ("enrolments", bool(state)), build, values | ({"state": state} if state else {})
     )
 
 

@@ -1,0 +1,179 @@
+"""Statements built and compiled once per process and shape, then run with each request's values.
+
+Django spends more Python building a list's queryset (filters, joins, select_related columns)
+and compiling it to SQL than PostgreSQL takes to run it, on every request. Here a statement is
+built by a function of its values, once per shape (what changes its SQL text, not its values),
+for two sets of stand-in values that all differ; both compilations must come out the same but
+for the stand-ins' places, which then take each request's values as bound parameters. A
+statement that put a value of its own where a stand-in went (a clock, a default, a value
+transformed on the way such as a LIKE pattern) is refused when it is prepared.
+
+The rows come back as the queryset would give them (model instances with their select_related
+joins, or the values of a values_list), read through Django's own iterables with the compiler of
+the first compilation; its prefetch_related lookups run as usual."""
+
+import copy
+import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.sql.compiler import SQLCompiler
+
+Value = int | str | datetime.date | Sequence[int] | RawSQL
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a parameter of the statement comes from: a value's name, the index within a list or
+    a RawSQL's parameters (None for a single value), and how the backend adapts it."""
+
+    name: str
+    index: int | None
+    adapt: Callable[[Any], Any] | None = None
+
+
+@dataclass
+class _Prepared:
+    sql: str
+    params: list  # the constants, and a _Place where a value goes
+    compiler: SQLCompiler  # its select, klass_info and converters read the rows
+    queryset: QuerySet  # the first build: model, iterable class, prefetch lookups
+
+
+_CACHE: dict[tuple, _Prepared] = {}
+
+
+def _number(k: int, i: int, n: int) -> int:
+    """A number no key holds, and no other stand-in (k < 1000, i < 500_000)."""
+    return -(1_000_000_000 + 1_000_000 * k + 2 * i + n)
+
+
+def _stand_in(value: Any, k: int, i: int, n: int) -> Any:
+    """The n-th stand-in (0 or 1) for element i of the k-th value, unlike any other."""
+    if isinstance(value, bool):
+        raise TypeError("a yes/no value changes the statement: put it in the shape")
+    if isinstance(value, int):
+        return _number(k, i, n)
+    if isinstance(value, str):
+        return f"stand-in {k}.{i}.{n}"
+    if isinstance(value, datetime.datetime):
+        start = datetime.datetime(1000 + k, 1, 1, tzinfo=datetime.UTC)
+        return start + datetime.timedelta(minutes=2 * i + n)
+    if isinstance(value, datetime.date):
+        return datetime.date(1000 + k, 1, 1) + datetime.timedelta(days=2 * i + n)
+    raise TypeError(f"no stand-in for {type(value).__name__}")
+
+
+def _stand_ins(values: dict[str, Value], n: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, (name, value) in enumerate(values.items()):
+        if isinstance(value, RawSQL):  # its parameters are passed through as they are
+            out[name] = RawSQL(  # noqa: S611  (its own text: a stand-in for its parameters)
+                value.sql,
+                [_number(k, i, n) for i in range(len(value.params))],
+            )
+        elif isinstance(value, list | tuple):
+            out[name] = [_stand_in(v, k, i, n) for i, v in enumerate(value)]
+        else:
+            out[name] = _stand_in(value, k, 0, n)
+    return out
+
+
+def _places(values: dict[str, Value], stand_ins: dict[str, Any], connection) -> dict:
+    """Each stand-in, as the compiled statement holds it, mapped to its place."""
+    found: dict[Any, _Place] = {}
+    for name, value in stand_ins.items():
+        if isinstance(value, RawSQL):
+            items = [(i, v) for i, v in enumerate(value.params)]
+        elif isinstance(value, list):
+            items = list(enumerate(value))
+        else:
+            items = [(None, value)]
+        for i, v in items:
+            found[(type(v), v)] = _Place(name, i)
+            for adapt in _adapters(v, connection):
+                found[(type(adapt(v)), adapt(v))] = _Place(name, i, adapt)
+    return found
+
+
+def _adapters(value: Any, connection) -> list[Callable[[Any], Any]]:
+    """The forms a value may take in a statement besides itself: dates as SQLite's text, a
+    text in a `contains` lookup."""
+    if isinstance(value, datetime.datetime):
+        return [connection.ops.adapt_datetimefield_value]
+    if isinstance(value, datetime.date):
+        return [connection.ops.adapt_datefield_value]
+    if isinstance(value, str):
+        return [lambda text: f"%{connection.ops.prep_for_like_query(text)}%"]
+    return []
+
+
+def _prepare(build: Callable[[SimpleNamespace], QuerySet], values: dict) -> _Prepared:
+    builds = []
+    for n in (0, 1):
+        stand_ins = _stand_ins(values, n)
+        queryset = build(SimpleNamespace(**stand_ins))
+        compiler = queryset.query.get_compiler(queryset.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a list that is none(): no statement, no rows
+            return _Prepared("", [], compiler, queryset)
+        builds.append((queryset, compiler, sql, params, stand_ins))
+    (queryset, compiler, sql, first, stand_ins), (_q, _c, other_sql, second, others) = builds
+    if sql != other_sql:
+        raise ValueError("the statement's text depends on its values: put them in the shape")
+    connection = compiler.connection
+    mine, theirs = _places(values, stand_ins, connection), _places(values, others, connection)
+    params: list = []
+    for a, b in zip(first, second, strict=True):
+        if a == b and (type(a), a) not in mine:
+            params.append(a)
+            continue
+        place = mine.get((type(a), a))
+        other = theirs.get((type(b), b))
+        if place is None or other is None or (other.name, other.index) != (place.name, place.index):
+            raise ValueError(f"the statement holds a value of its own where a value goes: {a!r}")
+        params.append(place)
+    return _Prepared(sql, params, compiler, queryset)
+
+
+def _value(values: dict, place: _Place) -> Any:
+    value = values[place.name]
+    if isinstance(value, RawSQL):
+        value = value.params[place.index]
+    elif place.index is not None:
+        value = value[place.index]
+    return place.adapt(value) if place.adapt else value
+
+
+def rows(shape: tuple, build: Callable[[SimpleNamespace], QuerySet], **values: Value) -> list:
+    """The rows of `build(values)`, its statement prepared once per process for `shape` (every
+    value that changes the statement's text: a filter present or not, a list's length, a
+    slice). `values`: ints, texts, dates, aware datetimes, lists of those, or RawSQL (its text
+    is part of the shape, its parameters values)."""
+    db = "default"
+    key = (
+        connections[db].vendor,
+        *shape,
+        *(v.sql for v in values.values() if isinstance(v, RawSQL)),
+    )
+    prepared = _CACHE.get(key)
+    if prepared is None:
+        prepared = _CACHE[key] = _prepare(build, values)
+    if not prepared.sql:
+        return []
+    params = [_value(values, p) if isinstance(p, _Place) else p for p in prepared.params]
+    compiler = copy.copy(prepared.compiler)
+    compiler.connection = connections[db]  # this thread's connection, not the preparer's
+    statement = prepared.sql
+    compiler.as_sql = lambda *args, **kwargs: (statement, params)
+    queryset = prepared.queryset._chain()
+    # This copy is read once, here, and dropped: nothing filters or counts it afterwards.
+    queryset.query.get_compiler = lambda *args, **kwargs: compiler
+    return list(queryset)

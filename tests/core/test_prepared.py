@@ -1,0 +1,140 @@
+"""Statements prepared once per shape (core.prepared) answer what the queryset answers, for
+every value given afterwards, and refuse a statement that would not."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from telesante.core import prepared
+from telesante.patients.models import Patient
+from tests.conftest import make_patient
+
+pytestmark = pytest.mark.django_db
+
+
+def by_name_and_birth(values):
+    return (
+        Patient.objects.filter(birth_name=values.name, birth_date__gte=values.born_after)
+        .select_related("gp")
+        .order_by("pk")
+    )
+
+
+def test_one_statement_serves_every_value_and_answers_as_the_queryset(world):
+    for n in range(3):
+        make_patient(world.ehpad_a, "ÉLUARD", f"Anaïs {n}", birth_date=f"195{n}-05-01")
+    make_patient(world.ehpad_a, "MORVAN", "Loïc", birth_date="1960-01-01")
+    shape = ("test", "by name and birth")
+    asked = [
+        ("ÉLUARD", datetime.date(1951, 1, 1)),
+        ("MORVAN", datetime.date(1900, 1, 1)),
+        ("ÉLUARD", datetime.date(1990, 1, 1)),
+    ]
+    for name, born_after in asked:
+        with CaptureQueriesContext(connection) as ctx:
+            rows = prepared.rows(shape, by_name_and_birth, name=name, born_after=born_after)
+        expected = list(by_name_and_birth(type("V", (), {"name": name, "born_after": born_after})))
+        assert [r.pk for r in rows] == [p.pk for p in expected]
+        assert [r.gp for r in rows] == [p.gp for p in expected]
+        assert len(ctx.captured_queries) == 1  # the join came with the rows
+    assert [
+        len(prepared.rows(shape, by_name_and_birth, name=n, born_after=d)) for n, d in asked
+    ] == [
+        2,
+        1,
+        0,
+    ]
+    assert sum(1 for key in prepared._CACHE if "by name and birth" in key) == 1
+
+
+def test_datetimes_lists_and_sql_values(world):
+    made = [make_patient(world.ehpad_a, "KERBRAT", f"Yann {n}") for n in range(4)]
+    now = timezone.now()
+    Patient.objects.filter(pk=made[0].pk).update(created_at=now - datetime.timedelta(days=3))
+    wall = RawSQL("SELECT id FROM patients_patient WHERE birth_name = %s", ["KERBRAT"])
+
+    def build(values):
+        return Patient.objects.filter(pk__in=values.keys, created_at__lt=values.before).filter(
+            pk__in=values.wall
+        )
+
+    keys = [made[0].pk, made[1].pk, made[2].pk]
+    yesterday = now - datetime.timedelta(days=1)
+    rows = prepared.rows(("test", "dt", 3), build, keys=keys, before=yesterday, wall=wall)
+    assert [r.pk for r in rows] == [made[0].pk]
+    later = now + datetime.timedelta(days=1)
+    rows = prepared.rows(("test", "dt", 3), build, keys=keys, before=later, wall=wall)
+    assert sorted(r.pk for r in rows) == keys
+    other = RawSQL("SELECT id FROM patients_patient WHERE birth_name = %s", ["NOBODY"])
+    assert prepared.rows(("test", "dt", 3), build, keys=keys, before=later, wall=other) == []
+
+
+def test_a_text_searched_inside_keeps_its_wildcards_literal(world):
+    make_patient(world.ehpad_a, "TAUX_50%", "Inès")
+    make_patient(world.ehpad_a, "TAUXA50X", "Inès")
+
+    def build(values):
+        return Patient.objects.filter(birth_name__contains=values.part).values_list(
+            "birth_name", flat=True
+        )
+
+    assert prepared.rows(("test", "contains"), build, part="X_50%") == ["TAUX_50%"]
+    assert sorted(prepared.rows(("test", "contains"), build, part="TAUX")) == [
+        "TAUXA50X",
+        "TAUX_50%",
+    ]
+
+
+def test_a_statement_with_a_value_of_its_own_is_refused(world):
+    with pytest.raises(ValueError, match="value of its own"):
+        prepared.rows(
+            ("test", "upper"),
+            lambda v: Patient.objects.filter(birth_name=v.name.upper()),
+            name="Éluard",
+        )
+    with pytest.raises(ValueError, match="text depends on its values"):
+        prepared.rows(
+            ("test", "text"),
+            lambda v: (
+                Patient.objects.filter(pk=v.n) if v.n % 2 else Patient.objects.filter(pk__gt=v.n)
+            ),
+            n=5,
+        )
+    with pytest.raises(TypeError, match="yes/no"):
+        prepared.rows(("test", "bool"), lambda v: Patient.objects.filter(dmp_objection=v.b), b=True)
+    with pytest.raises(TypeError, match="no stand-in for float"):
+        prepared.rows(("test", "float"), lambda v: Patient.objects.filter(pk=v.x), x=1.5)
+
+
+def test_an_empty_list_has_no_statement(world):
+    assert prepared.rows(("test", "none"), lambda v: Patient.objects.none(), n=1) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepared_in_one_thread_runs_in_another(territory):
+    from tests.conftest import make_structure
+
+    structure = make_structure("EHPAD Les Ajoncs")
+    patient = make_patient(structure, "GUÉGUEN", "Nolwenn")
+
+    def build(values):
+        return Patient.objects.filter(pk=values.pk)
+
+    assert prepared.rows(("test", "thread"), build, pk=patient.pk) == [patient]
+    found = []
+
+    def elsewhere() -> None:
+        try:
+            found.extend(prepared.rows(("test", "thread"), build, pk=patient.pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert found == [patient]

@@ -258,31 +258,48 @@ def _after(order: list[tuple[str, bool]], values: Sequence) -> Q:
     return after
 
 
+def _listing_form(items: "Listing") -> _Form:
+    key = (connection.vendor, *items.shape)
+    form = _FORMS.get(key)
+    if form is None:
+        form = _FORMS[key] = _form(items.queryset())
+    return form
+
+
+def _listing_keys(items: "Listing", start: int, stop: int, after: Sequence = ()) -> list:
+    """The keys of `items[start:stop]` after the position `after` (none: from the top), by a
+    statement prepared once per shape."""
+    order = _listing_form(items).order if after else []
+    values = dict(items.values)
+    values.update((f"after_{i}", value) for i, value in enumerate(after))
+
+    def keys(v: SimpleNamespace) -> QuerySet:
+        listed = items.build(v)
+        if after:
+            listed = listed.filter(
+                _after(order, [getattr(v, f"after_{i}") for i in range(len(after))])
+            )
+        return listed.values_list("pk", flat=True)[start:stop]
+
+    return prepared.rows(("keys", *items.shape, bool(after), start, stop), keys, **values)
+
+
+def window(items: "QuerySet | Listing", start: int, stop: int) -> list:
+    """`items[start:stop]`, by key (`rows_of`)."""
+    if isinstance(items, Listing):
+        return _by_key(_listing_form(items), _listing_keys(items, start, stop))
+    return rows_of(items, start, stop)
+
+
 def keyset_page(
     items: "QuerySet | Listing", start: list | None, limit: int
 ) -> tuple[list, list | None]:
     """`limit` rows of the ordered `items` after the position `start` (None: from the top),
     and the position of the last one when more follow."""
     if isinstance(items, Listing):
-        key = (connection.vendor, *items.shape)
-        form = _FORMS.get(key)
-        if form is None:
-            form = _FORMS[key] = _form(items.queryset())
-        values, after = dict(items.values), []
-        if start is not None:
-            after = _position(form, start)
-            values.update((f"after_{i}", value) for i, value in enumerate(after))
-
-        def keys(v: SimpleNamespace) -> QuerySet:
-            listed = items.build(v)
-            if after:
-                listed = listed.filter(
-                    _after(form.order, [getattr(v, f"after_{i}") for i in range(len(after))])
-                )
-            return listed.values_list("pk", flat=True)[: limit + 1]
-
-        shape = ("keys", *items.shape, bool(after), limit)
-        rows = _by_key(form, prepared.rows(shape, keys, **values))
+        form = _listing_form(items)
+        after = _position(form, start) if start is not None else []
+        rows = _by_key(form, _listing_keys(items, 0, limit + 1, after))
     else:
         form = _form(items)
         if start is not None:
@@ -298,17 +315,21 @@ class Chain:
     """Two ordered querysets read as one list (the first's rows, then the second's), sliced
     and counted without fetching what a page does not show."""
 
-    def __init__(self, first: QuerySet, second: QuerySet) -> None:
+    def __init__(self, first: "QuerySet | Listing", second: "QuerySet | Listing") -> None:
         self.first, self.second = first, second
         self._first_count: int | None = None
 
+    @staticmethod
+    def _whole(items: "QuerySet | Listing") -> QuerySet:
+        return items.queryset() if isinstance(items, Listing) else items
+
     def _head(self) -> int:
         if self._first_count is None:
-            self._first_count = self.first.count()
+            self._first_count = self._whole(self.first).count()
         return self._first_count
 
     def count(self) -> int:
-        return self._head() + self.second.count()
+        return self._head() + self._whole(self.second).count()
 
     def __len__(self) -> int:
         return self.count()
@@ -319,24 +340,30 @@ class Chain:
         if start is None:
             start = ["o", 0]
         if start[0] == "o" and isinstance(start[1], int) and start[1] >= 0 and len(start) == 2:
-            rows = rows_of(self.first, start[1], start[1] + limit + 1)
+            rows = window(self.first, start[1], start[1] + limit + 1)
             if len(rows) > limit:
                 return rows[:limit], ["o", start[1] + limit]
             if len(rows) == limit:  # the first list ends with the page: the second may follow
-                return rows, ["o", start[1] + limit] if self.second.exists() else None
+                return rows, ["o", start[1] + limit] if self._follows() else None
             more, after = keyset_page(self.second, None, limit - len(rows))
             return rows + more, after
         return keyset_page(self.second, start, limit)
+
+    def _follows(self) -> bool:
+        if isinstance(self.second, Listing):
+            return bool(_listing_keys(self.second, 0, 1))
+        return self.second.exists()
 
     def __getitem__(self, part: slice) -> list[Any]:
         if not isinstance(part, slice) or part.step is not None:
             raise TypeError("Chain is read by slices")
         start, stop = part.start or 0, part.stop
         head = self._head()
-        rows = list(self.first[start:stop]) if start < head else []
+        first, second = self._whole(self.first), self._whole(self.second)
+        rows = list(first[start:stop]) if start < head else []
         rest_start = max(0, start - head)
         if stop is None:
-            rows += list(self.second[rest_start:])
+            rows += list(second[rest_start:])
         elif stop > head:
-            rows += list(self.second[rest_start : stop - head])
+            rows += list(second[rest_start : stop - head])
         return rows

@@ -18,10 +18,13 @@ from telesante.patients.models import Patient
 from telesante.teleconsultation import services as tc_services
 from telesante.teleconsultation.models import TeleConsultation
 from telesante.teleexpertise import services as te_services
+from telesante.telesurveillance import enrolment as enrolments
+from telesante.telesurveillance.models import Alert, AlertState, Enrolment, EnrolmentState, Severity
 from tests.conftest import api_client, make_patient, make_structure
 from tests.directory.test_directory import _offer
 from tests.rooms.conftest import TC, booking
 from tests.teleexpertise.conftest import TE, answered, load_filieres, wound_request
+from tests.telesurveillance.conftest import TSV, new_enrolment
 
 
 def walk(
@@ -179,3 +182,42 @@ def test_rows_of_a_page_keep_their_joins_and_order_or_their_annotations(world):
     assert [(p.first_names, p.letters) for p in rows] == [("P4", 2), ("P3", 2)]
     assert len(ctx.captured_queries) == 2  # one statement, and the prefetch
     assert paging.rows_of(listed.filter(first_names="nobody"), 0, 5) == []
+
+
+def test_alerts_and_enrolments_by_cursor_with_ties_and_a_state(tsv: TSV):
+    """Prepared lists (paging.Listing): every value of their shape answers as the offset list,
+    whatever the ties on severity and time, with or without a state."""
+    at = timezone.now()
+    for n in range(7):
+        Alert.objects.create(
+            enrolment=tsv.enrolment,
+            patient=tsv.w.patient_a,
+            rule=f"r{n}",
+            severity=Severity.HIGH if n % 3 else Severity.CRITICAL,
+            message="Poids en hausse",
+            opened_at=at - datetime.timedelta(minutes=n // 2),  # pairs at the same minute
+            state=AlertState.OPEN if n % 2 else AlertState.ACKNOWLEDGED,
+        )
+    client = api_client(tsv.operator)
+    path = "/api/v1/telesurveillance/alerts"
+    for state in ("", "open", "acknowledged"):
+        filters = {"state": state} if state else {}
+        whole = [a["id"] for a in client.get(path, filters).json()]
+        assert len(whole) == {"": 7, "open": 3, "acknowledged": 4}[state]
+        for limit in (1, 2, 3):
+            ids, queries = walk(client, path, limit, **filters)
+            assert ids == whole
+            assert len(set(queries[:-1])) <= 1  # each full page costs the same
+    second = enrolments.enrol(
+        None,
+        tsv.operator,
+        new_enrolment(tsv.w, tsv.team, tsv.team_doctor, devices=["SC-0002"], programme="diabete"),
+    )
+    Enrolment.objects.filter(pk=second.pk).update(state=EnrolmentState.ENDED)
+    path = "/api/v1/telesurveillance/enrolments"
+    for state, expected in (("", [second.pk, tsv.enrolment.pk]), ("ended", [second.pk])):
+        filters = {"state": state} if state else {}
+        whole = [e["id"] for e in client.get(path, filters).json()]
+        assert whole == expected
+        assert walk(client, path, 1, **filters)[0] == whole
+    assert walk(api_client(tsv.other_operator), path, 1)[0] == []

@@ -115,6 +115,20 @@ def test_an_empty_list_has_no_statement(world):
     assert prepared.rows(("test", "none"), lambda v: Patient.objects.none(), n=1) == []
 
 
+def test_a_statement_django_leaves_out_for_the_stand_ins_is_read_as_a_queryset(world):
+    """No statement for the stand-ins (none(), a value out of a column's range) is no reason
+    to answer nothing for the request's values: their queryset is read instead."""
+
+    def build(values):
+        small = values.pk < 1000  # every stand-in is larger
+        return Patient.objects.filter(pk=values.pk) if small else Patient.objects.none()
+
+    patient = world.patient_a
+    assert patient.pk < 1000
+    assert prepared.rows(("test", "left out"), build, pk=patient.pk) == [patient]
+    assert prepared.rows(("test", "left out"), build, pk=patient.pk + 5000) == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_prepared_in_one_thread_runs_in_another(territory):
     from tests.conftest import make_structure

@@ -14,7 +14,8 @@ the first compilation; its prefetch_related lookups run as usual."""
 
 import copy
 import datetime
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -49,17 +50,12 @@ class _Prepared:
 _CACHE: dict[tuple, _Prepared] = {}
 
 
-def _number(k: int, i: int, n: int) -> int:
-    """A number no key holds, and no other stand-in (k < 1000, i < 500_000)."""
-    return -(1_000_000_000 + 1_000_000 * k + 2 * i + n)
-
-
-def _stand_in(value: Any, k: int, i: int, n: int) -> Any:
+def _stand_in(value: Any, k: int, i: int, n: int, numbers: Iterator[int]) -> Any:
     """The n-th stand-in (0 or 1) for element i of the k-th value, unlike any other."""
     if isinstance(value, bool):
         raise TypeError("a yes/no value changes the statement: put it in the shape")
     if isinstance(value, int):
-        return _number(k, i, n)
+        return next(numbers)
     if isinstance(value, str):
         return f"stand-in {k}.{i}.{n}"
     if isinstance(value, datetime.datetime):
@@ -71,17 +67,19 @@ def _stand_in(value: Any, k: int, i: int, n: int) -> Any:
 
 
 def _stand_ins(values: dict[str, Value], n: int) -> dict[str, Any]:
+    # Numbers within every integer column's range (a small integer's too: Django answers a
+    # value out of a column's range with no statement at all), one apart between the two sets.
+    numbers = itertools.count(1001 + n, 2)
     out: dict[str, Any] = {}
     for k, (name, value) in enumerate(values.items()):
         if isinstance(value, RawSQL):  # its parameters are passed through as they are
             out[name] = RawSQL(  # noqa: S611  (its own text: a stand-in for its parameters)
-                value.sql,
-                [_number(k, i, n) for i in range(len(value.params))],
+                value.sql, [next(numbers) for _ in value.params]
             )
         elif isinstance(value, list | tuple):
-            out[name] = [_stand_in(v, k, i, n) for i, v in enumerate(value)]
+            out[name] = [_stand_in(v, k, i, n, numbers) for i, v in enumerate(value)]
         else:
-            out[name] = _stand_in(value, k, 0, n)
+            out[name] = _stand_in(value, k, 0, n, numbers)
     return out
 
 
@@ -122,7 +120,7 @@ def _prepare(build: Callable[[SimpleNamespace], QuerySet], values: dict) -> _Pre
         compiler = queryset.query.get_compiler(queryset.db)
         try:
             sql, params = compiler.as_sql()
-        except EmptyResultSet:  # a list that is none(): no statement, no rows
+        except EmptyResultSet:  # none(), or a value Django answers without a statement
             return _Prepared("", [], compiler, queryset)
         builds.append((queryset, compiler, sql, params, stand_ins))
     (queryset, compiler, sql, first, stand_ins), (_q, _c, other_sql, second, others) = builds
@@ -166,8 +164,8 @@ def rows(shape: tuple, build: Callable[[SimpleNamespace], QuerySet], **values: V
     prepared = _CACHE.get(key)
     if prepared is None:
         prepared = _CACHE[key] = _prepare(build, values)
-    if not prepared.sql:
-        return []
+    if not prepared.sql:  # not prepared: the queryset itself, with the request's values
+        return list(build(SimpleNamespace(**values)))
     params = [_value(values, p) if isinstance(p, _Place) else p for p in prepared.params]
     compiler = copy.copy(prepared.compiler)
     compiler.connection = connections[db]  # this thread's connection, not the preparer's

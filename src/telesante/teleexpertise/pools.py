@@ -7,6 +7,7 @@ département; once the request is widened, reference experts (CHU) anywhere join
 from django.db.models import Q, QuerySet
 
 from telesante.accounts.models import User
+from telesante.acts.models import ActStatus
 from telesante.structures.models import Structure, StructureKind
 from telesante.teleexpertise.models import State, TeleExpertise
 
@@ -31,11 +32,15 @@ def pool_q(user: User, prefix: str = "", reference: bool | None = None) -> Q:
     in_territory = Q(**{f"{p}act__requesting_structure__departement__in": departements})
     widened = Q(**{f"{p}widened_at__isnull": False})
     reach = (in_territory | widened) if reference else in_territory
+    # The act's status mirrors the state: the requested acts of the specialty's filières in
+    # the territory are one range of a small index (acts.act_requested_filiere), instead of
+    # every waiting request's act read for its filière.
     return (
         Q(
             **{
                 f"{p}state__in": OPEN_STATES,
                 f"{p}named_expert__isnull": True,
+                f"{p}act__status": ActStatus.REQUESTED,
                 f"{p}act__filiere__specialty": user.specialty,
             }
         )

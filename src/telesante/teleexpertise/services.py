@@ -214,25 +214,27 @@ OPEN_ACT_STATUSES = [ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITI
 
 
 def _inbox_ids(user: User, open_only: bool) -> RawSQL:
-    """The ids of the requests addressed to the expert (claimed, named, or open in their pool),
-    as a UNION of index-driven arms (an OR across them would test every request), compiled
-    once per shape (`policy.compiled`)."""
-    reference = pools.at_reference_site(user) if user.specialty else None
+    """The ids of the requests addressed to the expert (claimed, named, or open in their pool,
+    within their territory or widened to their reference site), as a UNION of index-driven
+    arms (an OR across them would test every request), compiled once per shape
+    (`policy.compiled`)."""
 
     def build(who: User) -> QuerySet:
         claimed = TeleExpertise.objects.filter(claimed_by=who)
         if open_only:
             claimed = claimed.filter(state__in=OPEN_STATES)
         return claimed.values_list("pk", flat=True).union(
-            TeleExpertise.objects.filter(named_expert=who, state=State.POOLED).values_list(
-                "pk", flat=True
-            ),
-            TeleExpertise.objects.filter(pools.pool_q(who, reference=reference)).values_list(
-                "pk", flat=True
-            ),
+            *(
+                TeleExpertise.objects.filter(arm).values_list("pk", flat=True)
+                for arm in (
+                    Q(named_expert=who, state=State.POOLED),
+                    pools.pool_q(who, reference=False),
+                    pools.widened_q(who),
+                )
+            )
         )
 
-    return policy.compiled(user, ("inbox", open_only, bool(user.specialty), reference), build)
+    return policy.compiled(user, ("inbox", open_only, bool(user.specialty)), build)
 
 
 def open_inbox(user: User) -> QuerySet[TeleExpertise]:
@@ -240,9 +242,7 @@ def open_inbox(user: User) -> QuerySet[TeleExpertise]:
     reads the few ids of the UNION's arms, then each request by primary key. The arms hold
     open requests only: a test of the state here would have the planner walk the state index
     (thousands of open requests) to match it with the ids."""
-    return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, True)).exclude(
-        act__requester=user
-    )
+    return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, True)).exclude(act__requester=user)
 
 
 def inbox(user: User) -> QuerySet[TeleExpertise]:

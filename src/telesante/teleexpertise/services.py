@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from telesante.accounts.models import Profession, User
+from telesante.accounts.models import Membership, Profession, User
 from telesante.acts import filiere_forms
 from telesante.acts.models import Act, ActStatus, Filiere
 from telesante.core import audit, paging, policy
@@ -256,7 +256,9 @@ def _sent_by(user: User, teams: list[int], prefix: str = "") -> Q:
 
 
 def _teams(user: User) -> list[int]:
-    return list(policy.member_teams(user).values_list("pk", flat=True))
+    """The ids of the user's care teams (`policy.member_teams`), read from their memberships
+    alone (the (user, team) index), without the teams' rows and order."""
+    return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
 
 
 def outbox(user: User, teams: list[int] | None = None) -> QuerySet[TeleExpertise]:

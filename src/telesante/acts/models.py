@@ -169,6 +169,21 @@ class Act(models.Model):
             models.Index(fields=["kind", "status", "patient"], name="act_kind_status_patient"),
             # The indicators' monthly roll-up reads acts month by month (indicators/rollup.py).
             models.Index(fields=["requested_at"], name="act_requested_at"),
+            # A few thousand among a million, read by the télé-expertise boxes: the requests
+            # waiting in a filière's pools (teleexpertise.pools), and a requester's open ones
+            # (their teams' are act_team_status).
+            models.Index(
+                fields=["filiere", "requesting_structure"],
+                condition=models.Q(status=ActStatus.REQUESTED),
+                name="act_requested_filiere",
+            ),
+            models.Index(
+                fields=["requester"],
+                condition=models.Q(
+                    status__in=[ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITING_INFO]
+                ),
+                name="act_requester_open",
+            ),
         ]
 
     def __str__(self) -> str:

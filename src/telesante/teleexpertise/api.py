@@ -204,7 +204,9 @@ def listing(
     `limit` from `offset`, the total in the X-Total-Count header."""
     if box not in ("inbox", "outbox"):
         raise Http404
-    rows = services.listing(request.user, box, status or "", related=("act",))
+    rows = services.listing(
+        request.user, box, status or "", related=services.API_RELATED, only=services.API_ONLY
+    )
     found = paging.api_page(request, response, rows, offset, limit, cursor)
     audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in found])
     return api_rows.respond(request, response, TeleExpertiseOut, found)

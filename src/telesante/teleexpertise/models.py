@@ -79,6 +79,9 @@ class TeleExpertise(models.Model):
             models.Index(fields=["claimed_by", "act"], name="te_claimed_history"),
             # The requests an expert took and still has open: a few among thousands answered.
             models.Index(fields=["claimed_by", "state"], name="te_claimed_open"),
+            # The requests waiting for the expert they name: a few among the thousands that
+            # named them once.
+            models.Index(fields=["named_expert", "state"], name="te_named_open"),
         ]
 
     def __str__(self) -> str:

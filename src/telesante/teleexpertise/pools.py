@@ -4,9 +4,10 @@ The pool is the filière's experts working in a structure of the requesting stru
 département; once the request is widened, reference experts (CHU) anywhere join it.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from telesante.accounts.models import User
+from telesante.acts.models import ActStatus
 from telesante.structures.models import Structure, StructureKind
 from telesante.teleexpertise.models import State, TeleExpertise
 
@@ -17,6 +18,21 @@ OPEN_STATES = [State.POOLED]
 def at_reference_site(user: User) -> bool:
     """Whether the user works in a reference structure (CHU): widened requests reach them."""
     return Structure.objects.filter(memberships__user=user, kind__in=REFERENCE_KINDS).exists()
+
+
+def _waiting(user: User, p: str) -> Q:
+    """Open, unassigned requests of the user's specialty (p: path to TeleExpertise)."""
+    # The act's status mirrors the state: the requested acts of the specialty's filières are
+    # one range of a small index (acts.act_requested_filiere), instead of every waiting
+    # request's act read for its filière.
+    return Q(
+        **{
+            f"{p}state__in": OPEN_STATES,
+            f"{p}named_expert__isnull": True,
+            f"{p}act__status": ActStatus.REQUESTED,
+            f"{p}act__filiere__specialty": user.specialty,
+        }
+    )
 
 
 def pool_q(user: User, prefix: str = "", reference: bool | None = None) -> Q:
@@ -31,16 +47,17 @@ def pool_q(user: User, prefix: str = "", reference: bool | None = None) -> Q:
     in_territory = Q(**{f"{p}act__requesting_structure__departement__in": departements})
     widened = Q(**{f"{p}widened_at__isnull": False})
     reach = (in_territory | widened) if reference else in_territory
-    return (
-        Q(
-            **{
-                f"{p}state__in": OPEN_STATES,
-                f"{p}named_expert__isnull": True,
-                f"{p}act__filiere__specialty": user.specialty,
-            }
-        )
-        & reach
-    )
+    return _waiting(user, p) & reach
+
+
+def widened_q(user: User) -> Q:
+    """Open, unassigned requests widened beyond their territory, for a user who works at a
+    reference site: the site tested in the statement (once, before its rows are read) instead
+    of by a query of its own. With `pool_q(user, reference=False)`, the user's whole pool."""
+    if not user.specialty:
+        return Q(pk__in=[])
+    sites = Structure.objects.filter(memberships__user=user, kind__in=REFERENCE_KINDS)
+    return _waiting(user, "") & Q(widened_at__isnull=False) & Exists(sites)
 
 
 def pool_experts(te: TeleExpertise) -> QuerySet[User]:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from telesante.accounts.models import Profession, User
+from telesante.accounts.models import Membership, Profession, User
 from telesante.acts import filiere_forms
 from telesante.acts.models import Act, ActStatus, Filiere
 from telesante.core import audit, paging, policy
@@ -189,37 +189,60 @@ LIST_RELATED = (
     "claimed_by",
     "named_expert",
 )
+# The API's rows: the request and the act's columns `TeleExpertiseOut` shows; the act's other
+# columns (four dates among them) would be read and decoded for nothing.
+API_RELATED = ("act",)
+API_ONLY = (
+    "question",
+    "urgency",
+    "state",
+    "form_data",
+    "named_expert_id",
+    "claimed_by_id",
+    "opinion",
+    "recommendations",
+    "consultation_need",
+    "answered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "act__patient_id",
+    "act__filiere_id",
+    "act__requester_id",
+    "act__due_at",
+)
 OPEN_ACT_STATUSES = [ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITING_INFO]
 
 
 def _inbox_ids(user: User, open_only: bool) -> RawSQL:
-    """The ids of the requests addressed to the expert (claimed, named, or open in their pool),
-    as a UNION of index-driven arms (an OR across them would test every request), compiled
-    once per shape (`policy.compiled`)."""
-    reference = pools.at_reference_site(user) if user.specialty else None
+    """The ids of the requests addressed to the expert (claimed, named, or open in their pool,
+    within their territory or widened to their reference site), as a UNION of index-driven
+    arms (an OR across them would test every request), compiled once per shape
+    (`policy.compiled`)."""
 
     def build(who: User) -> QuerySet:
         claimed = TeleExpertise.objects.filter(claimed_by=who)
         if open_only:
             claimed = claimed.filter(state__in=OPEN_STATES)
         return claimed.values_list("pk", flat=True).union(
-            TeleExpertise.objects.filter(named_expert=who, state=State.POOLED).values_list(
-                "pk", flat=True
-            ),
-            TeleExpertise.objects.filter(pools.pool_q(who, reference=reference)).values_list(
-                "pk", flat=True
-            ),
+            *(
+                TeleExpertise.objects.filter(arm).values_list("pk", flat=True)
+                for arm in (
+                    Q(named_expert=who, state=State.POOLED),
+                    pools.pool_q(who, reference=False),
+                    pools.widened_q(who),
+                )
+            )
         )
 
-    return policy.compiled(user, ("inbox", open_only, bool(user.specialty), reference), build)
+    return policy.compiled(user, ("inbox", open_only, bool(user.specialty)), build)
 
 
 def open_inbox(user: User) -> QuerySet[TeleExpertise]:
     """The open requests addressed to the expert, their own requests excepted: the planner
-    reads the few ids of the UNION's arms, then each request by primary key."""
-    return TeleExpertise.objects.filter(
-        pk__in=_inbox_ids(user, True), state__in=OPEN_STATES
-    ).exclude(act__requester=user)
+    reads the few ids of the UNION's arms, then each request by primary key. The arms hold
+    open requests only: a test of the state here would have the planner walk the state index
+    (thousands of open requests) to match it with the ids."""
+    return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, True)).exclude(act__requester=user)
 
 
 def inbox(user: User) -> QuerySet[TeleExpertise]:
@@ -233,7 +256,9 @@ def _sent_by(user: User, teams: list[int], prefix: str = "") -> Q:
 
 
 def _teams(user: User) -> list[int]:
-    return list(policy.member_teams(user).values_list("pk", flat=True))
+    """The ids of the user's care teams (`policy.member_teams`), read from their memberships
+    alone (the (user, team) index), without the teams' rows and order."""
+    return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
 
 
 def outbox(user: User, teams: list[int] | None = None) -> QuerySet[TeleExpertise]:
@@ -249,9 +274,11 @@ def listing(
     box: str,
     state: str = "",
     related: tuple[str, ...] = LIST_RELATED,
+    only: tuple[str, ...] = (),
 ) -> paging.Chain:
     """Open requests first, the nearest deadline on top; then the history, newest first: read
-    by slices (pages) and counted.
+    by slices (pages) and counted. `related`: the joins loaded with each row; `only`: their
+    columns read, when not all (the API's, `API_RELATED` and `API_ONLY`).
 
     The few open ones are found by id first (an expert's inbox keeps every request they ever
     answered), then fetched and sorted; the history walks the ids backwards (ids follow time).
@@ -265,20 +292,20 @@ def listing(
     else:
         teams = _teams(user)
         history = outbox(user, teams)
-        # The act's status mirrors the request's state: a team's open acts are one index
-        # range (acts.act_team_status).
-        open_acts = Act.objects.filter(
-            _sent_by(user, teams), kind=ActKind.TELEEXPERTISE, status__in=OPEN_ACT_STATUSES
-        )
-        items = TeleExpertise.objects.filter(
-            pk__in=list(open_acts.values_list("pk", flat=True)), state__in=OPEN_STATES
+        # The act's status mirrors the request's state: the user's and their teams' open acts
+        # are two small index ranges (acts.act_requester_open, acts.act_team_status).
+        items = history.filter(
+            act__kind=ActKind.TELEEXPERTISE,
+            act__status__in=OPEN_ACT_STATUSES,
+            state__in=OPEN_STATES,
         )
     if state:
         items, history = items.filter(state=state), history.filter(state=state)
-    return paging.Chain(
-        items.select_related(*related).order_by("act__due_at", "pk"),
-        history.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk"),
-    )
+    items = items.select_related(*related).order_by("act__due_at", "pk")
+    history = history.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk")
+    if only:
+        items, history = items.only(*only), history.only(*only)
+    return paging.Chain(items, history)
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> TeleExpertise:

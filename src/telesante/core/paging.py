@@ -170,11 +170,12 @@ class _Form:
 _FORMS: dict[tuple, _Form] = {}
 
 
-def _form(items: QuerySet) -> _Form:
+def _form(items: QuerySet, keyset: bool = True) -> _Form:
+    """The list's form; its order only when it is read by keyset (`_ordering` checks it)."""
     query = items.query
     return _Form(
         items.model,
-        _ordering(items),
+        _ordering(items) if keyset else [],
         query.select_related,
         query.deferred_loading,
         tuple(items._prefetch_related_lookups),
@@ -190,14 +191,7 @@ def rows_of(items: QuerySet, start: int, stop: int) -> list:
     if items.query.annotations or items.query.distinct or items._fields is not None:
         return list(items[start:stop])
     keys = list(items.values_list("pk", flat=True)[start:stop])
-    query = items.query
-    form = _Form(
-        items.model,
-        [],
-        query.select_related,
-        query.deferred_loading,
-        tuple(items._prefetch_related_lookups),
-    )
+    form = _form(items, keyset=False)
     return _by_key(form, keys)
 
 
@@ -258,11 +252,11 @@ def _after(order: list[tuple[str, bool]], values: Sequence) -> Q:
     return after
 
 
-def _listing_form(items: "Listing") -> _Form:
-    key = (connection.vendor, *items.shape)
+def _listing_form(items: "Listing", keyset: bool = True) -> _Form:
+    key = (connection.vendor, keyset, *items.shape)
     form = _FORMS.get(key)
     if form is None:
-        form = _FORMS[key] = _form(items.queryset())
+        form = _FORMS[key] = _form(items.queryset(), keyset)
     return form
 
 
@@ -287,7 +281,7 @@ def _listing_keys(items: "Listing", start: int, stop: int, after: Sequence = ())
 def window(items: "QuerySet | Listing", start: int, stop: int) -> list:
     """`items[start:stop]`, by key (`rows_of`)."""
     if isinstance(items, Listing):
-        return _by_key(_listing_form(items), _listing_keys(items, start, stop))
+        return _by_key(_listing_form(items, keyset=False), _listing_keys(items, start, stop))
     return rows_of(items, start, stop)
 
 

@@ -94,9 +94,9 @@ def _places(values: dict[str, Value], stand_ins: dict[str, Any], connection) -> 
         else:
             items = [(None, value)]
         for i, v in items:
-            found[(type(v), v)] = _Place(name, i)
+            found[_key(v)] = _Place(name, i)
             for adapt in _adapters(v, connection):
-                found[(type(adapt(v)), adapt(v))] = _Place(name, i, adapt)
+                found[_key(adapt(v))] = _Place(name, i, adapt)
     return found
 
 
@@ -130,15 +130,31 @@ def _prepare(build: Callable[[SimpleNamespace], QuerySet], values: dict) -> _Pre
     mine, theirs = _places(values, stand_ins, connection), _places(values, others, connection)
     params: list = []
     for a, b in zip(first, second, strict=True):
-        if a == b and (type(a), a) not in mine:
+        if a == b and _key(a) not in mine:
             params.append(a)
             continue
-        place = mine.get((type(a), a))
-        other = theirs.get((type(b), b))
+        place, other = mine.get(_key(a)), theirs.get(_key(b))
         if place is None or other is None or (other.name, other.index) != (place.name, place.index):
             raise ValueError(f"the statement holds a value of its own where a value goes: {a!r}")
-        params.append(place)
+        # With values bound by the server, Django wraps an integer in the type of its column
+        # (psycopg's Int2…): each request's value is wrapped the same way.
+        wrap = type(a)
+        params.append(place if wrap is _key(a)[0] else _wrapped(place, wrap))
     return _Prepared(sql, params, compiler, queryset)
+
+
+def _key(value: Any) -> tuple:
+    """A parameter as a key: an integer or a text whatever class the backend wraps it in."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (int, int(value))
+    if isinstance(value, str):
+        return (str, str(value))
+    return (type(value), value)
+
+
+def _wrapped(place: _Place, wrap: type) -> _Place:
+    adapt = place.adapt
+    return _Place(place.name, place.index, (lambda v: wrap(adapt(v))) if adapt else wrap)
 
 
 def _value(values: dict, place: _Place) -> Any:

@@ -6,6 +6,7 @@ the audit trail (`core.audit`), and leaves nothing half-saved (one transaction p
 
 import datetime
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -238,11 +239,15 @@ def _inbox_ids(user: User, open_only: bool) -> RawSQL:
 
 
 def open_inbox(user: User) -> QuerySet[TeleExpertise]:
-    """The open requests addressed to the expert, their own requests excepted: the planner
-    reads the few ids of the UNION's arms, then each request by primary key. The arms hold
-    open requests only: a test of the state here would have the planner walk the state index
-    (thousands of open requests) to match it with the ids."""
-    return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, True)).exclude(act__requester=user)
+    """The open requests addressed to the expert, their own requests excepted."""
+    return _open_inbox(_inbox_ids(user, True), user.pk)
+
+
+def _open_inbox(ids: RawSQL, user_id: int) -> QuerySet[TeleExpertise]:
+    """The planner reads the few ids of the UNION's arms (`ids`), then each request by primary
+    key. The arms hold open requests only: a test of the state here would have the planner
+    walk the state index (thousands of open requests) to match it with the ids."""
+    return TeleExpertise.objects.filter(pk__in=ids).exclude(act__requester=user_id)
 
 
 def inbox(user: User) -> QuerySet[TeleExpertise]:
@@ -250,7 +255,7 @@ def inbox(user: User) -> QuerySet[TeleExpertise]:
     return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, False)).exclude(act__requester=user)
 
 
-def _sent_by(user: User, teams: list[int], prefix: str = "") -> Q:
+def _sent_by(user: User | int, teams: list[int], prefix: str = "") -> Q:
     """Sent by the user or from one of their care teams (prefix: path to the act)."""
     return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_team__in": teams})
 
@@ -282,30 +287,54 @@ def listing(
 
     The few open ones are found by id first (an expert's inbox keeps every request they ever
     answered), then fetched and sorted; the history walks the ids backwards (ids follow time).
-    A constant number of queries a page, each served by an index."""
+    A constant number of queries a page, each served by an index; read by cursor, each is
+    prepared once per shape (`paging.Listing`)."""
     if not policy.may_handle_patients(user):
         raise PermissionDenied
-    if box == "inbox":
-        history = TeleExpertise.objects.filter(claimed_by=user).exclude(act__requester=user)
-        items = open_inbox(user)  # open states only already: a second test of the state
-        # would have the planner expect one row and walk the state index, not the keys
+    inbox_box = box == "inbox"
+    values: dict = {"user": user.pk}
+    if inbox_box:
+        values["ids"] = _inbox_ids(user, True)
     else:
-        teams = _teams(user)
-        history = outbox(user, teams)
-        # The act's status mirrors the request's state: the user's and their teams' open acts
-        # are two small index ranges (acts.act_requester_open, acts.act_team_status).
-        items = history.filter(
-            act__kind=ActKind.TELEEXPERTISE,
-            act__status__in=OPEN_ACT_STATUSES,
-            state__in=OPEN_STATES,
-        )
+        values["teams"] = _teams(user)
     if state:
-        items, history = items.filter(state=state), history.filter(state=state)
-    items = items.select_related(*related).order_by("act__due_at", "pk")
-    history = history.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk")
-    if only:
-        items, history = items.only(*only), history.only(*only)
-    return paging.Chain(items, history)
+        values["state"] = state
+
+    def sent(v: SimpleNamespace) -> QuerySet[TeleExpertise]:
+        return TeleExpertise.objects.filter(_sent_by(v.user, v.teams, "act__"))
+
+    def history(v: SimpleNamespace) -> QuerySet[TeleExpertise]:
+        if inbox_box:
+            items = TeleExpertise.objects.filter(claimed_by=v.user).exclude(act__requester=v.user)
+        else:
+            items = sent(v)
+        if state:
+            items = items.filter(state=v.state)
+        items = items.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk")
+        return items.only(*only) if only else items
+
+    def open_requests(v: SimpleNamespace) -> QuerySet[TeleExpertise]:
+        if inbox_box:  # open states only already: a second test of the state would have the
+            # planner expect one row and walk the state index, not the keys
+            items = _open_inbox(v.ids, v.user)
+        else:
+            # The act's status mirrors the request's state: the user's and their teams' open
+            # acts are two small index ranges (acts.act_requester_open, acts.act_team_status).
+            items = sent(v).filter(
+                act__kind=ActKind.TELEEXPERTISE,
+                act__status__in=OPEN_ACT_STATUSES,
+                state__in=OPEN_STATES,
+            )
+        if state:
+            items = items.filter(state=v.state)
+        items = items.select_related(*related).order_by("act__due_at", "pk")
+        return items.only(*only) if only else items
+
+    shape = ("teleexpertise", box, bool(state), related, only, len(values.get("teams", ())))
+    return paging.Chain(
+        paging.Listing((*shape, "open"), open_requests, values),
+        paging.Listing((*shape, "history"), history, values),
+    )
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> TeleExpertise:

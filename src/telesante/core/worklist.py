@@ -27,6 +27,7 @@ from django.db.models import (
     Subquery,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -57,8 +58,8 @@ EXCERPT = 140
 
 class Given(Expression):
     """A value a section's statement takes at each run (`_rows`): a column's value (or a list
-    of them, for IN), prepared by `output_field` as a filter's would be, or a queryset, whose
-    SQL takes its place (a subquery: the wall's id list, the user's teams)."""
+    of them, for IN), prepared by `output_field` as a filter's would be, or a queryset or a
+    RawSQL, whose SQL takes its place (a subquery: the wall's id list, the user's teams)."""
 
     def __init__(self, name: str, output_field: Field | None = None) -> None:
         super().__init__(output_field=output_field or IntegerField())
@@ -111,6 +112,9 @@ class _Statement:
                     subquery, subparams = "SELECT NULL WHERE 1 = 0", []
                 sql.append(subquery)
                 params.extend(subparams)
+            elif isinstance(value, RawSQL):  # an id list compiled once (policy.compiled)
+                sql.append(value.sql)
+                params.extend(value.params)
             elif isinstance(value, list):
                 if not value:  # IN (): no row
                     return []
@@ -517,13 +521,15 @@ def monitoring_section(user) -> Section:
         "alerts",
         _alert_rows,
         visible=tsv_alerts.visible(user).values("pk"),
-        teams=policy.member_teams(user).values("pk"),
+        teams=policy.compiled(user, ("teams",), lambda who: policy.member_teams(who).values("pk")),
     )
     soon = timezone.localdate() + datetime.timedelta(days=ENDING_DAYS)
     flagged = _rows(
         "flagged",
         _flagged_rows,
-        enrolments=tsv_alerts.team_enrolments(user).values("pk"),
+        enrolments=policy.compiled(
+            user, ("team enrolments",), lambda who: tsv_alerts.team_enrolments(who).values("pk")
+        ),
         soon=soon,
     )
     lines = [
@@ -588,7 +594,11 @@ def deployment_section(user) -> Section:
         "sites",
         _site_rows,
         me=user.pk,
-        administered=policy.administered_structures(user).values("pk"),
+        administered=policy.compiled(
+            user,
+            ("administered",),
+            lambda who: policy.administered_structures(who).order_by().values("pk"),
+        ),
     ):
         _name, milestones = sites.setdefault(row["pk"], (row["structure__name"], []))
         if row["milestones__step"] is not None:

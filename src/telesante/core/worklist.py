@@ -583,12 +583,7 @@ def _site_rows() -> QuerySet:
 def deployment_section(user) -> Section:
     """The next milestone of each site the user administers or follows as support officer,
     the nearest planned date first."""
-    may_view = deployment.may_view(user)
-    section = Section(
-        "deployment",
-        _("Déploiement de mes sites"),
-        all_url=reverse("deployment_overview") if may_view else "",
-    )
+    section = Section("deployment", _("Déploiement de mes sites"))
     sites: dict[int, tuple[str, list[Milestone]]] = {}
     for row in _rows(
         "sites",
@@ -609,6 +604,10 @@ def deployment_section(user) -> Section:
                     done_on=row["milestones__done_on"],
                 )
             )
+    if not sites:  # no section: whether the user may see the overview needs no query
+        return section
+    may_view = deployment.may_view(user)
+    section.all_url = reverse("deployment_overview") if may_view else ""
     today = timezone.localdate()
     found = []
     for structure_id, (name, milestones) in sites.items():

@@ -239,18 +239,21 @@ LIST_RELATED = (
 API_RELATED = ("act__room", "assists__room")
 
 
+def listed_acts(user: User, party_only: bool = False) -> QuerySet[Act]:
+    """The acts whose téléconsultations `listing` shows (the wall, of this list's kinds)."""
+    if party_only:
+        return policy.party_acts(user, KINDS)
+    return policy.visible_acts(user, KINDS)
+
+
 def listing(
     user: User, party_only: bool = False, related: tuple[str, ...] = LIST_RELATED
 ) -> QuerySet[TeleConsultation]:
     """The téléconsultations the user sees, newest first; `party_only`: only those the user
     is a party to (their agenda), the smaller list of the same wall. `related`: the joins
     loaded with each row (the pages' by default, with the performers)."""
-    if party_only:
-        acts = policy.party_acts(user, KINDS).values("pk")
-    else:
-        acts = policy.visible_acts(user, KINDS).values("pk")
     items = (
-        TeleConsultation.objects.filter(act__in=acts)
+        TeleConsultation.objects.filter(act__in=listed_acts(user, party_only).values("pk"))
         .select_related(*related)
         .order_by("-scheduled_at", "-pk")
     )

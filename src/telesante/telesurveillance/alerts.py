@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telesante.accounts.models import User
-from telesante.acts.models import ActKind
+from telesante.acts.models import Act, ActKind
 from telesante.core import audit, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
@@ -105,10 +105,13 @@ def visible(user: User) -> QuerySet[Alert]:
     """Alerts of the patients monitored by the user's teams or prescribed by the user."""
     if not policy.may_handle_patients(user):
         return Alert.objects.none()
-    # The monitoring's act carries the rule: its opérateur team and its prescriber see it.
-    return Alert.objects.filter(
-        enrolment_id__in=policy.visible_acts(user, [ActKind.TELESURVEILLANCE]).values("pk")
-    )
+    return Alert.objects.filter(enrolment_id__in=visible_monitorings(user).values("pk"))
+
+
+def visible_monitorings(user: User) -> QuerySet[Act]:
+    """The monitorings (their acts) whose alerts the user sees: the monitoring's act carries
+    the rule, its opérateur team and its prescriber see it."""
+    return policy.visible_acts(user, [ActKind.TELESURVEILLANCE])
 
 
 def get(request: HttpRequest | None, user: User, pk: int) -> Alert:

@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
@@ -58,8 +57,9 @@ EXCERPT = 140
 
 class Given(Expression):
     """A value a section's statement takes at each run (`_rows`): a column's value (or a list
-    of them, for IN), prepared by `output_field` as a filter's would be, or a queryset or a
-    RawSQL, whose SQL takes its place (a subquery: the wall's id list, the user's teams)."""
+    of them, for IN), prepared by `output_field` as a filter's would be, or a queryset (not
+    none(), which has no SQL) or a RawSQL, whose SQL takes its place (a subquery: the wall's id
+    list, the user's teams)."""
 
     def __init__(self, name: str, output_field: Field | None = None) -> None:
         super().__init__(output_field=output_field or IntegerField())
@@ -106,10 +106,7 @@ class _Statement:
             elif isinstance(value := given[param.name], QuerySet):
                 if not value.query.is_sliced:  # in a subquery, order is for nothing
                     value = value.order_by()
-                try:
-                    subquery, subparams = value.query.sql_with_params()
-                except EmptyResultSet:  # none(): IN it is false, as Django would have it
-                    subquery, subparams = "SELECT NULL WHERE 1 = 0", []
+                subquery, subparams = value.query.sql_with_params()
                 sql.append(subquery)
                 params.extend(subparams)
             elif isinstance(value, RawSQL):  # an id list compiled once (policy.compiled)

@@ -84,6 +84,18 @@ def test_expert_gets_urgent_first_then_by_deadline_and_sees_the_requester_replie
     assert section(t.w.nurse_b, "expert") is None
 
 
+def test_each_expert_gets_their_own_claims_from_the_statement_compiled_once(te_world):
+    """The sections' statements are compiled once per process, then given each request's
+    values: one holding the first user's would show their requests to the next."""
+    t = te_world
+    first, second, pooled = (services.create(None, t.w.nurse_a, wound_request(t)) for _ in "abc")
+    services.claim(None, t.wound_expert, first)
+    services.claim(None, t.wound_expert_2, second)
+    for _round in range(2):
+        assert sorted(urls(t.wound_expert, "expert")) == sorted([te_url(first), te_url(pooled)])
+        assert sorted(urls(t.wound_expert_2, "expert")) == sorted([te_url(second), te_url(pooled)])
+
+
 # Requester
 
 

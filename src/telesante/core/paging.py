@@ -197,7 +197,7 @@ def rows_of(items: QuerySet, start: int, stop: int) -> list:
 
 def _by_key(form: _Form, keys: list) -> list:
     """The rows of these keys, in their order, with the form's joins: a statement prepared
-    once per form and number of keys, padded to a power of two by repeating the last key."""
+    once per form and number of keys (`prepared.padded`)."""
     if not keys:
         return []
 
@@ -207,7 +207,7 @@ def _by_key(form: _Form, keys: list) -> list:
         rows.query.deferred_loading = form.deferred
         return rows.prefetch_related(*form.lookups)
 
-    padded = keys + keys[-1:] * ((1 << (len(keys) - 1).bit_length()) - len(keys))
+    padded = prepared.padded(keys)
     names, defer = form.deferred
     shape = (
         "by_key",

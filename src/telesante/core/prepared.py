@@ -166,6 +166,12 @@ def _value(values: dict, place: _Place) -> Any:
     return place.adapt(value) if place.adapt else value
 
 
+def padded(keys: list) -> list:
+    """Keys padded to a power of two by repeating the last one: a list of keys (IN) changes
+    the statement's text with its length, a few lengths make a few statements."""
+    return keys + keys[-1:] * ((1 << max(len(keys) - 1, 0).bit_length()) - len(keys))
+
+
 def rows(shape: tuple, build: Callable[[SimpleNamespace], QuerySet], **values: Value) -> list:
     """The rows of `build(values)`, its statement prepared once per process for `shape` (every
     value that changes the statement's text: a filter present or not, a list's length, a

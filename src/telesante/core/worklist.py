@@ -7,8 +7,18 @@ patient listed is audited."""
 
 import datetime
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -16,18 +26,21 @@ from django.utils.formats import date_format, time_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from telesante.acts.models import ActStatus
-from telesante.core import audit, paging, policy
+from telesante.accounts.models import User
+from telesante.acts.models import Act, ActKind, ActStatus
+from telesante.core import audit, policy, prepared
 from telesante.core.models import AuditAction
 from telesante.deployment import services as deployment
-from telesante.deployment.models import SiteDeployment
+from telesante.deployment.models import Milestone, SiteDeployment
 from telesante.notifications.models import Notification
+from telesante.patients.models import Patient
 from telesante.rooms import services as rooms
 from telesante.teleconsultation import services as teleconsultation
+from telesante.teleconsultation.models import TeleConsultation
 from telesante.teleexpertise import services as teleexpertise
 from telesante.teleexpertise.models import Decline, Message, State, TeleExpertise, Urgency
 from telesante.telesurveillance import alerts as tsv_alerts
-from telesante.telesurveillance.models import Severity
+from telesante.telesurveillance.models import Alert, Enrolment, Severity
 
 SECTION_SIZE = 10
 ENDING_DAYS = 14  # a monitoring ending within two weeks: renew it or write the final report
@@ -75,8 +88,37 @@ def _local_time(when: datetime.datetime) -> str:
     return time_format(timezone.localtime(when), "H:i")
 
 
-def _te_url(te: TeleExpertise) -> str:
-    return reverse("teleexpertise_detail", args=[te.pk])
+def _te_url(pk: int) -> str:
+    return reverse("teleexpertise_detail", args=[pk])
+
+
+# The patient and the act of a row (its "act__…" columns): shown, and sent to the audit trail.
+PATIENT_COLUMNS = ("act__patient_id", "act__patient__birth_name", "act__patient__first_names")
+
+
+def _patient(row: dict, prefix: str = "act__") -> Patient:
+    # from_db: a row's few columns, the others deferred (the constructor filled every field's
+    # default, 30-50 µs an instance).
+    return Patient.from_db(
+        None,
+        ["id", "birth_name", "first_names"],
+        [
+            row[f"{prefix}{column}"]
+            for column in ("patient_id", "patient__birth_name", "patient__first_names")
+        ],
+    )
+
+
+def _act(pk: int, row: dict) -> Act:
+    return Act.from_db(None, ["id", "patient_id"], [pk, row["act__patient_id"]])
+
+
+def _claimed_by(row: dict) -> User:
+    return User(
+        first_name=row["claimed_by__first_name"],
+        last_name=row["claimed_by__last_name"],
+        email=row["claimed_by__email"],
+    )
 
 
 def _latest(model, column: str) -> Subquery:
@@ -85,6 +127,23 @@ def _latest(model, column: str) -> Subquery:
         model.objects.filter(teleexpertise=OuterRef("pk"))
         .order_by("-created_at", "-pk")
         .values(column)[:1]
+    )
+
+
+def _expert_rows(v: SimpleNamespace) -> QuerySet:
+    return (
+        TeleExpertise.objects.filter(pk__in=v.keys)
+        .annotate(last_author=_latest(Message, "author"))
+        .values(
+            "pk",
+            "state",
+            "urgency",
+            "last_author",
+            "act__due_at",
+            "act__filiere__name",
+            "act__requesting_structure__name",
+            *PATIENT_COLUMNS,
+        )
     )
 
 
@@ -99,39 +158,98 @@ def expert_section(user) -> Section:
     )
     if not user.specialty:
         return section
+    # The keys through the inbox (its UNION) by the ORM, then the rows with their joins by key:
+    # in one statement, or with the inbox as a subquery of another, PostgreSQL joined every
+    # request to its act before meeting the UNION (1-2 s for the wound-care expert).
     urgent_first = Case(When(urgency=Urgency.URGENT, then=0), default=1)
-    items = (
-        teleexpertise.open_inbox(user)
-        .exclude(state=State.WAITING_INFO)
-        .annotate(last_author=_latest(Message, "author"))
-        .select_related("act__patient", "act__filiere", "act__requesting_structure")
-        .order_by(urgent_first, F("act__due_at").asc(nulls_last=True), "pk")
+    keys = prepared.rows(
+        ("worklist", "expert keys", bool(user.specialty)),
+        lambda v: (
+            teleexpertise.open_requests(v.ids, v.me)
+            .exclude(state=State.WAITING_INFO)
+            .order_by(urgent_first, F("act__due_at").asc(nulls_last=True), "pk")
+            .values_list("pk", flat=True)[: SECTION_SIZE + 1]
+        ),
+        ids=teleexpertise.open_inbox_ids(user),
+        me=user.pk,
     )
+    padded = prepared.padded(keys)
+    shape = ("worklist", "expert", len(padded))
+    found = {row["pk"]: row for row in prepared.rows(shape, _expert_rows, keys=padded)}
     now = timezone.now()
     lines = []
-    for te in items[: SECTION_SIZE + 1]:
-        if te.state == State.POOLED and te.urgency == Urgency.URGENT:
+    for row in (found[key] for key in keys if key in found):  # in the keys' order
+        urgent, due = row["urgency"] == Urgency.URGENT, row["act__due_at"]
+        if row["state"] == State.POOLED and urgent:
             title = _("Nouvelle demande urgente")
-        elif te.state == State.POOLED:
+        elif row["state"] == State.POOLED:
             title = _("Nouvelle demande")
-        elif te.last_author not in (None, user.pk):
+        elif row["last_author"] not in (None, user.pk):
             title = _("Le demandeur a répondu à votre question")
         else:
             title = _("Avis à rendre")
-        overdue = te.act.due_at is not None and te.act.due_at < now
+        overdue = due is not None and due < now
         lines.append(
             Line(
-                url=_te_url(te),
+                url=_te_url(row["pk"]),
                 title=title,
-                note=f"{te.act.filiere.name} · {te.act.requesting_structure.name}",
-                patient=te.act.patient,
-                when=te.act.due_at,
+                note=f"{row['act__filiere__name']} · {row['act__requesting_structure__name']}",
+                patient=_patient(row),
+                when=due,
                 when_label=_("en retard, échéance") if overdue else _("échéance"),
-                tone="urgent" if te.urgency == Urgency.URGENT or overdue else "",
-                audited=te.act,
+                tone="urgent" if urgent or overdue else "",
+                audited=_act(row["pk"], row),
             )
         )
     return _cut(section, lines)
+
+
+def _waiting_requests(v: SimpleNamespace) -> QuerySet:
+    # The user's own requests (in their outbox by definition) that wait for them, found by
+    # three index-driven arms (by state, or by the unread notifications): an OR would have the
+    # planner walk every act by deadline to keep the user's few.
+    unread_acts = Notification.objects.filter(user_id=v.me, read_at__isnull=True).values("act")
+    declined = Exists(Decline.objects.filter(teleexpertise=OuterRef("pk")))
+    mine = TeleExpertise.objects.filter(act__requester_id=v.me)
+    return (
+        mine.filter(state=State.WAITING_INFO)
+        .values("pk")
+        .union(
+            mine.filter(declined, state=State.POOLED).values("pk"),
+            mine.filter(state=State.ANSWERED, act__in=unread_acts).values("pk"),
+        )
+    )
+
+
+def _requester_rows(v: SimpleNamespace) -> QuerySet:
+    # By key, listed: as a subquery, the UNION would be joined last, after every request
+    # (join_collapse_limit keeps the joins in their written order).
+    return (
+        TeleExpertise.objects.filter(pk__in=v.waiting)
+        .annotate(
+            last_message=_latest(Message, "body"),
+            last_decline=_latest(Decline, "reason"),
+        )
+        .values(
+            "pk",
+            "state",
+            "last_message",
+            "last_decline",
+            "act__filiere__name",
+            "claimed_by",
+            "claimed_by__first_name",
+            "claimed_by__last_name",
+            "claimed_by__email",
+            *PATIENT_COLUMNS,
+        )
+        .order_by(  # the expert's questions first, then the declines, then the answers
+            Case(
+                When(state=State.WAITING_INFO, then=0), When(state=State.POOLED, then=1), default=2
+            ),
+            "act__due_at",
+            "pk",
+        )[: SECTION_SIZE + 1]
+    )
 
 
 def requester_section(user) -> Section:
@@ -144,55 +262,31 @@ def requester_section(user) -> Section:
     )
     if not teleexpertise.may_request(user):
         return section
-    unread_acts = Notification.objects.filter(user=user, read_at__isnull=True).values("act")
-    declined = Exists(Decline.objects.filter(teleexpertise=OuterRef("pk")))
-    # The user's own requests (in their outbox by definition) that wait for them, found by
-    # three index-driven arms (by state, or by the unread notifications): an OR would have the
-    # planner walk every act by deadline to keep the user's few.
-    mine = TeleExpertise.objects.filter(act__requester=user)
-    waiting = list(
-        mine.filter(state=State.WAITING_INFO)
-        .values_list("pk", flat=True)
-        .union(
-            mine.filter(declined, state=State.POOLED).values_list("pk", flat=True),
-            mine.filter(state=State.ANSWERED, act__in=unread_acts).values_list("pk", flat=True),
-        )
-    )
-    items = list(
-        TeleExpertise.objects.filter(pk__in=waiting)
-        .annotate(
-            last_message=_latest(Message, "body"),
-            last_decline=_latest(Decline, "reason"),
-        )
-        .select_related("act__patient", "act__filiere", "claimed_by")
-        .order_by(  # the expert's questions first, then the declines, then the answers
-            Case(
-                When(state=State.WAITING_INFO, then=0), When(state=State.POOLED, then=1), default=2
-            ),
-            "act__due_at",
-            "pk",
-        )[: SECTION_SIZE + 1]
-    )
     lines = []
-    for te in items:
-        if te.state == State.WAITING_INFO:
-            title, note = _("Question de l'expert"), te.last_message or ""
-        elif te.state == State.POOLED:
+    waiting = [
+        row["pk"] for row in prepared.rows(("worklist", "waiting"), _waiting_requests, me=user.pk)
+    ]
+    padded = prepared.padded(waiting)
+    shape = ("worklist", "requests", len(padded))
+    for row in prepared.rows(shape, _requester_rows, waiting=padded):
+        if row["state"] == State.WAITING_INFO:
+            title, note = _("Question de l'expert"), row["last_message"] or ""
+        elif row["state"] == State.POOLED:
             title = _("Demande déclinée, retournée au groupe d'experts")
-            note = _("Motif : %(reason)s") % {"reason": te.last_decline}
+            note = _("Motif : %(reason)s") % {"reason": row["last_decline"]}
         else:
             title = _("Nouvelle réponse de l'expert")
-            note = str(te.claimed_by or "")
+            note = str(_claimed_by(row)) if row["claimed_by"] is not None else ""
         lines.append(
             Line(
-                url=_te_url(te),
+                url=_te_url(row["pk"]),
                 title=title,
                 note=" — ".join(
-                    filter(None, [te.act.filiere.name, Truncator(note).chars(EXCERPT)])
+                    filter(None, [row["act__filiere__name"], Truncator(note).chars(EXCERPT)])
                 ),
-                patient=te.act.patient,
-                tone="urgent" if te.state == State.WAITING_INFO else "",
-                audited=te.act,
+                patient=_patient(row),
+                tone="urgent" if row["state"] == State.WAITING_INFO else "",
+                audited=_act(row["pk"], row),
             )
         )
     return _cut(section, lines)
@@ -215,6 +309,38 @@ def _room_state(presences: list) -> tuple[str, str]:
     return _("Salle vide"), ""
 
 
+def _consultation_rows(v: SimpleNamespace) -> QuerySet:
+    return (
+        TeleConsultation.objects.filter(
+            act__in=Act.objects.filter(pk__in=v.acts).values("pk"),  # the wall's shape
+            scheduled_at__gte=v.start,
+            scheduled_at__lt=v.end,
+        )
+        .exclude(act__status__in=[ActStatus.DONE, ActStatus.NOT_DONE, ActStatus.CANCELLED])
+        .values(
+            "pk",
+            "scheduled_at",
+            "assists",
+            "act__kind",
+            "act__room__pk",
+            "act__room__slug",
+            "assists__room__pk",
+            "assists__room__slug",
+            *PATIENT_COLUMNS,
+        )
+        .order_by("scheduled_at", "pk")[: SECTION_SIZE + 1]
+    )
+
+
+def _room(row: dict) -> tuple[int, str]:
+    """The room of the act (a téléassistance act joins the room of the act it assists)."""
+    prefix = "assists__" if row["assists"] is not None else "act__"
+    if row[f"{prefix}room__pk"] is None:  # a room is made when first needed
+        room = rooms.room_for_act(Act.objects.get(pk=row["assists"] or row["pk"]))
+        return room.pk, room.slug
+    return row[f"{prefix}room__pk"], row[f"{prefix}room__slug"]
+
+
 def consultation_section(user) -> Section:
     """Today's and tomorrow's acts the user takes part in, with who waits in their room."""
     section = Section(
@@ -226,41 +352,70 @@ def consultation_section(user) -> Section:
         return section
     today = timezone.localdate()
     start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
-    end = start + datetime.timedelta(days=2)
     # Acts of colleagues of the same structure stay on the act list: here, the user's own.
-    items = paging.rows_of(  # keys through the wall, then rows with their joins
-        teleconsultation.listing(user, party_only=True)
-        .filter(scheduled_at__gte=start, scheduled_at__lt=end)
-        .exclude(act__status__in=[ActStatus.DONE, ActStatus.NOT_DONE, ActStatus.CANCELLED])
-        .order_by("scheduled_at", "pk"),
-        0,
-        SECTION_SIZE + 1,
+    rows = prepared.rows(
+        ("worklist", "consultations"),
+        _consultation_rows,
+        acts=policy.party_act_ids(user, teleconsultation.KINDS),
+        start=start,
+        end=start + datetime.timedelta(days=2),
     )
-    room_of = {tc.pk: teleconsultation.room_of(tc) for tc in items}
-    present = rooms.presences([room.pk for room in room_of.values()])
+    room_of = {row["pk"]: _room(row) for row in rows}
+    present = rooms.presences([pk for pk, _slug in room_of.values()]) if room_of else {}
     lines = []
-    for tc in items:
-        room = room_of[tc.pk]
-        state, tone = _room_state(present.get(room.pk, []))
-        day = _("aujourd'hui") if timezone.localtime(tc.scheduled_at).date() == today else None
+    for row in rows:
+        room_pk, slug = room_of[row["pk"]]
+        state, tone = _room_state(present.get(room_pk, []))
+        when = row["scheduled_at"]
+        day = _("aujourd'hui") if timezone.localtime(when).date() == today else None
         lines.append(
             Line(
-                url=reverse("teleconsultation_detail", args=[tc.pk]),
+                url=reverse("teleconsultation_detail", args=[row["pk"]]),
                 title=_("%(kind)s %(day)s à %(time)s")
                 % {
-                    "kind": tc.act.get_kind_display(),
+                    "kind": ActKind(row["act__kind"]).label,
                     "day": day or _("demain"),
-                    "time": _local_time(tc.scheduled_at),
+                    "time": _local_time(when),
                 },
                 note=state,
-                patient=tc.act.patient,
+                patient=_patient(row),
                 tone=tone,
                 action=_("Rejoindre la salle"),
-                action_url=reverse("room", args=[room.slug]),
-                audited=tc.act,
+                action_url=reverse("room", args=[slug]),
+                audited=_act(row["pk"], row),
             )
         )
     return _cut(section, lines)
+
+
+def _alert_rows(v: SimpleNamespace) -> QuerySet:
+    return (
+        Alert.objects.filter(
+            enrolment__in=Act.objects.filter(pk__in=v.monitorings).values("pk"),
+            state__in=tsv_alerts.LIVE,
+            enrolment__team__in=v.teams,
+        )
+        .values(
+            "pk",
+            "enrolment",
+            "severity",
+            "message",
+            "opened_at",
+            "patient_id",
+            "patient__birth_name",
+            "patient__first_names",
+        )
+        .order_by("-severity", "opened_at", "pk")[: SECTION_SIZE + 1]
+    )
+
+
+def _flagged_rows(v: SimpleNamespace) -> QuerySet:
+    return (
+        Enrolment.objects.filter(pk__in=v.enrolments)
+        .filter(Q(ends_on__lte=v.soon) | ~Q(adherence_flag=""))
+        .values("pk", "ends_on", "adherence_flag", "programme__name", *PATIENT_COLUMNS)
+        .order_by("ends_on", "pk")[: SECTION_SIZE + 1]
+    )
 
 
 def monitoring_section(user) -> Section:
@@ -271,67 +426,102 @@ def monitoring_section(user) -> Section:
     )
     if not policy.may_handle_patients(user):
         return section
-    teams = policy.member_teams(user).values("pk")
-    live = list(
-        tsv_alerts.visible(user)
-        .filter(state__in=tsv_alerts.LIVE, enrolment__team__in=teams)
-        .select_related("patient")
-        .order_by("-severity", "opened_at", "pk")[: SECTION_SIZE + 1]
+    live = prepared.rows(
+        ("worklist", "alerts"),
+        _alert_rows,
+        monitorings=policy.visible_act_ids(user, [ActKind.TELESURVEILLANCE]),
+        teams=policy.compiled(user, ("teams",), lambda who: policy.member_teams(who).values("pk")),
     )
     soon = timezone.localdate() + datetime.timedelta(days=ENDING_DAYS)
-    flagged = paging.rows_of(
-        tsv_alerts.board(user)
-        .filter(Q(ends_on__lte=soon) | ~Q(adherence_flag=""))
-        .order_by("ends_on", "pk"),
-        0,
-        SECTION_SIZE + 1,
+    flagged = prepared.rows(
+        ("worklist", "flagged"),
+        _flagged_rows,
+        enrolments=policy.compiled(
+            user, ("team enrolments",), lambda who: tsv_alerts.team_enrolments(who).values("pk")
+        ),
+        soon=soon,
     )
     lines = [
         Line(
-            url=reverse("telesurveillance_patient", args=[alert.enrolment_id]),
-            title=_("Alerte %(severity)s") % {"severity": alert.get_severity_display().lower()},
-            note=alert.message,
-            patient=alert.patient,
-            when=alert.opened_at,
+            url=reverse("telesurveillance_patient", args=[alert["enrolment"]]),
+            title=_("Alerte %(severity)s")
+            % {"severity": Severity(alert["severity"]).label.lower()},
+            note=alert["message"],
+            patient=_patient(alert, ""),
+            when=alert["opened_at"],
             when_label=_("depuis"),
-            tone={Severity.CRITICAL: "critical", Severity.HIGH: "urgent"}.get(alert.severity, ""),
-            audited=alert,
+            tone={Severity.CRITICAL: "critical", Severity.HIGH: "urgent"}.get(
+                alert["severity"], ""
+            ),
+            audited=Alert.from_db(None, ["id", "patient_id"], [alert["pk"], alert["patient_id"]]),
         )
         for alert in live
     ]
-    for enrolment in flagged:
-        ending = enrolment.ends_on <= soon
+    for row in flagged:
+        ending = row["ends_on"] <= soon
+        flag = row["adherence_flag"]
         lines.append(
             Line(
-                url=reverse("telesurveillance_patient", args=[enrolment.pk]),
+                url=reverse("telesurveillance_patient", args=[row["pk"]]),
                 title=_("Fin du suivi proche") if ending else _("Observance sous 50 %"),
-                note=enrolment.programme.name
-                + (f" — {enrolment.adherence_flag}" if enrolment.adherence_flag else ""),
-                patient=enrolment.act.patient,
-                when=enrolment.ends_on if ending else None,
+                note=row["programme__name"] + (f" — {flag}" if flag else ""),
+                patient=_patient(row),
+                when=row["ends_on"] if ending else None,
                 when_label=_("fin le"),
-                audited=enrolment.act,
+                audited=_act(row["pk"], row),
             )
         )
     return _cut(section, lines)
 
 
+def _site_rows(v: SimpleNamespace) -> QuerySet:
+    mine = Q(officer_id=v.me) | Q(structure__in=v.administered)
+    return (
+        SiteDeployment.objects.filter(mine)
+        .values(
+            "pk",
+            "structure__name",
+            "milestones__step",
+            "milestones__planned_on",
+            "milestones__done_on",
+        )
+        .order_by("pk")
+    )
+
+
 def deployment_section(user) -> Section:
     """The next milestone of each site the user administers or follows as support officer,
     the nearest planned date first."""
+    section = Section("deployment", _("Déploiement de mes sites"))
+    sites: dict[int, tuple[str, list[Milestone]]] = {}
+    for row in prepared.rows(
+        ("worklist", "sites"),
+        _site_rows,
+        me=user.pk,
+        administered=policy.compiled(
+            user,
+            ("administered",),
+            lambda who: policy.administered_structures(who).order_by().values("pk"),
+        ),
+    ):
+        _name, milestones = sites.setdefault(row["pk"], (row["structure__name"], []))
+        if row["milestones__step"] is not None:
+            milestones.append(
+                Milestone(
+                    step=row["milestones__step"],
+                    planned_on=row["milestones__planned_on"],
+                    done_on=row["milestones__done_on"],
+                )
+            )
+    if not sites:  # no section: whether the user may see the overview needs no query
+        return section
     may_view = deployment.may_view(user)
-    section = Section(
-        "deployment",
-        _("Déploiement de mes sites"),
-        all_url=reverse("deployment_overview") if may_view else "",
-    )
-    mine = Q(officer=user) | Q(structure__in=policy.administered_structures(user).values("pk"))
-    sites = SiteDeployment.objects.filter(mine).select_related("structure")
+    section.all_url = reverse("deployment_overview") if may_view else ""
     today = timezone.localdate()
     found = []
-    for site in sites.prefetch_related("milestones"):
+    for structure_id, (name, milestones) in sites.items():
         todo = [
-            (label, m) for _v, label, m in deployment.milestone_map(site) if not m or not m.done_on
+            (label, m) for _v, label, m in deployment.steps_of(milestones) if not m or not m.done_on
         ]
         if not todo:  # every step done: nothing left to plan
             continue
@@ -341,8 +531,8 @@ def deployment_section(user) -> Section:
         url = "deployment_site" if may_view else "structure_detail"
         found.append(
             Line(
-                url=reverse(url, args=[site.structure_id]),
-                title=site.structure.name,
+                url=reverse(url, args=[structure_id]),
+                title=name,
                 note=_("Prochaine étape : %(step)s") % {"step": label},
                 when=planned,
                 when_label=_("en retard, prévue le") if late else _("prévue le"),

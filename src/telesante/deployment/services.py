@@ -1,6 +1,7 @@
 """Recording deployment milestones; the site's deployment status and dates follow from them."""
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -59,7 +60,13 @@ def site_for(structure: Structure) -> SiteDeployment:
 
 def milestone_map(site: SiteDeployment) -> list[tuple[str, str, Milestone | None]]:
     """Every step in order with its milestone (None when nothing recorded yet)."""
-    by_step = {m.step: m for m in site.milestones.all()}
+    return steps_of(site.milestones.all())
+
+
+def steps_of(milestones: Iterable[Milestone]) -> list[tuple[str, str, Milestone | None]]:
+    """Every step in order with its milestone among a site's `milestones` (None when nothing
+    recorded yet)."""
+    by_step = {m.step: m for m in milestones}
     return [(value, label, by_step.get(value)) for value, label in Step.choices]
 
 

@@ -240,13 +240,19 @@ def _inbox_ids(user: User, open_only: bool) -> RawSQL:
 
 def open_inbox(user: User) -> QuerySet[TeleExpertise]:
     """The open requests addressed to the expert, their own requests excepted."""
-    return _open_inbox(_inbox_ids(user, True), user.pk)
+    return open_requests(open_inbox_ids(user), user.pk)
 
 
-def _open_inbox(ids: RawSQL, user_id: int) -> QuerySet[TeleExpertise]:
-    """The planner reads the few ids of the UNION's arms (`ids`), then each request by primary
-    key. The arms hold open requests only: a test of the state here would have the planner
-    walk the state index (thousands of open requests) to match it with the ids."""
+def open_inbox_ids(user: User) -> RawSQL:
+    """The ids of the open requests addressed to the expert (their own ones too), as SQL."""
+    return _inbox_ids(user, True)
+
+
+def open_requests(ids: RawSQL, user_id: int) -> QuerySet[TeleExpertise]:
+    """The open requests of `ids` (`open_inbox_ids`) but the user's own. The planner reads
+    the few ids of the UNION's arms, then each request by primary key. The arms hold open
+    requests only: a test of the state here would have the planner walk the state index
+    (thousands of open requests) to match it with the ids."""
     return TeleExpertise.objects.filter(pk__in=ids).exclude(act__requester=user_id)
 
 
@@ -294,7 +300,7 @@ def listing(
     inbox_box = box == "inbox"
     values: dict = {"user": user.pk}
     if inbox_box:
-        values["ids"] = _inbox_ids(user, True)
+        values["ids"] = open_inbox_ids(user)
     else:
         values["teams"] = _teams(user)
     if state:
@@ -313,10 +319,10 @@ def listing(
         items = items.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk")
         return items.only(*only) if only else items
 
-    def open_requests(v: SimpleNamespace) -> QuerySet[TeleExpertise]:
+    def still_open(v: SimpleNamespace) -> QuerySet[TeleExpertise]:
         if inbox_box:  # open states only already: a second test of the state would have the
             # planner expect one row and walk the state index, not the keys
-            items = _open_inbox(v.ids, v.user)
+            items = open_requests(v.ids, v.user)
         else:
             # The act's status mirrors the request's state: the user's and their teams' open
             # acts are two small index ranges (acts.act_requester_open, acts.act_team_status).
@@ -332,7 +338,7 @@ def listing(
 
     shape = ("teleexpertise", box, bool(state), related, only, len(values.get("teams", ())))
     return paging.Chain(
-        paging.Listing((*shape, "open"), open_requests, values),
+        paging.Listing((*shape, "open"), still_open, values),
         paging.Listing((*shape, "history"), history, values),
     )
 

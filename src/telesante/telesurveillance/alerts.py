@@ -186,12 +186,17 @@ def _push_change(alert: Alert) -> None:
     transaction.on_commit(lambda: async_to_sync(layer.group_send)(board_group(team_id), data))
 
 
+def team_enrolments(user: User) -> QuerySet[Enrolment]:
+    """The active enrolments of the user's teams (their board's, the work list's)."""
+    mine = policy.member_teams(user).values("pk")
+    return Enrolment.objects.filter(team__in=mine, state=EnrolmentState.ACTIVE)
+
+
 def board(user: User) -> QuerySet[Enrolment]:
     """The team board: active enrolments of the user's teams, worst live alert first."""
-    mine = policy.member_teams(user).values("pk")
     live = Q(alerts__state__in=LIVE)
     return (
-        Enrolment.objects.filter(team__in=mine, state=EnrolmentState.ACTIVE)
+        team_enrolments(user)
         .annotate(worst=Max("alerts__severity", filter=live), live=Count("alerts", filter=live))
         .select_related("act__patient", "programme", "team")
         .order_by(F("worst").desc(nulls_last=True), "-live", "act__patient__birth_name", "pk")

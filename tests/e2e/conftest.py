@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 
 from tests.conftest import TOTP_SECRET, totp_now
@@ -106,6 +107,24 @@ def new_page(browser, live_server):
     yield make
     for context in contexts:
         context.close()
+    settle_database()
+
+
+def settle_database(timeout: float = 5.0) -> None:
+    """Wait until no statement of another connection runs on the test database (PostgreSQL):
+    a request the browser left in flight goes on in the live server's thread, and the flush
+    that ends a transactional test (TRUNCATE of every table) would deadlock with its reads."""
+    if connection.vendor != "postgresql":
+        return
+    deadline, quiet = time.monotonic() + timeout, 0
+    with connection.cursor() as cursor:
+        while quiet < 2 and time.monotonic() < deadline:  # quiet twice, 50 ms apart
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state = 'active'"
+            )
+            quiet = quiet + 1 if cursor.fetchone()[0] == 0 else 0
+            time.sleep(0.05)
 
 
 @pytest.fixture

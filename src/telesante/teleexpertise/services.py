@@ -240,8 +240,7 @@ def _inbox_ids(user: User, open_only: bool) -> RawSQL:
 def open_inbox(user: User) -> QuerySet[TeleExpertise]:
     """The open requests addressed to the expert, their own requests excepted: the planner
     reads the few ids of the UNION's arms, then each request by primary key. The arms hold
-    open requests only: a test of the state here would have the planner walk the state index
-    (thousands of open requests) to match it with the ids."""
+    open requests only: the state is not tested again here."""
     return TeleExpertise.objects.filter(pk__in=_inbox_ids(user, True)).exclude(act__requester=user)
 
 

@@ -169,14 +169,8 @@ class Act(models.Model):
             models.Index(fields=["kind", "status", "patient"], name="act_kind_status_patient"),
             # The indicators' monthly roll-up reads acts month by month (indicators/rollup.py).
             models.Index(fields=["requested_at"], name="act_requested_at"),
-            # A few thousand among a million, read by the télé-expertise boxes: the requests
-            # waiting in a filière's pools (teleexpertise.pools), and a requester's open ones
-            # (their teams' are act_team_status).
-            models.Index(
-                fields=["filiere", "requesting_structure"],
-                condition=models.Q(status=ActStatus.REQUESTED),
-                name="act_requested_filiere",
-            ),
+            # A requester's open acts, a few among a million (the télé-expertise outbox; their
+            # teams' are act_team_status).
             models.Index(
                 fields=["requester"],
                 condition=models.Q(

@@ -7,7 +7,6 @@ département; once the request is widened, reference experts (CHU) anywhere join
 from django.db.models import Exists, Q, QuerySet
 
 from telesante.accounts.models import User
-from telesante.acts.models import ActStatus
 from telesante.structures.models import Structure, StructureKind
 from telesante.teleexpertise.models import State, TeleExpertise
 
@@ -22,14 +21,10 @@ def at_reference_site(user: User) -> bool:
 
 def _waiting(user: User, p: str) -> Q:
     """Open, unassigned requests of the user's specialty (p: path to TeleExpertise)."""
-    # The act's status mirrors the state: the requested acts of the specialty's filières are
-    # one range of a small index (acts.act_requested_filiere), instead of every waiting
-    # request's act read for its filière.
     return Q(
         **{
             f"{p}state__in": OPEN_STATES,
             f"{p}named_expert__isnull": True,
-            f"{p}act__status": ActStatus.REQUESTED,
             f"{p}act__filiere__specialty": user.specialty,
         }
     )

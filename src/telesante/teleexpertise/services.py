@@ -251,8 +251,7 @@ def open_inbox_ids(user: User) -> RawSQL:
 def open_requests(ids: RawSQL, user_id: int) -> QuerySet[TeleExpertise]:
     """The open requests of `ids` (`open_inbox_ids`) but the user's own. The planner reads
     the few ids of the UNION's arms, then each request by primary key. The arms hold open
-    requests only: a test of the state here would have the planner walk the state index
-    (thousands of open requests) to match it with the ids."""
+    requests only: the state is not tested again here."""
     return TeleExpertise.objects.filter(pk__in=ids).exclude(act__requester=user_id)
 
 

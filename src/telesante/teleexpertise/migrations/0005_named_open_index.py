@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('acts', '0008_box_partial_indexes'),
+        ('acts', '0008_requester_open_index'),
         ('teleexpertise', '0004_claimed_open_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

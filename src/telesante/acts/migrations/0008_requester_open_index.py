@@ -16,10 +16,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='act',
-            index=models.Index(condition=models.Q(('status', 'requested')), fields=['filiere', 'requesting_structure'], name='act_requested_filiere'),
-        ),
-        migrations.AddIndex(
-            model_name='act',
             index=models.Index(condition=models.Q(('status__in', ['requested', 'in_progress', 'waiting_info'])), fields=['requester'], name='act_requester_open'),
         ),
     ]

@@ -152,3 +152,18 @@ def test_prepared_in_one_thread_runs_in_another(territory):
     thread.start()
     thread.join()
     assert found == [patient]
+
+
+def test_the_shapes_kept_are_bounded(world, monkeypatch):
+    """A search of many words makes a shape per pattern: the cache starts again when full."""
+    monkeypatch.setattr(prepared, "MAX_SHAPES", 3)
+    monkeypatch.setattr(prepared, "_CACHE", {})
+
+    def build(values):
+        return Patient.objects.filter(pk=values.pk)
+
+    for n in range(7):
+        assert prepared.rows(("test", "bounded", n), build, pk=world.patient_a.pk) == [
+            world.patient_a
+        ]
+        assert len(prepared._CACHE) <= 3

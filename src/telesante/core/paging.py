@@ -256,7 +256,7 @@ def _listing_form(items: "Listing", keyset: bool = True) -> _Form:
     key = (connection.vendor, keyset, *items.shape)
     form = _FORMS.get(key)
     if form is None:
-        form = _FORMS[key] = _form(items.queryset(), keyset)
+        form = prepared.remember(_FORMS, key, _form(items.queryset(), keyset))
     return form
 
 

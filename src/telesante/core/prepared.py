@@ -48,6 +48,17 @@ class _Prepared:
 
 
 _CACHE: dict[tuple, _Prepared] = {}
+# The shapes a process keeps. Shapes are few for a list, but a search of many words has one
+# per pattern of words and dates: past this many, the cache starts again rather than grow.
+MAX_SHAPES = 2000
+
+
+def remember(cache: dict, key: tuple, value: Any) -> Any:
+    """`value` kept in `cache` under `key`, the cache emptied first when full."""
+    if len(cache) >= MAX_SHAPES:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _stand_in(value: Any, k: int, i: int, n: int, numbers: Iterator[int]) -> Any:
@@ -185,7 +196,7 @@ def rows(shape: tuple, build: Callable[[SimpleNamespace], QuerySet], **values: V
     )
     prepared = _CACHE.get(key)
     if prepared is None:
-        prepared = _CACHE[key] = _prepare(build, values)
+        prepared = remember(_CACHE, key, _prepare(build, values))
     if not prepared.sql:  # not prepared: the queryset itself, with the request's values
         return list(build(SimpleNamespace(**values)))
     params = [_value(values, p) if isinstance(p, _Place) else p for p in prepared.params]

@@ -16,7 +16,7 @@ from telesante.acts.models import Act
 from telesante.core import audit, policy, trail
 from telesante.core.models import AuditAction, AuditEntry
 from telesante.patients import services
-from telesante.patients.models import ActKind, PatientAttachment
+from telesante.patients.models import ActKind, Patient, PatientAttachment
 from telesante.structures.models import Team
 from tests.conftest import logged_in, make_patient, make_structure, make_user
 
@@ -85,6 +85,18 @@ def test_a_performer_of_an_act_sees_the_patient_but_not_the_others(world):
     make_act(world, world.patient_a, requester=world.nurse_b, performers=[expert])
     assert visible(expert) == {world.patient_a.pk}
     # The requester from structure B sees the act's patient as well as B's own.
+    assert visible(world.nurse_b) == {world.patient_a.pk, world.patient_b.pk}
+
+
+def test_the_wall_read_first_selects_the_same_patients(world):
+    PatientAttachment.objects.create(patient=world.patient_a, structure=world.ehpad_b)
+    make_act(world, world.patient_a, requester=world.nurse_b)
+    ids = policy.visible_patient_ids(world.nurse_b)
+    first = policy.read_first(ids)
+    assert first.params == ids.params
+    assert (first.sql != ids.sql) == (connection.vendor == "postgresql")
+    patients = Patient.objects.filter(pk__in=first)
+    assert set(patients.values_list("pk", flat=True)) == visible(world.nurse_b)
     assert visible(world.nurse_b) == {world.patient_a.pk, world.patient_b.pk}
 
 

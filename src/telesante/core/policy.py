@@ -256,6 +256,17 @@ def visible_patient_ids(user) -> RawSQL:
     return compiled(user, ("patients", bool(user.specialty), reference), build)
 
 
+def read_first(ids: RawSQL) -> RawSQL:
+    """The id list `ids` read whole before the rows it selects. PostgreSQL takes the wall's
+    UNION for as many ids as its arms hold before de-duplication (17,000 for a nurse who sees
+    1,300 patients), so a search joined it to every patient of a common trigram (19,000 rows
+    for « mar », 24 ms); read as an array first, the wall's few ids are probed by key (10 ms).
+    SQLite plans the wall first anyway."""
+    if connection.vendor != "postgresql":
+        return ids
+    return RawSQL(f"SELECT unnest(ARRAY({ids.sql}))", ids.params)  # noqa: S611  (its own text)
+
+
 def get_patient(request: HttpRequest, user, pk: int, action: AuditAction) -> Patient:
     """Fetch one patient through the wall and audit the access; others' patients are a 404."""
     patient = visible_patients(user).filter(pk=pk).first()

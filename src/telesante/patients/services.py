@@ -82,7 +82,7 @@ def matched(user, query: str) -> paging.Listing:
 
     values = {f"word_{i}": word for i, word in enumerate(words)}
     if allowed:
-        values["wall"] = policy.visible_patient_ids(user)
+        values["wall"] = policy.read_first(policy.visible_patient_ids(user))
     shape = ("patients", allowed, *(isinstance(word, datetime.date) for word in words))
     return paging.Listing(shape, build, values)
 

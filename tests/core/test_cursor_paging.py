@@ -18,6 +18,7 @@ from telesante.patients.models import Patient
 from telesante.teleconsultation import services as tc_services
 from telesante.teleconsultation.models import TeleConsultation
 from telesante.teleexpertise import services as te_services
+from telesante.teleexpertise.models import TeleExpertise
 from telesante.telesurveillance import enrolment as enrolments
 from telesante.telesurveillance.models import Alert, AlertState, Enrolment, EnrolmentState, Severity
 from tests.conftest import api_client, make_patient, make_structure
@@ -99,7 +100,23 @@ def test_expert_inbox_by_cursor_open_requests_then_history(te_world: TE):
         assert walk(client, "/api/v1/teleexpertise", limit, box="inbox")[0] == whole
     nurse = api_client(t.w.nurse_a)
     sent = [r["id"] for r in nurse.get("/api/v1/teleexpertise", {"box": "outbox"}).json()]
-    assert walk(nurse, "/api/v1/teleexpertise", 4, box="outbox")[0] == sent
+    for limit in (1, 2, 4):
+        assert walk(nurse, "/api/v1/teleexpertise", limit, box="outbox")[0] == sent
+    with CaptureQueriesContext(connection) as seen:  # the history bounds the act's key too
+        walk(nurse, "/api/v1/teleexpertise", 1, box="outbox")
+    assert any('"acts_act"."id" < ' in q["sql"] for q in seen.captured_queries)
+
+
+@pytest.mark.django_db
+def test_a_bound_on_a_joined_key_needs_its_table_joined_once():
+    unjoined = paging.Listing(
+        ("test: unjoined",),
+        lambda v: TeleExpertise.objects.order_by("-pk"),
+        {},
+        same_as_key=("act__id",),
+    )
+    with pytest.raises(TypeError, match="joins acts_act 0 times"):
+        paging.keyset_page(unjoined, ["k", 5], 10)
 
 
 def test_a_forged_or_foreign_cursor_is_refused_in_french(tc_world: TC, world):

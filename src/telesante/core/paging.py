@@ -20,7 +20,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from pydantic import Field
 
@@ -150,6 +151,10 @@ class Listing:
     shape: tuple
     build: Callable[[SimpleNamespace], QuerySet]
     values: dict[str, prepared.Value]
+    # Columns of joined tables equal to the key (a télé-expertise's act): a list ordered by its
+    # key alone bounds them by the cursor too. PostgreSQL carries no inequality across a join, so
+    # it walked the act's key down from the newest act, not from the cursor.
+    same_as_key: tuple[str, ...] = ()
 
     def queryset(self) -> QuerySet:
         """The list as a queryset with the request's values (numbered pages, counts)."""
@@ -270,12 +275,33 @@ def _listing_keys(items: "Listing", start: int, stop: int, after: Sequence = ())
     def keys(v: SimpleNamespace) -> QuerySet:
         listed = items.build(v)
         if after:
-            listed = listed.filter(
-                _after(order, [getattr(v, f"after_{i}") for i in range(len(after))])
-            )
+            position = [getattr(v, f"after_{i}") for i in range(len(after))]
+            listed = listed.filter(_after(order, position))
+            if len(order) == 1:
+                for path in items.same_as_key:
+                    listed = _bounded(listed, path, "<" if order[0][1] else ">", position[0])
         return listed.values_list("pk", flat=True)[start:stop]
 
     return prepared.rows(("keys", *items.shape, bool(after), start, stop), keys, **values)
+
+
+def _bounded(listed: QuerySet, path: str, operator: str, value: int) -> QuerySet:
+    """`listed` with the key of the table joined by `path` ("act__id") compared to `value`.
+    Django reads that key from the joining column (`act__id` is the request's own act_id), so
+    the comparison names the joined table's alias in the list's statement."""
+    relation, column = path.split("__")
+    table = listed.model._meta.get_field(relation).related_model._meta.db_table
+    query = listed.query
+    aliases = [  # a join Django trimmed stays in the map, unused
+        a
+        for a, join in query.alias_map.items()
+        if join.table_name == table and query.alias_refcount[a]
+    ]
+    if len(aliases) != 1:
+        raise TypeError(f"{path}: the list's statement joins {table} {len(aliases)} times")
+    name = connection.ops.quote_name
+    bound = f"{name(aliases[0])}.{name(column)} {operator} %s"  # names of the model, not input
+    return listed.filter(RawSQL(bound, [value], output_field=BooleanField()))  # noqa: S611
 
 
 def window(items: "QuerySet | Listing", start: int, stop: int) -> list:

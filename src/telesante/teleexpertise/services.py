@@ -338,7 +338,7 @@ def listing(
     shape = ("teleexpertise", box, bool(state), related, only, len(values.get("teams", ())))
     return paging.Chain(
         paging.Listing((*shape, "open"), still_open, values),
-        paging.Listing((*shape, "history"), history, values),
+        paging.Listing((*shape, "history"), history, values, same_as_key=("act__id",)),
     )
 
 

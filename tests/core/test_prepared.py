@@ -167,3 +167,29 @@ def test_the_shapes_kept_are_bounded(world, monkeypatch):
             world.patient_a
         ]
         assert len(prepared._CACHE) <= 3
+
+
+def test_the_codes_constants_are_written_in_and_the_values_bound():
+    sql, kept = prepared.inlined(
+        "SELECT 1 FROM t WHERE a = %s AND b LIKE '%%x' AND c = %s AND d IN (%s, %s)",
+        ["l'état", 7, "100 %", 3],
+        [True, False, True, True],
+    )
+    assert sql == (
+        "SELECT 1 FROM t WHERE a = 'l''état' AND b LIKE '%%x' AND c = %s AND d IN ('100 %%', 3)"
+    )
+    assert kept == [7]
+
+
+def test_a_prepared_statement_holds_its_constants_on_postgresql(world):
+    make_patient(world.ehpad_a, "QUÉMÉNER", "Gwen", birth_date="1950-05-01")
+
+    def fixed_state(values):
+        return Patient.objects.filter(birth_name=values.name, identity_status="PROV")
+
+    rows = prepared.rows(("test", "constant"), fixed_state, name="QUÉMÉNER")
+    assert [p.birth_name for p in rows] == ["QUÉMÉNER"]
+    statement = next(p for key, p in prepared._CACHE.items() if "constant" in key)
+    on_postgresql = connection.vendor == "postgresql"
+    assert ("'PROV'" in statement.sql) == on_postgresql
+    assert len(statement.params) == (1 if on_postgresql else 2)

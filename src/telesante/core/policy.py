@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest
 
 from telesante.accounts.models import Membership, MembershipRole, User
 from telesante.acts.models import Act, ActKind, ActStatus
-from telesante.core import audit
+from telesante.core import audit, prepared
 from telesante.core.models import AuditAction
 from telesante.patients.models import Patient, PatientAttachment
 from telesante.structures.models import Structure, StructureKind, Team
@@ -139,6 +139,10 @@ def compiled(user, shape: tuple, build: Callable[[User], QuerySet]) -> RawSQL:
                 template.append(("specialty", None))
             else:
                 raise ValueError(f"the rule's statement depends on a value of its own: {a!r}")
+        if connection.vendor == "postgresql":  # its constants written in (prepared.inlined)
+            written = [kind == "value" and prepared.constant(v) for kind, v in template]
+            sql, _ = prepared.inlined(sql, [v for _, v in template], written)
+            template = [entry for entry, w in zip(template, written, strict=True) if not w]
         _COMPILED[key] = (sql, template)
     sql, template = _COMPILED[key]
     own = {"pk": user.pk, "specialty": user.specialty}

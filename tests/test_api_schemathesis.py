@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from telesante.accounts.models import ApiToken
 from telesante.api import api
-from tests.teleexpertise.conftest import TE, te_world, wound_request  # noqa: F401
+from tests.teleexpertise.conftest import TE, load_filieres, te_world, wound_request  # noqa: F401
 
 # The JSON a client downloads (keys as strings), not the in-memory dict.
 schema = schemathesis.openapi.from_dict(json.loads(json.dumps(api.get_openapi_schema())))
@@ -53,6 +53,7 @@ def role_headers(te_world: TE, keep_connection) -> list[dict[str, str]]:  # noqa
     """A nurse with a request under way, the wound-care expert it is addressed to, an observer."""
     from telesante.teleexpertise import services
 
+    load_filieres()  # a transactional test run before, in this worker, flushed them
     services.create(None, te_world.w.nurse_a, wound_request(te_world))
     users = [te_world.w.nurse_a, te_world.wound_expert, te_world.w.observer]
     return [{"Authorization": f"Bearer {ApiToken.issue(u)[1]}", "Host": "localhost"} for u in users]

@@ -238,3 +238,33 @@ def test_alerts_and_enrolments_by_cursor_with_ties_and_a_state(tsv: TSV):
         assert whole == expected
         assert walk(client, path, 1, **filters)[0] == whole
     assert walk(api_client(tsv.other_operator), path, 1)[0] == []
+
+
+def test_a_pages_reverse_foreign_keys_come_prepared_in_key_order(tsv: TSV):
+    """A page's `devices` (a reverse foreign key) are read by one prepared statement, each
+    device knowing its enrolment; a deeper lookup is left to Django's prefetch."""
+    second = enrolments.enrol(
+        None,
+        tsv.operator,
+        new_enrolment(tsv.w, tsv.team, tsv.team_doctor, devices=["SC-0002"], programme="diabete"),
+    )
+    listed = enrolments.listed(tsv.operator)
+    with CaptureQueriesContext(connection) as ctx:
+        rows, _after = paging.keyset_page(listed, None, 5)
+        devices = {e.pk: [(d.serial, d.enrolment is e) for d in e.devices.all()] for e in rows}
+    assert len(ctx.captured_queries) == 3  # keys, rows, devices
+    serials = list(tsv.enrolment.devices.order_by("pk").values_list("serial", flat=True))
+    assert devices == {
+        second.pk: [("SC-0002", True)],
+        tsv.enrolment.pk: [(s, True) for s in serials],
+    }
+    deeper = paging.Listing(
+        ("test: deeper",),
+        lambda v: Enrolment.objects.prefetch_related("devices__tokens").order_by("-pk"),
+        {},
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        rows, _after = paging.keyset_page(deeper, None, 5)
+        tokens = [len(d.tokens.all()) for e in rows for d in e.devices.all()]
+    assert len(ctx.captured_queries) == 4  # keys, rows, devices, their tokens
+    assert len(tokens) == len(serials) + 1

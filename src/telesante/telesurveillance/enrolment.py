@@ -254,6 +254,9 @@ def visible(user: User) -> QuerySet[Enrolment]:
     )
 
 
+_OWN_COLUMNS = [f.name for f in Enrolment._meta.concrete_fields]
+
+
 def listed(user: User, state: str = "") -> paging.Listing:
     """The enrolments `visible` to a user who may handle patients, of one state when given,
     newest first, with their act and devices."""
@@ -263,7 +266,9 @@ def listed(user: User, state: str = "") -> paging.Listing:
         items = Enrolment.objects.filter(act_id__in=acts)
         if state:
             items = items.filter(state=values.state)
-        return items.select_related("act").prefetch_related("devices").order_by("-pk")
+        # Of the act, the list shows the patient alone: its other columns are not read.
+        rows = items.select_related("act").only(*_OWN_COLUMNS, "act__patient")
+        return rows.prefetch_related("devices").order_by("-pk")
 
     values = {"acts": policy.visible_act_ids(user, [ActKind.TELESURVEILLANCE])}
     return paging.Listing(

@@ -231,8 +231,8 @@ def _by_key(form: _Form, keys: list) -> list:
 
 def _prefetch(model: type, rows: list, lookups: tuple) -> None:
     """`prefetch_related`'s lookups on the page's rows. A reverse foreign key named alone (an
-    enrolment's devices) is read by a statement prepared once per number of keys, as Django's
-    prefetch would read it, in key order; other lookups by Django."""
+    enrolment's devices) is read through the related model's default manager, in its order
+    (else by key), by a statement prepared once per number of rows; other lookups by Django."""
     others = []
     for lookup in lookups:
         relation = model._meta.fields_map.get(lookup) if isinstance(lookup, str) else None
@@ -243,7 +243,8 @@ def _prefetch(model: type, rows: list, lookups: tuple) -> None:
         column = foreign_key.attname
 
         def build(values: SimpleNamespace, related=relation.related_model, column=column):
-            return related._base_manager.filter(**{f"{column}__in": values.keys}).order_by("pk")
+            items = related._default_manager.filter(**{f"{column}__in": values.keys})
+            return items.order_by(*related._meta.ordering or ["pk"])
 
         keys = prepared.padded([row.pk for row in rows])
         shape = ("prefetch", model._meta.label, lookup, len(keys))

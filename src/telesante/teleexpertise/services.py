@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from telesante.accounts.models import Membership, Profession, User
 from telesante.acts import filiere_forms
 from telesante.acts.models import Act, ActStatus, Filiere
-from telesante.core import audit, paging, policy
+from telesante.core import audit, paging, policy, prepared
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
@@ -268,7 +268,11 @@ def _sent_by(user: User | int, teams: list[int], prefix: str = "") -> Q:
 def _teams(user: User) -> list[int]:
     """The ids of the user's care teams (`policy.member_teams`), read from their memberships
     alone (the (user, team) index), without the teams' rows and order."""
-    return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    return prepared.rows(
+        ("teleexpertise", "teams"),
+        lambda v: Membership.objects.filter(user=v.user).values_list("team_id", flat=True),
+        user=user.pk,
+    )
 
 
 def outbox(user: User, teams: list[int] | None = None) -> QuerySet[TeleExpertise]:

@@ -100,6 +100,16 @@ def test_the_wall_read_first_selects_the_same_patients(world):
     assert visible(world.nurse_b) == {world.patient_a.pk, world.patient_b.pk}
 
 
+def test_the_walls_constants_are_written_in_on_postgresql_and_only_the_user_bound(world):
+    ids = policy.visible_patient_ids(world.nurse_a)
+    on_postgresql = connection.vendor == "postgresql"
+    assert ("'done'" in ids.sql) == on_postgresql  # the médecin traitant's arm: done acts
+    assert ("done" in ids.params) != on_postgresql
+    if on_postgresql:
+        assert set(ids.params) == {world.nurse_a.pk}
+    assert visible(world.nurse_a) == {world.patient_a.pk}
+
+
 def test_act_party_and_member_sees_each_patient_once(world):
     make_act(world, world.patient_a, requester=world.nurse_a, performers=[world.doctor_a])
     assert list(policy.visible_patients(world.nurse_a)) == [world.patient_a]

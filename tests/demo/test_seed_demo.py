@@ -456,3 +456,53 @@ def test_the_samu_regulator_and_todays_calls(demo):
     assert all(r.caller_number.startswith("+3363998") for r in records)
     nurse = User.objects.get(email=f"infirmiere@{seeding.DEMO_DOMAIN}")
     assert not policy.visible_regulations(nurse).exists()
+
+
+def _columns(instance) -> dict:
+    return {k: v for k, v in instance.__dict__.items() if k != "_state"}
+
+
+def test_rows_load_as_djangos_own_loading_would(demo):
+    """Every model of the project loads its rows directly (`core.loading`): each row of the
+    demo region comes out as Django's loading makes it, whole, deferred and joined."""
+    from django.apps import apps
+    from django.db import models
+
+    from telesante.core import loading
+
+    ours = [m for m in apps.get_models() if m.__module__.startswith("telesante.")]
+    assert ours and all(issubclass(m, loading.Model) for m in ours)
+    compared = 0
+    for model in ours:
+        names = [f.attname for f in model._meta.concrete_fields]
+        rows = list(model._base_manager.order_by("pk")[:20])
+        values = model._base_manager.order_by("pk").values_list(*names)[:20]
+        for row, value in zip(rows, values, strict=True):
+            django = models.Model.from_db.__func__(model, "default", names, value)
+            assert _columns(row) == _columns(django)
+            assert (row._state.adding, row._state.db) == (False, "default")
+            compared += 1
+    assert compared > 300
+    # A column left out stays deferred, read when asked; a join carries its row.
+    te = TeleExpertise.objects.select_related("act__patient").only("question", "act__patient")
+    first = te.order_by("pk").first()
+    assert set(_columns(first)) == {"act_id", "question"}
+    assert first.get_deferred_fields() >= {"state", "opinion"}
+    assert first.state == TeleExpertise.objects.get(pk=first.pk).state
+    assert first.act.patient == Patient.objects.get(pk=first.act.patient_id)
+
+
+def test_a_receiver_of_the_init_signals_gets_djangos_loading(demo):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def heard(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(heard, sender=Patient)
+    try:
+        loaded = list(Patient.objects.order_by("pk")[:3])
+    finally:
+        post_init.disconnect(heard, sender=Patient)
+    assert seen == [p.pk for p in loaded] and len(seen) == 3

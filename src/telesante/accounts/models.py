@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from telesante.core import loading
 from telesante.core.identifiers import IDNPS_OID, validate_rpps
 
 
@@ -76,7 +77,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractUser):
+class User(loading.Model, AbstractUser):
     username = None
     email = models.EmailField(_("adresse e-mail"), unique=True)
     rpps = models.CharField(
@@ -149,7 +150,7 @@ class MembershipRole(models.TextChoices):
     ADMIN = "admin", _("Administrateur de la structure")
 
 
-class Membership(models.Model):
+class Membership(loading.Model):
     """A professional's place in a care team. `structure` is the team's, kept on the row so that
     "the user's structures" stays one indexed lookup."""
 
@@ -194,7 +195,7 @@ class ApiTokenQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True, user__is_active=True)
 
 
-class ApiToken(models.Model):
+class ApiToken(loading.Model):
     """Personal bearer token; only its SHA-256 digest is stored."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")

@@ -9,12 +9,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from telesante.accounts.models import Specialty
+from telesante.core import loading
 from telesante.patients.models import ActKind
 
 ANSWER_DAYS_MAX = 7
 
 
-class Filiere(models.Model):
+class Filiere(loading.Model):
     """A specialty track. Its request form is data, so a region adds one without code."""
 
     code = models.SlugField(primary_key=True, max_length=40)
@@ -78,7 +79,7 @@ class ActStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Annulé")
 
 
-class Act(models.Model):
+class Act(loading.Model):
     kind = models.CharField(_("type d'acte"), max_length=20, choices=ActKind.choices)
     filiere = models.ForeignKey(
         Filiere,
@@ -197,7 +198,7 @@ class Act(models.Model):
         super().save(*args, **kwargs)
 
 
-class Incident(models.Model):
+class Incident(loading.Model):
     """Technical incident of an act, kept in the record (R.6316-4)."""
 
     act = models.ForeignKey(Act, on_delete=models.CASCADE, related_name="incidents")
@@ -219,7 +220,7 @@ class Incident(models.Model):
         return self.description
 
 
-class BillingCode(models.Model):
+class BillingCode(loading.Model):
     act = models.ForeignKey(Act, on_delete=models.CASCADE, related_name="billing_codes")
     code = models.CharField(max_length=10)
     professional = models.ForeignKey(

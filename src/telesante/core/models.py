@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from telesante.core import loading
+
 
 class AuditAction(models.TextChoices):
     READ = "read", pgettext_lazy("audit", "Consultation")  # of a record, not a medical act
@@ -17,7 +19,7 @@ class AuditAction(models.TextChoices):
     INSI = "insi", _("Appel au téléservice INSi")
 
 
-class AuditEntry(models.Model):
+class AuditEntry(loading.Model):
     # Plain ids, no foreign keys: the trail must outlive what it names and never be updated.
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_id = models.BigIntegerField(null=True, db_index=True)

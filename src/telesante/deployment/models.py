@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from telesante.core import loading
+
 
 class Step(models.TextChoices):
     """The phases the regional e-health operators follow, in order."""
@@ -17,7 +19,7 @@ class Step(models.TextChoices):
     REGULAR_USE = "regular_use", _("Usage régulier")
 
 
-class SiteDeployment(models.Model):
+class SiteDeployment(loading.Model):
     structure = models.OneToOneField(
         "structures.Structure",
         on_delete=models.CASCADE,
@@ -48,7 +50,7 @@ class SiteDeployment(models.Model):
         return str(self.structure)
 
 
-class Milestone(models.Model):
+class Milestone(loading.Model):
     site = models.ForeignKey(SiteDeployment, on_delete=models.CASCADE, related_name="milestones")
     step = models.CharField(_("étape"), max_length=20, choices=Step.choices)
     planned_on = models.DateField(_("prévue le"), null=True, blank=True)
@@ -68,7 +70,7 @@ class Milestone(models.Model):
         return f"{self.site} — {self.get_step_display()}"
 
 
-class Stop(models.Model):
+class Stop(loading.Model):
     """A scheduled stop of a mobile teleconsultation unit (a structure of that type)."""
 
     unit = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="stops")

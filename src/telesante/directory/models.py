@@ -4,9 +4,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from telesante.accounts.models import Profession, Specialty
+from telesante.core import loading
 
 
-class Practitioner(models.Model):
+class Practitioner(loading.Model):
     """A professional of the Annuaire Santé extract (PS_LibreAcces), keyed on the RPPS."""
 
     rpps = models.CharField(_("RPPS"), max_length=11, unique=True)
@@ -30,7 +31,7 @@ class Practitioner(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
 
-class Practice(models.Model):
+class Practice(loading.Model):
     """One place where a practitioner works (a row of the extract)."""
 
     practitioner = models.ForeignKey(

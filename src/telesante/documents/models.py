@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from telesante.core import loading
 
-class Attachment(models.Model):
+
+class Attachment(loading.Model):
     act = models.ForeignKey("acts.Act", on_delete=models.CASCADE, related_name="attachments")
     message_id = models.BigIntegerField(null=True, blank=True)
     field = models.CharField(_("champ du formulaire"), max_length=40, blank=True)

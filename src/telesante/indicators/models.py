@@ -8,8 +8,10 @@ computation first rebuilds the dirty months (rollup.py). Acts written behind the
 
 from django.db import models
 
+from telesante.core import loading
 
-class ActMonth(models.Model):
+
+class ActMonth(loading.Model):
     month = models.DateField()  # first day of the month of the request, platform time zone
     kind = models.CharField(max_length=20)
     filiere = models.ForeignKey(
@@ -35,7 +37,7 @@ class ActMonth(models.Model):
         return f"{self.month:%Y-%m} {self.kind} ×{self.n}"
 
 
-class ActorMonth(models.Model):
+class ActorMonth(loading.Model):
     """Who took part in acts (requester or performer) in a month, per site, kind and filière."""
 
     month = models.DateField()
@@ -56,7 +58,7 @@ class ActorMonth(models.Model):
         return f"{self.month:%Y-%m} {self.user_id}"
 
 
-class DelayMonth(models.Model):
+class DelayMonth(loading.Model):
     """Answered télé-expertises of a request month by answer delay in whole hours."""
 
     month = models.DateField()
@@ -84,7 +86,7 @@ class DelayMonth(models.Model):
         return f"{self.month:%Y-%m} {self.hours} h ×{self.n}"
 
 
-class RegionDelayMonth(models.Model):
+class RegionDelayMonth(loading.Model):
     """The same summed over the sites: what a figure without any site filter reads."""
 
     month = models.DateField()
@@ -102,7 +104,7 @@ class RegionDelayMonth(models.Model):
         return f"{self.month:%Y-%m} {self.hours} h ×{self.n}"
 
 
-class DirtyMonth(models.Model):
+class DirtyMonth(loading.Model):
     month = models.DateField(primary_key=True)
 
     def __str__(self) -> str:

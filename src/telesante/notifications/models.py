@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
 
+from telesante.core import loading
 
-class Notification(models.Model):
+
+class Notification(loading.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )

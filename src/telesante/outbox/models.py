@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from telesante.core import loading
+
 
 class Channel(models.TextChoices):
     MSSANTE = "mssante", _("MSSanté")
@@ -22,7 +24,7 @@ class Document(models.TextChoices):
     REPORT = "report", _("Compte rendu")
 
 
-class Delivery(models.Model):
+class Delivery(loading.Model):
     act = models.ForeignKey("acts.Act", on_delete=models.CASCADE, related_name="deliveries")
     document = models.CharField(max_length=20, choices=Document.choices, default=Document.REPORT)
     channel = models.CharField(max_length=10, choices=Channel.choices)

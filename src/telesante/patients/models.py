@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from telesante.core import loading
 from telesante.core.identifiers import INS_NIA_OID, INS_NIR_OID, INS_TEST_NIR_OID
 
 
@@ -56,7 +57,7 @@ class EvidenceKind(models.TextChoices):
         }
 
 
-class Patient(models.Model):
+class Patient(loading.Model):
     birth_name = models.CharField(_("nom de naissance"), max_length=100)
     first_names = models.CharField(_("prénom(s) de naissance"), max_length=150)
     used_name = models.CharField(_("nom utilisé"), max_length=100, blank=True)
@@ -144,7 +145,7 @@ class AttachmentKind(models.TextChoices):
     PATIENT = "patient", _("Patient suivi")
 
 
-class PatientAttachment(models.Model):
+class PatientAttachment(loading.Model):
     """A patient followed by a care team (its structure kept on the row, as for memberships)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="attachments")
@@ -177,7 +178,7 @@ class PatientAttachment(models.Model):
         super().save(*args, **kwargs)
 
 
-class IdentityStatusChange(models.Model):
+class IdentityStatusChange(loading.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="status_changes")
     old_status = models.CharField(max_length=5, choices=IdentityStatus.choices, blank=True)
     new_status = models.CharField(max_length=5, choices=IdentityStatus.choices)
@@ -209,7 +210,7 @@ class ConsentDecision(models.TextChoices):
     REFUSAL = "refusal", _("Refus")
 
 
-class Consent(models.Model):
+class Consent(loading.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consents")
     act_kind = models.CharField(_("type d'acte"), max_length=20, choices=ActKind.choices)
     information_given = models.BooleanField(_("information délivrée au patient"))

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from telesante.core import loading
+
 
 class Decision(models.TextChoices):
     PENDING = "", _("À décider")
@@ -16,7 +18,7 @@ class Decision(models.TextChoices):
     EMERGENCY = "urgences", _("Orientation vers les urgences")
 
 
-class RegulationRecord(models.Model):
+class RegulationRecord(loading.Model):
     """« Dossier de régulation »: one call to the centre 15 or the SAS. The patient is often
     unknown at first: the record stays anonymous and is linked later, through the patient wall."""
 
@@ -65,7 +67,7 @@ class VideoQuality(models.TextChoices):
     NONE = "impossible", _("Vidéo impossible")
 
 
-class VideoLink(models.Model):
+class VideoLink(loading.Model):
     """The video link sent by SMS to the caller: opens once, within minutes, unless withdrawn.
     Only the SHA-256 of the signed value is kept. Opening it makes a guest of the link's room
     (`guest`), which the caller's page then uses for the session."""
@@ -106,7 +108,7 @@ class MediaKind(models.TextChoices):
     UPLOAD = "photo", _("Photo envoyée par l'appelant")
 
 
-class RegulationMedia(models.Model):
+class RegulationMedia(loading.Model):
     """What was seen: a snapshot of the video or a photo the caller sent. No recording."""
 
     record = models.ForeignKey(RegulationRecord, on_delete=models.CASCADE, related_name="media")
@@ -149,7 +151,7 @@ class EventKind(models.TextChoices):
     ENDED = "ended", _("Vidéo terminée")
 
 
-class RegulationEvent(models.Model):
+class RegulationEvent(loading.Model):
     """One line of the record's timeline."""
 
     record = models.ForeignKey(RegulationRecord, on_delete=models.CASCADE, related_name="events")

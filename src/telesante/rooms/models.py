@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from telesante.core import loading
+
 MAX_PEERS = 4
 
 
@@ -15,7 +17,7 @@ def new_slug() -> str:
     return secrets.token_urlsafe(18)
 
 
-class Room(models.Model):
+class Room(loading.Model):
     slug = models.CharField(max_length=32, unique=True, default=new_slug, editable=False)
     # A room belongs to an act; a test room (connection check, probe-call) has an owner only.
     act = models.OneToOneField(
@@ -45,7 +47,7 @@ class GuestRelation(models.TextChoices):
     SPECIALIST = "specialiste", _("Second spécialiste")
 
 
-class GuestLink(models.Model):
+class GuestLink(loading.Model):
     """A patient at home or an invited third party: no account, a signed link for one act."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="guest_links")
@@ -73,7 +75,7 @@ class GuestLink(models.Model):
         return self.label
 
 
-class Admission(models.Model):
+class Admission(loading.Model):
     """A party the host let in: a reconnection does not go back to the waiting room."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="admissions")
@@ -89,7 +91,7 @@ class Admission(models.Model):
         return self.party
 
 
-class Presence(models.Model):
+class Presence(loading.Model):
     """One open WebSocket in a room (shared by every server process through the database).
 
     Its process refreshes `seen_at` while the socket lives; a row left unrefreshed past
@@ -114,7 +116,7 @@ class Presence(models.Model):
         return self.label
 
 
-class CallSpan(models.Model):
+class CallSpan(loading.Model):
     """One connection's time in the call (from its admission to its leaving), kept after the
     presence goes: the act is billed only when the patient's side and the performer were in the
     call together (REGULATORY.md § Téléconsultation, video required)."""
@@ -132,7 +134,7 @@ class CallSpan(models.Model):
         return f"{self.party} {self.started_at:%H:%M:%S}"
 
 
-class ChatMessage(models.Model):
+class ChatMessage(loading.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     author = models.CharField(max_length=120)
     party = models.CharField(max_length=40)

@@ -4,10 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from telesante.core import loading
 from telesante.core.identifiers import IDNST_OID, validate_finess
 
 
-class Region(models.Model):
+class Region(loading.Model):
     code = models.CharField(max_length=3, primary_key=True)
     name = models.CharField(_("nom"), max_length=100)
 
@@ -19,7 +20,7 @@ class Region(models.Model):
         return self.name
 
 
-class Departement(models.Model):
+class Departement(loading.Model):
     code = models.CharField(max_length=3, primary_key=True)
     name = models.CharField(_("nom"), max_length=100)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="departements")
@@ -32,7 +33,7 @@ class Departement(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Commune(models.Model):
+class Commune(loading.Model):
     code = models.CharField(_("code INSEE"), max_length=5, primary_key=True)
     name = models.CharField(_("nom"), max_length=100, db_index=True)
     departement = models.ForeignKey(
@@ -53,7 +54,7 @@ class Commune(models.Model):
         return f"{self.name} ({self.code})"
 
 
-class Country(models.Model):
+class Country(loading.Model):
     """INSEE COG country code (99xxx), the birthplace code of people born abroad."""
 
     code = models.CharField(max_length=5, primary_key=True)
@@ -102,7 +103,7 @@ class Equipment(models.TextChoices):
     CAMERA = "camera", _("Caméra mobile")
 
 
-class Structure(models.Model):
+class Structure(loading.Model):
     name = models.CharField(_("nom"), max_length=200)
     kind = models.CharField(_("type"), max_length=20, choices=StructureKind.choices)
     finess = models.CharField(
@@ -178,7 +179,7 @@ class Structure(models.Model):
         return [str(Equipment(e).label) for e in self.equipment if e in Equipment.values]
 
 
-class Team(models.Model):
+class Team(loading.Model):
     """A care team of a structure (a service of a hospital; the one team of an EHPAD or MSP).
     Memberships, patients and acts belong to teams: need-to-know inside a structure."""
 

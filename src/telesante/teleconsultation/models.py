@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from telesante.acts.models import Act
+from telesante.core import loading
 
 
 class Assistance(models.TextChoices):
@@ -17,7 +18,7 @@ class Assistance(models.TextChoices):
     PHARMACY = "pharmacy", _("Pharmacien·ne, en officine (TLM)")
 
 
-class TeleConsultation(models.Model):
+class TeleConsultation(loading.Model):
     act = models.OneToOneField(
         Act, on_delete=models.CASCADE, primary_key=True, related_name="teleconsultation"
     )
@@ -66,7 +67,7 @@ class TeleConsultation(models.Model):
         return f"{self.act.get_kind_display()} #{self.act_id}"
 
 
-class ActivityDeclaration(models.Model):
+class ActivityDeclaration(loading.Model):
     """A professional's whole activity of a year (acts in person and remote): the 20 % cap of
     remote activity is measured against it."""
 
@@ -95,7 +96,7 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, _("dimanche")
 
 
-class Availability(models.Model):
+class Availability(loading.Model):
     """A recurring weekly opening of a professional for remote acts, at one site, for one
     filière (or any): cut into slots of `slot_minutes` separated by `buffer_minutes`."""
 
@@ -132,7 +133,7 @@ class ReminderKind(models.TextChoices):
     HOUR = "hour", _("une heure avant")
 
 
-class Reminder(models.Model):
+class Reminder(loading.Model):
     """A reminder sent to one recipient for one appointment time: the unique constraint makes
     it once, whichever worker gets there first (a moved act is reminded again)."""
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from telesante.acts.models import Act
+from telesante.core import loading
 
 
 class Urgency(models.TextChoices):
@@ -30,7 +31,7 @@ class ConsultationNeed(models.TextChoices):
     URGENT = "urgent", _("Consultation urgente")
 
 
-class TeleExpertise(models.Model):
+class TeleExpertise(loading.Model):
     act = models.OneToOneField(
         Act, on_delete=models.CASCADE, primary_key=True, related_name="teleexpertise"
     )
@@ -88,7 +89,7 @@ class TeleExpertise(models.Model):
         return f"Télé-expertise #{self.act_id}"
 
 
-class Message(models.Model):
+class Message(loading.Model):
     teleexpertise = models.ForeignKey(
         TeleExpertise, on_delete=models.CASCADE, related_name="messages"
     )
@@ -103,7 +104,7 @@ class Message(models.Model):
         return self.body[:50]
 
 
-class Decline(models.Model):
+class Decline(loading.Model):
     teleexpertise = models.ForeignKey(
         TeleExpertise, on_delete=models.CASCADE, related_name="declines"
     )

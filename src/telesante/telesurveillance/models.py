@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from telesante.accounts.models import hash_token
 from telesante.acts.models import Act
+from telesante.core import loading
 
 
-class Programme(models.Model):
+class Programme(loading.Model):
     """A monitoring programme for one indication. Measures, frequency and default thresholds
     are data (data/programmes.json seeds the seven indications)."""
 
@@ -59,7 +60,7 @@ WEEKDAYS = [
 ]
 
 
-class Enrolment(models.Model):
+class Enrolment(loading.Model):
     """A period of télésurveillance: the act (kind télésurveillance; the opérateur team is its
     performing team, its médecin opérateur its performer) and what the regulation asks to
     keep."""
@@ -129,7 +130,7 @@ class Enrolment(models.Model):
         return {m["type"]: int(m["per_week"]) for m in self.programme.measures}
 
 
-class Device(models.Model):
+class Device(loading.Model):
     serial = models.CharField(_("numéro de série"), max_length=64, unique=True)
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="devices")
     label = models.CharField(_("modèle"), max_length=100, blank=True)
@@ -141,7 +142,7 @@ class Device(models.Model):
         return self.serial
 
 
-class DeviceToken(models.Model):
+class DeviceToken(loading.Model):
     """Bearer token of one device, or of a gateway speaking for every device of its exploitant.
     Only its SHA-256 digest is stored."""
 
@@ -176,7 +177,7 @@ class DeviceToken(models.Model):
         )
 
 
-class Measurement(models.Model):
+class Measurement(loading.Model):
     # Tens of thousands of rows a second: no database foreign keys (their per-row triggers,
     # deferred to the commit, cost more than the insert itself) and no single-column indexes
     # (the unique key and the series index lead with these columns). The ingest resolves the
@@ -214,7 +215,7 @@ class AlertState(models.TextChoices):
     RESOLVED = "resolved", _("Résolue")
 
 
-class Alert(models.Model):
+class Alert(loading.Model):
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="alerts")
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
     # The rule that fired: "spo2:below", "weight:rise", "missing".
@@ -247,7 +248,7 @@ class Alert(models.Model):
         return self.message
 
 
-class Forfait(models.Model):
+class Forfait(loading.Model):
     """The opérateur's monthly forfait, an act of its own: one per enrolment and month of
     monitoring (kind télésurveillance, performed by the opérateur team and its médecin opérateur,
     who bills the `TSF` code on that act). The unique constraint lets several workers bill

@@ -83,6 +83,13 @@ class TeleExpertise(loading.Model):
             # The requests waiting for the expert they name: a few among the thousands that
             # named them once.
             models.Index(fields=["named_expert", "state"], name="te_named_open"),
+            # The requests waiting in a pool, about a thousand among a million: the pool rules
+            # read their keys here instead of each pooled row through the state index.
+            models.Index(
+                fields=["act"],
+                condition=models.Q(state=State.POOLED, named_expert=None),
+                name="te_pool_waiting",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -148,9 +148,11 @@ else:
     # Each process borrows its connections from a pool (psycopg_pool) for the length of a
     # request, rather than each request thread keeping its own: a process never holds more than
     # DB_POOL_MAX_SIZE connections, however many threads serve it. A connection is checked
-    # before it is lent (CONN_HEALTH_CHECKS: after a database restart the next request
-    # reconnects); a request that waits DB_POOL_TIMEOUT seconds for one, the database down or
-    # every connection lent, answers 503 (core/views.server_error) instead of hanging.
+    # before it is lent, by its socket rather than a round trip (core/postgresql: after a
+    # database restart the next request reconnects); a request that waits DB_POOL_TIMEOUT
+    # seconds for one, the database down or every connection lent, answers 503
+    # (core/views.server_error) instead of hanging.
+    DATABASES["default"]["ENGINE"] = "telesante.core.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Values bound by the server and statements prepared on their second run in a connection:
     # a list's statements keep one text per shape (core/prepared.py), and after five runs

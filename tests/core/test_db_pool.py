@@ -3,13 +3,18 @@ and a request that finds every connection lent answers 503 in French once the po
 has passed instead of waiting for one. (The database restarted under load: tests/deploy.)"""
 
 import json
+import select
 import threading
+import time
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.test import Client
 from psycopg_pool import ConnectionPool, PoolTimeout
+
+from telesante.core.postgresql import base as dbcheck
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +61,50 @@ def test_settings_size_the_pool_and_keep_no_connection_per_thread(pool):
         options["max_size"],
         options["timeout"],
     )
-    assert pool._check == ConnectionPool.check_connection  # each connection checked when lent
+    assert pool._check == dbcheck.lendable  # each connection checked when lent
+
+
+def test_an_idle_connection_is_lent_without_a_round_trip(pool, monkeypatch):
+    trips = []
+    monkeypatch.setattr(ConnectionPool, "check_connection", staticmethod(trips.append))
+    conn = pool.getconn()
+    try:
+        dbcheck.lendable(conn)
+    finally:
+        pool.putconn(conn)
+    assert trips == []
+
+
+def test_a_connection_the_server_ended_is_dropped_and_the_next_request_reconnects(pool):
+    """pg_terminate_backend, as a restart does to every connection: the one ended has the
+    server's notice waiting on its socket, fails its check, and the pool lends another."""
+    conn = pool.getconn()
+    ended = conn.info.backend_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [ended])
+        assert cursor.fetchone() == (True,)
+    deadline = time.monotonic() + 5
+    while not select.select([conn.fileno()], [], [], 0.05)[0]:
+        assert time.monotonic() < deadline, "la fin de la connexion n'est pas arrivée"
+    with pytest.raises(psycopg.OperationalError):
+        dbcheck.lendable(conn)
+    pool.putconn(conn)  # broken: the pool closes it
+    lent = pool.getconn()
+    try:
+        dbcheck.lendable(lent)
+        assert lent.info.backend_pid != ended
+        assert lent.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        pool.putconn(lent)
+    assert in_another_thread("/api/v1/me")["status"] == 401  # the database answered
+
+
+def test_a_closed_connection_is_not_lent(pool):
+    conn = pool.getconn()
+    conn.close()
+    with pytest.raises(psycopg.OperationalError):
+        dbcheck.lendable(conn)
+    pool.putconn(conn)
 
 
 def test_a_request_borrows_a_connection_and_gives_it_back(pool):

@@ -68,7 +68,7 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
 def server_error(request: HttpRequest) -> HttpResponse:
     """A crash answers 500; the database out of reach (restarting, failing over) answers 503 in
     French with Retry-After, so that people and API clients try again, and the next request
-    reconnects by itself (CONN_HEALTH_CHECKS) once the database is back. Every connection of
+    reconnects by itself (core/postgresql) once the database is back. Every connection of
     the process's pool lent out a whole DB_POOL_TIMEOUT is the load, not the database: 503
     too, said as such."""
     error = sys.exc_info()[1]

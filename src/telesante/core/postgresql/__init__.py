@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, its pool's check of a connection made without a round trip."""

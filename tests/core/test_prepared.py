@@ -193,3 +193,24 @@ def test_a_prepared_statement_holds_its_constants_on_postgresql(world):
     on_postgresql = connection.vendor == "postgresql"
     assert ("'PROV'" in statement.sql) == on_postgresql
     assert len(statement.params) == (1 if on_postgresql else 2)
+
+
+def test_keys_among_one_array_on_postgresql_padded_elsewhere(world):
+    made = [make_patient(world.ehpad_a, "LE GOFF", f"Nolwenn {n}") for n in range(5)]
+    keys = [p.pk for p in made]
+
+    def build(values):
+        return Patient.objects.filter(pk__in=values.keys)
+
+    on_postgresql = connection.vendor == "postgresql"
+    for asked in (keys[:1], keys[:3], keys, keys[::-1][:4]):
+        among, width = prepared.among(asked)
+        assert isinstance(among, RawSQL) == on_postgresql
+        assert width == (0 if on_postgresql else len(prepared.padded(asked)))
+        with CaptureQueriesContext(connection) as ctx:
+            rows = prepared.rows(("test", "among", width), build, keys=among)
+        assert sorted(r.pk for r in rows) == sorted(asked)
+        (query,) = ctx.captured_queries
+        assert ("bigint[]" in query["sql"]) == on_postgresql
+    shapes = {key for key in prepared._CACHE if "among" in key}
+    assert len(shapes) == (1 if on_postgresql else 3)  # lengths 1, 3 (padded to 4), 5 (to 8)

@@ -202,7 +202,7 @@ def rows_of(items: QuerySet, start: int, stop: int) -> list:
 
 def _by_key(form: _Form, keys: list) -> list:
     """The rows of these keys, in their order, with the form's joins: a statement prepared
-    once per form and number of keys (`prepared.padded`)."""
+    once per form (and number of keys but on PostgreSQL: `prepared.among`)."""
     if not keys:
         return []
 
@@ -212,7 +212,7 @@ def _by_key(form: _Form, keys: list) -> list:
         rows.query.deferred_loading = form.deferred
         return rows
 
-    padded = prepared.padded(keys)
+    among, width = prepared.among(keys)
     names, defer = form.deferred
     shape = (
         "by_key",
@@ -221,9 +221,9 @@ def _by_key(form: _Form, keys: list) -> list:
         frozenset(names),
         defer,
         tuple(map(str, form.lookups)),
-        len(padded),
+        width,
     )
-    found = {row.pk: row for row in prepared.rows(shape, build, keys=padded)}
+    found = {row.pk: row for row in prepared.rows(shape, build, keys=among)}
     rows = [found[key] for key in keys if key in found]  # a row deleted meanwhile: left out
     _prefetch(form.model, rows, form.lookups)
     return rows
@@ -232,7 +232,7 @@ def _by_key(form: _Form, keys: list) -> list:
 def _prefetch(model: type, rows: list, lookups: tuple) -> None:
     """`prefetch_related`'s lookups on the page's rows. A reverse foreign key named alone (an
     enrolment's devices) is read through the related model's default manager, in its order
-    (else by key), by a statement prepared once per number of rows; other lookups by Django."""
+    (else by key), by a statement prepared once (`prepared.among`); other lookups by Django."""
     others = []
     for lookup in lookups:
         relation = model._meta.fields_map.get(lookup) if isinstance(lookup, str) else None
@@ -246,8 +246,8 @@ def _prefetch(model: type, rows: list, lookups: tuple) -> None:
             items = related._default_manager.filter(**{f"{column}__in": values.keys})
             return items.order_by(*related._meta.ordering or ["pk"])
 
-        keys = prepared.padded([row.pk for row in rows])
-        shape = ("prefetch", model._meta.label, lookup, len(keys))
+        keys, width = prepared.among([row.pk for row in rows])
+        shape = ("prefetch", model._meta.label, lookup, width)
         owned: dict = {row.pk: [] for row in rows}
         for item in prepared.rows(shape, build, keys=keys):
             owned[getattr(item, column)].append(item)

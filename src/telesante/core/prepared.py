@@ -222,6 +222,17 @@ def padded(keys: list) -> list:
     return keys + keys[-1:] * ((1 << max(len(keys) - 1, 0).bit_length()) - len(keys))
 
 
+def among(keys: list[int]) -> tuple[list[int] | RawSQL, int]:
+    """Integer keys for an `__in` lookup of a prepared statement, and the width its shape
+    takes. On PostgreSQL, one array parameter (`unnest`): one statement whatever their number,
+    and a text psycopg keeps converted (it converts a statement of more than 50 parameters
+    again each time: 0.15 ms for 64 keys). Elsewhere, the keys `padded`."""
+    if connections["default"].vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [list(keys)]), 0
+    keys = padded(keys)
+    return keys, len(keys)
+
+
 def rows(shape: tuple, build: Callable[[SimpleNamespace], QuerySet], **values: Value) -> list:
     """The rows of `build(values)`, its statement prepared once per process for `shape` (every
     value that changes the statement's text: a filter present or not, a list's length, a

@@ -173,9 +173,9 @@ def expert_section(user) -> Section:
         ids=teleexpertise.open_inbox_ids(user),
         me=user.pk,
     )
-    padded = prepared.padded(keys)
-    shape = ("worklist", "expert", len(padded))
-    found = {row["pk"]: row for row in prepared.rows(shape, _expert_rows, keys=padded)}
+    among, width = prepared.among(keys)
+    shape = ("worklist", "expert", width)
+    found = {row["pk"]: row for row in prepared.rows(shape, _expert_rows, keys=among)}
     now = timezone.now()
     lines = []
     for row in (found[key] for key in keys if key in found):  # in the keys' order
@@ -266,9 +266,9 @@ def requester_section(user) -> Section:
     waiting = [
         row["pk"] for row in prepared.rows(("worklist", "waiting"), _waiting_requests, me=user.pk)
     ]
-    padded = prepared.padded(waiting)
-    shape = ("worklist", "requests", len(padded))
-    for row in prepared.rows(shape, _requester_rows, waiting=padded):
+    among, width = prepared.among(waiting)
+    shape = ("worklist", "requests", width)
+    for row in prepared.rows(shape, _requester_rows, waiting=among):
         if row["state"] == State.WAITING_INFO:
             title, note = _("Question de l'expert"), row["last_message"] or ""
         elif row["state"] == State.POOLED:

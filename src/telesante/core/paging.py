@@ -207,7 +207,7 @@ def _by_key(form: _Form, keys: list) -> list:
         return []
 
     def build(values: SimpleNamespace) -> QuerySet:
-        rows = form.model._base_manager.filter(pk__in=values.keys)
+        rows = form.model._base_manager.filter(prepared.is_among("pk", values.keys))
         rows.query.select_related = form.select_related
         rows.query.deferred_loading = form.deferred
         return rows
@@ -243,7 +243,7 @@ def _prefetch(model: type, rows: list, lookups: tuple) -> None:
         column = foreign_key.attname
 
         def build(values: SimpleNamespace, related=relation.related_model, column=column):
-            items = related._default_manager.filter(**{f"{column}__in": values.keys})
+            items = related._default_manager.filter(prepared.is_among(column, values.keys))
             return items.order_by(*related._meta.ordering or ["pk"])
 
         keys, width = prepared.among([row.pk for row in rows])

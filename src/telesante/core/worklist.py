@@ -132,7 +132,7 @@ def _latest(model, column: str) -> Subquery:
 
 def _expert_rows(v: SimpleNamespace) -> QuerySet:
     return (
-        TeleExpertise.objects.filter(pk__in=v.keys)
+        TeleExpertise.objects.filter(prepared.is_among("pk", v.keys))
         .annotate(last_author=_latest(Message, "author"))
         .values(
             "pk",
@@ -225,7 +225,7 @@ def _requester_rows(v: SimpleNamespace) -> QuerySet:
     # By key, listed: as a subquery, the UNION would be joined last, after every request
     # (join_collapse_limit keeps the joins in their written order).
     return (
-        TeleExpertise.objects.filter(pk__in=v.waiting)
+        TeleExpertise.objects.filter(prepared.is_among("pk", v.waiting))
         .annotate(
             last_message=_latest(Message, "body"),
             last_decline=_latest(Decline, "reason"),

@@ -268,3 +268,27 @@ def test_a_pages_reverse_foreign_keys_come_prepared_in_key_order(tsv: TSV):
         tokens = [len(d.tokens.all()) for e in rows for d in e.devices.all()]
     assert len(ctx.captured_queries) == 4  # keys, rows, devices, their tokens
     assert len(tokens) == len(serials) + 1
+
+
+def test_a_listings_first_pages_share_one_statement_of_its_top_keys(world, monkeypatch):
+    from telesante.core import prepared
+
+    monkeypatch.setattr(paging, "TOP", 5)
+    made = [make_patient(world.ehpad_a, "CADIOU", f"P{n}") for n in range(7)]
+
+    def build(values):
+        return Patient.objects.filter(birth_name=values.name).order_by("first_names", "pk")
+
+    first = paging.Listing(("test", "top"), build, {"name": "CADIOU"})
+    chain = paging.Chain(first, Patient.objects.none().order_by("pk"))
+    seen, start = [], None
+    while True:
+        rows, start = chain.cursor_page(start, 2)
+        seen += [p.pk for p in rows]
+        if start is None:
+            break
+    assert seen == [p.pk for p in made]
+    keys = sorted(key[-2:] for key in prepared._CACHE if key[1:4] == ("keys", "test", "top"))
+    # Each page reads a row more than it shows: pages 1 and 2 from the top 5 keys (one
+    # statement), pages 3 and 4 by their offset.
+    assert keys == [(0, 5), (4, 7), (6, 9)]

@@ -78,3 +78,19 @@ def test_a_schema_the_plan_does_not_know_is_refused_when_planned():
     for schema in (Unknown, Nested):
         with pytest.raises(TypeError, match="is not written out"):
             api_rows.plan(schema)
+
+
+def test_only_plain_columns_of_rows_always_joined_are_read_directly():
+    from telesante.teleexpertise.models import TeleExpertise
+
+    column = api_rows._column_path
+    assert column(TeleExpertise, "act_id") and column(TeleExpertise, "act.patient_id")
+    assert column(TeleExpertise, "question") and column(TeleExpertise, "claimed_by_id")
+    assert not column(TeleExpertise, "act")  # a row, not a value
+    assert not column(TeleExpertise, "claimed_by.email")  # may be empty: its default applies
+    assert not column(TeleExpertise, "messages")  # a related list
+    assert not column(Alert, "get_severity_display")  # a method
+    assert not column(TeleExpertise, "act.teleexpertise.question")  # a reverse one-to-one
+    fields, columns = api_rows._model_plan(AlertOut, Alert)
+    assert columns is None and dict(fields)["severity_label"] is not None
+    assert api_rows._model_plan(TeleExpertiseOut, TeleExpertise)[1] is not None

@@ -17,7 +17,8 @@ from functools import cache
 from operator import attrgetter
 from typing import Any
 
-from django.db.models import Manager
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Manager, Model
 from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 from pydantic_core import PydanticUndefined
@@ -94,9 +95,55 @@ def _then(read: Getter, convert: Callable[[Any], Any]) -> Getter:
     return lambda row: convert(read(row))
 
 
+def _column_path(model: type[Model], path: str) -> bool:
+    """Whether `path` ("act.patient_id") reads a column of `model` or of a row it always joins:
+    relations that are never empty, then a column that is not a relation (or its key)."""
+    *joins, last = path.split(".")
+    for name in joins:
+        try:
+            relation = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        if not (relation.many_to_one or relation.one_to_one) or relation.null:
+            return False
+        if not relation.concrete:  # the reverse side of a one-to-one may be empty
+            return False
+        model = relation.related_model
+    try:
+        column = model._meta.get_field(last)
+    except FieldDoesNotExist:
+        return False
+    return column.concrete and (not column.is_relation or column.attname == last)
+
+
+@cache
+def _model_plan(schema: type[Schema], model: type[Model]) -> tuple[list, Getter | None]:
+    """The plan for rows of `model`: a field that is a plain column of its rows (no resolver,
+    method, related list, default for a missing value, or conversion) is read by `attrgetter`
+    alone. When every field is one, a single getter reads them all (one call a row)."""
+    fields, paths = [], []
+    for (name, get), field in zip(plan(schema), schema.model_fields.values(), strict=True):
+        path = field.alias or name
+        plain = (
+            name not in schema._ninja_resolvers
+            and _writer(schema, name, field.annotation) is None
+            and _column_path(model, path)
+        )
+        fields.append((name, attrgetter(path) if plain else get))
+        paths.append(path if plain else None)
+    everything = None not in paths and len(paths) > 1
+    return fields, attrgetter(*paths) if everything else None
+
+
 def write(schema: type[Schema], rows: Sequence) -> list[dict]:
     """The rows as the operation's JSON holds them."""
-    fields = plan(schema)
+    if not rows or not isinstance(rows[0], Model):
+        fields = plan(schema)
+        return [{name: get(row) for name, get in fields} for row in rows]
+    fields, columns = _model_plan(schema, type(rows[0]))
+    if columns is not None:
+        names = [name for name, _get in fields]
+        return [dict(zip(names, columns(row), strict=True)) for row in rows]
     return [{name: get(row) for name, get in fields} for row in rows]
 
 

@@ -1,0 +1,91 @@
+#!/usr/bin/env python
+"""What each list of bench/run_read_path.py costs in process, on its database (seeded by it).
+
+    .venv/bin/python bench/profile_read_path.py [--requests 300] [--only LIST…] [--sql]
+
+For each list, as its demo account reads it (the same paths: the first page and the next
+ones by cursor, five deep; patient search: the first page of « mar », a common trigram), the
+median over the requests of the whole view's wall time and of the process's CPU time
+(Django's test client, no server, one database connection), and with --sql the number of
+statements and their time. The server's own work (uvicorn, the ASGI handler) is not in these
+figures; the bare view's is about 1.5 ms of CPU a request. Two trees are compared by running
+this with PYTHONPATH=<other tree>/src. Writes nothing under docs/.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import run_inbox
+from bench import run_patient_search as bench
+
+LISTS = {  # name → (demo role, its specialty, first page)
+    "téléconsultations": ("gp", "", "/api/v1/teleconsultations?cursor="),
+    "inbox": ("expert", "plaies_cicatrisation", "/api/v1/teleexpertise?box=inbox&cursor="),
+    "outbox": ("nurse", "", "/api/v1/teleexpertise?box=outbox&cursor="),
+    "alerts": ("monitoring_operator", "", "/api/v1/telesurveillance/alerts?limit=50&cursor="),
+    "enrolments": (
+        "monitoring_operator",
+        "",
+        "/api/v1/telesurveillance/enrolments?limit=50&cursor=",
+    ),
+    "patient search": ("nurse", "", "/api/v1/patients?q=mar&cursor="),
+}
+PAGES = 5
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--only", nargs="+", choices=list(LISTS), default=list(LISTS))
+    parser.add_argument("--sql", action="store_true", help="count the statements and time them")
+    args = parser.parse_args()
+    env = bench.bench_env(bench.DEFAULT_PG_URL)
+    bench.setup_django(env)
+
+    from django.db import connection
+    from django.test import Client
+
+    from telesante.accounts.models import ApiToken, User
+
+    for name in args.only:
+        role, specialty, start = LISTS[name]
+        user = User.objects.get(email=run_inbox.account(env, role, specialty))
+        _token, raw = ApiToken.issue(user, name="bench-profile")
+        client = Client(headers={"Authorization": f"Bearer {raw}"}, SERVER_NAME="127.0.0.1")
+        paths = [start]
+        while len(paths) < PAGES:
+            after = client.get(paths[-1]).headers.get("X-Next-Cursor")
+            if not after:
+                break
+            paths.append(start.split("cursor=")[0] + "cursor=" + after)
+        for path in paths * 5:  # warm-up: statements prepared, plans kept
+            client.get(path)
+        walls, cpus, counts, sql = [], [], [], []
+        connection.force_debug_cursor = args.sql
+        for n in range(args.requests):
+            connection.queries_log.clear()
+            wall, cpu = time.perf_counter(), time.process_time()
+            response = client.get(paths[n % len(paths)])
+            walls.append((time.perf_counter() - wall) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
+            if response.status_code != 200:
+                sys.exit(f"{name}: {response.status_code} {response.content[:300]!r}")
+            counts.append(len(connection.queries_log))
+            sql.append(sum(float(q["time"]) for q in connection.queries_log) * 1000)
+        connection.force_debug_cursor = False
+        line = (
+            f"{name}: {len(paths)} pages, wall p50 {statistics.median(walls):.2f} ms, "
+            f"CPU p50 {statistics.median(cpus):.2f} ms"
+        )
+        if args.sql:
+            line += f", {statistics.median(counts):.0f} statements, {statistics.median(sql):.1f} ms"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -202,7 +202,7 @@ def rows_of(items: QuerySet, start: int, stop: int) -> list:
 
 def _by_key(form: _Form, keys: list) -> list:
     """The rows of these keys, in their order, with the form's joins: a statement prepared
-    once per form (and number of keys but on PostgreSQL: `prepared.among`)."""
+    once per form; on SQLite, once per padded number of keys too (`prepared.among`)."""
     if not keys:
         return []
 

@@ -19,7 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest
 
 from telesante.accounts.models import Membership, MembershipRole, User
-from telesante.acts.models import Act, ActKind, ActStatus
+from telesante.acts.models import Act, ActKind, ActStatus, TeamPatient
 from telesante.core import audit, prepared
 from telesante.core.models import AuditAction
 from telesante.patients.models import Patient, PatientAttachment
@@ -198,10 +198,18 @@ def _act_lists(
     te_column = "act_id" if column == "id" else f"act__{column}"
     of_kind = {"kind__in": kinds} if kinds else {}
     first, *others = _party_lists(user, column, kinds)
+    if column == "patient_id" and not kinds:
+        # The patients of the teams' acts, one pair each (acts.TeamPatient, kept by the
+        # database): not a row for each act.
+        team_acts = [TeamPatient.objects.filter(team__in=teams).values_list(column, flat=True)]
+    else:
+        team_acts = [
+            Act.objects.filter(**{f"{side}__in": teams}, **of_kind).values_list(column, flat=True)
+            for side in ("requesting_team", "performing_team")
+        ]
     lists = [
         *others,
-        Act.objects.filter(requesting_team__in=teams, **of_kind).values_list(column, flat=True),
-        Act.objects.filter(performing_team__in=teams, **of_kind).values_list(column, flat=True),
+        *team_acts,
         Act.objects.filter(patient__gp=user, status=ActStatus.DONE, **of_kind).values_list(
             column, flat=True
         ),

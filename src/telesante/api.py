@@ -14,6 +14,7 @@ from ninja.security import HttpBearer
 from telesante.accounts.models import ApiToken, hash_token
 from telesante.core import prepared
 from telesante.core.actions import Conflict
+from telesante.core.rendering import FastJSONRenderer
 
 
 class TokenAuth(HttpBearer):
@@ -99,6 +100,7 @@ api = TelesanteAPI(
     version="1",
     urls_namespace="api",
     auth=TokenAuth(),
+    renderer=FastJSONRenderer(),
     description="API de la plateforme régionale de télésanté. Authentification : "
     "`Authorization: Bearer <jeton>` (jeton personnel, `telesante create-token EMAIL`).",
 )

@@ -13,11 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
-from ninja.renderers import JSONRenderer
 
 from telesante.api import TokenAuth
 from telesante.core.actions import Conflict
 from telesante.core.bounds import Id
+from telesante.core.rendering import FastJSONRenderer
 from telesante.fhir import capability, gateway, reads, writes
 from telesante.fhir.search import BadSearch
 from telesante.telesurveillance.api import DeviceAuth
@@ -25,7 +25,7 @@ from telesante.telesurveillance.api import DeviceAuth
 FHIR_JSON = "application/fhir+json"
 
 
-class FhirRenderer(JSONRenderer):
+class FhirRenderer(FastJSONRenderer):
     media_type = FHIR_JSON
 
 

@@ -2,6 +2,7 @@
 and a request that finds every connection lent answers 503 in French once the pool's timeout
 has passed instead of waiting for one. (The database restarted under load: tests/deploy.)"""
 
+import datetime
 import json
 import select
 import threading
@@ -140,3 +141,30 @@ def test_every_connection_lent_answers_503_in_french_instead_of_waiting(pool):
     assert page["status"] == 503 and page["retry"] == "2"
     assert "Plateforme très sollicitée" in page["body"].decode()
     assert in_another_thread("/api/v1/me")["status"] == 401  # the connections back: served
+
+
+def test_dates_are_read_by_the_c_loader_as_django_reads_them(pool, world):
+    """timestamptz comes through psycopg's C loader (`UtcLoader`), aware in UTC as Django's own
+    loader gave it, to the microsecond; a server-side cursor (`iterator()`) reads them too."""
+    from psycopg.postgres import types
+    from psycopg.pq import Format
+
+    from telesante.acts.models import Act
+
+    loader = connection.connection.adapters.get_loader(types["timestamptz"].oid, Format.TEXT)
+    assert loader is dbcheck.UtcLoader
+    due = datetime.datetime(1969, 7, 20, 20, 17, 40, 123456, tzinfo=datetime.UTC)
+    act = Act.objects.create(
+        kind="teleconsultation",
+        patient=world.patient_a,
+        requester=world.nurse_a,
+        requesting_structure=world.ehpad_a,
+        due_at=due,
+    )
+    read = Act.objects.values_list("due_at", flat=True).get(pk=act.pk)
+    assert read == due and read.tzinfo is datetime.UTC
+    with connection.cursor() as cursor:  # a date in another zone comes back in UTC
+        cursor.execute("SELECT '2026-12-06 10:00:00.5+01'::timestamptz")
+        assert cursor.fetchone()[0] == datetime.datetime(2026, 12, 6, 9, 0, 0, 500000, datetime.UTC)
+    streamed = list(Act.objects.filter(pk=act.pk).values_list("due_at", flat=True).iterator())
+    assert streamed == [due]

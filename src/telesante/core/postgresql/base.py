@@ -1,5 +1,5 @@
-"""Django's PostgreSQL backend, its pool checking a connection before lending it without a round
-trip (settings: ENGINE `telesante.core.postgresql`).
+"""Django's PostgreSQL backend (settings: ENGINE `telesante.core.postgresql`), its pool checking a
+connection before lending it without a round trip, its dates read by psycopg's C loader.
 
 Django's check (CONN_HEALTH_CHECKS, psycopg_pool's `check_connection`) sends an empty statement
 and waits for its answer: a round trip to PostgreSQL for every request that reads the database,
@@ -9,11 +9,20 @@ waiting on its socket. So the socket is polled first, without waiting, and the r
 only when something is there: it then tells a closed connection (dropped: the pool opens
 another) from a notice."""
 
+import datetime
 import select
+from functools import cache
 
 from django.db.backends.postgresql import base
-from psycopg import Connection, OperationalError
+from psycopg import Connection, OperationalError, adapt, adapters
+from psycopg.abc import AdaptContext
+from psycopg.postgres import types
+from psycopg.pq import Format
 from psycopg_pool import ConnectionPool
+
+_TIMESTAMPTZ = types["timestamptz"].oid
+# psycopg's own loader of timestamptz texts: C (psycopg[binary]), a class that takes no subclass.
+_C_LOADER = adapters.get_loader(_TIMESTAMPTZ, Format.TEXT)
 
 
 def lendable(conn: Connection) -> None:
@@ -26,7 +35,40 @@ def lendable(conn: Connection) -> None:
         ConnectionPool.check_connection(conn)
 
 
+class UtcLoader(adapt.Loader):
+    """timestamptz read by psycopg's C loader, for a connection whose time zone is UTC (Django
+    sets it, USE_TZ): its dates come as Django's loader gives them, aware in UTC. Django's loader
+    subclasses psycopg's Python one to set the time zone: 5.3 µs a date instead of 0.4, 0.4 ms
+    for a page of 50 télé-expertise requests. `timezone` is the one Django checks each cursor
+    against (`create_cursor`)."""
+
+    timezone = datetime.UTC
+
+    def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
+        super().__init__(oid, context)
+        self._dates = _C_LOADER(oid, context)
+        # psycopg takes each column's `load` once per result: the C loader's, called directly.
+        self.load = self._dates.load
+
+    def load(self, data: bytes) -> datetime.datetime:  # the class's, for psycopg's check
+        return self._dates.load(data)
+
+
+@cache
+def _with_c_dates(template: adapt.AdaptersMap) -> adapt.AdaptersMap:
+    """Django's adapters (`get_adapters_template`) but for timestamptz, read by `UtcLoader`."""
+    context = adapt.AdaptersMap(template)
+    context.register_loader(_TIMESTAMPTZ, UtcLoader)
+    return context
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self) -> dict:
+        params = super().get_connection_params()
+        if self.timezone is datetime.UTC and self.timezone_name == "UTC":
+            params["context"] = _with_c_dates(params["context"])
+        return params
+
     @property
     def pool(self) -> ConnectionPool | None:
         pool = super().pool

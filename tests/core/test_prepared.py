@@ -214,3 +214,24 @@ def test_keys_among_one_array_on_postgresql_padded_elsewhere(world):
         assert ("= ANY(" in query["sql"]) == on_postgresql
     shapes = {key for key in prepared._CACHE if "among" in key}
     assert len(shapes) == (1 if on_postgresql else 3)  # lengths 1, 3 (padded to 4), 5 (to 8)
+
+
+def test_the_columns_converters_are_asked_once_per_statement(world, monkeypatch):
+    """Django asks each column's converters on every run; a prepared statement asks once, and
+    its later runs convert as the first (dates, the account joined)."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    make_patient(world.ehpad_a, "ÉLUARD", "Anaïs", birth_date="1951-05-01")
+    asked = []
+    ask = SQLCompiler.get_converters
+    monkeypatch.setattr(
+        SQLCompiler, "get_converters", lambda self, e: asked.append(1) or ask(self, e)
+    )
+    shape = ("test", "converters asked once")
+    for _ in range(3):
+        (row,) = prepared.rows(
+            shape, by_name_and_birth, name="ÉLUARD", born_after=datetime.date(1900, 1, 1)
+        )
+        assert row.birth_date == datetime.date(1951, 5, 1)
+        assert isinstance(row.created_at, datetime.datetime) and row.created_at.tzinfo
+    assert len(asked) == 1

@@ -101,8 +101,8 @@ class User(loading.Model, AbstractUser):
     # What the Annuaire Santé's public extract says of this RPPS (`telesante import-rpps` is
     # the reference): its savoir-faire and its sites (FINESS), and since when the RPPS is
     # missing from the extract (its structure's administrators are told).
-    savoir_faire = models.JSONField(_("savoir-faire (Annuaire Santé)"), default=list, blank=True)
-    directory_sites = models.JSONField(
+    savoir_faire = loading.JSONField(_("savoir-faire (Annuaire Santé)"), default=list, blank=True)
+    directory_sites = loading.JSONField(
         _("sites d'exercice (FINESS, Annuaire Santé)"), default=list, blank=True
     )
     rpps_missing_since = models.DateField(

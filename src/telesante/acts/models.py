@@ -50,7 +50,7 @@ class Filiere(loading.Model):
         related_name="coordinated_filieres",
         verbose_name=_("coordinateur"),
     )
-    form = models.JSONField(_("formulaire"), default=list, blank=True)
+    form = loading.JSONField(_("formulaire"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -261,7 +261,7 @@ class BillingCode(loading.Model):
     )
     billable = models.BooleanField(default=True)
     # French explanations of the rule checks that apply (caps, exclusions).
-    warnings = models.JSONField(default=list, blank=True)
+    warnings = loading.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -234,9 +234,10 @@ def among(keys: list[int]) -> tuple[list[int] | RawSQL, int]:
     """Integer keys for `is_among` in a prepared statement, and the width its shape takes. On
     PostgreSQL, one array parameter: one statement whatever their number, and a text psycopg
     keeps converted (it converts a statement of more than 50 parameters again each time:
-    0.15 ms for 64 keys). Elsewhere, the keys `padded`."""
+    0.15 ms for 64 keys). The array goes as its text, which PostgreSQL reads: psycopg's list
+    dumper is Python, element by element (40 µs for 50 keys). Elsewhere, the keys `padded`."""
     if connections["default"].vendor == "postgresql":
-        return RawSQL("%s::bigint[]", [list(keys)]), 0
+        return RawSQL("%s::bigint[]", ["{" + ",".join(str(int(key)) for key in keys) + "}"]), 0
     keys = padded(keys)
     return keys, len(keys)
 

@@ -37,7 +37,7 @@ class SiteDeployment(loading.Model):
     filieres = models.ManyToManyField(
         "acts.Filiere", blank=True, related_name="sites", verbose_name=_("filières ouvertes")
     )
-    acts = models.JSONField(_("actes proposés"), default=list, blank=True)
+    acts = loading.JSONField(_("actes proposés"), default=list, blank=True)
     # How to ask for an act at this site (shown in the public directory).
     contact = models.CharField(_("comment solliciter"), max_length=300, blank=True)
     availability = models.CharField(_("disponibilités"), max_length=300, blank=True)

@@ -145,7 +145,7 @@ class Structure(loading.Model):
     deployment_started_on = models.DateField(_("déploiement commencé le"), null=True, blank=True)
     deployed_on = models.DateField(_("déployé le"), null=True, blank=True)
     suspended_on = models.DateField(_("suspendu le"), null=True, blank=True)
-    equipment = models.JSONField(_("équipement de télésanté"), default=list, blank=True)
+    equipment = loading.JSONField(_("équipement de télésanté"), default=list, blank=True)
     # A professional working here (PSC's SubjectRefPro: this FINESS) who logs in with Pro Santé
     # Connect for the first time gets an account in the structure's first team.
     psc_self_enrolment = models.BooleanField(

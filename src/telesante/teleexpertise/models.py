@@ -39,7 +39,7 @@ class TeleExpertise(loading.Model):
     urgency = models.CharField(
         _("urgence"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
     )
-    form_data = models.JSONField(_("formulaire de la filière"), default=dict, blank=True)
+    form_data = loading.JSONField(_("formulaire de la filière"), default=dict, blank=True)
     state = models.CharField(
         _("état"), max_length=15, choices=State.choices, default=State.POOLED, db_index=True
     )

@@ -20,11 +20,11 @@ class Programme(loading.Model):
     code = models.SlugField(primary_key=True, max_length=40)
     name = models.CharField(_("nom"), max_length=100)
     # [{"type": "weight", "per_week": 7}, ...]
-    measures = models.JSONField(_("mesures attendues"), default=list)
+    measures = loading.JSONField(_("mesures attendues"), default=list)
     # [{"type": "spo2", "kind": "below", "value": 90, "severity": 4},
     #  {"type": "weight", "kind": "rise", "value": 2, "days": 3, "severity": 3},
     #  {"kind": "missing", "hours": 48, "severity": 2}]
-    thresholds = models.JSONField(_("seuils par défaut"), default=list)
+    thresholds = loading.JSONField(_("seuils par défaut"), default=list)
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -100,7 +100,7 @@ class Enrolment(loading.Model):
         _("jours de lecture (1 = lundi)"), max_length=13, default="1,2,3,4,5"
     )
     # The programme's thresholds copied at enrolment, adjustable for this patient.
-    thresholds = models.JSONField(_("seuils du patient"), default=list)
+    thresholds = loading.JSONField(_("seuils du patient"), default=list)
     state = models.CharField(
         max_length=10, choices=EnrolmentState.choices, default=EnrolmentState.ACTIVE, db_index=True
     )

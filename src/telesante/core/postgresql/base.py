@@ -38,19 +38,17 @@ def lendable(conn: Connection) -> None:
 class UtcLoader(adapt.Loader):
     """timestamptz read by psycopg's C loader, for a connection whose time zone is UTC (Django
     sets it, USE_TZ): its dates come as Django's loader gives them, aware in UTC. Django's loader
-    subclasses psycopg's Python one to set the time zone: 5.3 µs a date instead of 0.4, 0.4 ms
-    for a page of 50 télé-expertise requests. `timezone` is the one Django checks each cursor
-    against (`create_cursor`)."""
+    subclasses psycopg's Python one to set the time zone: 2.9 µs a date instead of 0.2 (the best
+    of five runs), 0.2 ms for a page of 50 télé-expertise requests (85 dates). `timezone` is the
+    one Django checks each cursor against (`create_cursor`)."""
 
     timezone = datetime.UTC
 
     def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
         super().__init__(oid, context)
         self._dates = _C_LOADER(oid, context)
-        # psycopg takes each column's `load` once per result: the C loader's, called directly.
-        self.load = self._dates.load
 
-    def load(self, data: bytes) -> datetime.datetime:  # the class's, for psycopg's check
+    def load(self, data: bytes) -> datetime.datetime:
         return self._dates.load(data)
 
 

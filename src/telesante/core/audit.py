@@ -97,8 +97,8 @@ def record(
         AuditEntry.objects.bulk_create(entries)
         return
     # PostgreSQL: the shared values once and the varying ones as one JSON document of the
-    # entries, written by orjson (bulk_create: 2-3 ms of Python for a page of 50 rows; one
-    # array per column, psycopg dumping each element in Python: 0.25 ms; this: 0.1 ms).
+    # entries, written by orjson. A page of 50 rows: bulk_create, 2-3 ms of Python; one array
+    # per column, which psycopg dumps element by element in Python, 255 µs of CPU; this, 200.
     per_object = [AuditEntry._meta.get_field(name) for name in _PER_OBJECT]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in [*_SHARED, *per_object])

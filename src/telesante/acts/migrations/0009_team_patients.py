@@ -72,20 +72,26 @@ POSTGRESQL_DROP = [
 ]
 
 
-def _counted(row: str, delta: str) -> list[str]:
-    """SQLite: `row`'s (OLD or NEW) pairs counted by `delta`, a zero count removed."""
-    if delta == "+ 1":
-        return [
-            f"""INSERT INTO acts_teampatient (team_id, patient_id, acts)
-            SELECT {row}.{column}, {row}.patient_id, 1 WHERE {row}.{column} IS NOT NULL
-            ON CONFLICT (team_id, patient_id) DO UPDATE SET acts = acts + 1;"""
-            for column in ("requesting_team_id", "performing_team_id")
-        ]
+SIDES = ("requesting_team_id", "performing_team_id")
+
+
+def _added(row: str) -> list[str]:
+    """SQLite: `row`'s (NEW) pairs counted once more each."""
+    return [
+        f"""INSERT INTO acts_teampatient (team_id, patient_id, acts)
+        SELECT {row}.{side}, {row}.patient_id, 1 WHERE {row}.{side} IS NOT NULL
+        ON CONFLICT (team_id, patient_id) DO UPDATE SET acts = acts + 1;"""
+        for side in SIDES
+    ]
+
+
+def _removed(row: str) -> list[str]:
+    """SQLite: `row`'s (OLD) pairs counted once less each, a pair at zero deleted."""
     return [
         *(
             f"""UPDATE acts_teampatient SET acts = acts - 1
-            WHERE team_id = {row}.{column} AND patient_id = {row}.patient_id;"""
-            for column in ("requesting_team_id", "performing_team_id")
+            WHERE team_id = {row}.{side} AND patient_id = {row}.patient_id;"""
+            for side in SIDES
         ),
         f"""DELETE FROM acts_teampatient WHERE patient_id = {row}.patient_id
         AND team_id IN ({row}.requesting_team_id, {row}.performing_team_id) AND acts = 0;""",
@@ -94,15 +100,15 @@ def _counted(row: str, delta: str) -> list[str]:
 
 SQLITE = [
     "CREATE TRIGGER acts_team_patient_added AFTER INSERT ON acts_act BEGIN "
-    + " ".join(_counted("NEW", "+ 1"))
+    + " ".join(_added("NEW"))
     + " END",
     "CREATE TRIGGER acts_team_patient_removed AFTER DELETE ON acts_act BEGIN "
-    + " ".join(_counted("OLD", "- 1"))
+    + " ".join(_removed("OLD"))
     + " END",
     "CREATE TRIGGER acts_team_patient_moved "
     "AFTER UPDATE OF requesting_team_id, performing_team_id, patient_id ON acts_act "
     f"WHEN {MOVED.replace('IS DISTINCT FROM', 'IS NOT')} BEGIN "
-    + " ".join([*_counted("OLD", "- 1"), *_counted("NEW", "+ 1")])
+    + " ".join([*_removed("OLD"), *_added("NEW")])
     + " END",
 ]
 SQLITE_DROP = [

@@ -12,6 +12,7 @@ from telesante.teleconsultation import services as tc_services
 from telesante.teleconsultation.api import ConsultationOut
 from telesante.teleexpertise import services as te_services
 from telesante.teleexpertise.api import TeleExpertiseOut
+from telesante.teleexpertise.models import TeleExpertise
 from telesante.telesurveillance.api import AlertOut
 from telesante.telesurveillance.api_enrolments import EnrolmentOut
 from telesante.telesurveillance.models import Alert, Enrolment
@@ -39,16 +40,29 @@ def test_teleconsultations_are_written_as_ninja_writes_them(tc_world: TC):
     )
 
 
-def test_teleexpertises_are_written_as_ninja_writes_them(te_world: TE, django_assert_num_queries):
+def test_teleexpertises_read_as_columns_are_written_as_ninja_writes_the_requests(
+    te_world: TE, django_assert_num_queries
+):
     te_services.create(None, te_world.w.nurse_a, wound_request(te_world))
     answered(te_world)
+    columns = api_rows.columns(TeleExpertiseOut, TeleExpertise)
+    assert "act__patient_id" in columns and "question" in columns
+    render = api.renderer.render
     for user, box in ((te_world.w.nurse_a, "outbox"), (te_world.wound_expert, "inbox")):
-        rows = te_services.listing(
-            user, box, "", related=te_services.API_RELATED, only=te_services.API_ONLY
-        )[:50]
+        requests = te_services.listing(user, box)[:50]
+        rows = te_services.listing(user, box, columns=columns)[:50]
+        assert requests and [row["pk"] for row in rows] == [te.pk for te in requests]
         with django_assert_num_queries(0):  # each column written was read with the rows
-            api_rows.write(TeleExpertiseOut, rows)
-        same_document(TeleExpertiseOut, rows)
+            written = api_rows.write(TeleExpertiseOut, rows)
+        ninja = [TeleExpertiseOut.model_validate(te).model_dump() for te in requests]
+        assert render(None, written, response_status=200) == render(
+            None, ninja, response_status=200
+        )
+
+
+def test_a_schema_with_more_than_columns_is_not_read_as_columns():
+    assert api_rows.columns(EnrolmentOut, Enrolment) == ()  # its devices: a related list
+    assert api_rows.columns(TeleExpertiseOut, TeleExpertise)
 
 
 def test_alerts_enrolments_and_patients_are_written_as_ninja_writes_them(tsv):

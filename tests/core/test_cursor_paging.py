@@ -292,3 +292,29 @@ def test_a_listings_first_pages_share_one_statement_of_its_top_keys(world, monke
     # Each page reads a row more than it shows: pages 1 and 2 from the top 5 keys (one
     # statement), pages 3 and 4 by their offset.
     assert keys == [(0, 5), (4, 7), (6, 9)]
+
+
+@pytest.mark.django_db
+def test_a_listing_read_as_columns_gives_the_same_rows_as_dicts(world):
+    made = [make_patient(world.ehpad_a, "CADIOU", f"P{n % 3}") for n in range(7)]  # ties
+
+    def build(values):
+        return Patient.objects.filter(birth_name=values.name).order_by("first_names", "pk")
+
+    values = {"name": "CADIOU"}
+    columns = paging.Listing(("test", "columns"), build, values, columns=("birth_name",))
+    models = paging.Listing(("test", "instances"), build, values)
+    expected = [p.pk for p in sorted(made, key=lambda p: (p.first_names, p.pk))]
+    seen, start = [], None
+    while True:  # by cursor: the order's columns come with each row, the key as "pk"
+        rows, start = paging.keyset_page(columns, start, 3)
+        assert all(set(row) == {"pk", "birth_name", "first_names"} for row in rows)
+        seen += [row["pk"] for row in rows]
+        if start is None:
+            break
+    assert seen == expected
+    chain = paging.Chain(columns, Patient.objects.none().order_by("pk"))
+    assert [row["pk"] for row in chain[2:5]] == expected[2:5]  # by offset, as dicts too
+    assert [p.pk for p in paging.Chain(models, Patient.objects.none().order_by("pk"))[2:5]] == (
+        expected[2:5]
+    )

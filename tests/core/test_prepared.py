@@ -216,6 +216,21 @@ def test_keys_among_one_array_on_postgresql_padded_elsewhere(world):
     assert len(shapes) == (1 if on_postgresql else 3)  # lengths 1, 3 (padded to 4), 5 (to 8)
 
 
+def test_one_of_a_subquerys_values_an_array_read_once_on_postgresql(world):
+    made = [
+        make_patient(world.ehpad_a, name, "Yann") for name in ("KERBRAT", "LE BIHAN", "GUIVARC'H")
+    ]
+    make_patient(world.ehpad_a, "QUÉRÉ", "Soizic")
+    yanns = Patient.objects.filter(first_names="Yann").order_by().values("pk")
+    with CaptureQueriesContext(connection) as ctx:
+        found = list(Patient.objects.filter(prepared.any_of("pk", yanns)))
+    assert sorted(p.pk for p in found) == sorted(p.pk for p in made)
+    (query,) = ctx.captured_queries
+    on_postgresql = connection.vendor == "postgresql"
+    assert ("= ANY(ARRAY(SELECT" in query["sql"]) == on_postgresql
+    assert (" IN (SELECT" in query["sql"]) != on_postgresql
+
+
 def test_the_columns_converters_are_asked_once_per_statement(world, monkeypatch):
     """Django asks each column's converters on every run; a prepared statement asks once, and
     its later runs convert as the first (dates, the account joined)."""

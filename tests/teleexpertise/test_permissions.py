@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.urls import reverse
 
 from telesante.accounts.models import Profession
@@ -12,7 +13,8 @@ from telesante.core import policy
 from telesante.core.models import AuditAction, AuditEntry
 from telesante.notifications.models import Notification
 from telesante.structures.models import StructureKind
-from telesante.teleexpertise import escalation, services
+from telesante.teleexpertise import escalation, pools, services
+from telesante.teleexpertise.models import TeleExpertise
 from tests.conftest import api_client, logged_in, make_structure, make_user
 from tests.teleexpertise.conftest import answered, wound_request
 
@@ -199,7 +201,18 @@ def test_the_boxes_audit_every_patient_they_list(te_world, te):
         [(str(te.pk), te.act.patient_id), (str(other.pk), other.act.patient_id)]
     )
     api_client(t.w.nurse_a).get("/api/v1/teleexpertise", {"box": "outbox"})
-    assert listed.filter(via="api", actor_id=t.w.nurse_a.pk).count() == 2
+    sent = listed.filter(via="api", actor_id=t.w.nurse_a.pk)
+    assert sorted(sent.values_list("object_id", "patient_id")) == sorted(
+        [(str(te.pk), te.act.patient_id), (str(other.pk), other.act.patient_id)]
+    )
     # An empty box writes nothing.
     api_client(t.w.nurse_b).get("/api/v1/teleexpertise", {"box": "outbox"})
     assert not listed.filter(actor_id=t.w.nurse_b.pk).exists()
+
+
+def test_the_pool_reads_its_filieres_and_structures_once_then_the_pooled_acts(te_world):
+    """On PostgreSQL the pool names the expert's filières and territory as arrays read before
+    the statement, which the index of the pooled acts (acts.act_te_pool) takes."""
+    sql = str(TeleExpertise.objects.filter(pools.pool_q(te_world.wound_expert)).query)
+    assert sql.count("= ANY(ARRAY(SELECT") == (2 if connection.vendor == "postgresql" else 0)
+    assert '"acts_act"."status" = requested' in sql.replace("'", "")

@@ -179,6 +179,15 @@ class Act(loading.Model):
                 ),
                 name="act_requester_open",
             ),
+            # The télé-expertises waiting in a pool (teleexpertise.pools), about a thousand among
+            # a million acts, by filière and requesting structure: an expert's pool is read here
+            # alone (PostgreSQL), not each pooled request's act.
+            models.Index(
+                fields=["filiere", "requesting_structure"],
+                include=["id"],
+                condition=models.Q(kind=ActKind.TELEEXPERTISE, status=ActStatus.REQUESTED),
+                name="act_te_pool",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -135,8 +135,27 @@ def _model_plan(schema: type[Schema], model: type[Model]) -> tuple[list, Getter 
     return fields, attrgetter(*paths) if everything else None
 
 
+@cache
+def columns(schema: type[Schema], model: type[Model]) -> tuple[str, ...]:
+    """The columns that hold the schema's fields on rows of `model`, as ORM paths
+    ("act__patient_id"), for a list read as columns (`paging.Listing.columns`); none when a
+    field is more than a plain column (`_model_plan`)."""
+    _fields, everything = _model_plan(schema, model)
+    if everything is None:
+        return ()
+    return tuple(_path(name, field) for name, field in schema.model_fields.items())
+
+
+def _path(name: str, field) -> str:
+    return (field.alias or name).replace(".", "__")
+
+
 def write(schema: type[Schema], rows: Sequence) -> list[dict]:
-    """The rows as the operation's JSON holds them."""
+    """The rows as the operation's JSON holds them: model instances, or rows read as the
+    schema's `columns` (dicts)."""
+    if rows and isinstance(rows[0], dict):
+        pairs = [(name, _path(name, field)) for name, field in schema.model_fields.items()]
+        return [{name: row[path] for name, path in pairs} for row in rows]
     if not rows or not isinstance(rows[0], Model):
         fields = plan(schema)
         return [{name: get(row) for name, get in fields} for row in rows]

@@ -3,6 +3,7 @@ read the wall refused."""
 
 import ipaddress
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
 from django.apps import apps
@@ -72,6 +73,28 @@ def record(
 ) -> None:
     """Write one entry per object (a patient, an object carrying `patient_id`, or another
     record of the platform, such as a professional's declaration)."""
+    rows = [
+        (
+            obj._meta.model_name,
+            obj.pk,
+            obj.pk if obj._meta.model_name == "patient" else getattr(obj, "patient_id", None),
+        )
+        for obj in objects
+    ]
+    record_keys(request, actor, action, rows, detail=detail, structure_id=structure_id)
+
+
+def record_keys(
+    request: HttpRequest | None,
+    actor,
+    action: AuditAction,
+    objects: Iterable[tuple[str, Any, int | None]],
+    *,
+    detail: str = "",
+    structure_id: int | None = None,
+) -> None:
+    """`record` for objects named by their model's name, key and patient's key (rows read as
+    columns, not instances)."""
     values = {
         "at": timezone.now(),
         "actor_id": getattr(actor, "pk", None),
@@ -81,14 +104,7 @@ def record(
         "detail": detail[:500],
         **_client(request),
     }
-    rows = [
-        (
-            obj._meta.model_name,
-            str(obj.pk),
-            obj.pk if obj._meta.model_name == "patient" else getattr(obj, "patient_id", None),
-        )
-        for obj in objects
-    ]
+    rows = [(name, str(pk), patient_id) for name, pk, patient_id in objects]
     if not rows:
         return
     connection = connections[router.db_for_write(AuditEntry)]

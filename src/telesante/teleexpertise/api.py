@@ -14,7 +14,7 @@ from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.documents import services as documents
 from telesante.teleexpertise import services
-from telesante.teleexpertise.models import ConsultationNeed, State, Urgency
+from telesante.teleexpertise.models import ConsultationNeed, State, TeleExpertise, Urgency
 
 router = Router(tags=["télé-expertise"])
 
@@ -204,11 +204,15 @@ def listing(
     `limit` from `offset`, the total in the X-Total-Count header."""
     if box not in ("inbox", "outbox"):
         raise Http404
-    rows = services.listing(
-        request.user, box, status or "", related=services.API_RELATED, only=services.API_ONLY
-    )
+    columns = api_rows.columns(TeleExpertiseOut, TeleExpertise)
+    rows = services.listing(request.user, box, status or "", columns=columns)
     found = paging.api_page(request, response, rows, offset, limit, cursor)
-    audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in found])
+    audit.record_keys(
+        request,
+        request.user,
+        AuditAction.SEARCH,
+        [("act", row["pk"], row["act__patient_id"]) for row in found],
+    )
     return api_rows.respond(request, response, TeleExpertiseOut, found)
 
 

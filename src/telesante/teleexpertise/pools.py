@@ -7,6 +7,9 @@ département; once the request is widened, reference experts (CHU) anywhere join
 from django.db.models import Exists, Q, QuerySet
 
 from telesante.accounts.models import User
+from telesante.acts.models import ActStatus, Filiere
+from telesante.core import prepared
+from telesante.patients.models import ActKind
 from telesante.structures.models import Structure, StructureKind
 from telesante.teleexpertise.models import State, TeleExpertise
 
@@ -20,14 +23,19 @@ def at_reference_site(user: User) -> bool:
 
 
 def _waiting(user: User, p: str) -> Q:
-    """Open, unassigned requests of the user's specialty (p: path to TeleExpertise)."""
+    """Open, unassigned requests of the user's specialty (p: path to TeleExpertise). A pooled
+    request's act is requested (its status mirrors the state, teleexpertise.services): the
+    pooled acts are read from their own small index, by filière and requesting structure
+    (acts.act_te_pool), instead of each pooled request's act from the million."""
+    filieres = Filiere.objects.filter(specialty=user.specialty).order_by().values("code")
     return Q(
         **{
             f"{p}state__in": OPEN_STATES,
             f"{p}named_expert__isnull": True,
-            f"{p}act__filiere__specialty": user.specialty,
+            f"{p}act__kind": ActKind.TELEEXPERTISE,
+            f"{p}act__status": ActStatus.REQUESTED,
         }
-    )
+    ) & prepared.any_of(f"{p}act__filiere_id", filieres)
 
 
 def pool_q(user: User, prefix: str = "", reference: bool | None = None) -> Q:
@@ -37,9 +45,10 @@ def pool_q(user: User, prefix: str = "", reference: bool | None = None) -> Q:
         return Q(pk__in=[])
     p = prefix
     departements = Structure.objects.filter(memberships__user=user).values("departement")
+    territory = Structure.objects.filter(departement__in=departements).order_by().values("pk")
     if reference is None:
         reference = at_reference_site(user)
-    in_territory = Q(**{f"{p}act__requesting_structure__departement__in": departements})
+    in_territory = prepared.any_of(f"{p}act__requesting_structure_id", territory)
     widened = Q(**{f"{p}widened_at__isnull": False})
     reach = (in_territory | widened) if reference else in_territory
     return _waiting(user, p) & reach

@@ -181,7 +181,7 @@ def create(request: HttpRequest | None, user: User, new: NewRequest) -> TeleExpe
 
 
 LIST_LIMIT = 50  # the API's default page
-# What the pages show of each request; the API lists ids only and asks for the act alone.
+# What the pages show of each request (the API reads its columns alone).
 LIST_RELATED = (
     "act__patient",
     "act__filiere",
@@ -189,27 +189,6 @@ LIST_RELATED = (
     "act__requesting_structure",
     "claimed_by",
     "named_expert",
-)
-# The API's rows: the request and the act's columns `TeleExpertiseOut` shows; the act's other
-# columns (four dates among them) would be read and decoded for nothing.
-API_RELATED = ("act",)
-API_ONLY = (
-    "question",
-    "urgency",
-    "state",
-    "form_data",
-    "named_expert_id",
-    "claimed_by_id",
-    "opinion",
-    "recommendations",
-    "consultation_need",
-    "answered_at",
-    "cancelled_at",
-    "cancel_reason",
-    "act__patient_id",
-    "act__filiere_id",
-    "act__requester_id",
-    "act__due_at",
 )
 OPEN_ACT_STATUSES = [ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITING_INFO]
 
@@ -287,12 +266,11 @@ def listing(
     user: User,
     box: str,
     state: str = "",
-    related: tuple[str, ...] = LIST_RELATED,
-    only: tuple[str, ...] = (),
+    columns: tuple[str, ...] = (),
 ) -> paging.Chain:
     """Open requests first, the nearest deadline on top; then the history, newest first: read
-    by slices (pages) and counted. `related`: the joins loaded with each row; `only`: their
-    columns read, when not all (the API's, `API_RELATED` and `API_ONLY`).
+    by slices (pages) and counted. Each row a request with its joins (`LIST_RELATED`), or with
+    `columns` (the API's) a dict of those columns (`paging.Listing`).
 
     The few open ones are found by id first (an expert's inbox keeps every request they ever
     answered), then fetched and sorted; the history walks the ids backwards (ids follow time).
@@ -308,6 +286,7 @@ def listing(
         values["teams"] = _teams(user)
     if state:
         values["state"] = state
+    related = () if columns else LIST_RELATED
 
     def sent(v: SimpleNamespace) -> QuerySet[TeleExpertise]:
         return TeleExpertise.objects.filter(_sent_by(v.user, v.teams, "act__"))
@@ -319,8 +298,7 @@ def listing(
             items = sent(v)
         if state:
             items = items.filter(state=v.state)
-        items = items.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk")
-        return items.only(*only) if only else items
+        return items.exclude(state__in=OPEN_STATES).select_related(*related).order_by("-pk")
 
     def still_open(v: SimpleNamespace) -> QuerySet[TeleExpertise]:
         if inbox_box:  # open states only already: a second test of the state would have the
@@ -336,13 +314,14 @@ def listing(
             )
         if state:
             items = items.filter(state=v.state)
-        items = items.select_related(*related).order_by("act__due_at", "pk")
-        return items.only(*only) if only else items
+        return items.select_related(*related).order_by("act__due_at", "pk")
 
-    shape = ("teleexpertise", box, bool(state), related, only, len(values.get("teams", ())))
+    shape = ("teleexpertise", box, bool(state), columns, len(values.get("teams", ())))
     return paging.Chain(
-        paging.Listing((*shape, "open"), still_open, values),
-        paging.Listing((*shape, "history"), history, values, same_as_key=("act__id",)),
+        paging.Listing((*shape, "open"), still_open, values, columns=columns),
+        paging.Listing(
+            (*shape, "history"), history, values, same_as_key=("act__id",), columns=columns
+        ),
     )
 
 

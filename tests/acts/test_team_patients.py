@@ -2,15 +2,19 @@
 whatever writes the acts: a save, a bulk insert, a queryset update or delete. The patient wall
 reads them (core.policy), so a pair missing hides a patient and a pair left over shows one."""
 
+import threading
+import time
 from collections import Counter
 
 import pytest
+from django.db import connection
 
 from telesante.accounts.models import Membership
 from telesante.acts.models import Act, TeamPatient
 from telesante.core import policy
 from telesante.structures.models import Team
 from tests.conftest import make_patient, make_user
+from tests.core.test_db_pool import own_connection
 
 
 def pairs() -> dict[tuple[int, int], int]:
@@ -137,3 +141,45 @@ def test_the_patient_wall_follows_the_acts_teams(world, teams):
     Act.objects.filter(pk=act.pk).update(performing_team=b)
     assert world.patient_b not in policy.visible_patients(night_nurse)
     assert world.patient_b in policy.visible_patients(world.nurse_b)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_moved_act_locks_the_pairs_it_changes_in_team_order(world, teams):
+    """Two acts of a patient moved at once in opposite directions between two teams must not
+    each hold one pair and wait for the other. While another transaction holds the lower
+    team's pair, a move from the higher team waits for it first, holding nothing: the higher
+    team's pair stays free (it was taken first, before the ordered lock)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite écrit une transaction à la fois : pas d'interblocage possible.")
+    a, _b, night = teams
+    low, high = sorted((a, night), key=lambda team: team.pk)
+    moved, stays = new_act(world, world.patient_a, high), new_act(world, world.patient_a, low)
+    moved.save()
+    stays.save()
+    patient = world.patient_a.pk
+    pair = "SELECT 1 FROM acts_teampatient WHERE team_id = %s AND patient_id = %s FOR UPDATE"
+    with own_connection() as holder, own_connection() as mover, own_connection() as probe:
+        holder.execute(pair, (low.pk, patient))
+        move = threading.Thread(
+            target=mover.execute,
+            args=("UPDATE acts_act SET requesting_team_id = %s WHERE id = %s", (low.pk, moved.pk)),
+            daemon=True,
+        )
+        move.start()
+        waiting = "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s"
+        try:
+            for _ in range(500):  # until the move waits for the held pair
+                if probe.execute(waiting, (mover.info.backend_pid,)).fetchone()[0] == "Lock":
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the move never waited for the held pair")
+            # Free, or LockNotAvailable: the move took it before waiting.
+            probe.execute(pair + " NOWAIT", (high.pk, patient))
+        finally:  # the move goes on once the held pair is let go
+            probe.rollback()
+            holder.rollback()
+            move.join(10)
+            mover.commit()
+    assert not move.is_alive()
+    assert pairs() == counted_from_acts() == {(low.pk, patient): 2}

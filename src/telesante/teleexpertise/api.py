@@ -8,9 +8,8 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.files import UploadedFile
 
-from telesante.core import api_rows, audit, paging
+from telesante.core import api_rows, paging
 from telesante.core.bounds import Id
-from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.documents import services as documents
 from telesante.teleexpertise import services
@@ -207,12 +206,7 @@ def listing(
     columns = api_rows.columns(TeleExpertiseOut, TeleExpertise)
     rows = services.listing(request.user, box, status or "", columns=columns)
     found = paging.api_page(request, response, rows, offset, limit, cursor)
-    audit.record_keys(
-        request,
-        request.user,
-        AuditAction.SEARCH,
-        [("act", row["pk"], row["act__patient_id"]) for row in found],
-    )
+    services.audit_listed(request, request.user, found)
     return api_rows.respond(request, response, TeleExpertiseOut, found)
 
 

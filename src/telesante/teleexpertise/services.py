@@ -5,6 +5,7 @@ the audit trail (`core.audit`), and leaves nothing half-saved (one transaction p
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -322,6 +323,22 @@ def listing(
         paging.Listing(
             (*shape, "history"), history, values, same_as_key=("act__id",), columns=columns
         ),
+    )
+
+
+def audit_listed(request: HttpRequest | None, user: User, rows: Iterable) -> None:
+    """One search entry per request a box lists, on its act: requests (the pages) or rows read
+    as columns (the API's, `listing(columns=…)`)."""
+    audit.record_keys(
+        request,
+        user,
+        AuditAction.SEARCH,
+        [
+            ("act", row["pk"], row["act__patient_id"])
+            if isinstance(row, dict)
+            else ("act", row.pk, row.act.patient_id)
+            for row in rows
+        ],
     )
 
 

@@ -11,9 +11,8 @@ from django.views.decorators.http import require_POST
 
 from telesante.acts import filiere_forms
 from telesante.acts.models import Filiere
-from telesante.core import audit, numbers, paging, policy
+from telesante.core import numbers, paging, policy
 from telesante.core.actions import Conflict, run_then_back
-from telesante.core.models import AuditAction
 from telesante.documents import pdf
 from telesante.notifications import services as notifications
 from telesante.teleexpertise import billing, services
@@ -29,7 +28,7 @@ def boxes(request: HttpRequest) -> HttpResponse:
     current = paging.page(
         request, services.listing(request.user, box, state if state in State.values else "")
     )
-    audit.record(request, request.user, AuditAction.SEARCH, [te.act for te in current])
+    services.audit_listed(request, request.user, current)
     return render(
         request,
         "teleexpertise/list.html",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from telesante.accounts.models import Membership
 from telesante.acts.models import Act
-from telesante.core import audit, policy, trail
+from telesante.core import audit, policy, prepared, trail
 from telesante.core.models import AuditAction, AuditEntry
 from telesante.patients import services
 from telesante.patients.models import ActKind, Patient, PatientAttachment
@@ -95,7 +95,7 @@ def test_the_wall_read_first_selects_the_same_patients(world):
     first = policy.read_first(ids)
     assert first.params == ids.params
     assert (first.sql != ids.sql) == (connection.vendor == "postgresql")
-    patients = Patient.objects.filter(pk__in=first)
+    patients = Patient.objects.filter(prepared.is_among("pk", first))
     assert set(patients.values_list("pk", flat=True)) == visible(world.nurse_b)
     assert visible(world.nurse_b) == {world.patient_a.pk, world.patient_b.pk}
 

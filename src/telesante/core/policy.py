@@ -269,14 +269,16 @@ def visible_patient_ids(user) -> RawSQL:
 
 
 def read_first(ids: RawSQL) -> RawSQL:
-    """The id list `ids` read whole before the rows it selects. PostgreSQL takes the wall's
-    UNION for as many ids as its arms hold before de-duplication (17,000 for a nurse who sees
-    1,300 patients), so a search joined it to every patient of a common trigram (19,000 rows
-    for « mar », 24 ms); read as an array first, the wall's few ids are probed by key (10 ms).
-    SQLite plans the wall first anyway."""
+    """The id list `ids` read whole before the rows it selects, for `prepared.is_among`.
+    PostgreSQL takes the wall's UNION for as many ids as its arms hold before de-duplication
+    (17,000 for a nurse who sees 1,300 patients), so a search joined it to every patient of a
+    common trigram (19,000 rows for « mar », 24 ms). Read first as an array, the wall's ids are
+    sorted once and probed in one walk of the primary key (`id = ANY(ARRAY(…))`, 2.7 ms); as
+    rows of a subquery (`IN (SELECT unnest(…))`) they were hashed again and probed one by one
+    (3.5 ms). SQLite plans the wall first anyway."""
     if connection.vendor != "postgresql":
         return ids
-    return RawSQL(f"SELECT unnest(ARRAY({ids.sql}))", ids.params)  # noqa: S611  (its own text)
+    return RawSQL(f"ARRAY({ids.sql})", ids.params)  # noqa: S611  (its own text)
 
 
 def get_patient(request: HttpRequest, user, pk: int, action: AuditAction) -> Patient:

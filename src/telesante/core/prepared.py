@@ -263,8 +263,9 @@ class _ArrayOf(Subquery):
 
 
 def is_among(field: str, keys: list[int] | RawSQL) -> Q | Lookup:
-    """The condition that `field` is one of the keys given by `among`."""
-    if isinstance(keys, RawSQL):
+    """The condition that `field` is one of the keys given by `among` (or an array on
+    PostgreSQL, a subquery elsewhere: `policy.read_first`)."""
+    if isinstance(keys, RawSQL) and connections["default"].vendor == "postgresql":
         return _AnyOf(F(field), keys)
     return Q(**{f"{field}__in": keys})
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from telesante.core import audit, paging, policy
+from telesante.core import audit, paging, policy, prepared
 from telesante.core.i18n import product_language
 from telesante.core.identifiers import validate_matricule
 from telesante.core.models import AuditAction
@@ -72,7 +72,11 @@ def matched(user, query: str) -> paging.Listing:
     ]
 
     def build(values: SimpleNamespace) -> QuerySet[Patient]:
-        patients = Patient.objects.filter(pk__in=values.wall) if allowed else Patient.objects.none()
+        patients = (
+            Patient.objects.filter(prepared.is_among("pk", values.wall))
+            if allowed
+            else Patient.objects.none()
+        )
         for i, word in enumerate(words):
             if isinstance(word, datetime.date):
                 patients = patients.filter(birth_date=getattr(values, f"word_{i}"))

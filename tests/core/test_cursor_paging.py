@@ -318,3 +318,29 @@ def test_a_listing_read_as_columns_gives_the_same_rows_as_dicts(world):
     assert [p.pk for p in paging.Chain(models, Patient.objects.none().order_by("pk"))[2:5]] == (
         expected[2:5]
     )
+
+
+def test_an_offset_page_and_its_total_come_from_one_statement(world):
+    made = [make_patient(world.ehpad_a, "CADIOU", f"P{n % 3}") for n in range(7)]  # ties
+    expected = [p.pk for p in sorted(made, key=lambda p: (p.first_names, p.pk))]
+    client = api_client(world.nurse_a)
+    client.get("/api/v1/patients", {"q": "cadiou"})  # the token's first use is recorded
+    pages = {}
+    for offset in (0, 3, 6, 7, 9):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/api/v1/patients", {"q": "cadiou", "offset": offset, "limit": 3})
+        assert response["X-Total-Count"] == "7"
+        pages[offset] = [p["id"] for p in response.json()]
+        statements = [q["sql"] for q in ctx.captured_queries]
+        counts = [sql for sql in statements if "COUNT(" in sql]
+        # Within the list, the keys carry the total (COUNT(*) OVER ()); past its end, they
+        # are none, and a count follows.
+        assert "OVER" in counts[0]
+        assert [("OVER" in c) for c in counts[1:]] == ([] if offset < 7 else [False])
+    assert pages[0] + pages[3] + pages[6] == expected
+    assert pages[7] == pages[9] == []
+    # Nothing found from the top: the total is 0, without a count.
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/patients", {"q": "zzzz"})
+    assert response["X-Total-Count"] == "0" and response.json() == []
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"] and "OVER" not in q["sql"]]

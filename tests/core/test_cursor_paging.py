@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from django.core import signing
 from django.db import connection
+from django.db.models import Prefetch
 from django.db.models.functions import Length
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -20,7 +21,14 @@ from telesante.teleconsultation.models import TeleConsultation
 from telesante.teleexpertise import services as te_services
 from telesante.teleexpertise.models import TeleExpertise
 from telesante.telesurveillance import enrolment as enrolments
-from telesante.telesurveillance.models import Alert, AlertState, Enrolment, EnrolmentState, Severity
+from telesante.telesurveillance.models import (
+    Alert,
+    AlertState,
+    Device,
+    Enrolment,
+    EnrolmentState,
+    Severity,
+)
 from tests.conftest import api_client, make_patient, make_structure
 from tests.directory.test_directory import _offer
 from tests.rooms.conftest import TC, booking
@@ -248,16 +256,31 @@ def test_a_pages_reverse_foreign_keys_come_prepared_in_key_order(tsv: TSV):
         tsv.operator,
         new_enrolment(tsv.w, tsv.team, tsv.team_doctor, devices=["SC-0002"], programme="diabete"),
     )
-    listed = enrolments.listed(tsv.operator)
-    with CaptureQueriesContext(connection) as ctx:
-        rows, _after = paging.keyset_page(listed, None, 5)
-        devices = {e.pk: [(d.serial, d.enrolment is e) for d in e.devices.all()] for e in rows}
-    assert len(ctx.captured_queries) == 3  # keys, rows, devices
     serials = list(tsv.enrolment.devices.order_by("pk").values_list("serial", flat=True))
-    assert devices == {
-        second.pk: [("SC-0002", True)],
-        tsv.enrolment.pk: [(s, True) for s in serials],
-    }
+    expected = {second.pk: [("SC-0002", True)], tsv.enrolment.pk: [(s, True) for s in serials]}
+    # Named alone, each row's devices are its related manager's; by a Prefetch with `to_attr`
+    # (the enrolments' list), a list in that attribute.
+    every = Enrolment.objects.order_by("-pk")
+    named = paging.Listing(("test: named",), lambda v: every.prefetch_related("devices"), {})
+    for listed, devices_of in (
+        (named, lambda e: e.devices.all()),
+        (enrolments.listed(tsv.operator), enrolments.devices_of),
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            rows, _after = paging.keyset_page(listed, None, 5)
+            devices = {e.pk: [(d.serial, d.enrolment is e) for d in devices_of(e)] for e in rows}
+        assert len(ctx.captured_queries) == 3  # keys, rows, devices
+        assert devices == expected
+    assert rows[0].listed_devices[0].serial == "SC-0002"
+    # A Prefetch with a queryset of its own is Django's to read.
+    own = Prefetch("devices", queryset=Device.objects.order_by("-serial"), to_attr="mine")
+    by_django = paging.Listing(("test: own",), lambda v: every.prefetch_related(own), {})
+    rows, _after = paging.keyset_page(by_django, None, 5)
+    assert [[d.serial for d in e.mine] for e in rows] == [["SC-0002"], sorted(serials)[::-1]]
+    # One enrolment read alone reads its own devices.
+    assert [d.serial for d in enrolments.devices_of(Enrolment.objects.get(pk=second.pk))] == [
+        "SC-0002"
+    ]
     deeper = paging.Listing(
         ("test: deeper",),
         lambda v: Enrolment.objects.prefetch_related("devices__tokens").order_by("-pk"),

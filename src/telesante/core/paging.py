@@ -20,7 +20,15 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet, Window, prefetch_related_objects
+from django.db.models import (
+    BooleanField,
+    Count,
+    Prefetch,
+    Q,
+    QuerySet,
+    Window,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from pydantic import Field
@@ -233,7 +241,7 @@ def _by_key(form: _Form, keys: list, columns: tuple[str, ...] = ()) -> list:
         _frozen(form.select_related),
         frozenset(names),
         defer,
-        tuple(map(str, form.lookups)),
+        tuple(map(_lookup_key, form.lookups)),
         width,
     )
     found = {row.pk: row for row in prepared.rows(shape, build, keys=among)}
@@ -260,12 +268,16 @@ def _columns_by_key(form: _Form, keys: list, columns: tuple[str, ...]) -> list[d
 
 def _prefetch(model: type, rows: list, lookups: tuple) -> None:
     """`prefetch_related`'s lookups on the page's rows. A reverse foreign key named alone (an
-    enrolment's devices) is read through the related model's default manager, in its order
-    (else by key), by a statement prepared once (`prepared.among`); other lookups by Django."""
+    enrolment's devices), or by a `Prefetch` with `to_attr` and no queryset of its own, is read
+    through the related model's default manager, in its order (else by key), by a statement
+    prepared once (`prepared.among`); other lookups by Django. With `to_attr`, each row holds
+    its list in that attribute: no manager and queryset made for each row to hold it (40 µs a
+    row, a third of an enrolments page's prefetch)."""
     others = []
     for lookup in lookups:
-        relation = model._meta.fields_map.get(lookup) if isinstance(lookup, str) else None
-        if not (relation and relation.one_to_many and relation.get_accessor_name() == lookup):
+        name, to_attr = _reverse_lookup(lookup)
+        relation = model._meta.fields_map.get(name) if name else None
+        if not (relation and relation.one_to_many and relation.get_accessor_name() == name):
             others.append(lookup)
             continue
         foreign_key = relation.field
@@ -276,18 +288,36 @@ def _prefetch(model: type, rows: list, lookups: tuple) -> None:
             return items.order_by(*related._meta.ordering or ["pk"])
 
         keys, width = prepared.among([row.pk for row in rows])
-        shape = ("prefetch", model._meta.label, lookup, width)
+        shape = ("prefetch", model._meta.label, name, width)
         owned: dict = {row.pk: [] for row in rows}
         for item in prepared.rows(shape, build, keys=keys):
             owned[getattr(item, column)].append(item)
         for row in rows:
             for item in owned[row.pk]:
                 foreign_key.set_cached_value(item, row)
-            items = getattr(row, lookup).get_queryset()
+            if to_attr:
+                setattr(row, to_attr, owned[row.pk])
+                continue
+            items = getattr(row, name).get_queryset()
             items._result_cache, items._prefetch_done = owned[row.pk], True
-            row.__dict__.setdefault("_prefetched_objects_cache", {})[lookup] = items
+            row.__dict__.setdefault("_prefetched_objects_cache", {})[name] = items
     if others:
         prefetch_related_objects(rows, *others)
+
+
+def _reverse_lookup(lookup: str | Prefetch) -> tuple[str, str]:
+    """The relation a lookup names alone and the attribute its rows go to ("" for the related
+    manager); ("", "") for a lookup `_prefetch` leaves to Django."""
+    if isinstance(lookup, str):
+        return lookup, ""
+    if lookup.queryset is None and lookup.to_attr and "__" not in lookup.prefetch_through:
+        return lookup.prefetch_through, lookup.to_attr
+    return "", ""
+
+
+def _lookup_key(lookup: str | Prefetch) -> str:
+    """A lookup as a statement's shape names it (a Prefetch's text is its address)."""
+    return lookup if isinstance(lookup, str) else f"{lookup.prefetch_through}>{lookup.to_attr}"
 
 
 def _frozen(related: dict | bool) -> tuple | bool:

@@ -67,7 +67,7 @@ class EnrolmentOut(Schema):
 
     @staticmethod
     def resolve_devices(obj: Enrolment) -> list:
-        return list(obj.devices.all())
+        return enrolment.devices_of(obj)
 
 
 class ThresholdIn(Schema):

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -255,6 +255,14 @@ def visible(user: User) -> QuerySet[Enrolment]:
 
 
 _OWN_COLUMNS = [f.name for f in Enrolment._meta.concrete_fields]
+# A page's devices, read at once, each enrolment's list in its own attribute (`paging._prefetch`).
+LISTED_DEVICES = Prefetch("devices", to_attr="listed_devices")
+
+
+def devices_of(enrolment: Enrolment) -> list[Device]:
+    """The enrolment's devices: those its page read (`listed`), else its own."""
+    listed = enrolment.__dict__.get(LISTED_DEVICES.to_attr)
+    return list(enrolment.devices.all()) if listed is None else listed
 
 
 def listed(user: User, state: str = "") -> paging.Listing:
@@ -268,7 +276,7 @@ def listed(user: User, state: str = "") -> paging.Listing:
             items = items.filter(state=values.state)
         # Of the act, the list shows the patient alone: its other columns are not read.
         rows = items.select_related("act").only(*_OWN_COLUMNS, "act__patient")
-        return rows.prefetch_related("devices").order_by("-pk")
+        return rows.prefetch_related(LISTED_DEVICES).order_by("-pk")
 
     values = {"acts": policy.visible_act_ids(user, [ActKind.TELESURVEILLANCE])}
     return paging.Listing(

@@ -253,7 +253,7 @@ def _by_key(form: _Form, keys: list, columns: tuple[str, ...] = ()) -> list:
 def _columns_by_key(form: _Form, keys: list, columns: tuple[str, ...]) -> list[dict]:
     """`_by_key` as dicts of the key ("pk"), the columns and the order's (a cursor's values):
     a statement prepared once per form and columns; no model instance, no join cached."""
-    names = tuple(dict.fromkeys(("pk", *columns, *(path for path, _ in form.order))))
+    names = _column_names(form, columns)
 
     def build(values: SimpleNamespace) -> QuerySet:
         rows = form.model._base_manager.filter(prepared.is_among("pk", values.keys))
@@ -264,6 +264,11 @@ def _columns_by_key(form: _Form, keys: list, columns: tuple[str, ...]) -> list[d
     read = prepared.rows(shape, build, keys=among)
     found = {row[0]: dict(zip(names, row, strict=True)) for row in read}
     return [found[key] for key in keys if key in found]
+
+
+def _column_names(form: _Form, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """What a row read as columns holds: its key ("pk"), the columns, the order's."""
+    return tuple(dict.fromkeys(("pk", *columns, *(path for path, _ in form.order))))
 
 
 def _prefetch(model: type, rows: list, lookups: tuple) -> None:
@@ -358,9 +363,11 @@ def _listing_form(items: "Listing", keyset: bool = True) -> _Form:
     return form
 
 
-def _listing_keys(items: "Listing", start: int, stop: int, after: Sequence = ()) -> list:
+def _listing_keys(
+    items: "Listing", start: int, stop: int, after: Sequence = (), names: tuple[str, ...] = ()
+) -> list:
     """The keys of `items[start:stop]` after the position `after` (none: from the top), by a
-    statement prepared once per shape."""
+    statement prepared once per shape; with `names`, those columns of the rows instead."""
     order = _listing_form(items).order if after else []
     values = dict(items.values)
     values.update((f"after_{i}", value) for i, value in enumerate(after))
@@ -373,9 +380,12 @@ def _listing_keys(items: "Listing", start: int, stop: int, after: Sequence = ())
             if len(order) == 1:
                 for path in items.same_as_key:
                     listed = _bounded(listed, path, "<" if order[0][1] else ">", position[0])
+        if names:
+            return listed.values_list(*names)[start:stop]
         return listed.values_list("pk", flat=True)[start:stop]
 
-    return prepared.rows(("keys", *items.shape, bool(after), start, stop), keys, **values)
+    shape = ("keys", *items.shape, bool(after), start, stop, names)
+    return prepared.rows(shape, keys, **values)
 
 
 def _bounded(listed: QuerySet, path: str, operator: str, value: int) -> QuerySet:
@@ -442,7 +452,14 @@ def keyset_page(
     if isinstance(items, Listing):
         form = _listing_form(items)
         after = _position(form, start) if start is not None else []
-        rows = _by_key(form, _listing_keys(items, 0, limit + 1, after), items.columns)
+        if items.columns:
+            # The columns read with the keys: the statement that finds the rows reads them
+            # already (their filters' columns are those of the tables the columns are of).
+            names = _column_names(form, items.columns)
+            found = _listing_keys(items, 0, limit + 1, after, names)
+            rows = [dict(zip(names, row, strict=True)) for row in found]
+        else:
+            rows = _by_key(form, _listing_keys(items, 0, limit + 1, after), items.columns)
     else:
         form = _form(items)
         if start is not None:

@@ -459,7 +459,7 @@ def keyset_page(
             found = _listing_keys(items, 0, limit + 1, after, names)
             rows = [dict(zip(names, row, strict=True)) for row in found]
         else:
-            rows = _by_key(form, _listing_keys(items, 0, limit + 1, after), items.columns)
+            rows = _by_key(form, _listing_keys(items, 0, limit + 1, after))
     else:
         form = _form(items)
         if start is not None:

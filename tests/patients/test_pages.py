@@ -510,6 +510,23 @@ def test_patient_list_pages_keep_the_query_and_audit_only_the_rows_shown(world, 
     assert audited.count() == 3  # two on the first page, one on the last
     wrong = client.get(reverse("patient_list"), {"q": "serie", "page": "x"})
     assert "Page 1 sur 3" in wrong.content.decode()
+    for asked, shown in (("0", "Page 1 sur 3"), ("-2", "Page 1 sur 3"), ("99", "Page 3 sur 3")):
+        html = client.get(reverse("patient_list"), {"q": "serie", "page": asked}).content
+        assert shown in html.decode()
+    beyond = client.get(reverse("patient_list"), {"q": "serie", "page": "9" * 30})
+    assert "SERIE04" in beyond.content.decode() and "Page 3 sur 3" in beyond.content.decode()
+
+
+def test_a_patient_list_page_reads_its_rows_and_total_in_one_statement(world, pages_of_two):
+    add_patients(world, 5)
+    client = logged_in(world.nurse_a)
+    client.get(reverse("patient_list"))  # warm-up: session, second factor
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(reverse("patient_list"), {"q": "serie", "page": "2"}).content.decode()
+    assert "SERIE02" in html and "SERIE03" in html and "Page 2 sur 3 (5 résultats)" in html
+    read = [q["sql"] for q in ctx.captured_queries if "patients_patient" in q["sql"]]
+    counted = [sql for sql in read if "OVER ()" in sql]
+    assert len(counted) == 1 and not [sql for sql in read if "SELECT COUNT(" in sql]
 
 
 def test_patient_api_pages_by_offset_with_the_total_in_a_header(world):

@@ -36,6 +36,8 @@ from pydantic import Field
 from telesante.core import prepared
 
 PAGE_SIZE = 50
+# The highest page number a page link is read as: its offset stays within SQL's integers.
+MAX_PAGE = 1_000_000
 TOTAL_HEADER = "X-Total-Count"
 CURSOR_HEADER = "X-Next-Cursor"
 CURSOR_SALT = "telesante.paging.cursor"
@@ -55,12 +57,20 @@ BAD_CURSOR = "Curseur de pagination invalide : reprenez la liste au début (curs
 
 
 def page(
-    request: HttpRequest, items: QuerySet | Sequence, param: str = "page", per_page: int = 0
+    request: HttpRequest,
+    items: "QuerySet | Sequence | Listing",
+    param: str = "page",
+    per_page: int = 0,
 ) -> Page:
     """The page of `items` asked by `?<param>=` (the first for a missing or wrong number, the
-    last past the end): one COUNT and one slice. It carries the links to its neighbours,
-    `previous_url` and `next_url`, which keep the rest of the query (the filters)."""
-    current = Paginator(items, per_page or PAGE_SIZE).get_page(request.GET.get(param))
+    last past the end): one COUNT and one slice, or for a Listing its page and total in one
+    statement (`counted_window`). It carries the links to its neighbours, `previous_url` and
+    `next_url`, which keep the rest of the query (the filters)."""
+    size = per_page or PAGE_SIZE
+    if isinstance(items, Listing):
+        current = _counted_page(items, request.GET.get(param), size)
+    else:
+        current = Paginator(items, size).get_page(request.GET.get(param))
     current.previous_url = (
         _link(request, param, current.previous_page_number()) if current.has_previous() else ""
     )
@@ -68,6 +78,22 @@ def page(
         _link(request, param, current.next_page_number()) if current.has_next() else ""
     )
     return current
+
+
+def _counted_page(items: "Listing", asked: str | None, size: int) -> Page:
+    """`Paginator.get_page` of a Listing: the page's rows and the total from one statement;
+    past the end, the last page (read again)."""
+    try:
+        number = min(max(int(asked or 1), 1), MAX_PAGE)
+    except ValueError:
+        number = 1
+    rows, total = counted_window(items, (number - 1) * size, number * size)
+    if not rows and total:
+        number = -(-total // size)
+        rows, total = counted_window(items, (number - 1) * size, number * size)
+    paginator = Paginator((), size)
+    paginator.count = total  # a cached_property: the total counted with the rows
+    return Page(rows, number, paginator)
 
 
 def _link(request: HttpRequest, param: str, number: int) -> str:

@@ -104,7 +104,7 @@ def search(
     request: HttpRequest, user, query: str, limit: int = SEARCH_LIMIT, offset: int = 0
 ) -> list[Patient]:
     """`limit` matching patients from `offset`, audited."""
-    found = list(matching(user, query)[offset : offset + limit])
+    found = paging.window(matched(user, query), offset, offset + limit)
     audit_listed(request, user, query, found)
     return found
 

@@ -29,7 +29,7 @@ def _require_clinician(request: HttpRequest) -> None:
 def patient_list(request: HttpRequest) -> HttpResponse:
     _require_clinician(request)
     query = request.GET.get("q", "").strip()
-    current = paging.page(request, services.matching(request.user, query))
+    current = paging.page(request, services.matched(request.user, query))
     services.audit_listed(request, request.user, query, current)
     return render(request, "patients/list.html", {"page": current, "q": query})
 

@@ -8,12 +8,13 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from django.core import signing
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch
 from django.db.models.functions import Length
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from telesante.core import paging
+from telesante.core.json_rows import JSONRows
 from telesante.core.models import AuditEntry
 from telesante.patients.models import Patient
 from telesante.teleconsultation import services as tc_services
@@ -258,29 +259,18 @@ def test_a_pages_reverse_foreign_keys_come_prepared_in_key_order(tsv: TSV):
     )
     serials = list(tsv.enrolment.devices.order_by("pk").values_list("serial", flat=True))
     expected = {second.pk: [("SC-0002", True)], tsv.enrolment.pk: [(s, True) for s in serials]}
-    # Named alone, each row's devices are its related manager's; by a Prefetch with `to_attr`
-    # (the enrolments' list), a list in that attribute.
     every = Enrolment.objects.order_by("-pk")
     named = paging.Listing(("test: named",), lambda v: every.prefetch_related("devices"), {})
-    for listed, devices_of in (
-        (named, lambda e: e.devices.all()),
-        (enrolments.listed(tsv.operator), enrolments.devices_of),
-    ):
-        with CaptureQueriesContext(connection) as ctx:
-            rows, _after = paging.keyset_page(listed, None, 5)
-            devices = {e.pk: [(d.serial, d.enrolment is e) for d in devices_of(e)] for e in rows}
-        assert len(ctx.captured_queries) == 3  # keys, rows, devices
-        assert devices == expected
-    assert rows[0].listed_devices[0].serial == "SC-0002"
+    with CaptureQueriesContext(connection) as ctx:
+        rows, _after = paging.keyset_page(named, None, 5)
+        devices = {e.pk: [(d.serial, d.enrolment is e) for d in e.devices.all()] for e in rows}
+    assert len(ctx.captured_queries) == 3  # keys, rows, devices
+    assert devices == expected
     # A Prefetch with a queryset of its own is Django's to read.
     own = Prefetch("devices", queryset=Device.objects.order_by("-serial"), to_attr="mine")
     by_django = paging.Listing(("test: own",), lambda v: every.prefetch_related(own), {})
     rows, _after = paging.keyset_page(by_django, None, 5)
     assert [[d.serial for d in e.mine] for e in rows] == [["SC-0002"], sorted(serials)[::-1]]
-    # One enrolment read alone reads its own devices.
-    assert [d.serial for d in enrolments.devices_of(Enrolment.objects.get(pk=second.pk))] == [
-        "SC-0002"
-    ]
     deeper = paging.Listing(
         ("test: deeper",),
         lambda v: Enrolment.objects.prefetch_related("devices__tokens").order_by("-pk"),
@@ -291,6 +281,55 @@ def test_a_pages_reverse_foreign_keys_come_prepared_in_key_order(tsv: TSV):
         tokens = [len(d.tokens.all()) for e in rows for d in e.devices.all()]
     assert len(ctx.captured_queries) == 4  # keys, rows, devices, their tokens
     assert len(tokens) == len(serials) + 1
+
+
+def test_a_listings_annotations_come_with_its_rows_in_one_statement(tsv: TSV):
+    """The enrolments' devices are read by the statement of the page's rows, as JSON (serial and
+    label), in their keys' order, on every way the list is read; none is an empty list."""
+    second = enrolments.enrol(
+        None,
+        tsv.operator,
+        new_enrolment(tsv.w, tsv.team, tsv.team_doctor, devices=["SC-0002"], programme="diabete"),
+    )
+    Device.objects.create(serial="SC-0003", enrolment=second, label="Lecteur « Écho »")
+    bare = enrolments.enrol(
+        None,
+        tsv.operator,
+        new_enrolment(tsv.w, tsv.team, tsv.team_doctor, devices=["SC-0004"], programme="arythmie"),
+    )
+    Device.objects.filter(enrolment=bare).delete()
+    expected = {
+        bare.pk: [],
+        second.pk: [
+            {"serial": "SC-0002", "label": ""},
+            {"serial": "SC-0003", "label": "Lecteur « Écho »"},
+        ],
+        tsv.enrolment.pk: [
+            {"serial": d.serial, "label": d.label} for d in tsv.enrolment.devices.order_by("pk")
+        ],
+    }
+    listed = enrolments.listed(tsv.operator)
+    with CaptureQueriesContext(connection) as ctx:
+        rows, _after = paging.keyset_page(listed, None, 5)
+    assert len(ctx.captured_queries) == 2  # keys, rows with their devices
+    assert {e.pk: enrolments.devices_of(e) for e in rows} == expected
+    by_offset = paging.window(listed, 0, 5)
+    numbered = list(listed.queryset())
+    for read in (by_offset, numbered):
+        assert {e.pk: enrolments.devices_of(e) for e in read} == expected
+    # One enrolment read alone reads its own devices.
+    alone = enrolments.devices_of(Enrolment.objects.get(pk=second.pk))
+    assert [d.serial for d in alone] == ["SC-0002", "SC-0003"]
+    answer = api_client(tsv.operator).get("/api/v1/telesurveillance/enrolments").json()
+    assert {e["id"]: e["devices"] for e in answer} == expected
+
+
+def test_json_rows_reads_values_of_plain_fields_only():
+    with pytest.raises(TypeError, match="values"):
+        JSONRows(Device.objects.filter(enrolment=OuterRef("pk")))
+    counted = Device.objects.values("serial").annotate(n=Count("pk"))
+    with pytest.raises(TypeError, match="values"):
+        JSONRows(counted)
 
 
 def test_a_listings_first_pages_share_one_statement_of_its_top_keys(world, monkeypatch):

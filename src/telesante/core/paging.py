@@ -12,7 +12,7 @@ cursor is signed: a client cannot forge a position, and the wall applies to ever
 import datetime
 import decimal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Annotated, Any
 
@@ -199,10 +199,13 @@ class Listing:
     # dict of them and of its key ("pk"), not a model instance with its joins: an API page of
     # plain columns costs a third of the Python.
     columns: tuple[str, ...] = ()
+    # Read with each row by the statement that reads the rows (an enrolment's devices as
+    # `core.json_rows.JSONRows`), not by the one that finds their keys.
+    annotations: tuple[tuple[str, Any], ...] = ()
 
     def queryset(self) -> QuerySet:
         """The list as a queryset with the request's values (numbered pages, counts)."""
-        return self.build(SimpleNamespace(**self.values))
+        return self.build(SimpleNamespace(**self.values)).annotate(**dict(self.annotations))
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,7 @@ class _Form:
     select_related: dict | bool
     deferred: tuple
     lookups: tuple
+    annotations: tuple = ()
 
 
 _FORMS: dict[tuple, _Form] = {}
@@ -257,7 +261,7 @@ def _by_key(form: _Form, keys: list, columns: tuple[str, ...] = ()) -> list:
         rows = form.model._base_manager.filter(prepared.is_among("pk", values.keys))
         rows.query.select_related = form.select_related
         rows.query.deferred_loading = form.deferred
-        return rows
+        return rows.annotate(**dict(form.annotations))
 
     among, width = prepared.among(keys)
     names, defer = form.deferred
@@ -268,6 +272,7 @@ def _by_key(form: _Form, keys: list, columns: tuple[str, ...] = ()) -> list:
         frozenset(names),
         defer,
         tuple(map(_lookup_key, form.lookups)),
+        tuple(name for name, _expression in form.annotations),
         width,
     )
     found = {row.pk: row for row in prepared.rows(shape, build, keys=among)}
@@ -298,15 +303,12 @@ def _column_names(form: _Form, columns: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _prefetch(model: type, rows: list, lookups: tuple) -> None:
-    """`prefetch_related`'s lookups on the page's rows. A reverse foreign key named alone (an
-    enrolment's devices), or by a `Prefetch` with `to_attr` and no queryset of its own, is read
-    through the related model's default manager, in its order (else by key), by a statement
-    prepared once (`prepared.among`); other lookups by Django. With `to_attr`, each row holds
-    its list in that attribute: no manager and queryset made for each row to hold it (40 µs a
-    row, a third of an enrolments page's prefetch)."""
+    """`prefetch_related`'s lookups on the page's rows. A reverse foreign key named alone is
+    read through the related model's default manager, in its order (else by key), by a
+    statement prepared once (`prepared.among`); other lookups by Django."""
     others = []
     for lookup in lookups:
-        name, to_attr = _reverse_lookup(lookup)
+        name = lookup if isinstance(lookup, str) else ""
         relation = model._meta.fields_map.get(name) if name else None
         if not (relation and relation.one_to_many and relation.get_accessor_name() == name):
             others.append(lookup)
@@ -326,24 +328,11 @@ def _prefetch(model: type, rows: list, lookups: tuple) -> None:
         for row in rows:
             for item in owned[row.pk]:
                 foreign_key.set_cached_value(item, row)
-            if to_attr:
-                setattr(row, to_attr, owned[row.pk])
-                continue
             items = getattr(row, name).get_queryset()
             items._result_cache, items._prefetch_done = owned[row.pk], True
             row.__dict__.setdefault("_prefetched_objects_cache", {})[name] = items
     if others:
         prefetch_related_objects(rows, *others)
-
-
-def _reverse_lookup(lookup: str | Prefetch) -> tuple[str, str]:
-    """The relation a lookup names alone and the attribute its rows go to ("" for the related
-    manager); ("", "") for a lookup `_prefetch` leaves to Django."""
-    if isinstance(lookup, str):
-        return lookup, ""
-    if lookup.queryset is None and lookup.to_attr and "__" not in lookup.prefetch_through:
-        return lookup.prefetch_through, lookup.to_attr
-    return "", ""
 
 
 def _lookup_key(lookup: str | Prefetch) -> str:
@@ -385,7 +374,8 @@ def _listing_form(items: "Listing", keyset: bool = True) -> _Form:
     key = (connection.vendor, keyset, *items.shape)
     form = _FORMS.get(key)
     if form is None:
-        form = prepared.remember(_FORMS, key, _form(items.queryset(), keyset))
+        built = _form(items.build(SimpleNamespace(**items.values)), keyset)
+        form = prepared.remember(_FORMS, key, replace(built, annotations=items.annotations))
     return form
 
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from telesante.acts.models import Act, ActStatus
 from telesante.core import audit, bounds, paging, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
+from telesante.core.json_rows import JSONRows
 from telesante.core.models import AuditAction
 from telesante.notifications import delivery
 from telesante.notifications.services import notify
@@ -255,13 +256,17 @@ def visible(user: User) -> QuerySet[Enrolment]:
 
 
 _OWN_COLUMNS = [f.name for f in Enrolment._meta.concrete_fields]
-# A page's devices, read at once, each enrolment's list in its own attribute (`paging._prefetch`).
-LISTED_DEVICES = Prefetch("devices", to_attr="listed_devices")
+# A page's devices, read by the statement of its rows: each enrolment's as a list of dicts.
+LISTED_DEVICES = "listed_devices"
+_DEVICES = JSONRows(
+    Device.objects.filter(enrolment=OuterRef("pk")).order_by("pk").values("serial", "label")
+)
 
 
-def devices_of(enrolment: Enrolment) -> list[Device]:
-    """The enrolment's devices: those its page read (`listed`), else its own."""
-    listed = enrolment.__dict__.get(LISTED_DEVICES.to_attr)
+def devices_of(enrolment: Enrolment) -> list[Device] | list[dict]:
+    """The enrolment's devices: those its page read (`listed`: serial and label), else its
+    own."""
+    listed = enrolment.__dict__.get(LISTED_DEVICES)
     return list(enrolment.devices.all()) if listed is None else listed
 
 
@@ -276,11 +281,14 @@ def listed(user: User, state: str = "") -> paging.Listing:
             items = items.filter(state=values.state)
         # Of the act, the list shows the patient alone: its other columns are not read.
         rows = items.select_related("act").only(*_OWN_COLUMNS, "act__patient")
-        return rows.prefetch_related(LISTED_DEVICES).order_by("-pk")
+        return rows.order_by("-pk")
 
     values = {"acts": policy.visible_act_ids(user, [ActKind.TELESURVEILLANCE])}
     return paging.Listing(
-        ("enrolments", bool(state)), build, values | ({"state": state} if state else {})
+        ("enrolments", bool(state)),
+        build,
+        values | ({"state": state} if state else {}),
+        annotations=((LISTED_DEVICES, _DEVICES),),
     )
 
 

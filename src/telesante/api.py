@@ -12,7 +12,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 
 from telesante.accounts.models import ApiToken, hash_token
-from telesante.core import prepared
+from telesante.core import policy, prepared
 from telesante.core.actions import Conflict
 from telesante.core.rendering import FastJSONRenderer
 
@@ -20,10 +20,15 @@ from telesante.core.rendering import FastJSONRenderer
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
         # The digest is unique; the statement is prepared once (core.prepared): every API
-        # request asks it.
+        # request asks it. The user's care teams come with it (a box sent from a team).
         tokens = prepared.rows(
             ("api_token",),
-            lambda v: ApiToken.objects.active().select_related("user").filter(digest=v.digest),
+            lambda v: (
+                ApiToken.objects.active()
+                .select_related("user")
+                .filter(digest=v.digest)
+                .annotate(teams=policy.TEAMS_OF_USER)
+            ),
             digest=hash_token(token),
         )
         if not tokens:
@@ -33,6 +38,7 @@ class TokenAuth(HttpBearer):
         # Record use at most once a minute: no write on every request.
         if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        policy.know_teams(found.user, found.teams)
         request.user = found.user
         return found.user
 

@@ -5,9 +5,10 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from telesante.accounts.models import Profession
+from telesante.accounts.models import Profession, User
 from telesante.acts.models import Act
 from telesante.core import policy
 from telesante.core.models import AuditAction, AuditEntry
@@ -129,8 +130,16 @@ def test_the_requesters_colleague_sees_the_request(te_world, te):
     assert sees(colleague, te)
     page = logged_in(colleague).get(reverse("teleexpertise_list"), {"box": "outbox"})
     assert [item.pk for item in page.context["page"]] == [te.pk]
-    listed = api_client(colleague).get("/api/v1/teleexpertise?box=outbox").json()
+    client = api_client(colleague)
+    with CaptureQueriesContext(connection) as ctx:
+        listed = client.get("/api/v1/teleexpertise?box=outbox").json()
     assert [item["id"] for item in listed] == [te.pk]
+    # The colleague's teams came with their token: no statement of its own reads them.
+    read = [q["sql"] for q in ctx.captured_queries if "accounts_membership" in q["sql"]]
+    assert len(read) == 1 and "accounts_apitoken" in read[0]
+    # Without a token (a page), the teams are read from the memberships.
+    teams = policy.member_team_ids(User.objects.get(pk=colleague.pk))
+    assert teams == list(colleague.memberships.values_list("team_id", flat=True)) != []
     # The colleague may write in the thread but not take the request.
     with pytest.raises(PermissionDenied):
         services.claim(None, colleague, te)

@@ -11,6 +11,7 @@ from django.db.models import (
     DateField,
     DateTimeField,
     JSONField,
+    OuterRef,
     Q,
     QuerySet,
     TextField,
@@ -21,6 +22,7 @@ from django.http import Http404, HttpRequest
 from telesante.accounts.models import Membership, MembershipRole, User
 from telesante.acts.models import Act, ActKind, ActStatus, TeamPatient
 from telesante.core import audit, prepared
+from telesante.core.json_rows import JSONRows
 from telesante.core.models import AuditAction
 from telesante.patients.models import Patient, PatientAttachment
 from telesante.structures.models import Structure, StructureKind, Team
@@ -40,6 +42,34 @@ def member_teams(user) -> QuerySet[Team]:
     if not user.is_authenticated:
         return Team.objects.none()
     return Team.objects.filter(memberships__user=user)
+
+
+# The care teams of the user a row names (`user`), read with that row: the API's bearer token
+# brings them (`telesante.api`), so that a request asking `member_team_ids` asks no statement.
+TEAMS_OF_USER = JSONRows(
+    Membership.objects.filter(user=OuterRef("user")).order_by("team_id").values("team_id")
+)
+_TEAM_IDS = "member_team_ids"
+
+
+def know_teams(user: User, teams: list[dict]) -> None:
+    """Keep on `user`, for the request, the teams read with it (`TEAMS_OF_USER`)."""
+    user.__dict__[_TEAM_IDS] = [team["team_id"] for team in teams]
+
+
+def member_team_ids(user: User) -> list[int]:
+    """The ids of the user's care teams: those read with the user (`know_teams`), else from
+    their memberships alone (the (user, team) index), without the teams' rows."""
+    if not user.is_authenticated:
+        return []
+    known = user.__dict__.get(_TEAM_IDS)
+    if known is not None:
+        return known
+    return prepared.rows(
+        ("policy", "team_ids"),
+        lambda v: Membership.objects.filter(user=v.user).values_list("team_id", flat=True),
+        user=user.pk,
+    )
 
 
 def administered_structures(user) -> QuerySet[Structure]:

@@ -19,10 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from telesante.accounts.models import Membership, Profession, User
+from telesante.accounts.models import Profession, User
 from telesante.acts import filiere_forms
 from telesante.acts.models import Act, ActStatus, Filiere
-from telesante.core import audit, paging, policy, prepared
+from telesante.core import audit, paging, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
 from telesante.core.models import AuditAction
@@ -245,21 +245,11 @@ def _sent_by(user: User | int, teams: list[int], prefix: str = "") -> Q:
     return Q(**{f"{prefix}requester": user}) | Q(**{f"{prefix}requesting_team__in": teams})
 
 
-def _teams(user: User) -> list[int]:
-    """The ids of the user's care teams (`policy.member_teams`), read from their memberships
-    alone (the (user, team) index), without the teams' rows and order."""
-    return prepared.rows(
-        ("teleexpertise", "teams"),
-        lambda v: Membership.objects.filter(user=v.user).values_list("team_id", flat=True),
-        user=user.pk,
-    )
-
-
 def outbox(user: User, teams: list[int] | None = None) -> QuerySet[TeleExpertise]:
     """Requests sent by the user or from one of their care teams (`teams`: their ids, when the
     caller has them)."""
     return TeleExpertise.objects.filter(
-        _sent_by(user, _teams(user) if teams is None else teams, "act__")
+        _sent_by(user, policy.member_team_ids(user) if teams is None else teams, "act__")
     )
 
 
@@ -284,7 +274,7 @@ def listing(
     if inbox_box:
         values["ids"] = open_inbox_ids(user)
     else:
-        values["teams"] = _teams(user)
+        values["teams"] = policy.member_team_ids(user)
     if state:
         values["state"] = state
     related = () if columns else LIST_RELATED
@@ -408,9 +398,8 @@ def named_expert_choices(filiere: Filiere) -> QuerySet[User]:
 
 
 def is_requester_side(user: User, te: TeleExpertise) -> bool:
-    return (
-        te.act.requester_id == user.pk
-        or policy.member_teams(user).filter(pk=te.act.requesting_team_id).exists()
+    return te.act.requester_id == user.pk or te.act.requesting_team_id in policy.member_team_ids(
+        user
     )
 
 

@@ -139,7 +139,7 @@ def get(request: HttpRequest | None, user: User, pk: int) -> Alert:
 
 
 def _team_member(user: User, alert: Alert) -> None:
-    if not policy.member_teams(user).filter(pk=alert.enrolment.team_id).exists():
+    if alert.enrolment.team_id not in policy.member_team_ids(user):
         raise Http404(_("Alerte introuvable."))
 
 

@@ -15,10 +15,7 @@ class BoardConsumer(GuardedJsonConsumer):
             await self.close(code=4401)
             return
         member = await database_sync_to_async(
-            lambda: (
-                policy.may_handle_patients(user)
-                and policy.member_teams(user).filter(pk=team).exists()
-            )
+            lambda: policy.may_handle_patients(user) and team in policy.member_team_ids(user)
         )()
         if not member:
             await self.close(code=4403)

@@ -327,7 +327,7 @@ def end(
         contact = delivery.clean_contact(patient_contact)
     except ValidationError as exc:
         raise ValidationError({"patient_contact": exc.messages}) from exc
-    if not policy.member_teams(user).filter(pk=enrolment.team_id).exists():
+    if enrolment.team_id not in policy.member_team_ids(user):
         raise PermissionDenied(_("Seule l'équipe opérateur met fin au suivi."))
     if enrolment.state != EnrolmentState.ACTIVE:
         raise Conflict(_("Ce suivi est déjà terminé."))

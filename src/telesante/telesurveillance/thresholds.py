@@ -192,7 +192,7 @@ def hints(enrolment: Enrolment) -> list[str]:
 
 
 def may_change(user: User, enrolment: Enrolment) -> bool:
-    return policy.member_teams(user).filter(pk=enrolment.team_id).exists()
+    return enrolment.team_id in policy.member_team_ids(user)
 
 
 def change(

@@ -88,7 +88,7 @@ def patient(request: HttpRequest, pk: int) -> HttpResponse:
             "month": adherence.adherence(item, now.date().replace(day=1), now.date()),
             "forfaits": forfaits.of(item),
             "thresholds": [thresholds.describe(r) for r in item.thresholds],
-            "in_team": policy.member_teams(request.user).filter(pk=item.team_id).exists(),
+            "in_team": item.team_id in policy.member_team_ids(request.user),
             "notice": _(EMERGENCY_NOTICE),
             "states": [EnrolmentState.ENDED, EnrolmentState.STOPPED],
         },

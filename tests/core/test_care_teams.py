@@ -80,6 +80,17 @@ def test_patients_followed_by_a_team_are_that_teams(world, hospital):
     assert followed.pk not in patients_of(world.nurse_a)  # no longer EHPAD A's team's
 
 
+def test_a_users_team_ids_are_their_memberships_and_anonymous_has_none(world, hospital):
+    from django.contrib.auth.models import AnonymousUser
+
+    cardiologist = hospital["cardiologist"]
+    assert policy.member_team_ids(cardiologist) == [hospital["cardio"].pk]
+    assert policy.member_team_ids(AnonymousUser()) == []
+    # Teams read with the user (the API's token) are those asked afterwards, with no statement.
+    policy.know_teams(cardiologist, [{"team_id": hospital["psy"].pk}])
+    assert policy.member_team_ids(cardiologist) == [hospital["psy"].pk]
+
+
 def test_the_patient_wall_covers_every_act_one_sees(world, hospital):
     """One rule: whoever sees an act sees its patient, for every account."""
     users = [world.nurse_a, world.nurse_b, world.doctor_a, world.admin_a, world.observer]

@@ -515,6 +515,9 @@ def test_patient_list_pages_keep_the_query_and_audit_only_the_rows_shown(world, 
         assert shown in html.decode()
     beyond = client.get(reverse("patient_list"), {"q": "serie", "page": "9" * 30})
     assert "SERIE04" in beyond.content.decode() and "Page 3 sur 3" in beyond.content.decode()
+    nothing = client.get(reverse("patient_list"), {"q": "valmorin", "page": "4"})
+    assert nothing.context["page"].number == 1 and not list(nothing.context["page"])
+    assert "Aucun patient trouvé." in nothing.content.decode()
 
 
 def test_a_patient_list_page_reads_its_rows_and_total_in_one_statement(world, pages_of_two):

@@ -88,9 +88,10 @@ def _counted_page(items: "Listing", asked: str | None, size: int) -> Page:
     except ValueError:
         number = 1
     rows, total = counted_window(items, (number - 1) * size, number * size)
-    if not rows and total:
-        number = -(-total // size)
-        rows, total = counted_window(items, (number - 1) * size, number * size)
+    if not rows and number > 1:  # past the end: the last page (the first of an empty list)
+        number = max(-(-total // size), 1)
+        if total:
+            rows, total = counted_window(items, (number - 1) * size, number * size)
     paginator = Paginator((), size)
     paginator.count = total  # a cached_property: the total counted with the rows
     return Page(rows, number, paginator)

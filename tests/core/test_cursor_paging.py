@@ -324,6 +324,17 @@ def test_a_listings_annotations_come_with_its_rows_in_one_statement(tsv: TSV):
     assert {e["id"]: e["devices"] for e in answer} == expected
 
 
+def test_json_rows_keys_each_object_by_the_names_of_its_values(tsv: TSV):
+    """A foreign key named without `_id` is keyed by that name on both databases."""
+    devices = Device.objects.filter(enrolment=OuterRef("pk")).order_by("-serial")
+    read = Enrolment.objects.annotate(listed=JSONRows(devices.values("enrolment", "serial")))
+    expected = [
+        {"enrolment": tsv.enrolment.pk, "serial": serial}
+        for serial in tsv.enrolment.devices.order_by("-serial").values_list("serial", flat=True)
+    ]
+    assert read.get(pk=tsv.enrolment.pk).listed == expected != []
+
+
 def test_json_rows_reads_values_of_plain_fields_only():
     with pytest.raises(TypeError, match="values"):
         JSONRows(Device.objects.filter(enrolment=OuterRef("pk")))

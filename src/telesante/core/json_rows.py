@@ -22,19 +22,21 @@ class JSONRows(Subquery):
         resolved.query.order_by = order
         return resolved
 
+    def _pairs(self, connection) -> str:
+        """Each name of the values() and its column in the subquery's rows (`listed`), which
+        Django names after the values() (`AS "enrolment"` for the column enrolment_id)."""
+        quote = connection.ops.quote_name
+        return ", ".join(f"'{name}', listed.{quote(name)}" for name in self.query.values_select)
+
     def as_postgresql(self, compiler, connection, **extra) -> tuple[str, tuple]:
-        # ARRAY() keeps the subquery's order; to_jsonb of its row keys each by column name.
-        return super().as_sql(compiler, connection, template=_POSTGRESQL, **extra)
+        # ARRAY() keeps the subquery's order.
+        pairs = self._pairs(connection)
+        return super().as_sql(compiler, connection, template=_POSTGRESQL, pairs=pairs, **extra)
 
     def as_sqlite(self, compiler, connection, **extra) -> tuple[str, tuple]:
-        quote = connection.ops.quote_name
-        model = self.query.model
-        pairs = ", ".join(
-            f"'{name}', listed.{quote(model._meta.get_field(name).column)}"
-            for name in self.query.values_select
-        )
+        pairs = self._pairs(connection)
         return super().as_sql(compiler, connection, template=_SQLITE, pairs=pairs, **extra)
 
 
-_POSTGRESQL = "to_jsonb(ARRAY(SELECT to_jsonb(listed) FROM (%(subquery)s) listed))"
+_POSTGRESQL = "to_jsonb(ARRAY(SELECT jsonb_build_object(%(pairs)s) FROM (%(subquery)s) listed))"
 _SQLITE = "(SELECT json_group_array(json_object(%(pairs)s)) FROM (%(subquery)s) listed)"

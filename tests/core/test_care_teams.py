@@ -3,6 +3,7 @@ its requesting and performing teams and, while open, by the pool it is addressed
 the teams that follow them and through the acts one sees (one rule for both walls)."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -81,8 +82,6 @@ def test_patients_followed_by_a_team_are_that_teams(world, hospital):
 
 
 def test_a_users_team_ids_are_their_memberships_and_anonymous_has_none(world, hospital):
-    from django.contrib.auth.models import AnonymousUser
-
     cardiologist = hospital["cardiologist"]
     assert policy.member_team_ids(cardiologist) == [hospital["cardio"].pk]
     assert policy.member_team_ids(AnonymousUser()) == []

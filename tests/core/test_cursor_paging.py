@@ -336,6 +336,15 @@ def test_json_rows_keys_each_object_by_the_names_of_its_values(tsv: TSV):
 
 
 def test_json_rows_reads_values_of_plain_fields_only():
+    devices = Device.objects.filter(enrolment=OuterRef("pk")).values("serial")
+    with pytest.raises(TypeError, match="not both"):
+        paging.Listing(
+            ("test",),
+            lambda v: Enrolment.objects.all(),
+            {},
+            columns=("pk",),
+            annotations=(("devices", JSONRows(devices)),),
+        )
     with pytest.raises(TypeError, match="values"):
         JSONRows(Device.objects.filter(enrolment=OuterRef("pk")))
     counted = Device.objects.values("serial").annotate(n=Count("pk"))

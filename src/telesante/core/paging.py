@@ -204,6 +204,11 @@ class Listing:
     # `core.json_rows.JSONRows`), not by the one that finds their keys.
     annotations: tuple[tuple[str, Any], ...] = ()
 
+    def __post_init__(self) -> None:
+        # Rows read as columns come from the keys' statement, which reads no annotation.
+        if self.columns and self.annotations:
+            raise TypeError("A Listing reads its rows as columns or with annotations, not both")
+
     def queryset(self) -> QuerySet:
         """The list as a queryset with the request's values (numbered pages, counts)."""
         return self.build(SimpleNamespace(**self.values)).annotate(**dict(self.annotations))
@@ -309,9 +314,8 @@ def _prefetch(model: type, rows: list, lookups: tuple) -> None:
     statement prepared once (`prepared.among`); other lookups by Django."""
     others = []
     for lookup in lookups:
-        name = lookup if isinstance(lookup, str) else ""
-        relation = model._meta.fields_map.get(name) if name else None
-        if not (relation and relation.one_to_many and relation.get_accessor_name() == name):
+        relation = model._meta.fields_map.get(lookup) if isinstance(lookup, str) else None
+        if not (relation and relation.one_to_many and relation.get_accessor_name() == lookup):
             others.append(lookup)
             continue
         foreign_key = relation.field
@@ -322,16 +326,16 @@ def _prefetch(model: type, rows: list, lookups: tuple) -> None:
             return items.order_by(*related._meta.ordering or ["pk"])
 
         keys, width = prepared.among([row.pk for row in rows])
-        shape = ("prefetch", model._meta.label, name, width)
+        shape = ("prefetch", model._meta.label, lookup, width)
         owned: dict = {row.pk: [] for row in rows}
         for item in prepared.rows(shape, build, keys=keys):
             owned[getattr(item, column)].append(item)
         for row in rows:
             for item in owned[row.pk]:
                 foreign_key.set_cached_value(item, row)
-            items = getattr(row, name).get_queryset()
+            items = getattr(row, lookup).get_queryset()
             items._result_cache, items._prefetch_done = owned[row.pk], True
-            row.__dict__.setdefault("_prefetched_objects_cache", {})[name] = items
+            row.__dict__.setdefault("_prefetched_objects_cache", {})[lookup] = items
     if others:
         prefetch_related_objects(rows, *others)
 

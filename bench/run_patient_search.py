@@ -417,11 +417,13 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.last_headers: http.client.HTTPMessage | None = None
 
-    def get(self, path: str) -> tuple[float, int, bytes]:
+    def get(self, path: str, anonymous: bool = False) -> tuple[float, int, bytes]:
+        """`anonymous`: without the token or the session (the bare view, as wrk asks it)."""
+        headers = {"User-Agent": self.headers["User-Agent"]} if anonymous else self.headers
         for attempt in range(2):  # the server may close an idle keep-alive connection
             started = time.perf_counter()
             try:
-                self.conn.request("GET", path, headers=self.headers)
+                self.conn.request("GET", path, headers=headers)
                 response = self.conn.getresponse()
                 body = response.read()
                 self.last_headers = response.headers
@@ -528,15 +530,19 @@ def measure_throughput_paths(
     cookie: str = "",
 ) -> dict:
     """Bare and the paths alternate in ABBA order (half the time per leg) to cancel drift;
-    the paths' figures are under "search"."""
+    the paths' figures are under "search". The cookie goes with the paths only: the bare view
+    is asked without a session, as for the API's lists (whose token it does not read)."""
     files = {"bare": tmp / "bare.txt", "search": tmp / "search.txt"}
     files["bare"].write_text(BARE_PATH + "\n")
     files["search"].write_text("".join(path + "\n" for path in paths))
+    cookies = {"bare": "", "search": cookie}
     for target in ("bare", "search"):  # warm-up, every worker, not counted
-        wrk(port, files[target], token, 2, connections, cookie)
+        wrk(port, files[target], token, 2, connections, cookies[target])
     legs = {"bare": [], "search": []}
     for target in ("bare", "search", "search", "bare"):
-        legs[target].append(wrk(port, files[target], token, seconds / 2, connections, cookie))
+        legs[target].append(
+            wrk(port, files[target], token, seconds / 2, connections, cookies[target])
+        )
     out = {}
     for target, runs in legs.items():
         requests = sum(r["requests"] for r in runs)

@@ -9,7 +9,8 @@ worker serves each list to the demo account that uses it, read by cursor as an i
 it (`?cursor=` then the `X-Next-Cursor` of each page, five pages deep; patient search: the first
 page of a few hundred varied searches). The work list is the home page's fragment, with the
 account's session. Two figures per list, each against the bare Django view in the same run on
-the same server:
+the same server, asked with no token and no session (a session costs the bare view two
+statements, as it does every page):
 - latency: one request at a time on one keep-alive connection, each followed by one bare
   request; p95 of the list ÷ p95 of the bare view (target ≤ 5);
 - throughput: wrk, 8 connections, bare and list legs in ABBA order; list req/s ÷ bare req/s
@@ -114,7 +115,7 @@ def audit_count() -> int:
 def measure(client: common.Client, target: Target, requests: int) -> dict:
     for path in target.paths[:20]:  # warm-up, not counted
         client.get(path)
-        client.get(common.BARE_PATH)
+        client.get(common.BARE_PATH, anonymous=True)
     before, rows = audit_count(), 0
     listed, bare = [], []
     for i in range(requests):
@@ -124,7 +125,7 @@ def measure(client: common.Client, target: Target, requests: int) -> dict:
         listed.append(ms)
         if target.api:
             rows += len(json.loads(body))
-        bare.append(client.get(common.BARE_PATH)[0])
+        bare.append(client.get(common.BARE_PATH, anonymous=True)[0])
     audited = audit_count() - before
     return {
         "list": common.percentiles(listed),

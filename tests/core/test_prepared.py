@@ -5,7 +5,7 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -250,3 +250,42 @@ def test_the_columns_converters_are_asked_once_per_statement(world, monkeypatch)
         assert row.birth_date == datetime.date(1951, 5, 1)
         assert isinstance(row.created_at, datetime.datetime) and row.created_at.tzinfo
     assert len(asked) == 1
+
+
+def plan_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+def test_generic_plans_within_and_postgresqls_own_choice_after(world):
+    on_postgresql = connection.vendor == "postgresql"
+    with CaptureQueriesContext(connection) as ctx, prepared.generic_plans():
+        inside = plan_mode() if on_postgresql else None
+        with prepared.generic_plans():  # within already: nothing more, nothing reset
+            nested = plan_mode() if on_postgresql else None
+    if not on_postgresql:  # SQLite keeps no plan: nothing to ask
+        assert ctx.captured_queries == []
+        return
+    assert (inside, nested, plan_mode()) == ("force_generic_plan", "force_generic_plan", "auto")
+    said = [q["sql"] for q in ctx.captured_queries if "SHOW" not in q["sql"]]
+    assert said == ["SET plan_cache_mode = force_generic_plan", "RESET plan_cache_mode"]
+
+
+def test_generic_plans_end_with_a_failure_and_with_an_aborted_transaction(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    with pytest.raises(ZeroDivisionError), prepared.generic_plans():
+        print(1 / 0)
+    assert plan_mode() == "auto"
+    # The statement fails: the transaction is aborted and the RESET cannot run in it; the
+    # rollback (of the savepoint, here) undoes the SET made after it.
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        prepared.generic_plans(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT 1 / 0")
+    assert plan_mode() == "auto"
+    assert not getattr(connection, "generic_plans", False)

@@ -173,6 +173,8 @@ def expert_section(user) -> Section:
         ids=teleexpertise.open_inbox_ids(user),
         me=user.pk,
     )
+    if not keys:
+        return section
     among, width = prepared.among(keys)
     shape = ("worklist", "expert", width)
     found = {row["pk"]: row for row in prepared.rows(shape, _expert_rows, keys=among)}
@@ -212,7 +214,9 @@ def _waiting_requests(v: SimpleNamespace) -> QuerySet:
     declined = Exists(Decline.objects.filter(teleexpertise=OuterRef("pk")))
     mine = TeleExpertise.objects.filter(act__requester_id=v.me)
     return (
-        mine.filter(state=State.WAITING_INFO)
+        # The act's status mirrors the state: the requester's open acts are an index range
+        # (acts.act_requester_open) where the state alone joined all of their requests.
+        mine.filter(state=State.WAITING_INFO, act__status=ActStatus.WAITING_INFO)
         .values("pk")
         .union(
             mine.filter(declined, state=State.POOLED).values("pk"),
@@ -266,6 +270,8 @@ def requester_section(user) -> Section:
     waiting = [
         row["pk"] for row in prepared.rows(("worklist", "waiting"), _waiting_requests, me=user.pk)
     ]
+    if not waiting:
+        return section
     among, width = prepared.among(waiting)
     shape = ("worklist", "requests", width)
     for row in prepared.rows(shape, _requester_rows, waiting=among):
@@ -554,7 +560,8 @@ SECTIONS = (
 
 def build(request: HttpRequest | None, user) -> list[Section]:
     """The user's work list: the sections with something in them, every patient audited."""
-    sections = [s for s in (make(user) for make in SECTIONS) if s.lines]
+    with prepared.generic_plans():
+        sections = [s for s in (make(user) for make in SECTIONS) if s.lines]
     read = [line.audited for s in sections for line in s.lines if line.audited is not None]
     if read:
         audit.record(request, user, AuditAction.SEARCH, read, detail="liste de travail")

@@ -5,7 +5,8 @@
 
 On the database of bench/run_read_path.py (seeded by it), the production server with one
 worker, load shedding off, serves each list's paths (those of bench/profile_read_path.py: the
-first page and the next ones by cursor) to wrk, as its demo account; the bare view first. For
+first page and the next ones by cursor; the work list as the demo GP's home page fetches it) to
+wrk, as its demo account; the bare view first. For
 each leg, the CPU time the server's processes and PostgreSQL's processes spent (read from
 /proc before and after), divided by the requests served. Linux only. Writes nothing under
 docs/.
@@ -23,10 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import profile_read_path, run_inbox
+from bench import profile_read_path, run_inbox, run_read_path
 from bench import run_patient_search as bench
 
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_requests.lua"
+WORK_LIST = "work list"
 
 
 def cpu_seconds(matches) -> float:
@@ -67,7 +69,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
-    lists = list(profile_read_path.LISTS)
+    lists = [*profile_read_path.LISTS, WORK_LIST]
     parser.add_argument("--only", nargs="+", choices=lists, default=lists)
     args = parser.parse_args()
     env = bench.bench_env(bench.DEFAULT_PG_URL)
@@ -83,16 +85,23 @@ def main() -> None:
     log = bench.VAR / "server-cpu-split.log"
     bench.VAR.mkdir(parents=True, exist_ok=True)
     with bench.Server(serving, 1, log, port=server_port) as running:
-        legs = [("bare view", "", [bench.BARE_PATH])]
+        legs = [("bare view", "", "", [bench.BARE_PATH])]
         for name in args.only:
+            if name == WORK_LIST:  # the home page's fragment, with the demo GP's session
+                bench.setup_django(env)
+                cookie = run_read_path.session_cookie(run_inbox.account(env, "gp"))
+                legs.append((name, "", cookie, ["/liste-de-travail/"]))
+                continue
             role, specialty, start = profile_read_path.LISTS[name]
             email = run_inbox.account(env, role, specialty)
             token = bench.telesante(env, "create-token", email, "--name", "bench").split()[-1]
-            legs.append((name, token, walk(running.port, token, start)))
-        for name, token, paths in legs:
+            legs.append((name, token, "", walk(running.port, token, start)))
+        for name, token, cookie, paths in legs:
             with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listed:
                 listed.write("\n".join(paths) + "\n")
-            wrk_env = dict(os.environ, BENCH_PATHS=listed.name, BENCH_TOKEN=token)
+            wrk_env = dict(
+                os.environ, BENCH_PATHS=listed.name, BENCH_TOKEN=token, BENCH_COOKIE=cookie
+            )
             for _ in range(args.rounds):
                 at, ours, theirs = time.monotonic(), cpu_seconds(server), cpu_seconds(postgres)
                 out = subprocess.run(

@@ -408,6 +408,21 @@ def test_inactive_session_sends_the_next_request_to_login(logged_in_for_real):
     assert response["Location"].startswith(LOGIN)
 
 
+
+def test_each_session_reads_its_own_account_and_a_deactivated_one_reads_none(world):
+    """The session and its account are read by statements prepared once for every session
+    (accounts.sessions, accounts.backends): each request gets its own values."""
+    nurse, doctor = logged_in(world.nurse_a), logged_in(world.doctor_a)
+    for _ in range(3):  # in turn, past psycopg's preparing them on the third run
+        assert nurse.get("/").wsgi_request.user == world.nurse_a
+        assert doctor.get("/").wsgi_request.user == world.doctor_a
+    User.objects.filter(pk=world.nurse_a.pk).update(is_active=False)
+    response = nurse.get(reverse("patient_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert doctor.get(reverse("patient_list")).status_code == 200
+
+
 # Passwords and account creation.
 
 

@@ -4,7 +4,8 @@
     .venv/bin/python bench/profile_read_path.py [--requests 300] [--only LIST…] [--sql]
 
 For each list, as its demo account reads it (the same paths: the first page and the next
-ones by cursor, five deep; patient search: the first page of « mar », a common trigram), the
+ones by cursor, five deep; patient search: the first page of « mar », a common trigram; the
+work list with the demo GP's session), the
 median over the requests of the whole view's wall time and of the process's CPU time
 (Django's test client, no server, one database connection), and with --sql the number of
 statements and their time. The server's own work (uvicorn, the ASGI handler) is not in these
@@ -34,6 +35,7 @@ LISTS = {  # name → (demo role, its specialty, first page)
         "/api/v1/telesurveillance/enrolments?limit=50&cursor=",
     ),
     "patient search": ("nurse", "", "/api/v1/patients?q=mar&cursor="),
+    "work list": ("gp", "", "/liste-de-travail/"),  # the home page's fragment, by session
 }
 PAGES = 5
 
@@ -55,10 +57,14 @@ def main() -> None:
     for name in args.only:
         role, specialty, start = LISTS[name]
         user = User.objects.get(email=run_inbox.account(env, role, specialty))
-        _token, raw = ApiToken.issue(user, name="bench-profile")
-        client = Client(headers={"Authorization": f"Bearer {raw}"}, SERVER_NAME="127.0.0.1")
+        if "cursor=" in start:
+            _token, raw = ApiToken.issue(user, name="bench-profile")
+            client = Client(headers={"Authorization": f"Bearer {raw}"}, SERVER_NAME="127.0.0.1")
+        else:
+            client = Client(SERVER_NAME="127.0.0.1")
+            client.force_login(user)
         paths = [start]
-        while len(paths) < PAGES:
+        while "cursor=" in start and len(paths) < PAGES:
             after = client.get(paths[-1]).headers.get("X-Next-Cursor")
             if not after:
                 break

@@ -162,9 +162,10 @@ def body(args, facts: dict, data: dict, acts: int, results: list[tuple[Target, d
             f"{acts:,} acts, {data['patients']:,} patients · 1 server worker (`telesante serve`, "
             "demo mode, production settings otherwise) · lists read by cursor (first page, then "
             f"the next ones, {PAGES} pages deep), 50 rows a page · latency: {args.requests} "
-            "requests per list, one at a time, each followed by one bare request · throughput: "
+            f"requests per list after {WARM_UP} of warm-up, one at a time, each followed by one "
+            "bare request · throughput: "
             f"wrk, 1 thread, 8 connections, {args.seconds:g} s per target in ABBA order, load "
-            "shedding off. "
+            "shedding off · the bare view asked with no token and no session. "
             "Targets: p95 ≤ 5× the bare view's, throughput ≥ 0.3× the bare view's.",
             "",
             "| list | p50 ms | p95 ms | bare p95 ms | p95 ratio | list req/s | bare req/s "

@@ -226,10 +226,10 @@ def _waiting_requests(v: SimpleNamespace) -> QuerySet:
 
 
 def _requester_rows(v: SimpleNamespace) -> QuerySet:
-    # By key, listed: as a subquery, the UNION would be joined last, after every request
-    # (join_collapse_limit keeps the joins in their written order).
+    # The UNION's few keys as an array read first (`prepared.any_of`): as a subquery it would be
+    # joined last, after every request (join_collapse_limit keeps the joins in their order).
     return (
-        TeleExpertise.objects.filter(prepared.is_among("pk", v.waiting))
+        TeleExpertise.objects.filter(prepared.any_of("pk", _waiting_requests(v)))
         .annotate(
             last_message=_latest(Message, "body"),
             last_decline=_latest(Decline, "reason"),
@@ -267,14 +267,7 @@ def requester_section(user) -> Section:
     if not teleexpertise.may_request(user):
         return section
     lines = []
-    waiting = [
-        row["pk"] for row in prepared.rows(("worklist", "waiting"), _waiting_requests, me=user.pk)
-    ]
-    if not waiting:
-        return section
-    among, width = prepared.among(waiting)
-    shape = ("worklist", "requests", width)
-    for row in prepared.rows(shape, _requester_rows, waiting=among):
+    for row in prepared.rows(("worklist", "requests"), _requester_rows, me=user.pk):
         if row["state"] == State.WAITING_INFO:
             title, note = _("Question de l'expert"), row["last_message"] or ""
         elif row["state"] == State.POOLED:

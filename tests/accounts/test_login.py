@@ -408,7 +408,6 @@ def test_inactive_session_sends_the_next_request_to_login(logged_in_for_real):
     assert response["Location"].startswith(LOGIN)
 
 
-
 def test_each_session_reads_its_own_account_and_a_deactivated_one_reads_none(world):
     """The session and its account are read by statements prepared once for every session
     (accounts.sessions, accounts.backends): each request gets its own values."""

@@ -130,10 +130,29 @@ def _latest(model, column: str) -> Subquery:
     )
 
 
+# Urgent first, then by deadline.
+_EXPERT_ORDER = (
+    Case(When(urgency=Urgency.URGENT, then=0), default=1),
+    F("act__due_at").asc(nulls_last=True),
+    "pk",
+)
+
+
 def _expert_rows(v: SimpleNamespace) -> QuerySet:
+    # The keys of the section's lines through the inbox (its UNION), as an array read first
+    # (`prepared.any_of`), then their rows: with the inbox as a subquery PostgreSQL joined every
+    # request to its act before meeting the UNION (1-2 s for the wound-care expert), and with
+    # the open requests as the array, their 389 rows with their joins before sorting them.
+    keys = (
+        teleexpertise.open_requests(v.ids, v.me)
+        .exclude(state=State.WAITING_INFO)
+        .order_by(*_EXPERT_ORDER)
+        .values("pk")[: SECTION_SIZE + 1]
+    )
     return (
-        TeleExpertise.objects.filter(prepared.is_among("pk", v.keys))
+        TeleExpertise.objects.filter(prepared.any_of("pk", keys))
         .annotate(last_author=_latest(Message, "author"))
+        .order_by(*_EXPERT_ORDER)
         .values(
             "pk",
             "state",
@@ -158,29 +177,12 @@ def expert_section(user) -> Section:
     )
     if not user.specialty:
         return section
-    # The keys through the inbox (its UNION) by the ORM, then the rows with their joins by key:
-    # in one statement, or with the inbox as a subquery of another, PostgreSQL joined every
-    # request to its act before meeting the UNION (1-2 s for the wound-care expert).
-    urgent_first = Case(When(urgency=Urgency.URGENT, then=0), default=1)
-    keys = prepared.rows(
-        ("worklist", "expert keys", bool(user.specialty)),
-        lambda v: (
-            teleexpertise.open_requests(v.ids, v.me)
-            .exclude(state=State.WAITING_INFO)
-            .order_by(urgent_first, F("act__due_at").asc(nulls_last=True), "pk")
-            .values_list("pk", flat=True)[: SECTION_SIZE + 1]
-        ),
-        ids=teleexpertise.open_inbox_ids(user),
-        me=user.pk,
+    rows = prepared.rows(
+        ("worklist", "expert"), _expert_rows, ids=teleexpertise.open_inbox_ids(user), me=user.pk
     )
-    if not keys:
-        return section
-    among, width = prepared.among(keys)
-    shape = ("worklist", "expert", width)
-    found = {row["pk"]: row for row in prepared.rows(shape, _expert_rows, keys=among)}
     now = timezone.now()
     lines = []
-    for row in (found[key] for key in keys if key in found):  # in the keys' order
+    for row in rows:
         urgent, due = row["urgency"] == Urgency.URGENT, row["act__due_at"]
         if row["state"] == State.POOLED and urgent:
             title = _("Nouvelle demande urgente")

@@ -3,6 +3,7 @@ every value given afterwards, and refuse a statement that would not."""
 
 import datetime
 import threading
+from contextlib import suppress
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -289,3 +290,19 @@ def test_generic_plans_end_with_a_failure_and_with_an_aborted_transaction(world)
         cursor.execute("SELECT 1 / 0")
     assert plan_mode() == "auto"
     assert not getattr(connection, "generic_plans", False)
+
+
+def test_generic_plans_left_in_an_aborted_transaction_say_so(world):
+    """The region swallowed a failed statement: the transaction is aborted, the RESET fails and
+    that failure is raised (the rollback undoes the SET); nothing goes on as if all were well."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        prepared.generic_plans(),
+        suppress(DatabaseError),  # within the region: it ends as if all were well
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT 1 / 0")
+    assert plan_mode() == "auto"

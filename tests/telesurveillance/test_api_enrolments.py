@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from telesante.acts.models import Act
 from telesante.core.models import AuditEntry
 from telesante.patients.models import Consent
+from telesante.telesurveillance import enrolment
 from telesante.telesurveillance.models import Device, Enrolment
 from tests.conftest import api_client, at_once, make_patient
 from tests.telesurveillance.conftest import TSV
@@ -174,6 +175,30 @@ def test_one_device_claimed_for_two_patients_at_once_goes_to_one(tsv: TSV):
     assert [a - b for a, b in zip(after, before, strict=True)] == [1, 2, 1, 2]
     owner = Device.objects.get(serial="OXY-9001").enrolment.act.patient_id
     assert owner == Enrolment.objects.get(pk=created.json()["id"]).act.patient_id
+
+
+def test_a_device_taken_between_the_check_and_the_insert_is_named(tsv: TSV, monkeypatch):
+    """What the post refused last above meets when its check ran before the other committed:
+    the unique serial refuses the insert, the device is named and nothing of the post stays
+    (on both databases, the check made to come too early)."""
+    first, second = payload(tsv), payload(tsv)
+    client = api_client(tsv.operator)
+    assert client.post(BASE, first, content_type="application/json").status_code == 201
+    before = (*counts(), Device.objects.count())
+    checks, taken = [], enrolment._taken
+
+    def too_early(serials: list[str]) -> list[str]:
+        checks.append(serials)
+        return [] if len(checks) == 1 else taken(serials)
+
+    monkeypatch.setattr(enrolment, "_taken", too_early)
+    refused = client.post(BASE, second, content_type="application/json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "devices": ["Dispositif déjà attribué : OXY-9001, TH-9001."]
+    }
+    assert len(checks) == 2
+    assert (*counts(), Device.objects.count()) == before
 
 
 def test_the_list_shows_the_teams_enrolments_at_a_constant_cost(tsv: TSV):

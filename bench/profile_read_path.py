@@ -8,15 +8,16 @@ ones by cursor, five deep; patient search: the first page of « mar », a common
 work list with the demo GP's session), the
 median over the requests of the whole view's wall time and of the process's CPU time
 (Django's test client, no server, one database connection), and with --sql the number of
-statements and their time. The server's own work (uvicorn, the ASGI handler) is not in these
-figures; the bare view's is about 1.5 ms of CPU a request. Two trees are compared by running
-this with PYTHONPATH=<other tree>/src. Writes nothing under docs/.
+statements and their time, and each statement's median time. The server's own work (uvicorn,
+the ASGI handler) is not in these figures; the bare view's is about 1.5 ms of CPU a request.
+Two trees are compared by running this with PYTHONPATH=<other tree>/src. Writes nothing under docs/.
 """
 
 import argparse
 import statistics
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,7 +45,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--only", nargs="+", choices=list(LISTS), default=list(LISTS))
-    parser.add_argument("--sql", action="store_true", help="count the statements and time them")
+    parser.add_argument(
+        "--sql", action="store_true", help="count the statements and time them, each apart too"
+    )
     args = parser.parse_args()
     env = bench.bench_env(bench.DEFAULT_PG_URL)
     bench.setup_django(env)
@@ -72,24 +75,41 @@ def main() -> None:
         for path in paths * 5:  # warm-up: statements prepared, plans kept
             client.get(path)
         walls, cpus, counts, sql = [], [], [], []
-        connection.force_debug_cursor = args.sql
+        timed: dict[str, list[float]] = {}  # statement (its start) → its times, ms
+        request: list[float] = []
+
+        def timing(execute, statement, params, many, context, timed=timed, request=request):
+            started = time.perf_counter()
+            try:
+                return execute(statement, params, many, context)
+            finally:
+                ms = (time.perf_counter() - started) * 1000
+                request.append(ms)
+                text = " ".join(statement.split())
+                timed.setdefault(f"{text[:80]}… ({len(text)} chars)", []).append(ms)
+
         for n in range(args.requests):
-            connection.queries_log.clear()
-            wall, cpu = time.perf_counter(), time.process_time()
-            response = client.get(paths[n % len(paths)])
-            walls.append((time.perf_counter() - wall) * 1000)
-            cpus.append((time.process_time() - cpu) * 1000)
+            request.clear()
+            with connection.execute_wrapper(timing) if args.sql else nullcontext():
+                wall, cpu = time.perf_counter(), time.process_time()
+                response = client.get(paths[n % len(paths)])
+                walls.append((time.perf_counter() - wall) * 1000)
+                cpus.append((time.process_time() - cpu) * 1000)
             if response.status_code != 200:
                 sys.exit(f"{name}: {response.status_code} {response.content[:300]!r}")
-            counts.append(len(connection.queries_log))
-            sql.append(sum(float(q["time"]) for q in connection.queries_log) * 1000)
-        connection.force_debug_cursor = False
+            counts.append(len(request))
+            sql.append(sum(request))
         line = (
             f"{name}: {len(paths)} pages, wall p50 {statistics.median(walls):.2f} ms, "
             f"CPU p50 {statistics.median(cpus):.2f} ms"
         )
         if args.sql:
-            line += f", {statistics.median(counts):.0f} statements, {statistics.median(sql):.1f} ms"
+            line += f", {statistics.median(counts):.0f} statements, {statistics.median(sql):.2f} ms"
+            # Each statement's wall time as the process sees it (sent, run, its rows read).
+            line += "".join(
+                f"\n  {statistics.median(ms):6.2f} ms ×{len(ms)}  {text}"
+                for text, ms in timed.items()
+            )
         print(line, flush=True)
 
 

@@ -335,7 +335,8 @@ def test_json_rows_keys_each_object_by_the_names_of_its_values(tsv: TSV):
     assert read.get(pk=tsv.enrolment.pk).listed == expected != []
 
 
-def test_json_rows_reads_values_of_plain_fields_only():
+def test_a_listing_reads_its_rows_as_columns_or_with_annotations_not_both():
+    """The columns come with the keys' statement, which reads no annotation."""
     devices = Device.objects.filter(enrolment=OuterRef("pk")).values("serial")
     with pytest.raises(TypeError, match="not both"):
         paging.Listing(
@@ -345,6 +346,9 @@ def test_json_rows_reads_values_of_plain_fields_only():
             columns=("pk",),
             annotations=(("devices", JSONRows(devices)),),
         )
+
+
+def test_json_rows_reads_values_of_plain_fields_only():
     with pytest.raises(TypeError, match="values"):
         JSONRows(Device.objects.filter(enrolment=OuterRef("pk")))
     counted = Device.objects.values("serial").annotate(n=Count("pk"))

@@ -8,7 +8,8 @@ ones by cursor, five deep; patient search: the first page of « mar », a common
 work list with the demo GP's session), the
 median over the requests of the whole view's wall time and of the process's CPU time
 (Django's test client, no server, one database connection), and with --sql the number of
-statements and their time, and each statement's median time. The server's own work (uvicorn,
+statements and their time, and each statement's median time (statements sent together in a
+pipeline return at once: the pipeline's round trip is timed apart). The server's own work (uvicorn,
 the ASGI handler) is not in these figures; the bare view's is about 1.5 ms of CPU a request.
 Two trees are compared by running this with PYTHONPATH=<other tree>/src. Writes nothing under docs/.
 """
@@ -56,6 +57,7 @@ def main() -> None:
     from django.test import Client
 
     from telesante.accounts.models import ApiToken, User
+    from telesante.core import prepared
 
     for name in args.only:
         role, specialty, start = LISTS[name]
@@ -88,6 +90,21 @@ def main() -> None:
                 text = " ".join(statement.split())
                 timed.setdefault(f"{text[:80]}… ({len(text)} chars)", []).append(ms)
 
+        if args.sql:  # statements sent in a pipeline return at once: time its round trip
+            fetch = prepared._fetch
+
+            def pipeline(connection, statement, params, generic_plan, fetch=fetch, timed=timed):
+                if not generic_plan:
+                    return fetch(connection, statement, params, generic_plan)
+                started = time.perf_counter()
+                try:
+                    return fetch(connection, statement, params, generic_plan)
+                finally:
+                    ms = (time.perf_counter() - started) * 1000
+                    timed.setdefault("(the pipeline above: sent, run, read)", []).append(ms)
+
+            prepared._fetch = pipeline
+
         for n in range(args.requests):
             request.clear()
             with connection.execute_wrapper(timing) if args.sql else nullcontext():
@@ -99,6 +116,8 @@ def main() -> None:
                 sys.exit(f"{name}: {response.status_code} {response.content[:300]!r}")
             counts.append(len(request))
             sql.append(sum(request))
+        if args.sql:
+            prepared._fetch = fetch
         line = (
             f"{name}: {len(paths)} pages, wall p50 {statistics.median(walls):.2f} ms, "
             f"CPU p50 {statistics.median(cpus):.2f} ms"

@@ -3,7 +3,7 @@ every value given afterwards, and refuse a statement that would not."""
 
 import datetime
 import threading
-from contextlib import suppress
+from types import SimpleNamespace
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -259,50 +259,161 @@ def plan_mode() -> str:
         return cursor.fetchone()[0]
 
 
-def test_generic_plans_within_and_postgresqls_own_choice_after(world):
-    on_postgresql = connection.vendor == "postgresql"
-    with CaptureQueriesContext(connection) as ctx, prepared.generic_plans():
-        inside = plan_mode() if on_postgresql else None
-        with prepared.generic_plans():  # within already: nothing more, nothing reset
-            nested = plan_mode() if on_postgresql else None
-    if not on_postgresql:  # SQLite keeps no plan: nothing to ask
-        assert ctx.captured_queries == []
+def generic_and_custom_plans(text: str) -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            [f"%{text}%"],
+        )
+        return cursor.fetchall()
+
+
+def birth_names(values):
+    return Patient.objects.filter(pk__in=values.wall).values("birth_name")
+
+
+def test_a_generic_plan_within_and_postgresqls_own_choice_after(world):
+    make_patient(world.ehpad_a, "KERGUELEN", "Aël")
+    wall = RawSQL("SELECT id FROM patients_patient WHERE birth_name = %s", ["KERGUELEN"])
+    reads = {"names": prepared.Read(birth_names, {"wall": wall})}
+    for _ in range(4):  # prepared by psycopg on its third run (prepare_threshold=2)
+        with CaptureQueriesContext(connection) as ctx:
+            found = prepared.together(("test", "generic"), reads, generic_plan=True)
+        assert found == {"names": [{"birth_name": "KERGUELEN"}]}
+    said = [q["sql"] for q in ctx.captured_queries]
+    if connection.vendor != "postgresql":  # SQLite keeps no plan: nothing to set
+        assert len(said) == 1
         return
-    assert (inside, nested, plan_mode()) == ("force_generic_plan", "force_generic_plan", "auto")
-    said = [q["sql"] for q in ctx.captured_queries if "SHOW" not in q["sql"]]
-    assert said == ["SET plan_cache_mode = force_generic_plan", "RESET plan_cache_mode"]
+    assert said[0] == "SET plan_cache_mode = force_generic_plan"
+    assert said[2] == "RESET plan_cache_mode" and len(said) == 3
+    assert generic_and_custom_plans("birth_name = ") == [(2, 0)]
+    assert plan_mode() == "auto"
 
 
-def test_generic_plans_end_with_a_failure_and_with_an_aborted_transaction(world):
+def fail_with_a_generic_plan() -> None:
+    failing = {"names": prepared.Read(birth_names, {"wall": RawSQL("SELECT 1 / %s", [0])})}
+    prepared.together(("test", "fails"), failing, generic_plan=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_statement_takes_its_generic_plan_setting_with_it(world):
+    """The setting, the statement and the reset go together: when the statement fails the
+    reset does not run, and the rollback of the pipeline's implicit transaction undoes the
+    setting."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's plans")
-    with pytest.raises(ValueError, match="la page échoue"), prepared.generic_plans():
-        raise ValueError("la page échoue")
+    with pytest.raises(DatabaseError, match="division by zero"):
+        fail_with_a_generic_plan()
     assert plan_mode() == "auto"
-    # The statement fails: the transaction is aborted and the RESET cannot run in it; the
-    # rollback (of the savepoint, here) undoes the SET made after it.
-    with (
-        pytest.raises(DatabaseError),
-        transaction.atomic(),
-        prepared.generic_plans(),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute("SELECT 1 / 0")
-    assert plan_mode() == "auto"
-    assert not getattr(connection, "generic_plans", False)
+    # Within a transaction, its rollback (of the savepoint, here) undoes it.
+    with transaction.atomic():
+        with pytest.raises(DatabaseError, match="division by zero"), transaction.atomic():
+            fail_with_a_generic_plan()
+        assert plan_mode() == "auto"
 
 
-def test_generic_plans_left_in_an_aborted_transaction_say_so(world):
-    """The region swallowed a failed statement: the transaction is aborted, the RESET fails and
-    that failure is raised (the rollback undoes the SET); nothing goes on as if all were well."""
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's plans")
-    with (
-        pytest.raises(DatabaseError),
-        transaction.atomic(),
-        prepared.generic_plans(),
-        suppress(DatabaseError),  # within the region: it ends as if all were well
-        connection.cursor() as cursor,
-    ):
-        cursor.execute("SELECT 1 / 0")
-    assert plan_mode() == "auto"
+# Several lists read by one statement
+
+
+def named_after(values):
+    """A patient's columns of every kind a list shows: texts, dates, times, yes/no, keys."""
+    return (
+        Patient.objects.filter(birth_name=values.name, birth_date__gte=values.born_after)
+        .values(
+            "pk",
+            "birth_name",
+            "first_names",
+            "birth_date",
+            "created_at",
+            "insi_checked_at",
+            "dmp_objection",
+            "gp",
+            "gp__last_name",
+        )
+        .order_by("-birth_date", "pk")[:3]
+    )
+
+
+def latest_made(values):
+    return (
+        Patient.objects.filter(prepared.is_among("pk", values.keys))
+        .values("pk", "created_at")
+        .order_by("-pk")
+    )
+
+
+def test_several_lists_read_by_one_statement_answer_as_their_querysets(world):
+    odd = 'ÉLUARD "l\'Ancien" \\ {[ ]}'  # quotes, a backslash and JSON's own marks in a name
+    made = [
+        make_patient(world.ehpad_a, odd, f"Anaïs {n}", birth_date=f"195{n}-05-01") for n in range(5)
+    ]
+    checked = timezone.now() - datetime.timedelta(days=2, microseconds=17)
+    Patient.objects.filter(pk=made[4].pk).update(insi_checked_at=checked, dmp_objection=True)
+    morvan = make_patient(world.ehpad_a, "MORVAN", "Loïc", birth_date="1960-01-01")
+    asked = [
+        (odd, datetime.date(1950, 1, 1), [made[0].pk, morvan.pk]),
+        ("MORVAN", datetime.date(1900, 1, 1), [made[3].pk]),
+        ("PERSONNE", datetime.date(1900, 1, 1), []),
+    ]
+    for name, born_after, keys in asked:
+        values = {"name": name, "born_after": born_after}
+        reads = {
+            "named": prepared.Read(named_after, values),
+            "latest": prepared.Read(latest_made, {"keys": prepared.among(keys)[0]}),
+        }
+        shape = ("test", "together", prepared.among(keys)[1])
+        with CaptureQueriesContext(connection) as ctx:
+            found = prepared.together(shape, reads)
+        assert len(ctx.captured_queries) == 1
+        expected = {
+            "named": list(named_after(SimpleNamespace(**values))),
+            "latest": list(
+                Patient.objects.filter(pk__in=keys).values("pk", "created_at").order_by("-pk")
+            ),
+        }
+        assert found == expected
+    (first, *_rest) = prepared.together(
+        ("test", "together", 0),
+        {
+            "named": prepared.Read(
+                named_after, {"name": odd, "born_after": datetime.date(1900, 1, 1)}
+            ),
+            "latest": prepared.Read(latest_made, {"keys": prepared.among([])[0]}),
+        },
+    )["named"]
+    assert first["birth_name"] == odd and first["birth_date"] == datetime.date(1954, 5, 1)
+    assert first["insi_checked_at"] == checked and first["dmp_objection"] is True
+    assert first["created_at"].tzinfo is not None
+
+
+def test_a_column_json_would_not_give_back_is_refused(world):
+    from django.db.models import FloatField, Value
+
+    def build(values):
+        return Patient.objects.filter(pk=values.pk).annotate(score=Value(0.5, FloatField()))
+
+    with pytest.raises(TypeError, match="FloatField column read as JSON"):
+        reads = {"scored": prepared.Read(lambda v: build(v).values("score"), {"pk": 1})}
+        prepared.together(("test", "float"), reads)
+    with pytest.raises(TypeError, match="reads values"):  # instances: read them with rows()
+        prepared.together(("test", "instances"), {"patients": prepared.Read(build, {"pk": 1})})
+
+
+def test_a_list_django_leaves_out_for_the_stand_ins_is_read_beside_the_others(world):
+    patient = make_patient(world.ehpad_a, "KERVRAN", "Maëlle", pk=7)
+
+    def small(values):  # every stand-in is larger: no statement for them
+        if values.pk < 1000:
+            return Patient.objects.filter(pk=values.pk).values("pk")
+        return Patient.objects.none().values("pk")
+
+    reads = {
+        "small": prepared.Read(small, {"pk": patient.pk}),
+        "latest": prepared.Read(latest_made, {"keys": prepared.among([patient.pk])[0]}),
+    }
+    found = prepared.together(("test", "left out", prepared.among([patient.pk])[1]), reads)
+    assert found["small"] == [{"pk": patient.pk}]
+    assert [row["pk"] for row in found["latest"]] == [patient.pk]
+    alone = {"small": prepared.Read(small, {"pk": patient.pk})}
+    assert prepared.together(("test", "alone"), alone) == {"small": [{"pk": patient.pk}]}

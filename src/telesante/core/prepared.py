@@ -15,15 +15,15 @@ the first compilation; its prefetch_related lookups run as usual."""
 import copy
 import datetime
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DatabaseError, connections
+from django.db import connections
 from django.db.models import F, Lookup, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
@@ -134,14 +134,16 @@ def _adapters(value: Any, connection) -> list[Callable[[Any], Any]]:
     return []
 
 
-def _prepare(build: Callable[[SimpleNamespace], QuerySet], values: dict) -> _Prepared:
+def _prepare(
+    build: Callable[[SimpleNamespace], QuerySet], values: dict, aliased: bool = False
+) -> _Prepared:
     builds = []
     for n in (0, 1):
         stand_ins = _stand_ins(values, n)
         queryset = build(SimpleNamespace(**stand_ins))
         compiler = queryset.query.get_compiler(queryset.db)
         try:
-            sql, params = compiler.as_sql()
+            sql, params = compiler.as_sql(with_col_aliases=aliased)
         except EmptyResultSet:  # none(), or a value Django answers without a statement
             return _Prepared("", [], compiler, queryset)
         builds.append((queryset, compiler, sql, params, stand_ins))
@@ -214,6 +216,10 @@ def _key(value: Any) -> tuple:
 def _wrapped(place: _Place, wrap: type) -> _Place:
     adapt = place.adapt
     return _Place(place.name, place.index, (lambda v: wrap(adapt(v))) if adapt else wrap)
+
+
+def _params(prepared: _Prepared, values: dict) -> list:
+    return [_value(values, p) if isinstance(p, _Place) else p for p in prepared.params]
 
 
 def _value(values: dict, place: _Place) -> Any:
@@ -297,7 +303,7 @@ def rows(shape: tuple, build: Callable[[SimpleNamespace], QuerySet], **values: V
         prepared = remember(_CACHE, key, _prepare(build, values))
     if not prepared.sql:  # not prepared: the queryset itself, with the request's values
         return list(build(SimpleNamespace(**values)))
-    params = [_value(values, p) if isinstance(p, _Place) else p for p in prepared.params]
+    params = _params(prepared, values)
     compiler = copy.copy(prepared.compiler)
     compiler.connection = connections[db]  # this thread's connection, not the preparer's
     statement = prepared.sql
@@ -309,31 +315,177 @@ def rows(shape: tuple, build: Callable[[SimpleNamespace], QuerySet], **values: V
     return list(queryset)
 
 
-@contextmanager
-def generic_plans() -> Iterator[None]:
-    """Within, PostgreSQL runs the connection's prepared statements with one plan made for any
-    values (a generic plan) rather than a plan made for each run's values. On its own it keeps
-    planning a statement whose plan for the values at hand looks cheaper than its generic plan,
-    though both run in a tenth of a millisecond: the work list's consultations took 1.2 ms to
-    plan and 0.13 to run, their generic plan 0.07 (docs/benchmarks.md § 9). Only around reads
-    whose generic plans are measured: patient search's is slower than its planning."""
+@dataclass(frozen=True)
+class Read:
+    """A `values()` queryset built by `build` from `values`, for `together`."""
+
+    build: Callable[[SimpleNamespace], QuerySet]
+    values: dict[str, Value]
+
+
+@dataclass
+class _Part:
+    prepared: _Prepared
+    names: list[str]  # of the values(), in the columns' order
+    readers: list  # for each column: how its value in the JSON text is read back, or None
+
+
+@dataclass
+class _Together:
+    sql: str
+    parts: dict[str, _Part]  # those of the statement, in its order
+    alone: tuple[str, ...]  # the reads Django answers without a statement (`rows`' fallback)
+
+
+# A column as a JSON array gives it back: as it is, or as its text, read here (PostgreSQL;
+# SQLite's own converters read its text as they read its columns).
+_AS_JSON = {
+    "AutoField": None,
+    "BigAutoField": None,
+    "BigIntegerField": None,
+    "BooleanField": None,
+    "CharField": None,
+    "EmailField": None,
+    "ForeignKey": None,
+    "IntegerField": None,
+    "OneToOneField": None,
+    "PositiveIntegerField": None,
+    "PositiveSmallIntegerField": None,
+    "SlugField": None,
+    "SmallIntegerField": None,
+    "TextField": None,
+    "DateField": datetime.date.fromisoformat,
+    "DateTimeField": datetime.datetime.fromisoformat,
+}
+
+
+# The rows of a statement as a JSON array of arrays, in their order (ARRAY() keeps it).
+_JSON_ARRAY = {
+    "postgresql": (
+        "to_json(ARRAY(SELECT json_build_array(%(columns)s) FROM (%(rows)s) listed))::text"
+    ),
+    "sqlite": "(SELECT json_group_array(json_array(%(columns)s)) FROM (%(rows)s) listed)",
+}
+
+
+def _reader(decode: Callable | None, converters: tuple | None) -> Callable | None:
+    """A column's value as the JSON text holds it, read back as the queryset gives it: from
+    its text (`_AS_JSON`), then through the backend's converters (SQLite's dates)."""
+    if decode is None and converters is None:
+        return None
+    convert, expression = converters or ((), None)
+
+    def read(value: Any, connection) -> Any:
+        if value is None:
+            return None
+        value = decode(value) if decode else value
+        for step in convert:
+            value = step(value, expression, connection)
+        return value
+
+    return read
+
+
+def _part(prepared: _Prepared, vendor: str) -> tuple[str, _Part]:
+    """The part's rows as one JSON text (an array of arrays, in the rows' order), and how
+    its columns are read back."""
+    selected = prepared.queryset.query.selected
+    if not selected or len(selected) != len(prepared.compiler.select):
+        raise TypeError("together() reads values() querysets")
+    quote = prepared.compiler.connection.ops.quote_name
+    expressions = [expression for expression, _sql, _alias in prepared.compiler.select]
+    converters = prepared.converters(expressions)
+    aliases, readers = [], []
+    for i, (expression, _sql, alias) in enumerate(prepared.compiler.select):
+        kind = expression.output_field.get_internal_type()
+        if kind not in _AS_JSON:
+            raise TypeError(f"a {kind} column read as JSON: read it with rows()")
+        aliases.append(f"listed.{quote(alias)}")
+        decode = _AS_JSON[kind] if vendor == "postgresql" else None
+        readers.append(_reader(decode, converters.get(i)))
+    template = _JSON_ARRAY["postgresql" if vendor == "postgresql" else "sqlite"]
+    sql = template % {"columns": ", ".join(aliases), "rows": prepared.sql}
+    return sql, _Part(prepared, list(selected), readers)
+
+
+def _together(reads: dict[str, Read], vendor: str) -> _Together:
+    parts, alone, columns = {}, [], []
+    for name, read in reads.items():
+        prepared = _prepare(read.build, read.values, aliased=True)
+        if not prepared.sql:
+            alone.append(name)
+            continue
+        sql, parts[name] = _part(prepared, vendor)
+        columns.append(sql)
+    return _Together(f"SELECT {', '.join(columns)}" if columns else "", parts, tuple(alone))
+
+
+def _rows(part: _Part, text: str, connection) -> list[dict]:
+    rows = json.loads(text)
+    read = [(i, reader) for i, reader in enumerate(part.readers) if reader is not None]
+    for row in rows:
+        for i, reader in read:
+            row[i] = reader(row[i], connection)
+    return [dict(zip(part.names, row, strict=True)) for row in rows]
+
+
+def together(
+    shape: tuple, reads: dict[str, Read], generic_plan: bool = False
+) -> dict[str, list[dict]]:
+    """The rows of several `values()` querysets, read by one statement prepared once per
+    process for `shape` and the reads' names (as `rows` prepares one): each queryset's rows as
+    a JSON array, one column each. A page's few short lists cost one round trip, one
+    statement's protocol and one plan, where each list would cost its own.
+
+    `generic_plan`: PostgreSQL runs the statement with one plan made for any values (a generic
+    plan) rather than a plan made for each run's values. On its own it keeps planning a
+    statement whose plan for the values at hand looks cheaper than its generic plan, though
+    both run in a fraction of a millisecond: the work list's statement took 7 ms to plan and
+    run for the demo GP, with its generic plan 1.1 ms (docs/benchmarks.md § 9). Only for statements whose generic
+    plans are measured: patient search's is slower than its planning."""
     connection = connections["default"]
-    if connection.vendor != "postgresql" or getattr(connection, "generic_plans", False):
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
-    connection.generic_plans = True
-    failed = True
-    try:
-        yield
-        failed = False
-    finally:
-        connection.generic_plans = False
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET plan_cache_mode")
-        except DatabaseError:
-            if not failed:
-                raise
-            # The failure aborted the transaction: its rollback undoes the SET.
+    key = (
+        connection.vendor,
+        "together",
+        *shape,
+        *(
+            (name, *(v.sql for v in read.values.values() if isinstance(v, RawSQL)))
+            for name, read in reads.items()
+        ),
+    )
+    found = _CACHE.get(key)
+    if found is None:
+        found = remember(_CACHE, key, _together(reads, connection.vendor))
+    out = {
+        name: list(reads[name].build(SimpleNamespace(**reads[name].values))) for name in found.alone
+    }
+    if not found.sql:
+        return out
+    params = [
+        p for name, part in found.parts.items() for p in _params(part.prepared, reads[name].values)
+    ]
+    texts = _fetch(connection, found.sql, params, generic_plan)
+    for (name, part), text in zip(found.parts.items(), texts, strict=True):
+        out[name] = _rows(part, text, connection)
+    return out
+
+
+def _fetch(connection, sql: str, params: list, generic_plan: bool) -> tuple:
+    if not generic_plan or connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    # The setting, the statement and the setting's reset sent together (a pipeline): one round
+    # trip, and one implicit transaction up to the pipeline's end, so that a failure of the
+    # statement rolls the setting back with it (as a rollback does within a transaction).
+    with (
+        connection.cursor() as setting,
+        connection.cursor() as cursor,
+        connection.cursor() as reset,
+        connection.wrap_database_errors,
+    ):
+        with connection.connection.pipeline():
+            setting.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(sql, params)
+            reset.execute("RESET plan_cache_mode")
+        return cursor.fetchone()

@@ -42,6 +42,8 @@ from telesante.teleexpertise.models import Decline, Message, State, TeleExpertis
 from telesante.telesurveillance import alerts as tsv_alerts
 from telesante.telesurveillance.models import Alert, Enrolment, Severity
 
+Reads = dict[str, prepared.Read]  # a section's statements, by name
+
 SECTION_SIZE = 10
 ENDING_DAYS = 14  # a monitoring ending within two weeks: renew it or write the final report
 EXCERPT = 140
@@ -166,7 +168,14 @@ def _expert_rows(v: SimpleNamespace) -> QuerySet:
     )
 
 
-def expert_section(user) -> Section:
+def expert_reads(user) -> Reads:
+    if not user.specialty:
+        return {}
+    ids = teleexpertise.open_inbox_ids(user)
+    return {"expert": prepared.Read(_expert_rows, {"ids": ids, "me": user.pk})}
+
+
+def expert_section(user, rows: list[dict]) -> Section:
     """Open requests addressed to the expert or their pool, urgent first, then by deadline; a
     request whose requester answered the expert's question says so. A question still waiting
     for the requester is not the expert's to do."""
@@ -174,11 +183,6 @@ def expert_section(user) -> Section:
         "expert",
         _("Demandes de télé-expertise à traiter"),
         all_url=reverse("teleexpertise_list") + "?box=inbox",
-    )
-    if not user.specialty:
-        return section
-    rows = prepared.rows(
-        ("worklist", "expert"), _expert_rows, ids=teleexpertise.open_inbox_ids(user), me=user.pk
     )
     now = timezone.now()
     lines = []
@@ -258,7 +262,13 @@ def _requester_rows(v: SimpleNamespace) -> QuerySet:
     )
 
 
-def requester_section(user) -> Section:
+def requester_reads(user) -> Reads:
+    if not teleexpertise.may_request(user):
+        return {}
+    return {"requests": prepared.Read(_requester_rows, {"me": user.pk})}
+
+
+def requester_section(user, rows: list[dict]) -> Section:
     """The user's own requests that need them: a question from the expert, an answer they have
     not read yet (its notification is unread), a decline with its reason."""
     section = Section(
@@ -266,10 +276,8 @@ def requester_section(user) -> Section:
         _("Mes demandes de télé-expertise"),
         all_url=reverse("teleexpertise_list") + "?box=outbox",
     )
-    if not teleexpertise.may_request(user):
-        return section
     lines = []
-    for row in prepared.rows(("worklist", "requests"), _requester_rows, me=user.pk):
+    for row in rows:
         if row["state"] == State.WAITING_INFO:
             title, note = _("Question de l'expert"), row["last_message"] or ""
         elif row["state"] == State.POOLED:
@@ -342,25 +350,24 @@ def _room(row: dict) -> tuple[int, str]:
     return row[f"{prefix}room__pk"], row[f"{prefix}room__slug"]
 
 
-def consultation_section(user) -> Section:
+def consultation_reads(user) -> Reads:
+    if not policy.may_handle_patients(user):
+        return {}
+    start = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
+    # Acts of colleagues of the same structure stay on the act list: here, the user's own.
+    acts = policy.party_act_ids(user, teleconsultation.KINDS)
+    values = {"acts": acts, "start": start, "end": start + datetime.timedelta(days=2)}
+    return {"consultations": prepared.Read(_consultation_rows, values)}
+
+
+def consultation_section(user, rows: list[dict]) -> Section:
     """Today's and tomorrow's acts the user takes part in, with who waits in their room."""
     section = Section(
         "consultations",
         _("Téléconsultations d'aujourd'hui et de demain"),
         all_url=reverse("teleconsultation_list"),
     )
-    if not policy.may_handle_patients(user):
-        return section
     today = timezone.localdate()
-    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
-    # Acts of colleagues of the same structure stay on the act list: here, the user's own.
-    rows = prepared.rows(
-        ("worklist", "consultations"),
-        _consultation_rows,
-        acts=policy.party_act_ids(user, teleconsultation.KINDS),
-        start=start,
-        end=start + datetime.timedelta(days=2),
-    )
     room_of = {row["pk"]: _room(row) for row in rows}
     present = rooms.presences([pk for pk, _slug in room_of.values()]) if room_of else {}
     lines = []
@@ -419,29 +426,31 @@ def _flagged_rows(v: SimpleNamespace) -> QuerySet:
     )
 
 
-def monitoring_section(user) -> Section:
+def _soon() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=ENDING_DAYS)
+
+
+def monitoring_reads(user) -> Reads:
+    if not policy.may_handle_patients(user):
+        return {}
+    monitorings = policy.visible_act_ids(user, [ActKind.TELESURVEILLANCE])
+    teams = policy.compiled(user, ("teams",), lambda who: policy.member_teams(who).values("pk"))
+    enrolments = policy.compiled(
+        user, ("team enrolments",), lambda who: tsv_alerts.team_enrolments(who).values("pk")
+    )
+    return {
+        "alerts": prepared.Read(_alert_rows, {"monitorings": monitorings, "teams": teams}),
+        "flagged": prepared.Read(_flagged_rows, {"enrolments": enrolments, "soon": _soon()}),
+    }
+
+
+def monitoring_section(user, live: list[dict], flagged: list[dict]) -> Section:
     """Live alerts of the user's opérateur teams, worst first; then the monitorings ending soon
     or flagged under 50 % adherence."""
     section = Section(
         "monitoring", _("Télésurveillance"), all_url=reverse("telesurveillance_board")
     )
-    if not policy.may_handle_patients(user):
-        return section
-    live = prepared.rows(
-        ("worklist", "alerts"),
-        _alert_rows,
-        monitorings=policy.visible_act_ids(user, [ActKind.TELESURVEILLANCE]),
-        teams=policy.compiled(user, ("teams",), lambda who: policy.member_teams(who).values("pk")),
-    )
-    soon = timezone.localdate() + datetime.timedelta(days=ENDING_DAYS)
-    flagged = prepared.rows(
-        ("worklist", "flagged"),
-        _flagged_rows,
-        enrolments=policy.compiled(
-            user, ("team enrolments",), lambda who: tsv_alerts.team_enrolments(who).values("pk")
-        ),
-        soon=soon,
-    )
+    soon = _soon()
     lines = [
         Line(
             url=reverse("telesurveillance_patient", args=[alert["enrolment"]]),
@@ -490,21 +499,21 @@ def _site_rows(v: SimpleNamespace) -> QuerySet:
     )
 
 
-def deployment_section(user) -> Section:
+def deployment_reads(user) -> Reads:
+    administered = policy.compiled(
+        user,
+        ("administered",),
+        lambda who: policy.administered_structures(who).order_by().values("pk"),
+    )
+    return {"sites": prepared.Read(_site_rows, {"me": user.pk, "administered": administered})}
+
+
+def deployment_section(user, rows: list[dict]) -> Section:
     """The next milestone of each site the user administers or follows as support officer,
     the nearest planned date first."""
     section = Section("deployment", _("Déploiement de mes sites"))
     sites: dict[int, tuple[str, list[Milestone]]] = {}
-    for row in prepared.rows(
-        ("worklist", "sites"),
-        _site_rows,
-        me=user.pk,
-        administered=policy.compiled(
-            user,
-            ("administered",),
-            lambda who: policy.administered_structures(who).order_by().values("pk"),
-        ),
-    ):
+    for row in rows:
         _name, milestones = sites.setdefault(row["pk"], (row["structure__name"], []))
         if row["milestones__step"] is not None:
             milestones.append(
@@ -544,19 +553,24 @@ def deployment_section(user) -> Section:
     return _cut(section, found)
 
 
+# Each section: what it reads for the user (none: not theirs), and its lines from those rows.
 SECTIONS = (
-    expert_section,
-    requester_section,
-    consultation_section,
-    monitoring_section,
-    deployment_section,
+    (expert_reads, expert_section),
+    (requester_reads, requester_section),
+    (consultation_reads, consultation_section),
+    (monitoring_reads, monitoring_section),
+    (deployment_reads, deployment_section),
 )
 
 
 def build(request: HttpRequest | None, user) -> list[Section]:
-    """The user's work list: the sections with something in them, every patient audited."""
-    with prepared.generic_plans():
-        sections = [s for s in (make(user) for make in SECTIONS) if s.lines]
+    """The user's work list: the sections with something in them, every patient audited. The
+    sections' rows are read by one statement (`prepared.together`)."""
+    reads_of = [(reads(user), make) for reads, make in SECTIONS]
+    everything = {name: read for reads, _make in reads_of for name, read in reads.items()}
+    rows = prepared.together(("worklist",), everything, generic_plan=True)
+    sections = [make(user, *(rows[name] for name in reads)) for reads, make in reads_of if reads]
+    sections = [s for s in sections if s.lines]
     read = [line.audited for s in sections for line in s.lines if line.audited is not None]
     if read:
         audit.record(request, user, AuditAction.SEARCH, read, detail="liste de travail")

@@ -98,11 +98,12 @@ class Setup:
 
 def populate(patients: int, probes: int) -> Setup:
     """Load patients and probe patients enrolled with one gateway device each, in bulk."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import transaction
 
     from telesante.accounts.models import Membership, Profession, User
+    from telesante.accounts.sessions import SessionStore
     from telesante.acts.models import Act, ActStatus
     from telesante.patients.models import ActKind, Consent, ConsentDecision, Patient
     from telesante.structures.models import Commune, Departement, Region, Structure, Team
@@ -183,7 +184,7 @@ def populate(patients: int, probes: int) -> Setup:
         _t, token = DeviceToken.issue(exploitant=EXPLOITANT)
     session = SessionStore()
     session[SESSION_KEY] = str(probe_nurse.pk)
-    session[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = probe_nurse.get_session_auth_hash()
     session.create()
     return Setup(

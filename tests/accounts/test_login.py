@@ -10,8 +10,8 @@ import time
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
@@ -23,8 +23,8 @@ from django.utils import timezone
 
 import telesante.settings as production_settings
 from telesante import cli
-from telesante.accounts import lockout
-from telesante.accounts.models import ApiToken, User, hash_token
+from telesante.accounts import lockout, sessions
+from telesante.accounts.models import ApiToken, Session, User, hash_token
 from telesante.accounts.sessions import SessionStore
 from tests.conftest import PASSWORD, logged_in, make_user, totp_now
 
@@ -380,7 +380,7 @@ def test_a_session_read_again_within_the_minute_is_not_written_again(logged_in_f
     written = session_of(client).expire_date
     with CaptureQueriesContext(connections["default"]) as queries:
         assert client.get("/").status_code == 200
-    assert not [q for q in queries if q["sql"].startswith('UPDATE "django_session"')]
+    assert not [q for q in queries if q["sql"].startswith('UPDATE "accounts_session"')]
     assert session_of(client).expire_date == written
 
 
@@ -420,6 +420,40 @@ def test_each_session_reads_its_own_account_and_a_deactivated_one_reads_none(wor
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
     assert doctor.get(reverse("patient_list")).status_code == 200
+
+
+def test_a_page_reads_the_session_and_its_user_in_one_statement(logged_in_for_real):
+    client = logged_in_for_real
+    nurse = User.objects.get(email=client.get("/").wsgi_request.user.email)
+    assert session_of(client).user_id == nurse.pk  # written with its user's key
+    with CaptureQueriesContext(connections["default"]) as queries:
+        assert client.get("/").wsgi_request.user == nurse
+    sessions_read = [q["sql"] for q in queries if 'FROM "accounts_session"' in q["sql"]]
+    assert len(sessions_read) == 1 and '"accounts_user"."password"' in sessions_read[0]
+    users_read = [q for q in queries if q["sql"].startswith('SELECT "accounts_user"."id"')]
+    assert users_read == []
+
+
+def test_the_user_read_with_a_session_serves_that_user_only_and_once(world):
+    session = SessionStore()
+    session[SESSION_KEY] = str(world.nurse_a.pk)
+    session.create()
+    SessionStore(session.session_key).load()
+    assert sessions.user_read_with_session(world.doctor_a.pk) is None  # another user's key
+    SessionStore(session.session_key).load()
+    assert sessions.user_read_with_session(world.nurse_a.pk) == world.nurse_a
+    assert sessions.user_read_with_session(world.nurse_a.pk) is None  # once
+    SessionStore("no-such-session-key-0000000000000").load()  # none found: nothing kept
+    assert sessions.user_read_with_session(world.nurse_a.pk) is None
+
+
+def test_deleting_a_user_ends_their_sessions(world):
+    user = make_user("partant@example.test")
+    client = logged_in(user)
+    assert client.get("/").wsgi_request.user == user
+    user.delete()
+    assert not Session.objects.filter(user_id=user.pk).exists()
+    assert not client.get("/").wsgi_request.user.is_authenticated
 
 
 # Passwords and account creation.

@@ -2,7 +2,7 @@
 and in a constant number of queries."""
 
 import pytest
-from django.contrib.sessions.models import Session
+from telesante.accounts.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext

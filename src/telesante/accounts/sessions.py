@@ -1,17 +1,31 @@
 """Sessions in the database whose expiry on inactivity is pushed back at most once a minute,
-read by a statement prepared once (core.prepared)."""
+read with their user by a statement prepared once (core.prepared)."""
 
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
-from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from telesante.accounts.models import Session, User
 from telesante.core import prepared
 
 # A session whose expiry is this close to a full age is not written again: its age counts from
 # a request at most this long ago (expiry on inactivity, up to a minute early).
 REFRESH = timedelta(minutes=1)
+
+# The user read with the request's session, for the authentication backend, which Django asks
+# for a user by key alone (`get_user`). Each request runs in a context of its own; a session
+# read sets it, whatever it found.
+_read_with_session: ContextVar[User | None] = ContextVar("read_with_session", default=None)
+
+
+def user_read_with_session(pk: int) -> User | None:
+    """The user `pk` as the request's session read it, once; None if it read another."""
+    user = _read_with_session.get()
+    _read_with_session.set(None)
+    return user if user is not None and user.pk == pk else None
 
 
 class SessionStore(db.SessionStore):
@@ -21,15 +35,27 @@ class SessionStore(db.SessionStore):
 
     stored_expiry: datetime | None = None  # as read from the database, None when not read
 
+    @classmethod
+    def get_model_class(cls) -> type[Session]:
+        return Session
+
+    def create_model_instance(self, data: dict) -> Session:
+        session = super().create_model_instance(data)
+        session.user_id = int(data[SESSION_KEY]) if data.get(SESSION_KEY) else None
+        return session
+
     def _get_session_from_db(self) -> Session | None:
-        """The unexpired session of the key, None (and no key) else: Django's get() built and
-        compiled its statement on every page a person reads."""
+        """The unexpired session of the key with its user, None (and no key) else: Django's
+        get() built and compiled its statement on every page a person reads."""
         found = prepared.rows(
             ("session",),
-            lambda v: Session.objects.filter(session_key=v.key, expire_date__gt=v.now),
+            lambda v: Session.objects.filter(
+                session_key=v.key, expire_date__gt=v.now
+            ).select_related("user"),
             key=self.session_key,
             now=timezone.now(),
         )
+        _read_with_session.set(found[0].user if found else None)
         if not found:
             self._session_key = None
             return None

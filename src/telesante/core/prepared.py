@@ -417,7 +417,15 @@ def _together(reads: dict[str, Read], vendor: str) -> _Together:
             continue
         sql, parts[name] = _part(prepared, vendor)
         columns.append(sql)
-    return _Together(f"SELECT {', '.join(columns)}" if columns else "", parts, tuple(alone))
+    sql = f"SELECT {', '.join(columns)}" if columns else ""
+    return _Together(_numbered(sql) if vendor == "postgresql" else sql, parts, tuple(alone))
+
+
+def _numbered(sql: str) -> str:
+    """The statement for a raw cursor (`raw_cursor` of core.postgresql): its %s as $1, $2…,
+    its %% as %."""
+    numbers = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda mark: "%" if mark[0] == "%%" else f"${next(numbers)}", sql)
 
 
 def _rows(part: _Part, text: str, connection) -> list[dict]:
@@ -441,8 +449,9 @@ def together(
     plan) rather than a plan made for each run's values. On its own it keeps planning a
     statement whose plan for the values at hand looks cheaper than its generic plan, though
     both run in a fraction of a millisecond: the work list's statement took 7 ms to plan and
-    run for the demo GP, with its generic plan 1.1 ms (docs/benchmarks.md § 9). Only for statements whose generic
-    plans are measured: patient search's is slower than its planning."""
+    run for the demo GP, with its generic plan 1.1 ms (docs/benchmarks.md § 9). Only for
+    statements whose generic plans are measured: patient search's is slower than its
+    planning."""
     connection = connections["default"]
     key = (
         connection.vendor,
@@ -471,8 +480,12 @@ def together(
 
 
 def _fetch(connection, sql: str, params: list, generic_plan: bool) -> tuple:
-    if not generic_plan or connection.vendor != "postgresql":
+    if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    if not generic_plan:
+        with connection.raw_cursor() as cursor:  # the statement numbered by `_numbered`
             cursor.execute(sql, params)
             return cursor.fetchone()
     # The setting, the statement and the setting's reset sent together (a pipeline): one round
@@ -480,7 +493,7 @@ def _fetch(connection, sql: str, params: list, generic_plan: bool) -> tuple:
     # statement rolls the setting back with it (as a rollback does within a transaction).
     with (
         connection.cursor() as setting,
-        connection.cursor() as cursor,
+        connection.raw_cursor() as cursor,
         connection.cursor() as reset,
         connection.wrap_database_errors,
     ):

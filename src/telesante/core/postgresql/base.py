@@ -13,8 +13,9 @@ import datetime
 import select
 from functools import cache
 
-from django.db.backends.postgresql import base
-from psycopg import Connection, OperationalError, adapt, adapters
+from django.db.backends.postgresql import base, operations
+from django.db.backends.utils import CursorWrapper
+from psycopg import Connection, OperationalError, RawCursor, adapt, adapters
 from psycopg.abc import AdaptContext
 from psycopg.postgres import types
 from psycopg.pq import Format
@@ -60,7 +61,18 @@ def _with_c_dates(template: adapt.AdaptersMap) -> adapt.AdaptersMap:
     return context
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor, sql: str, params) -> str | None:
+        """A raw cursor's statement as it was sent (Django's text is composed by psycopg, which
+        looks for %s placeholders)."""
+        if isinstance(cursor, RawCursor):
+            return sql
+        return super().last_executed_query(cursor, sql, params)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
         if self.timezone is datetime.UTC and self.timezone_name == "UTC":
@@ -75,3 +87,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
             # other; psycopg_pool reads this attribute each time it lends a connection.
             pool._check = lendable
         return pool
+
+    def raw_cursor(self) -> CursorWrapper:
+        """A cursor whose statements mark their parameters $1, $2… (psycopg's RawCursor), sent
+        as they are: psycopg reads the %s of a statement longer than 4 KB again on every run
+        (0.17 ms for the work list's 15 KB statement), where it keeps shorter ones read."""
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            return self._prepare_cursor(RawCursor(self.connection))

@@ -411,3 +411,43 @@ def test_entering_the_waiting_room_refreshes_the_parties_work_lists(tc_world):
         await outsider.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_the_lines_urls_are_those_django_reverses_under_any_script_prefix():
+    """The lines' URLs are made from one reverse() a name (worklist._url): the same as
+    Django's for every key, with the site served at the root or under a path."""
+    from django.urls import clear_script_prefix, set_script_prefix
+
+    named = [
+        ("teleexpertise_detail", 7),
+        ("teleconsultation_detail", 918273645123),
+        ("room", "salle-ab12_cd"),
+        ("telesurveillance_patient", 42),
+        ("structure_detail", 3),
+    ]
+    for prefix in ("/", "/region-bretagne/"):
+        set_script_prefix(prefix)
+        try:
+            for name, key in named:
+                assert worklist._url(name, key) == reverse(name, args=[key])
+                assert worklist._url(name, key).startswith(prefix)
+            assert worklist._url("teleexpertise_list") == reverse("teleexpertise_list")
+        finally:
+            clear_script_prefix()
+
+
+def test_a_long_question_shows_as_an_excerpt_a_short_one_whole(te_world):
+    t = te_world
+    nurse = t.w.nurse_a
+    long_question = "Quelle est la taille exacte de la plaie, sa profondeur et son aspect ? " * 5
+    asked = {}
+    for question in (long_question, "Quelle taille ?"):
+        te = services.create(None, nurse, wound_request(t))
+        services.claim(None, t.wound_expert, te)
+        services.post_message(None, t.wound_expert, te, question, ask_info=True)
+        asked[question] = te_url(te)
+    notes = {line.url: line.note for line in section(nurse, "requests").lines}
+    filiere, excerpt = notes[asked[long_question]].split(" — ", 1)
+    assert len(excerpt) == worklist.EXCERPT and excerpt.endswith("…")
+    assert long_question.startswith(excerpt[:-1])
+    assert notes[asked["Quelle taille ?"]] == f"{filiere} — Quelle taille ?"

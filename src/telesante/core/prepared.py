@@ -10,7 +10,10 @@ transformed on the way such as a LIKE pattern) is refused when it is prepared.
 
 The rows come back as the queryset would give them (model instances with their select_related
 joins, or the values of a values_list), read through Django's own iterables with the compiler of
-the first compilation; its prefetch_related lookups run as usual."""
+the first compilation; its prefetch_related lookups run as usual.
+
+A page of several short lists (the work list) reads them `together`: one statement prepared the
+same way, each list's rows as a JSON array, read back to the types their queryset gives."""
 
 import copy
 import datetime

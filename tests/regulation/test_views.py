@@ -2,12 +2,12 @@
 and in a constant number of queries."""
 
 import pytest
-from telesante.accounts.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from telesante.accounts.models import Session
 from telesante.core.models import AuditAction, AuditEntry
 from telesante.regulation import services
 from telesante.regulation.models import EventKind, RegulationMedia, RegulationRecord

@@ -91,7 +91,8 @@ def _local_time(when: datetime.datetime) -> str:
     return time_format(timezone.localtime(when), "H:i")
 
 
-# A key no URL holds otherwise: reversed once, it shows where each line's key goes.
+# A key no URL holds otherwise: reversed once, it shows where each line's key goes. The
+# script prefix and the URLconf, which reverse() reads itself, key the caches below.
 _STAND_IN = 918273645
 
 

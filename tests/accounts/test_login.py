@@ -24,6 +24,7 @@ from django.utils import timezone
 import telesante.settings as production_settings
 from telesante import cli
 from telesante.accounts import lockout, sessions
+from telesante.accounts.backends import Backend
 from telesante.accounts.models import ApiToken, Session, User, hash_token
 from telesante.accounts.sessions import SessionStore
 from tests.conftest import PASSWORD, logged_in, make_user, totp_now
@@ -447,6 +448,28 @@ def test_the_user_read_with_a_session_serves_that_user_only_and_once(world):
     assert sessions.user_read_with_session(world.nurse_a.pk) is None
 
 
+def test_a_user_no_session_read_is_read_by_key(world):
+    """Asked for a user its request's session did not read (a WebSocket's scope read apart),
+    the backend reads them by key, and answers none for a deactivated or a deleted one."""
+    backend = Backend()
+    assert backend.get_user(world.nurse_a.pk) == world.nurse_a
+    User.objects.filter(pk=world.nurse_a.pk).update(is_active=False)
+    assert backend.get_user(world.nurse_a.pk) is None
+    assert backend.get_user(10**9) is None
+
+
+def test_expired_sessions_are_cleared_by_djangos_command(world):
+    assert Session.get_session_store_class() is SessionStore
+    kept, ended = SessionStore(), SessionStore()
+    for session in (kept, ended):
+        session[SESSION_KEY] = str(world.nurse_a.pk)
+        session.create()
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    Session.objects.filter(session_key=ended.session_key).update(expire_date=past)
+    call_command("clearsessions")
+    assert list(Session.objects.values_list("session_key", flat=True)) == [kept.session_key]
+
+
 def test_deleting_a_user_ends_their_sessions(world):
     user = make_user("partant@example.test")
     client = logged_in(user)
@@ -599,3 +622,16 @@ def test_create_token_for_an_unknown_or_inactive_account_fails_in_french(world):
 
 def test_web_session_does_not_authenticate_the_api(world):
     assert logged_in(world.nurse_a).get("/api/v1/patients").status_code == 401
+
+
+def test_the_user_a_request_read_is_not_left_for_the_next(world):
+    """A WSGI server's thread serves one request after another in one context: a session read
+    but whose user was never asked (a page that did not look at its user) leaves nothing."""
+    from django.core.signals import request_finished
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(world.nurse_a.pk)
+    session.create()
+    SessionStore(session.session_key).load()
+    request_finished.send(sender=None)
+    assert sessions.user_read_with_session(world.nurse_a.pk) is None

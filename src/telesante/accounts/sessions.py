@@ -21,6 +21,10 @@ REFRESH = timedelta(minutes=1)
 _read_with_session: ContextVar[User | None] = ContextVar("read_with_session", default=None)
 
 
+def forget_user_read(**_signal: object) -> None:
+    _read_with_session.set(None)
+
+
 def user_read_with_session(pk: int) -> User | None:
     """The user `pk` as the request's session read it, once; None if it read another."""
     user = _read_with_session.get()

@@ -16,8 +16,9 @@ from telesante.core import prepared
 REFRESH = timedelta(minutes=1)
 
 # The user read with the request's session, for the authentication backend, which Django asks
-# for a user by key alone (`get_user`). Each request runs in a context of its own; a session
-# read sets it, whatever it found.
+# for a user by key alone (`get_user`). A session read sets it, whatever it found. An ASGI
+# server runs each request in a context of its own; a WSGI thread's forgets it at the end of
+# each request (accounts.apps).
 _read_with_session: ContextVar[User | None] = ContextVar("read_with_session", default=None)
 
 

@@ -635,3 +635,17 @@ def test_the_user_a_request_read_is_not_left_for_the_next(world):
     SessionStore(session.session_key).load()
     request_finished.send(sender=None)
     assert sessions.user_read_with_session(world.nurse_a.pk) is None
+
+
+# The worker closes connections it finds in a transaction: no test transaction around it.
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_deletes_expired_sessions(world, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    kept, ended = SessionStore(), SessionStore()
+    for session in (kept, ended):
+        session[SESSION_KEY] = str(world.nurse_a.pk)
+        session.create()
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    Session.objects.filter(session_key=ended.session_key).update(expire_date=past)
+    call_command("worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    assert list(Session.objects.values_list("session_key", flat=True)) == [kept.session_key]

@@ -17,6 +17,7 @@ def test_worker_in_batch_mode_runs_the_escalation_and_stops(settings):
         "telesante.teleconsultation.tasks.remind",
         "telesante.telesurveillance.tasks.monitor",
         "telesante.outbox.tasks.send_outbox",
+        "telesante.accounts.tasks.clear_expired_sessions",
     }
     assert all(r.status == "SUCCESSFUL" for r in results.values())
     escalation = results["telesante.teleexpertise.tasks.escalate"].return_value

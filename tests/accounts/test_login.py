@@ -54,6 +54,22 @@ def session_of(client: Client) -> Session:
     return Session.objects.get(session_key=client.session.session_key)
 
 
+def session_for(user: User) -> SessionStore:
+    """A session of the store, saved, in which `user` is logged in."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session.create()
+    return session
+
+
+def live_and_expired_sessions(user: User) -> str:
+    """Two sessions of `user`, the second past its expiry: the key of the live one."""
+    kept, ended = session_for(user), session_for(user)
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    Session.objects.filter(session_key=ended.session_key).update(expire_date=past)
+    return kept.session_key
+
+
 @pytest.fixture
 def logged_in_for_real(world):
     """Nurse A through both steps, as a browser would."""
@@ -436,9 +452,7 @@ def test_a_page_reads_the_session_and_its_user_in_one_statement(logged_in_for_re
 
 
 def test_the_user_read_with_a_session_serves_that_user_only_and_once(world):
-    session = SessionStore()
-    session[SESSION_KEY] = str(world.nurse_a.pk)
-    session.create()
+    session = session_for(world.nurse_a)
     SessionStore(session.session_key).load()
     assert sessions.user_read_with_session(world.doctor_a.pk) is None  # another user's key
     SessionStore(session.session_key).load()
@@ -460,14 +474,9 @@ def test_a_user_no_session_read_is_read_by_key(world):
 
 def test_expired_sessions_are_cleared_by_djangos_command(world):
     assert Session.get_session_store_class() is SessionStore
-    kept, ended = SessionStore(), SessionStore()
-    for session in (kept, ended):
-        session[SESSION_KEY] = str(world.nurse_a.pk)
-        session.create()
-    past = timezone.now() - datetime.timedelta(minutes=1)
-    Session.objects.filter(session_key=ended.session_key).update(expire_date=past)
+    kept = live_and_expired_sessions(world.nurse_a)
     call_command("clearsessions")
-    assert list(Session.objects.values_list("session_key", flat=True)) == [kept.session_key]
+    assert list(Session.objects.values_list("session_key", flat=True)) == [kept]
 
 
 def test_deleting_a_user_ends_their_sessions(world):
@@ -629,9 +638,7 @@ def test_the_user_a_request_read_is_not_left_for_the_next(world):
     but whose user was never asked (a page that did not look at its user) leaves nothing."""
     from django.core.signals import request_finished
 
-    session = SessionStore()
-    session[SESSION_KEY] = str(world.nurse_a.pk)
-    session.create()
+    session = session_for(world.nurse_a)
     SessionStore(session.session_key).load()
     request_finished.send(sender=None)
     assert sessions.user_read_with_session(world.nurse_a.pk) is None
@@ -641,11 +648,6 @@ def test_the_user_a_request_read_is_not_left_for_the_next(world):
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_deletes_expired_sessions(world, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    kept, ended = SessionStore(), SessionStore()
-    for session in (kept, ended):
-        session[SESSION_KEY] = str(world.nurse_a.pk)
-        session.create()
-    past = timezone.now() - datetime.timedelta(minutes=1)
-    Session.objects.filter(session_key=ended.session_key).update(expire_date=past)
+    kept = live_and_expired_sessions(world.nurse_a)
     call_command("worker", batch=True, startup_delay=False, reload=False, verbosity=0)
-    assert list(Session.objects.values_list("session_key", flat=True)) == [kept.session_key]
+    assert list(Session.objects.values_list("session_key", flat=True)) == [kept]

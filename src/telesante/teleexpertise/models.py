@@ -78,8 +78,9 @@ class TeleExpertise(loading.Model):
         indexes = [
             # An expert's history, newest first (their inbox keeps every answered request).
             models.Index(fields=["claimed_by", "act"], name="te_claimed_history"),
-            # The requests an expert took and still has open: a few among thousands answered.
-            models.Index(fields=["claimed_by", "state"], name="te_claimed_open"),
+            # The requests an expert took and still has open: a few among thousands answered,
+            # their keys read from the index alone (PostgreSQL).
+            models.Index(fields=["claimed_by", "state"], include=["act"], name="te_claimed_open"),
             # The requests waiting for the expert they name: a few among the thousands that
             # named them once.
             models.Index(fields=["named_expert", "state"], name="te_named_open"),

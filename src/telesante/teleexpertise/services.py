@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from telesante.accounts.models import Profession, User
 from telesante.acts import filiere_forms
-from telesante.acts.models import Act, ActStatus, Filiere
+from telesante.acts.models import TE_OPEN_STATUSES, Act, ActStatus, Filiere
 from telesante.core import audit, paging, policy
 from telesante.core.actions import Conflict
 from telesante.core.i18n import product_language
@@ -191,7 +191,6 @@ LIST_RELATED = (
     "claimed_by",
     "named_expert",
 )
-OPEN_ACT_STATUSES = [ActStatus.REQUESTED, ActStatus.IN_PROGRESS, ActStatus.WAITING_INFO]
 
 
 def _inbox_ids(user: User, open_only: bool) -> RawSQL:
@@ -230,9 +229,12 @@ def open_inbox_ids(user: User) -> RawSQL:
 
 def open_requests(ids: RawSQL, user_id: int) -> QuerySet[TeleExpertise]:
     """The open requests of `ids` (`open_inbox_ids`) but the user's own. The planner reads
-    the few ids of the UNION's arms, then each request by primary key. The arms hold open
-    requests only: the state is not tested again here."""
-    return TeleExpertise.objects.filter(pk__in=ids).exclude(act__requester=user_id)
+    the few ids of the UNION's arms, then each request's act in the index of the open ones
+    (acts.act_te_open: its deadline and requester without the act's row). The arms hold open
+    requests only: the state is not tested again; the act's status is, for that index."""
+    return TeleExpertise.objects.filter(
+        pk__in=ids, act__kind=ActKind.TELEEXPERTISE, act__status__in=TE_OPEN_STATUSES
+    ).exclude(act__requester=user_id)
 
 
 def inbox(user: User) -> QuerySet[TeleExpertise]:
@@ -300,7 +302,7 @@ def listing(
             # acts are two small index ranges (acts.act_requester_open, acts.act_team_status).
             items = sent(v).filter(
                 act__kind=ActKind.TELEEXPERTISE,
-                act__status__in=OPEN_ACT_STATUSES,
+                act__status__in=TE_OPEN_STATUSES,
                 state__in=OPEN_STATES,
             )
         if state:

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from telesante.core import prepared
+from telesante.patients import services
 from telesante.patients.models import Patient
 from tests.conftest import make_patient
 
@@ -253,10 +254,14 @@ def test_the_columns_converters_are_asked_once_per_statement(world, monkeypatch)
     assert len(asked) == 1
 
 
-def plan_mode() -> str:
+def plan_settings() -> tuple[str, str]:
+    """The plan mode and the parallel workers a statement may start, as the session has them."""
     with connection.cursor() as cursor:
-        cursor.execute("SHOW plan_cache_mode")
-        return cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT current_setting('plan_cache_mode'), "
+            "current_setting('max_parallel_workers_per_gather')"
+        )
+        return cursor.fetchone()
 
 
 def generic_and_custom_plans(text: str) -> list[tuple[int, int]]:
@@ -277,6 +282,7 @@ def test_a_generic_plan_within_and_postgresqls_own_choice_after(world):
     make_patient(world.ehpad_a, "KERGUELEN", "Aël")
     wall = RawSQL("SELECT id FROM patients_patient WHERE birth_name = %s", ["KERGUELEN"])
     reads = {"names": prepared.Read(birth_names, {"wall": wall})}
+    session = plan_settings() if connection.vendor == "postgresql" else None
     for _ in range(4):  # prepared by psycopg on its third run (prepare_threshold=2)
         with CaptureQueriesContext(connection) as ctx:
             found = prepared.together(("test", "generic"), reads, generic_plan=True)
@@ -285,10 +291,29 @@ def test_a_generic_plan_within_and_postgresqls_own_choice_after(world):
     if connection.vendor != "postgresql":  # SQLite keeps no plan: nothing to set
         assert len(said) == 1
         return
-    assert said[0] == "SET plan_cache_mode = force_generic_plan"
-    assert said[2] == "RESET plan_cache_mode" and len(said) == 3
+    assert said[:2] == [
+        "SET plan_cache_mode = force_generic_plan",
+        "SET max_parallel_workers_per_gather = 0",
+    ]
+    assert said[3:] == ["RESET plan_cache_mode", "RESET max_parallel_workers_per_gather"]
     assert generic_and_custom_plans("birth_name = ") == [(2, 0)]
-    assert plan_mode() == "auto"
+    assert session[0] == "auto" and session[1] != "0"
+    assert plan_settings() == session  # both reset
+
+
+def test_patient_search_reads_its_keys_with_one_plan_for_any_search(world):
+    """Planned for each search, the wall's statement cost more to plan than to run."""
+    for name in ("KERGUELEN", "KERMARREC", "LE GOFF"):
+        make_patient(world.ehpad_a, name, "Aël")
+    asked = {"kerg": ["KERGUELEN"], "ker": ["KERGUELEN", "KERMARREC"], "goff": ["LE GOFF"]}
+    for text, names in [*asked.items(), ("ker", asked["ker"])]:
+        with CaptureQueriesContext(connection) as ctx:
+            found = services.search(None, world.nurse_a, text)
+        assert [p.birth_name for p in found] == names
+    if connection.vendor != "postgresql":  # SQLite keeps no plan: the keys, the rows, the audit
+        assert len(ctx.captured_queries) == 3
+        return
+    assert generic_and_custom_plans('"search_key"::text LIKE') == [(2, 0)]
 
 
 def fail_with_a_generic_plan() -> None:
@@ -298,19 +323,21 @@ def fail_with_a_generic_plan() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_statement_takes_its_generic_plan_setting_with_it(world):
-    """The setting, the statement and the reset go together: when the statement fails the
+    """The settings, the statement and the reset go together: when the statement fails the
     reset does not run, and the rollback of the pipeline's implicit transaction undoes the
-    setting."""
+    settings."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's plans")
+    session = plan_settings()
+    assert session[0] == "auto" and session[1] != "0"
     with pytest.raises(DatabaseError, match="division by zero"):
         fail_with_a_generic_plan()
-    assert plan_mode() == "auto"
+    assert plan_settings() == session
     # Within a transaction, its rollback (of the savepoint, here) undoes it.
     with transaction.atomic():
         with pytest.raises(DatabaseError, match="division by zero"), transaction.atomic():
             fail_with_a_generic_plan()
-        assert plan_mode() == "auto"
+        assert plan_settings() == session
 
 
 # Several lists read by one statement

@@ -203,6 +203,9 @@ class Listing:
     # Read with each row by the statement that reads the rows (an enrolment's devices as
     # `core.json_rows.JSONRows`), not by the one that finds their keys.
     annotations: tuple[tuple[str, Any], ...] = ()
+    # Its keys read with one plan for any values (`prepared.together`'s `generic_plan`), where
+    # PostgreSQL would plan the statement on every run: for lists whose generic plan is measured.
+    generic_plan: bool = False
 
     def __post_init__(self) -> None:
         # Rows read as columns come from the keys' statement, which reads no annotation.
@@ -393,19 +396,30 @@ def _listing_keys(
     values = dict(items.values)
     values.update((f"after_{i}", value) for i, value in enumerate(after))
 
-    def keys(v: SimpleNamespace) -> QuerySet:
-        listed = items.build(v)
+    def listed(v: SimpleNamespace) -> QuerySet:
+        found = items.build(v)
         if after:
             position = [getattr(v, f"after_{i}") for i in range(len(after))]
-            listed = listed.filter(_after(order, position))
+            found = found.filter(_after(order, position))
             if len(order) == 1:
                 for path in items.same_as_key:
-                    listed = _bounded(listed, path, "<" if order[0][1] else ">", position[0])
-        if names:
-            return listed.values_list(*names)[start:stop]
-        return listed.values_list("pk", flat=True)[start:stop]
+                    found = _bounded(found, path, "<" if order[0][1] else ">", position[0])
+        return found
 
     shape = ("keys", *items.shape, bool(after), start, stop, names)
+    if items.generic_plan:
+        columns = names or ("pk",)
+        read = prepared.Read(lambda v: listed(v).values(*columns)[start:stop], values)
+        rows = prepared.together(shape, {"keys": read}, generic_plan=True)["keys"]
+        if names:
+            return [tuple(row[name] for name in names) for row in rows]
+        return [row["pk"] for row in rows]
+
+    def keys(v: SimpleNamespace) -> QuerySet:
+        if names:
+            return listed(v).values_list(*names)[start:stop]
+        return listed(v).values_list("pk", flat=True)[start:stop]
+
     return prepared.rows(shape, keys, **values)
 
 

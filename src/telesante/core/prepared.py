@@ -452,9 +452,8 @@ def together(
     plan) rather than a plan made for each run's values. On its own it keeps planning a
     statement whose plan for the values at hand looks cheaper than its generic plan, though
     both run in a fraction of a millisecond: the work list's statement took 7 ms to plan and
-    run for the demo GP, with its generic plan 1.1 ms (docs/benchmarks.md § 9). Only for
-    statements whose generic plans are measured: patient search's is slower than its
-    planning."""
+    run for the demo GP, with its generic plan 1.1 ms (docs/benchmarks.md § 9). The plan is
+    serial (`_GENERIC_PLAN`). Only for statements whose generic plans are measured."""
     connection = connections["default"]
     key = (
         connection.vendor,
@@ -482,6 +481,12 @@ def together(
     return out
 
 
+# A generic plan, serial: made for any values, it expects the rows of the largest ones (a user
+# who performed 14,000 acts, a named expert of 2,000 requests) and started parallel workers
+# (2-4 ms each time) for arms that read none for most users.
+_GENERIC_PLAN = (("plan_cache_mode", "force_generic_plan"), ("max_parallel_workers_per_gather", 0))
+
+
 def _fetch(connection, sql: str, params: list, generic_plan: bool) -> tuple:
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
@@ -491,9 +496,9 @@ def _fetch(connection, sql: str, params: list, generic_plan: bool) -> tuple:
         with connection.raw_cursor() as cursor:  # the statement numbered by `_numbered`
             cursor.execute(sql, params)
             return cursor.fetchone()
-    # The setting, the statement and the setting's reset sent together (a pipeline): one round
+    # The settings, the statement and the settings' reset sent together (a pipeline): one round
     # trip, and one implicit transaction up to the pipeline's end, so that a failure of the
-    # statement rolls the setting back with it (as a rollback does within a transaction).
+    # statement rolls the settings back with it (as a rollback does within a transaction).
     with (
         connection.cursor() as setting,
         connection.raw_cursor() as cursor,
@@ -501,7 +506,9 @@ def _fetch(connection, sql: str, params: list, generic_plan: bool) -> tuple:
         connection.wrap_database_errors,
     ):
         with connection.connection.pipeline():
-            setting.execute("SET plan_cache_mode = force_generic_plan")
+            for name, value in _GENERIC_PLAN:
+                setting.execute(f"SET {name} = {value}")
             cursor.execute(sql, params)
-            reset.execute("RESET plan_cache_mode")
+            for name, _value in _GENERIC_PLAN:
+                reset.execute(f"RESET {name}")
         return cursor.fetchone()

@@ -88,7 +88,8 @@ def matched(user, query: str) -> paging.Listing:
     if allowed:
         values["wall"] = policy.read_first(policy.visible_patient_ids(user))
     shape = ("patients", allowed, *(isinstance(word, datetime.date) for word in words))
-    return paging.Listing(shape, build, values)
+    # Planned for each search, the statement cost more to plan than to run (docs/benchmarks.md § 9).
+    return paging.Listing(shape, build, values, generic_plan=True)
 
 
 def matching(user, query: str) -> QuerySet[Patient]:

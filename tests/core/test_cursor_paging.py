@@ -348,6 +348,14 @@ def test_a_listing_reads_its_rows_as_columns_or_with_annotations_not_both():
         )
 
 
+def test_a_listing_read_as_columns_is_not_read_with_a_generic_plan():
+    """Its keys' statement would read the columns too, which one with a generic plan does not."""
+    with pytest.raises(TypeError, match="generic plan"):
+        paging.Listing(
+            ("test",), lambda v: Enrolment.objects.all(), {}, columns=("pk",), generic_plan=True
+        )
+
+
 def test_json_rows_reads_values_of_plain_fields_only():
     with pytest.raises(TypeError, match="values"):
         JSONRows(Device.objects.filter(enrolment=OuterRef("pk")))

@@ -211,6 +211,9 @@ class Listing:
         # Rows read as columns come from the keys' statement, which reads no annotation.
         if self.columns and self.annotations:
             raise TypeError("A Listing reads its rows as columns or with annotations, not both")
+        # Its keys' statement reads them alone, as JSON (`prepared.together`), not columns.
+        if self.columns and self.generic_plan:
+            raise TypeError("A Listing read as columns is not read with a generic plan")
 
     def queryset(self) -> QuerySet:
         """The list as a queryset with the request's values (numbered pages, counts)."""
@@ -407,13 +410,10 @@ def _listing_keys(
         return found
 
     shape = ("keys", *items.shape, bool(after), start, stop, names)
-    if items.generic_plan:
-        columns = names or ("pk",)
-        read = prepared.Read(lambda v: listed(v).values(*columns)[start:stop], values)
-        rows = prepared.together(shape, {"keys": read}, generic_plan=True)["keys"]
-        if names:
-            return [tuple(row[name] for name in names) for row in rows]
-        return [row["pk"] for row in rows]
+    if items.generic_plan:  # the keys alone (no `names`: `Listing.__post_init__`)
+        read = prepared.Read(lambda v: listed(v).values("pk")[start:stop], values)
+        found = prepared.together(shape, {"keys": read}, generic_plan=True)["keys"]
+        return [row["pk"] for row in found]
 
     def keys(v: SimpleNamespace) -> QuerySet:
         if names:
